@@ -1,0 +1,33 @@
+/**
+ * One jest run covers every suite. Test files are ESM TypeScript transformed by @swc/jest; the
+ * emulators (DynamoDB Local, fauxqs) are started once by the global setup and their endpoints
+ * are passed to the workers through the environment.
+ *
+ * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability).
+ */
+const transform = { '^.+\\.ts$': ['@swc/jest'] };
+const common = {
+  transform,
+  extensionsToTreatAsEsm: ['.ts'],
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/env.ts'],
+};
+const project = (name, timeout) => ({
+  ...common,
+  displayName: name,
+  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  ...(timeout ? { testTimeout: timeout } : {}),
+});
+
+export default {
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  projects: [
+    project('unit'),
+    project('handlers'),
+    project('infra', 120_000),
+    project('integration', 60_000),
+    project('e2e', 120_000),
+    project('reliability', 300_000),
+  ],
+};

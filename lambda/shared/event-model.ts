@@ -1,0 +1,291 @@
+/**
+ * The one internal event model, shared by the verifier, the processor and the tests.
+ *
+ * OFAuth delivers two envelope shapes (see `OFAUTH-CONTRACT.md`):
+ * - documented: `{ "type": "connection.created", "timestamp": "…", "data": { … } }`
+ * - SDK:        `{ "eventType": "connection.created", "live": true, "data": { … } }`
+ *
+ * {@link parseEnvelope} accepts both and yields a {@link RealtimeEnvelope}: lenient, so that the
+ * verifier hands on every genuine delivery, including types it does not know yet.
+ * {@link parseEvent} then checks `data` against the schema of a known type and yields a typed
+ * {@link RealtimeEvent}; the processor uses it. Every object schema is loose: fields OFAuth adds
+ * later pass through untouched.
+ */
+import { z } from 'zod';
+
+/** Any non-empty string; OFAuth ids and names are opaque. */
+const text = z.string().min(1);
+
+/** `userData` as documented (`id`) and as the SDKs type it (`userId`). */
+export const userDataSchema = z.looseObject({
+  id: z.string().optional(),
+  userId: z.string().optional(),
+  name: z.string().nullish(),
+  username: z.string().nullish(),
+  avatar: z.string().nullish(),
+});
+
+/** The `data.connection` object of a connection event. */
+export const connectionSchema = z.looseObject({
+  id: text,
+  /** `active`, `awaiting_2fa`, `expired`, or a status OFAuth adds later. */
+  status: z.string().optional(),
+  permissions: z.array(z.string()).optional(),
+  userData: userDataSchema.nullish(),
+  platformUserId: z.string().nullish(),
+});
+
+/** `data` of `connection.created|updated|expired|disconnected`. */
+export const connectionEventDataSchema = z.looseObject({
+  clientReferenceId: z.string().nullish(),
+  connection: connectionSchema,
+});
+
+/** `data` of `rules.updated`: the latest Dynamic Rules revision, and the rules body when present. */
+export const rulesUpdatedDataSchema = z.looseObject({
+  revision: z.union([z.string(), z.number()]).optional(),
+  rules: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The small `data.connection` reference carried by the beta events. */
+export const connectionRefSchema = z.looseObject({
+  id: text,
+  clientReferenceId: z.string().nullish(),
+});
+
+/** `live`, `test`, `sandbox`, or an environment OFAuth adds later. */
+export const environmentSchema = z.string();
+
+/** `data` of the beta `of.websocket.event.received`. Nested shapes still evolve: `json` stays unknown. */
+export const websocketEventDataSchema = z.looseObject({
+  connection: connectionRefSchema,
+  environment: environmentSchema.optional(),
+  receivedAt: z.string().optional(),
+  messageType: z.string().optional(),
+  payloadKey: z.string().optional(),
+  shapeSubtype: z.string().optional(),
+  truncated: z.boolean().optional(),
+  json: z.unknown().optional(),
+  rawText: z.string().optional(),
+  rawBase64: z.string().optional(),
+});
+
+/** `data` of a beta translated `realtime.*` event. */
+export const translatedEventDataSchema = z.looseObject({
+  connection: connectionRefSchema,
+  environment: environmentSchema.optional(),
+  eventBody: z.unknown().optional(),
+});
+
+/** The connection lifecycle event types. */
+export const CONNECTION_EVENT_TYPES = [
+  'connection.created',
+  'connection.updated',
+  'connection.expired',
+  'connection.disconnected',
+] as const;
+export type ConnectionEventType = (typeof CONNECTION_EVENT_TYPES)[number];
+
+/** Schemas of `data` for every documented type with a fixed name. */
+export const EVENT_DATA_SCHEMAS = {
+  'connection.created': connectionEventDataSchema,
+  'connection.updated': connectionEventDataSchema,
+  'connection.expired': connectionEventDataSchema,
+  'connection.disconnected': connectionEventDataSchema,
+  'rules.updated': rulesUpdatedDataSchema,
+  'of.websocket.event.received': websocketEventDataSchema,
+} as const;
+
+/** A documented type with a fixed name. */
+export type KnownEventType = keyof typeof EVENT_DATA_SCHEMAS;
+/** A beta translated event type, e.g. `realtime.chat_typing.updated`. */
+export type TranslatedEventType = `realtime.${string}`;
+/** The prefix shared by every translated event type. */
+export const TRANSLATED_EVENT_PREFIX = 'realtime.';
+
+export type ConnectionEventData = z.infer<typeof connectionEventDataSchema>;
+export type RulesUpdatedData = z.infer<typeof rulesUpdatedDataSchema>;
+export type WebsocketEventData = z.infer<typeof websocketEventDataSchema>;
+export type TranslatedEventData = z.infer<typeof translatedEventDataSchema>;
+
+/** The `data` type of an event type. */
+export type EventDataOf<T extends string> = T extends KnownEventType
+  ? z.infer<(typeof EVENT_DATA_SCHEMAS)[T]>
+  : T extends TranslatedEventType
+    ? TranslatedEventData
+    : unknown;
+
+/** Which of the two documented envelope shapes a delivery used. */
+export type EnvelopeShape = 'documented' | 'sdk';
+
+/**
+ * A delivery's envelope, normalized from either shape. `data` is not checked yet.
+ */
+export interface RealtimeEnvelope {
+  /** The event type, from `type` or `eventType`. */
+  readonly type: string;
+  /** ISO-8601 time the event happened (documented shape only). */
+  readonly timestamp?: string;
+  /** Live or test mode (SDK shape only). */
+  readonly live?: boolean;
+  /** A top-level `id`, should a future payload carry one. */
+  readonly id?: string;
+  /** `data.connection.id`, when the event belongs to a connection. */
+  readonly connectionId?: string;
+  /** `data.clientReferenceId` or `data.connection.clientReferenceId`; `null` when OFAuth sent null. */
+  readonly clientReferenceId?: string | null;
+  /** The envelope shape the delivery used. */
+  readonly shape: EnvelopeShape;
+  /** The event payload as sent. */
+  readonly data: unknown;
+}
+
+/** A normalized event whose `data` has been checked against the schema of its type. */
+export interface RealtimeEvent<T extends string = string> extends Omit<RealtimeEnvelope, 'type' | 'data'> {
+  readonly type: T;
+  readonly data: EventDataOf<T>;
+}
+
+const documentedEnvelopeSchema = z.looseObject({
+  type: text,
+  timestamp: z.string().optional(),
+  id: z.string().optional(),
+  data: z.unknown().optional(),
+});
+
+const sdkEnvelopeSchema = z.looseObject({
+  eventType: text,
+  live: z.boolean().optional(),
+  id: z.string().optional(),
+  data: z.unknown().optional(),
+});
+
+/** Why a body is not an OFAuth envelope. */
+export type EnvelopeProblem = 'invalid_json' | 'missing_event_type';
+
+/** The result of {@link parseEnvelope}. */
+export type EnvelopeResult =
+  | { readonly ok: true; readonly envelope: RealtimeEnvelope }
+  | { readonly ok: false; readonly problem: EnvelopeProblem; readonly message: string };
+
+function pickString(value: unknown, ...path: string[]): string | null | undefined {
+  let current: unknown = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  if (current === null) return null;
+  return typeof current === 'string' && current.length > 0 ? current : undefined;
+}
+
+/**
+ * Normalizes a delivery body (already parsed JSON, or the raw text) from either envelope shape.
+ *
+ * @example
+ * const result = parseEnvelope('{"type":"connection.created","data":{"connection":{"id":"conn_1"}}}');
+ * if (result.ok) console.log(result.envelope.connectionId); // conn_1
+ */
+export function parseEnvelope(body: string | unknown): EnvelopeResult {
+  let json: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return { ok: false, problem: 'invalid_json', message: 'body is not valid JSON' };
+    }
+  }
+  let type: string;
+  let shape: EnvelopeShape;
+  let timestamp: string | undefined;
+  let live: boolean | undefined;
+  let id: string | undefined;
+  let data: unknown;
+  const documented = documentedEnvelopeSchema.safeParse(json);
+  if (documented.success) {
+    ({ type, timestamp, id, data } = documented.data);
+    shape = 'documented';
+  } else {
+    const sdk = sdkEnvelopeSchema.safeParse(json);
+    if (!sdk.success) {
+      return {
+        ok: false,
+        problem: 'missing_event_type',
+        message: 'body is JSON but has no string "type" or "eventType"',
+      };
+    }
+    ({ eventType: type, live, id, data } = sdk.data);
+    shape = 'sdk';
+  }
+  const connectionId = pickString(data, 'connection', 'id') ?? undefined;
+  const clientReferenceId =
+    pickString(data, 'clientReferenceId') ?? pickString(data, 'connection', 'clientReferenceId');
+  return {
+    ok: true,
+    envelope: {
+      type,
+      shape,
+      data,
+      ...(timestamp !== undefined && { timestamp }),
+      ...(live !== undefined && { live }),
+      ...(id !== undefined && { id }),
+      ...(connectionId !== undefined && { connectionId }),
+      ...(clientReferenceId !== undefined && { clientReferenceId }),
+    },
+  };
+}
+
+/** Whether a type is one of the documented types with a fixed name. */
+export function isKnownEventType(type: string): type is KnownEventType {
+  return Object.hasOwn(EVENT_DATA_SCHEMAS, type);
+}
+
+/** Whether a type is a beta translated `realtime.*` type. */
+export function isTranslatedEventType(type: string): type is TranslatedEventType {
+  return type.startsWith(TRANSLATED_EVENT_PREFIX) && type.length > TRANSLATED_EVENT_PREFIX.length;
+}
+
+/** Thrown by {@link parseEvent} when `data` does not match the schema of a known type. */
+export class EventDataError extends Error {
+  constructor(
+    readonly eventType: string,
+    readonly issues: readonly z.core.$ZodIssue[],
+  ) {
+    super(
+      `data of event type "${eventType}" does not match its schema: ${issues
+        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        .join('; ')}`,
+    );
+    this.name = 'EventDataError';
+  }
+}
+
+/**
+ * Checks an envelope's `data` against the schema of its type. Unknown types pass through with
+ * `data: unknown`.
+ *
+ * @throws {EventDataError} when `data` of a known or translated type does not match its schema
+ */
+export function parseEvent(envelope: RealtimeEnvelope): RealtimeEvent {
+  const schema = isKnownEventType(envelope.type)
+    ? EVENT_DATA_SCHEMAS[envelope.type]
+    : isTranslatedEventType(envelope.type)
+      ? translatedEventDataSchema
+      : undefined;
+  if (!schema) return envelope as RealtimeEvent;
+  const result = schema.safeParse(envelope.data);
+  if (!result.success) throw new EventDataError(envelope.type, result.error.issues);
+  return { ...envelope, data: result.data } as RealtimeEvent;
+}
+
+/**
+ * Narrows an event to a type, for code that holds a `RealtimeEvent` of unknown type.
+ *
+ * @example
+ * if (isEventOfType(event, 'connection.created')) event.data.connection.id;
+ */
+export function isEventOfType<T extends KnownEventType>(
+  event: RealtimeEvent,
+  type: T,
+): event is RealtimeEvent<T> {
+  return event.type === type;
+}

@@ -1,0 +1,44 @@
+/**
+ * Metric names, shared by the functions that emit them (Powertools Metrics, EMF) and the alarms
+ * and dashboard that read them (`lib/`). Every metric carries Powertools' `service` dimension.
+ */
+
+/** The CloudWatch namespace of every metric. */
+export const METRICS_NAMESPACE = 'OFAuthWebhooks';
+
+/** `service` dimension values (POWERTOOLS_SERVICE_NAME) of the two functions. */
+export const SERVICE_NAMES = {
+  verifier: 'ofauth-verifier',
+  processor: 'ofauth-processor',
+} as const;
+
+/** Metrics emitted by the verifier. */
+export const VERIFIER_METRICS = {
+  /** Every request that reached the verifier. */
+  received: 'DeliveriesReceived',
+  /** Rejected requests, with a `reason` dimension (the error code answered). */
+  rejected: 'DeliveriesRejected',
+  /** Signature failures (missing, invalid, out of tolerance) without a reason dimension: the alarm's input. */
+  signatureRejected: 'SignatureRejections',
+  /** Deliveries of an event that was already handed on. */
+  duplicates: 'DuplicateDeliveries',
+  /** Events put on the queue. */
+  enqueued: 'EventsEnqueued',
+  /** Bodies above the queue's message size (answered 413). */
+  tooLarge: 'PayloadsTooLarge',
+  /** A dependency (Secrets Manager, DynamoDB, SQS) failed and the request was answered 5xx. */
+  dependencyFailures: 'DependencyFailures',
+} as const;
+
+/** Metrics emitted by the processor, each with an `eventType` dimension. */
+export const PROCESSOR_METRICS = {
+  processed: 'EventsProcessed',
+  failed: 'EventsFailed',
+  /** Milliseconds from the event's time (or its receipt) to the end of its processing. */
+  lag: 'ProcessingLag',
+} as const;
+
+/** The dimension that carries the rejection reason on `DeliveriesRejected`. */
+export const REASON_DIMENSION = 'reason';
+/** The dimension that carries the event type on processor metrics. */
+export const EVENT_TYPE_DIMENSION = 'eventType';

@@ -1,0 +1,45 @@
+/**
+ * The contract between the verifier (producer) and the processor (consumer) for one queued
+ * delivery: the message body is the raw request body, verbatim; these attributes travel beside it.
+ */
+import type { RealtimeEnvelope } from './event-model.ts';
+
+/** Names of the SQS message attributes the verifier sets on every message. */
+export const MESSAGE_ATTRIBUTES = {
+  /** The event type (`type` or `eventType` of the envelope). */
+  eventType: 'eventType',
+  /** The event key: `svix-id`/`webhook-id`, a top-level `id`, or SHA-256 of the raw body. */
+  eventKey: 'eventKey',
+  /** Which signature scheme verified the delivery: `ofauth` or `svix`. */
+  signatureScheme: 'signatureScheme',
+  /** ISO-8601 time the verifier received the delivery. */
+  receivedAt: 'receivedAt',
+} as const;
+
+/** A signature scheme OFAuth uses. */
+export type SignatureScheme = 'ofauth' | 'svix';
+
+/** The attributes of one queued delivery, as the processor reads them. */
+export interface QueueMessageAttributes {
+  readonly eventType: string;
+  readonly eventKey: string;
+  readonly signatureScheme: SignatureScheme;
+  readonly receivedAt: string;
+}
+
+/** SQS limits a message group id to 128 characters of this set. */
+const GROUP_ID_FORBIDDEN = /[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
+const GROUP_ID_MAX = 128;
+
+/**
+ * The FIFO message group of an event: its connection id, so that one connection's events are
+ * processed in order while connections run in parallel. Account-wide events (`rules.updated`) and
+ * events without a connection use a fixed group per type.
+ */
+export function messageGroupIdFor(envelope: Pick<RealtimeEnvelope, 'type' | 'connectionId'>): string {
+  const group = envelope.connectionId ?? `type:${envelope.type}`;
+  return group.replace(GROUP_ID_FORBIDDEN, '_').slice(0, GROUP_ID_MAX);
+}
+
+/** The FIFO message group used for signed bodies that are kept for inspection on the dead-letter queue. */
+export const REJECTED_MESSAGE_GROUP_ID = 'rejected';

@@ -1,0 +1,146 @@
+/**
+ * DynamoDB Local, the emulator AWS publishes, run from the jar that the npm package
+ * `amplify-dynamodb-simulator` ships. Its licence forbids redistribution, so it is fetched from the
+ * npm registry into a git-ignored cache on first use and never committed. Needs Java 17+.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, waitFor } from './ports.ts';
+
+const run = promisify(execFile);
+
+/** The npm package (pinned) whose tarball carries `emulator/DynamoDBLocal.jar`. */
+export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
+
+/** Where the jar is cached: `<repo>/.cache/dynamodb-local/<package>/`. */
+export function dynamoDbLocalCacheDir(root = process.cwd()): string {
+  return resolve(root, '.cache', 'dynamodb-local', DYNAMODB_LOCAL_PACKAGE.replace(/[@/]/g, '_'));
+}
+
+/**
+ * Returns the folder holding `DynamoDBLocal.jar`, fetching it with `npm pack` when the cache is
+ * empty. The tarball is unpacked into a temporary folder and renamed into place, so two processes
+ * fetching at once never see a half-written cache.
+ */
+export async function ensureDynamoDbLocal(root = process.cwd()): Promise<string> {
+  const dir = dynamoDbLocalCacheDir(root);
+  const jarDir = join(dir, 'emulator');
+  if (existsSync(join(jarDir, 'DynamoDBLocal.jar'))) return jarDir;
+  await mkdir(resolve(dir, '..'), { recursive: true });
+  const staging = await mkdtemp(`${dir}.tmp-`);
+  try {
+    await run('npm', ['pack', DYNAMODB_LOCAL_PACKAGE, '--silent', '--pack-destination', staging], {
+      cwd: staging,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const tarball = (await readdir(staging)).find((name) => name.endsWith('.tgz'));
+    if (!tarball) throw new Error(`npm pack ${DYNAMODB_LOCAL_PACKAGE} produced no tarball in ${staging}`);
+    await run('tar', ['-xzf', tarball, '--strip-components=1'], { cwd: staging });
+    await rm(join(staging, tarball));
+    try {
+      await rename(staging, dir);
+    } catch (error) {
+      // Another process won the race; its copy is as good as ours.
+      if (!existsSync(join(jarDir, 'DynamoDBLocal.jar'))) throw error;
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return jarDir;
+}
+
+/** A running DynamoDB Local. */
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local in memory on `port` (a free one by default) and waits until it answers.
+ *
+ * @example
+ * const ddb = await startDynamoDbLocal();
+ * const client = new DynamoDBClient({ endpoint: ddb.endpoint });
+ * await ddb.stop();
+ */
+export async function startDynamoDbLocal(
+  options: { port?: number; root?: string } = {},
+): Promise<DynamoDbLocal> {
+  const jarDir = await ensureDynamoDbLocal(options.root);
+  const port = options.port ?? (await freePort());
+  const child = spawn(
+    'java',
+    [
+      '-Xms64m',
+      '-Xmx512m',
+      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(jarDir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-port',
+      String(port),
+    ],
+    { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const spawnFailure = new Promise<never>((_, reject) => {
+    child.once('error', (error) =>
+      reject(
+        new Error(`could not start DynamoDB Local (is Java 17+ installed and on PATH?): ${error.message}`),
+      ),
+    );
+    child.once('exit', (code) =>
+      reject(new Error(`DynamoDB Local exited with code ${code} before it was ready:\n${output}`)),
+    );
+  });
+  spawnFailure.catch(() => {});
+  const endpoint = `http://127.0.0.1:${port}`;
+  await Promise.race([spawnFailure, waitFor(() => answersDynamoDb(endpoint), 30_000, 'DynamoDB Local')]);
+  child.removeAllListeners('exit');
+  child.removeAllListeners('error');
+  return {
+    endpoint,
+    port,
+    process: child,
+    stop: () => stopProcess(child),
+  };
+}
+
+async function answersDynamoDb(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: '{}',
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends SIGTERM, then SIGKILL after a grace period, and resolves once the process has exited. */
+export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,118 @@
+/**
+ * Creates the tables and queues of the stack inside the emulators, from the same definitions the
+ * CDK construct uses (`lambda/shared/resource-definitions.ts`).
+ */
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CONNECTIONS_TABLE,
+  EVENT_QUEUE,
+  fifoQueueAttributes,
+  LEDGER_TABLE,
+} from '../lambda/shared/resource-definitions.ts';
+
+/** Names and URLs of the resources created by {@link createLocalResources}. */
+export interface LocalResources {
+  readonly ledgerTableName: string;
+  readonly connectionsTableName: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+/** Options for {@link createLocalResources}. */
+export interface LocalResourceOptions {
+  /** Prefix for every name, so that several pipelines can share one emulator. @default 'ofauth' */
+  readonly prefix?: string;
+  /** @default EVENT_QUEUE.defaultMaxReceiveCount */
+  readonly maxReceiveCount?: number;
+  /** @default 6 × the processor's default timeout */
+  readonly visibilityTimeoutSeconds?: number;
+  /** @default EVENT_QUEUE.defaultMaxMessageSizeBytes */
+  readonly maxMessageSizeBytes?: number;
+}
+
+/**
+ * Creates the ledger and connections tables and the FIFO queue with its dead-letter queue.
+ * Existing resources with the same names are reused.
+ */
+export async function createLocalResources(
+  clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient },
+  options: LocalResourceOptions = {},
+): Promise<LocalResources> {
+  const prefix = options.prefix ?? 'ofauth';
+  const ledgerTableName = `${prefix}-ledger`;
+  const connectionsTableName = `${prefix}-connections`;
+  await Promise.all([
+    createTable(
+      clients.dynamodb,
+      new CreateTableCommand({
+        TableName: ledgerTableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: LEDGER_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' }],
+      }),
+    ),
+    createTable(
+      clients.dynamodb,
+      new CreateTableCommand({
+        TableName: connectionsTableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: CONNECTIONS_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: CONNECTIONS_TABLE.byClientReferenceIdIndex.partitionKey, AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: CONNECTIONS_TABLE.partitionKey, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: CONNECTIONS_TABLE.byClientReferenceIdIndex.name,
+            KeySchema: [
+              { AttributeName: CONNECTIONS_TABLE.byClientReferenceIdIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: CONNECTIONS_TABLE.byClientReferenceIdIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    ),
+  ]);
+
+  const visibilityTimeoutSeconds =
+    options.visibilityTimeoutSeconds ??
+    EVENT_QUEUE.visibilityTimeoutFactor * EVENT_QUEUE.defaultProcessorTimeoutSeconds;
+  const queueAttributes = fifoQueueAttributes({
+    visibilityTimeoutSeconds,
+    ...(options.maxMessageSizeBytes !== undefined && { maxMessageSizeBytes: options.maxMessageSizeBytes }),
+  });
+  const dlq = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `${prefix}-events-dlq.fifo`, Attributes: queueAttributes }),
+  );
+  const dlqAttributes = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-events.fifo`,
+      Attributes: {
+        ...queueAttributes,
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount,
+        }),
+      },
+    }),
+  );
+  return {
+    ledgerTableName,
+    connectionsTableName,
+    queueUrl: queue.QueueUrl!,
+    deadLetterQueueUrl: dlq.QueueUrl!,
+  };
+}
+
+async function createTable(client: DynamoDBClient, command: CreateTableCommand): Promise<void> {
+  try {
+    await client.send(command);
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}
