@@ -1,0 +1,143 @@
+/**
+ * The deployable stack: one {@link OFAuthWebhookReceiver} and the outputs the CLI and the operator
+ * read. Everything else lives in the construct.
+ */
+import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { OFAuthWebhookReceiver, type OFAuthWebhookReceiverProps } from './webhook-receiver.ts';
+
+/** Names of the stack outputs; the CLI finds the deployed resources by these. */
+export const STACK_OUTPUTS = {
+  webhookUrl: 'WebhookUrl',
+  signingSecretArn: 'SigningSecretArn',
+  queueUrl: 'QueueUrl',
+  queueArn: 'QueueArn',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  deadLetterQueueArn: 'DeadLetterQueueArn',
+  ledgerTableName: 'LedgerTableName',
+  connectionsTableName: 'ConnectionsTableName',
+  dashboardName: 'DashboardName',
+} as const;
+
+/** The stack's default name (`npx cdk deploy` creates a CloudFormation stack of this name). */
+export const DEFAULT_STACK_NAME = 'OFAuthWebhookReceiver';
+
+/** Properties of {@link OFAuthWebhookReceiverStack}. */
+export interface OFAuthWebhookReceiverStackProps extends StackProps {
+  /**
+   * Settings of the receiver; the signing secret is chosen with the `signingSecret*` props below.
+   *
+   * @default - the receiver's defaults
+   */
+  readonly receiver?: Omit<OFAuthWebhookReceiverProps, 'signingSecret'>;
+  /**
+   * ARN of an existing signing secret (complete, with the six-character suffix, or partial).
+   *
+   * @default - the stack creates a secret (unless `signingSecretName` is given)
+   */
+  readonly signingSecretArn?: string;
+  /**
+   * Name of an existing signing secret.
+   *
+   * @default - the stack creates a secret (unless `signingSecretArn` is given)
+   */
+  readonly signingSecretName?: string;
+  /**
+   * ARN of the customer-managed KMS key that encrypts the existing secret; the verifier is then
+   * allowed `kms:Decrypt` through Secrets Manager.
+   *
+   * @default - the secret uses the AWS-managed key, which needs no grant
+   */
+  readonly signingSecretKeyArn?: string;
+}
+
+/**
+ * The OFAuth webhook receiver stack.
+ *
+ * @example
+ * new OFAuthWebhookReceiverStack(app, 'OFAuthWebhookReceiver', { receiver: { alarmEmail: 'oncall@example.com' } });
+ */
+export class OFAuthWebhookReceiverStack extends Stack {
+  /** The receiver construct. */
+  public readonly receiver: OFAuthWebhookReceiver;
+
+  constructor(scope: Construct, id: string, props: OFAuthWebhookReceiverStackProps = {}) {
+    super(scope, id, props);
+    if (props.signingSecretArn !== undefined && props.signingSecretName !== undefined) {
+      throw new Error(
+        `give signingSecretArn or signingSecretName, not both; got "${props.signingSecretArn}" and "${props.signingSecretName}"`,
+      );
+    }
+    if (
+      props.signingSecretKeyArn !== undefined &&
+      props.signingSecretArn === undefined &&
+      props.signingSecretName === undefined
+    ) {
+      throw new Error(
+        `signingSecretKeyArn applies to an existing secret only; got "${props.signingSecretKeyArn}" without signingSecretArn or signingSecretName`,
+      );
+    }
+    const signingSecret = this.existingSecret(props);
+    this.receiver = new OFAuthWebhookReceiver(this, 'Receiver', {
+      ...props.receiver,
+      ...(signingSecret && { signingSecret }),
+    });
+
+    const r = this.receiver;
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output(
+      STACK_OUTPUTS.webhookUrl,
+      r.webhookUrl,
+      'Paste into the OFAuth Dashboard as the webhook endpoint URL.',
+    );
+    output(
+      STACK_OUTPUTS.signingSecretArn,
+      r.signingSecret.secretArn,
+      'Put the OFAuth signing secret(s) here.',
+    );
+    output(STACK_OUTPUTS.queueUrl, r.queue.queueUrl, 'The FIFO event queue.');
+    output(STACK_OUTPUTS.queueArn, r.queue.queueArn, 'The FIFO event queue (ARN, the redrive destination).');
+    output(STACK_OUTPUTS.deadLetterQueueUrl, r.deadLetterQueue.queueUrl, 'The FIFO dead-letter queue.');
+    output(
+      STACK_OUTPUTS.deadLetterQueueArn,
+      r.deadLetterQueue.queueArn,
+      'The FIFO dead-letter queue (ARN, the redrive source).',
+    );
+    output(STACK_OUTPUTS.ledgerTableName, r.ledgerTable.tableName, 'The idempotency ledger.');
+    output(STACK_OUTPUTS.connectionsTableName, r.connectionsTable.tableName, 'The connection registry.');
+    output(STACK_OUTPUTS.dashboardName, r.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');
+  }
+
+  private existingSecret(props: OFAuthWebhookReceiverStackProps): ISecret | undefined {
+    const encryptionKey =
+      props.signingSecretKeyArn === undefined
+        ? undefined
+        : Key.fromKeyArn(this, 'SigningSecretKey', props.signingSecretKeyArn);
+    if (props.signingSecretName !== undefined) {
+      return encryptionKey
+        ? Secret.fromSecretAttributes(this, 'SigningSecret', {
+            secretPartialArn: this.formatArn({
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: props.signingSecretName,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+            encryptionKey,
+          })
+        : Secret.fromSecretNameV2(this, 'SigningSecret', props.signingSecretName);
+    }
+    if (props.signingSecretArn !== undefined) {
+      const complete = /:secret:.+-[A-Za-z0-9]{6}$/.test(props.signingSecretArn);
+      return Secret.fromSecretAttributes(this, 'SigningSecret', {
+        ...(complete
+          ? { secretCompleteArn: props.signingSecretArn }
+          : { secretPartialArn: props.signingSecretArn }),
+        ...(encryptionKey && { encryptionKey }),
+      });
+    }
+    return undefined;
+  }
+}
