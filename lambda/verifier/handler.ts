@@ -1,9 +1,60 @@
-// Placeholder until the verifier lands: the infrastructure bundles this entry point.
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+/**
+ * The verifier's Lambda entry point: configuration read once from the environment, SDK clients
+ * created once per cold start, and the handler built by {@link createVerifierHandler}.
+ *
+ * Locally, the SDK's own endpoint variables (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER) point this unchanged code at the emulators.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createVerifierClients } from './aws-clients.ts';
+import { loadVerifierConfig } from './config.ts';
+import { createVerifierHandler } from './create-handler.ts';
+import { HandOff, PowertoolsLedger, SqsEventQueue } from './hand-off.ts';
+import { CachedSigningSecrets, secretsManagerFetcher } from './secrets.ts';
 
-export const handler = async (
-  _event: APIGatewayProxyEventV2,
-): Promise<APIGatewayProxyStructuredResultV2> => ({
-  statusCode: 503,
-  body: JSON.stringify({ error: 'not_implemented' }),
+/** Ledger key prefixes: stable across deployments, distinct for hand-ons and kept rejections. */
+export const LEDGER_KEY_PREFIXES = { handedOn: 'ofauth#event', rejected: 'ofauth#rejected' } as const;
+
+const config = loadVerifierConfig();
+const clients = createVerifierClients();
+const logger = new Logger({ serviceName: config.serviceName });
+const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
+
+const ledger = (keyPrefix: string) =>
+  new PowertoolsLedger({
+    tableName: config.ledgerTableName,
+    client: clients.dynamodb,
+    keyPrefix,
+    recordTtlSeconds: config.ledgerTtlSeconds,
+  });
+
+/**
+ * The verifier: API Gateway HTTP API (payload 2.0) event in, structured result out.
+ *
+ * @example
+ * // lib/: new NodejsFunction(this, 'Verifier', { entry: 'lambda/verifier/handler.ts', handler: 'handler' })
+ */
+export const handler = createVerifierHandler({
+  secrets: new CachedSigningSecrets({
+    fetch: secretsManagerFetcher(clients.secretsManager, config.signingSecretId),
+    ttlMs: config.secretsCacheTtlSeconds * 1000,
+    onStaleValueKept: (error) =>
+      logger.warn('refreshing the signing secrets failed; the cached secrets stay in use', {
+        error: error as Error,
+      }),
+  }),
+  handOff: new HandOff({
+    ledger: ledger(LEDGER_KEY_PREFIXES.handedOn),
+    rejectionLedger: ledger(LEDGER_KEY_PREFIXES.rejected),
+    queue: new SqsEventQueue({
+      client: clients.sqs,
+      queueUrl: config.queueUrl,
+      deadLetterQueueUrl: config.deadLetterQueueUrl,
+    }),
+  }),
+  logger,
+  metrics,
+  toleranceSeconds: config.toleranceSeconds,
+  maxBodyBytes: config.maxBodyBytes,
 });

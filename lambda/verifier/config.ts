@@ -1,0 +1,65 @@
+/**
+ * The verifier's configuration, read once from the environment at start-up.
+ */
+import { intEnv, optionalEnv, requireEnv } from '../shared/config.ts';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
+import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
+import { DEFAULT_SECRETS_TTL_SECONDS } from './secrets.ts';
+import { DEFAULT_TOLERANCE_SECONDS } from './signature.ts';
+
+/**
+ * Room left in a queue message for its attributes (four names, types and values of at most 256
+ * characters each, plus the dead-letter ones), so that a body at the limit still fits.
+ */
+export const ATTRIBUTE_ALLOWANCE_BYTES = 8 * 1024;
+
+/** The default body limit (MAX_BODY_BYTES): the queue's maximum message size minus the attributes. */
+export const DEFAULT_MAX_BODY_BYTES = EVENT_QUEUE.defaultMaxMessageSizeBytes - ATTRIBUTE_ALLOWANCE_BYTES;
+
+/** Everything the verifier reads from its environment. */
+export interface VerifierConfig {
+  /** SIGNING_SECRET_ID: ARN or name of the secret holding the signing secrets. */
+  readonly signingSecretId: string;
+  /** LEDGER_TABLE_NAME */
+  readonly ledgerTableName: string;
+  /** QUEUE_URL */
+  readonly queueUrl: string;
+  /** DEAD_LETTER_QUEUE_URL */
+  readonly deadLetterQueueUrl: string;
+  /** SIGNATURE_TOLERANCE_SECONDS @default 300 */
+  readonly toleranceSeconds: number;
+  /** LEDGER_TTL_SECONDS @default 259200 (72 h) */
+  readonly ledgerTtlSeconds: number;
+  /** MAX_BODY_BYTES @default {@link DEFAULT_MAX_BODY_BYTES} */
+  readonly maxBodyBytes: number;
+  /** SECRETS_CACHE_TTL_SECONDS @default 300 */
+  readonly secretsCacheTtlSeconds: number;
+  /** POWERTOOLS_SERVICE_NAME @default 'ofauth-verifier' */
+  readonly serviceName: string;
+  /** POWERTOOLS_METRICS_NAMESPACE @default 'OFAuthWebhooks' */
+  readonly metricsNamespace: string;
+}
+
+/**
+ * Reads the verifier's configuration.
+ *
+ * @throws {ConfigurationError} when a required variable is missing or a number is malformed
+ * @example
+ * const config = loadVerifierConfig(); // at module scope, once per cold start
+ */
+export function loadVerifierConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): VerifierConfig {
+  return {
+    signingSecretId: requireEnv('SIGNING_SECRET_ID', env),
+    ledgerTableName: requireEnv('LEDGER_TABLE_NAME', env),
+    queueUrl: requireEnv('QUEUE_URL', env),
+    deadLetterQueueUrl: requireEnv('DEAD_LETTER_QUEUE_URL', env),
+    toleranceSeconds: intEnv('SIGNATURE_TOLERANCE_SECONDS', DEFAULT_TOLERANCE_SECONDS, env),
+    ledgerTtlSeconds: intEnv('LEDGER_TTL_SECONDS', LEDGER_TABLE.defaultRecordTtlSeconds, env),
+    maxBodyBytes: intEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, env),
+    secretsCacheTtlSeconds: intEnv('SECRETS_CACHE_TTL_SECONDS', DEFAULT_SECRETS_TTL_SECONDS, env),
+    serviceName: optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.verifier, env),
+    metricsNamespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE, env),
+  };
+}

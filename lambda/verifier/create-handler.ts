@@ -1,0 +1,80 @@
+/**
+ * Builds the verifier's Lambda handler from its dependencies, so that the entry point
+ * (`handler.ts`), the tests and fault injection all run the same middleware stack.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SERVICE_NAMES } from '../shared/metrics.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './config.ts';
+import type { HandOff } from './hand-off.ts';
+import { deliveryAnswers, rawDelivery, type VerifierContext } from './middleware.ts';
+import type { SigningSecretSource } from './secrets.ts';
+import { VerifyDelivery } from './verify-delivery.ts';
+
+/** Everything the verifier depends on. */
+export interface VerifierDependencies {
+  /** The signing secrets. */
+  readonly secrets: SigningSecretSource;
+  /** The idempotent hand-off (ledger and queues). */
+  readonly handOff: HandOff;
+  /** @default a Logger for the `ofauth-verifier` service */
+  readonly logger?: Logger;
+  /** @default a Metrics instance for the `ofauth-verifier` service */
+  readonly metrics?: Metrics;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly clock?: () => number;
+  /** @default 300 */
+  readonly toleranceSeconds?: number;
+  /** @default {@link DEFAULT_MAX_BODY_BYTES} */
+  readonly maxBodyBytes?: number;
+}
+
+/** The verifier's Lambda handler: an API Gateway HTTP API (payload 2.0) event in, an answer out. */
+export type VerifierHandler = (
+  event: APIGatewayProxyEventV2,
+  context: VerifierContext,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Creates a verifier handler.
+ *
+ * @example
+ * const handler = createVerifierHandler({
+ *   secrets: new StaticSigningSecrets(['whsec_…']),
+ *   handOff: new HandOff({ ledger, rejectionLedger, queue }),
+ * });
+ */
+export function createVerifierHandler(deps: VerifierDependencies): VerifierHandler {
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAMES.verifier });
+  const metrics = deps.metrics ?? new Metrics({ serviceName: SERVICE_NAMES.verifier });
+  const useCase = new VerifyDelivery({
+    secrets: deps.secrets,
+    handOff: deps.handOff,
+    ...(deps.clock && { clock: deps.clock }),
+    ...(deps.toleranceSeconds !== undefined && { toleranceSeconds: deps.toleranceSeconds }),
+    annotate: (keys) => logger.appendKeys({ ...keys }),
+  });
+
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, VerifierContext>()
+    // logEvent stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries signatures.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use(logMetrics(metrics))
+    .use(deliveryAnswers({ logger, metrics }))
+    .use(
+      rawDelivery({
+        maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        ...(deps.clock && { clock: deps.clock }),
+      }),
+    )
+    .handler(async (_event, context) => {
+      // rawDelivery always sets it before the handler runs.
+      const delivery = context.rawDelivery!;
+      // deliveryAnswers' `after` turns the outcome into the HTTP answer.
+      return (await useCase.handle(delivery, context)) as unknown as APIGatewayProxyStructuredResultV2;
+    });
+  return handler as unknown as VerifierHandler;
+}

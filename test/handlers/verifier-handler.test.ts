@@ -1,0 +1,447 @@
+import { createHmac } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { jest } from '@jest/globals';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SERVICE_NAMES, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts';
+import { createVerifierHandler, type VerifierHandler } from '../../lambda/verifier/create-handler.ts';
+import { DependencyError } from '../../lambda/verifier/errors.ts';
+import { HandOff, type QueuedEvent, type RejectedDelivery } from '../../lambda/verifier/hand-off.ts';
+import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
+import {
+  answerBody,
+  apiGatewayEvent,
+  fixtureBody,
+  lambdaContext,
+  ofAuthDelivery,
+  svixDelivery,
+  TEST_OFAUTH_SECRET,
+  TEST_SVIX_SECRET,
+} from '../support/signing.ts';
+
+const SECRETS = [TEST_OFAUTH_SECRET, TEST_SVIX_SECRET];
+const LOG_KEYS = ['eventKey', 'eventType', 'connectionId', 'scheme', 'outcome'] as const;
+
+/** Secrets whose value the test controls, counting calls; `fail` makes the next calls throw. */
+class FakeSecrets implements SigningSecretSource {
+  currentCalls = 0;
+  refreshCalls = 0;
+  fail = false;
+  constructor(
+    public value: readonly string[] = SECRETS,
+    public refreshed: readonly string[] | undefined = undefined,
+  ) {}
+  async current() {
+    this.currentCalls += 1;
+    if (this.fail) throw new DependencyError('secrets', { cause: new Error('down') });
+    return this.value;
+  }
+  async refresh() {
+    this.refreshCalls += 1;
+    if (this.refreshed) this.value = this.refreshed;
+    return this.refreshed;
+  }
+}
+
+/** A queue that fails on demand. */
+class FlakyQueue extends InMemoryEventQueue {
+  failEnqueue = 0;
+  failKeep = 0;
+  override async enqueue(event: QueuedEvent) {
+    if (this.failEnqueue-- > 0) throw new Error('SQS is down');
+    return super.enqueue(event);
+  }
+  override async keepRejected(delivery: RejectedDelivery) {
+    if (this.failKeep-- > 0) throw new Error('SQS is down');
+    return super.keepRejected(delivery);
+  }
+}
+
+interface Harness {
+  handler: VerifierHandler;
+  queue: FlakyQueue;
+  ledger: InMemoryLedger;
+  secrets: FakeSecrets;
+  invoke(event: APIGatewayProxyEventV2): Promise<{
+    result: APIGatewayProxyStructuredResultV2;
+    logs: Record<string, unknown>[];
+    metrics: Record<string, unknown>[];
+    output: string;
+  }>;
+}
+
+function harness(options: { secrets?: FakeSecrets; maxBodyBytes?: number } = {}): Harness {
+  const queue = new FlakyQueue();
+  const ledger = new InMemoryLedger();
+  const secrets = options.secrets ?? new FakeSecrets();
+  const handler = createVerifierHandler({
+    secrets,
+    handOff: new HandOff({ ledger, rejectionLedger: new InMemoryLedger(), queue }),
+    logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
+    metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
+    ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
+  });
+  return {
+    handler,
+    queue,
+    ledger,
+    secrets,
+    async invoke(event) {
+      const chunks: string[] = [];
+      const capture = (chunk: unknown) => {
+        chunks.push(String(chunk));
+        return true;
+      };
+      const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+      const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+      let result: APIGatewayProxyStructuredResultV2;
+      try {
+        result = await handler(event, lambdaContext());
+      } finally {
+        out.mockRestore();
+        err.mockRestore();
+      }
+      const output = chunks.join('');
+      const lines = output
+        .split('\n')
+        .filter((line) => line.trim().startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      return {
+        result,
+        output,
+        logs: lines.filter((line) => !('_aws' in line)),
+        metrics: lines.filter((line) => '_aws' in line),
+      };
+    },
+  };
+}
+
+/** The metric names of the EMF lines, each with its dimension set. */
+function metricEntries(
+  metrics: Record<string, unknown>[],
+): Array<{ name: string; dimensions: string[]; line: Record<string, unknown> }> {
+  return metrics.flatMap((line) => {
+    const aws = line._aws as {
+      CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+    };
+    return aws.CloudWatchMetrics.flatMap((directive) =>
+      directive.Metrics.map((metric) => ({
+        name: metric.Name,
+        dimensions: directive.Dimensions[0] ?? [],
+        line,
+      })),
+    );
+  });
+}
+
+const connectionCreated = fixtureBody('connection.created');
+
+describe('verifier handler: accepted deliveries', () => {
+  it('answers 202 with the event id and hands the raw body on once', async () => {
+    // GIVEN a genuine OFAuth-Signature delivery
+    const h = harness();
+    const { result, logs, metrics } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    // THEN it is answered 202 with the event key as event id
+    expect(result.statusCode).toBe(202);
+    const answer = answerBody(result);
+    expect(answer).toEqual({ received: true, eventId: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // AND the raw body went on the queue verbatim, grouped by connection, with its attributes
+    expect(h.queue.events).toHaveLength(1);
+    expect(h.queue.events[0]).toEqual({
+      body: connectionCreated,
+      messageGroupId: 'conn_abc123',
+      attributes: {
+        eventType: 'connection.created',
+        eventKey: answer.eventId,
+        signatureScheme: 'ofauth',
+        receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    });
+    // AND every log line carries the five keys
+    expect(logs.length).toBeGreaterThan(0);
+    for (const line of logs) {
+      expect(line).toMatchObject({
+        eventKey: answer.eventId,
+        eventType: 'connection.created',
+        connectionId: 'conn_abc123',
+        scheme: 'ofauth',
+        outcome: 'enqueued',
+      });
+    }
+    // AND the metrics are DeliveriesReceived and EventsEnqueued with the service dimension only
+    expect(metricEntries(metrics).map(({ name, dimensions }) => [name, dimensions])).toEqual([
+      [VERIFIER_METRICS.received, ['service']],
+      [VERIFIER_METRICS.enqueued, ['service']],
+    ]);
+  });
+
+  it('answers 200 duplicate to a retry re-signed with a new timestamp, and enqueues nothing more', async () => {
+    const h = harness();
+    const now = Math.floor(Date.now() / 1000);
+    await h.invoke(ofAuthDelivery({ body: connectionCreated, timestamp: now - 10 }));
+    const { result, logs, metrics } = await h.invoke(
+      ofAuthDelivery({ body: connectionCreated, timestamp: now }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(answerBody(result)).toEqual({ received: true, duplicate: true });
+    expect(h.queue.events).toHaveLength(1);
+    expect(logs.every((line) => line.outcome === 'duplicate')).toBe(true);
+    expect(metricEntries(metrics).map(({ name }) => name)).toContain(VERIFIER_METRICS.duplicates);
+  });
+
+  it('keys a Svix delivery by its svix-id and a Standard Webhooks delivery by its webhook-id', async () => {
+    const h = harness();
+    const svix = await h.invoke(svixDelivery({ body: connectionCreated, id: 'msg_1' }));
+    const std = await h.invoke(svixDelivery({ body: connectionCreated, id: 'msg_2', prefix: 'webhook' }));
+    expect(answerBody(svix.result)).toEqual({ received: true, eventId: 'msg_1' });
+    expect(answerBody(std.result)).toEqual({ received: true, eventId: 'msg_2' });
+    expect(h.queue.events.map((e) => e.attributes.signatureScheme)).toEqual(['svix', 'svix']);
+    expect(svix.logs.every((line) => line.scheme === 'svix' && line.eventKey === 'msg_1')).toBe(true);
+  });
+
+  it('verifies a base64-encoded body on its decoded bytes and enqueues the decoded text', async () => {
+    const h = harness();
+    const { result } = await h.invoke(ofAuthDelivery({ body: connectionCreated, base64: true }));
+    expect(result.statusCode).toBe(202);
+    expect(h.queue.events[0]?.body).toBe(connectionCreated);
+  });
+
+  it('hands on unknown types, the SDK envelope shape, and connection-less events in a per-type group', async () => {
+    const h = harness();
+    const unknown = '{"type":"something.new","data":{"connection":{"id":"conn_9"}}}';
+    const sdk =
+      '{"eventType":"connection.expired","live":true,"data":{"connection":{"id":"conn_7","status":"expired"}}}';
+    const rules = fixtureBody('rules.updated');
+    for (const body of [unknown, sdk, rules]) {
+      expect((await h.invoke(ofAuthDelivery({ body }))).result.statusCode).toBe(202);
+    }
+    expect(h.queue.events.map((e) => [e.attributes.eventType, e.messageGroupId])).toEqual([
+      ['something.new', 'conn_9'],
+      ['connection.expired', 'conn_7'],
+      ['rules.updated', 'type:rules.updated'],
+    ]);
+  });
+
+  it('keys an event by a top-level id when the body carries one', async () => {
+    const h = harness();
+    const body = '{"id":"evt_42","type":"connection.updated","data":{"connection":{"id":"conn_1"}}}';
+    const { result } = await h.invoke(ofAuthDelivery({ body }));
+    expect(answerBody(result).eventId).toBe('evt_42');
+  });
+
+  it('refreshes the secrets once after a miss, so a rotated secret works at once', async () => {
+    // GIVEN a cache still holding the old secret while Secrets Manager has the new one
+    const secrets = new FakeSecrets(['old-secret'], ['old-secret', 'new-secret']);
+    const h = harness({ secrets });
+    // WHEN a delivery signed with the new secret arrives
+    const { result } = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'new-secret' }));
+    // THEN it is accepted after one refresh
+    expect(result.statusCode).toBe(202);
+    expect(secrets.refreshCalls).toBe(1);
+  });
+
+  it('makes no refresh call on a warm invocation that verifies', async () => {
+    const secrets = new FakeSecrets();
+    const h = harness({ secrets });
+    await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    await h.invoke(svixDelivery({ body: connectionCreated, id: 'msg_warm' }));
+    expect(secrets.refreshCalls).toBe(0);
+  });
+});
+
+describe('verifier handler: rejected deliveries', () => {
+  const now = Math.floor(Date.now() / 1000);
+  it.each([
+    ['missing_signature', () => apiGatewayEvent({ body: connectionCreated })],
+    ['invalid_signature', () => ofAuthDelivery({ body: connectionCreated, secret: 'not-configured' })],
+    ['timestamp_out_of_tolerance', () => ofAuthDelivery({ body: connectionCreated, timestamp: now - 301 })],
+    [
+      'timestamp_out_of_tolerance',
+      () => svixDelivery({ body: connectionCreated, id: 'm', timestamp: now + 400 }),
+    ],
+    [
+      'malformed_signature',
+      () => apiGatewayEvent({ body: connectionCreated, headers: { 'OFAuth-Signature': 'garbage' } }),
+    ],
+    [
+      'missing_webhook_id',
+      () =>
+        apiGatewayEvent({
+          body: connectionCreated,
+          headers: { 'svix-timestamp': String(now), 'svix-signature': 'v1,x' },
+        }),
+    ],
+  ])('rejects with 401 %s, counted as a signature rejection', async (code, event) => {
+    const h = harness();
+    const { result, metrics, logs } = await h.invoke(event());
+    expect(result.statusCode).toBe(401);
+    expect(answerBody(result)).toEqual({ error: code, message: expect.any(String) });
+    expect(h.queue.events).toHaveLength(0);
+    const entries = metricEntries(metrics);
+    expect(entries.find((e) => e.name === VERIFIER_METRICS.signatureRejected)?.dimensions).toEqual([
+      'service',
+    ]);
+    const rejected = entries.find((e) => e.name === VERIFIER_METRICS.rejected);
+    expect(rejected?.dimensions).toEqual(['service', 'reason']);
+    expect(rejected?.line.reason).toBe(code);
+    expect(logs.every((line) => line.outcome === 'rejected')).toBe(true);
+  });
+
+  it('rejects with 401 when the refreshed secrets still do not match', async () => {
+    const secrets = new FakeSecrets(['old'], ['old', 'newer']);
+    const h = harness({ secrets });
+    const { result } = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    expect(result.statusCode).toBe(401);
+    expect(secrets.refreshCalls).toBe(1);
+  });
+
+  it('rejects a body over the limit with 413 before any other work, raw or base64', async () => {
+    const secrets = new FakeSecrets();
+    const h = harness({ secrets, maxBodyBytes: 100 });
+    const big = JSON.stringify({ type: 'x', data: { pad: 'y'.repeat(200) } });
+    for (const base64 of [false, true]) {
+      const { result, metrics } = await h.invoke(ofAuthDelivery({ body: big, base64 }));
+      expect(result.statusCode).toBe(413);
+      expect(answerBody(result).error).toBe('payload_too_large');
+      expect(metricEntries(metrics).map((e) => e.name)).toEqual(
+        expect.arrayContaining([VERIFIER_METRICS.tooLarge, VERIFIER_METRICS.rejected]),
+      );
+    }
+    // AND a multi-byte body whose characters fit but whose bytes do not
+    const { result } = await h.invoke(ofAuthDelivery({ body: `{"type":"${'é'.repeat(60)}"}` }));
+    expect(result.statusCode).toBe(413);
+    expect(secrets.currentCalls).toBe(0);
+  });
+
+  it('rejects other methods with 405', async () => {
+    const h = harness();
+    const { result } = await h.invoke(apiGatewayEvent({ method: 'GET' }));
+    expect(result.statusCode).toBe(405);
+    expect(result.headers?.allow).toBe('POST');
+    expect(answerBody(result).error).toBe('method_not_allowed');
+  });
+
+  it.each([
+    ['invalid_json', 400, Buffer.from('not json at all')],
+    ['invalid_json', 400, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ['missing_event_type', 422, Buffer.from('{"data":{"connection":{"id":"conn_1"}}}')],
+    ['unsupported_characters', 422, Buffer.from('{"type":"x","data":"\uffff"}')],
+  ])('rejects a signed body with %s (%i) and keeps it once for inspection', async (code, status, body) => {
+    // GIVEN a genuinely signed body that cannot be handed on, delivered twice
+    const h = harness();
+    // (API Gateway base64-encodes a body that is not text; send every case that way)
+    const first = await h.invoke(ofAuthDelivery({ body, base64: true }));
+    const second = await h.invoke(ofAuthDelivery({ body, base64: true }));
+    // THEN both are answered with the same 4xx and the body is kept once, byte for byte
+    for (const { result } of [first, second]) {
+      expect(result.statusCode).toBe(status);
+      expect(answerBody(result).error).toBe(code);
+    }
+    expect(h.queue.events).toHaveLength(0);
+    expect(h.queue.rejected).toHaveLength(1);
+    expect(Buffer.from(h.queue.rejected[0]!.body).equals(body)).toBe(true);
+    expect(h.queue.rejected[0]).toMatchObject({ reason: code, signatureScheme: 'ofauth' });
+  });
+
+  it('still answers 4xx when keeping a bad body fails, and counts the dependency failure', async () => {
+    const h = harness();
+    h.queue.failKeep = 1;
+    const { result, metrics, logs } = await h.invoke(ofAuthDelivery({ body: 'nope' }));
+    expect(result.statusCode).toBe(400);
+    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(logs.some((line) => line.level === 'ERROR')).toBe(true);
+    // AND the next retry keeps it
+    await h.invoke(ofAuthDelivery({ body: 'nope' }));
+    expect(h.queue.rejected).toHaveLength(1);
+  });
+
+  it('rejects with a retryable 409 while another request holds the lease', async () => {
+    const h = harness();
+    const event = svixDelivery({ body: connectionCreated, id: 'msg_busy' });
+    h.ledger.records.set('msg_busy', { status: 'in_progress', leaseUntil: Date.now() + 60_000 });
+    const { result, logs } = await h.invoke(event);
+    expect(result.statusCode).toBe(409);
+    expect(result.headers?.['retry-after']).toBe('10');
+    expect(answerBody(result).error).toBe('delivery_in_progress');
+    expect(logs.every((line) => line.outcome === 'in_progress')).toBe(true);
+    expect(h.queue.events).toHaveLength(0);
+  });
+});
+
+describe('verifier handler: failing dependencies', () => {
+  it('fails with 503 when the secrets cannot be read, and hands nothing on', async () => {
+    const secrets = new FakeSecrets();
+    secrets.fail = true;
+    const h = harness({ secrets });
+    const { result, metrics, logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBeDefined();
+    expect(answerBody(result)).toEqual({
+      error: 'dependency_unavailable',
+      message: expect.stringContaining('secrets'),
+    });
+    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(logs.every((line) => line.outcome === 'dependency_failure')).toBe(true);
+    expect(h.queue.events).toHaveLength(0);
+  });
+
+  it('fails with 503 when the queue send fails, and the retry hands on once', async () => {
+    const h = harness();
+    h.queue.failEnqueue = 1;
+    const first = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(first.result.statusCode).toBe(503);
+    expect(h.queue.events).toHaveLength(0);
+    const retry = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(retry.result.statusCode).toBe(202);
+    expect(h.queue.events).toHaveLength(1);
+  });
+});
+
+describe('verifier handler: logs', () => {
+  it('never writes a secret or an expected signature, whatever the outcome', async () => {
+    // GIVEN deliveries that verify, that fail with a wrong secret, and that fail a dependency
+    const h = harness();
+    const body = connectionCreated;
+    const t = Math.floor(Date.now() / 1000);
+    const forged = ofAuthDelivery({ body, secret: 'attacker', timestamp: t });
+    const outputs = [
+      (await h.invoke(ofAuthDelivery({ body, timestamp: t }))).output,
+      (await h.invoke(forged)).output,
+      (
+        await h.invoke(
+          svixDelivery({ body, id: 'msg_x', secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` }),
+        )
+      ).output,
+      (await h.invoke(ofAuthDelivery({ body: 'bad', timestamp: t }))).output,
+    ];
+    h.queue.failEnqueue = 1;
+    outputs.push((await h.invoke(ofAuthDelivery({ body: `${body} ` }))).output);
+    // THEN no output holds a secret, its decoded key, or the signature the verifier expected
+    const expected = createHmac('sha256', TEST_OFAUTH_SECRET).update(`${t}.${body}`).digest('hex');
+    const forbidden = [TEST_OFAUTH_SECRET, TEST_SVIX_SECRET, TEST_SVIX_SECRET.slice(6), expected];
+    const all = outputs.join('\n');
+    expect(all.length).toBeGreaterThan(0);
+    for (const value of forbidden) expect(all).not.toContain(value);
+    expect(all).not.toContain(forged.headers['ofauth-signature']);
+  });
+
+  it('clears the keys between invocations', async () => {
+    const h = harness();
+    await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    const { logs } = await h.invoke(apiGatewayEvent({ body: connectionCreated }));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const line of logs) {
+      expect(line.outcome).toBe('rejected');
+      expect(line).not.toHaveProperty('eventType');
+      expect(line).not.toHaveProperty('connectionId');
+      expect(line).not.toHaveProperty('eventKey');
+    }
+  });
+
+  it('carries every key on every line of an accepted delivery', async () => {
+    const h = harness();
+    const { logs } = await h.invoke(svixDelivery({ body: connectionCreated, id: 'msg_keys' }));
+    for (const line of logs) for (const key of LOG_KEYS) expect(line[key]).toEqual(expect.any(String));
+  });
+});

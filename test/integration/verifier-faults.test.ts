@@ -1,0 +1,172 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { VerifierHandler } from '../../lambda/verifier/create-handler.ts';
+import { lambdaContext, ofAuthDelivery } from '../support/signing.ts';
+import { drainQueue, queueDepth, sleep, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+/** OFAuth's retry policy: up to 5 attempts; the waits are scaled down, but longer than a lease. */
+const ATTEMPTS = 5;
+/** The invocation's remaining time (and so the ledger lease) when a case needs no crash. */
+const ROOMY_MS = 5_000;
+/** A short invocation for crash cases: it dies at its timeout, and its lease runs out soon after. */
+const CRASH_LEASE_MS = 800;
+const BACKOFF_MS = CRASH_LEASE_MS + 200;
+
+interface Attempt {
+  /** The status answered, or 0 when no answer came (the invocation died). */
+  readonly status: number;
+  /** Messages on the queue right after the answer. */
+  readonly depth: number;
+}
+
+let rig: VerifierRig;
+let caseNo = 0;
+
+beforeAll(async () => {
+  rig = await startVerifierRig();
+});
+
+afterAll(async () => {
+  await rig.stop();
+});
+
+afterEach(async () => {
+  rig.probe.faults.length = 0;
+  await drainQueue(rig.sqs, rig.queueUrl);
+});
+
+/** A fresh event per case, re-signed (new timestamp) on every attempt as OFAuth does. */
+function nextDelivery(): () => APIGatewayProxyEventV2 {
+  caseNo += 1;
+  const body = JSON.stringify({
+    type: 'connection.updated',
+    data: { connection: { id: `conn_fault_${caseNo}` } },
+  });
+  let attempt = 0;
+  return () => {
+    attempt += 1;
+    return ofAuthDelivery({ body, timestamp: Math.floor(Date.now() / 1000) + attempt });
+  };
+}
+
+/** Replays the sender: up to 5 attempts, stopping at the first 2xx. */
+async function sendWithRetries(
+  handler: VerifierHandler,
+  delivery: () => APIGatewayProxyEventV2,
+  remainingMs = ROOMY_MS,
+): Promise<Attempt[]> {
+  const attempts: Attempt[] = [];
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const answer = await Promise.race([
+      handler(delivery(), lambdaContext({ remainingMs })).then((r) => r.statusCode ?? 0),
+      sleep(remainingMs + 1000).then(() => 0),
+    ]);
+    attempts.push({ status: answer, depth: await queueDepth(rig.sqs, rig.queueUrl) });
+    if (answer >= 200 && answer < 300) break;
+    await sleep(BACKOFF_MS);
+  }
+  return attempts;
+}
+
+/** Every case must end with one message, a 2xx, and no 2xx before the event was on the queue. */
+async function expectHandedOnOnce(attempts: Attempt[]): Promise<void> {
+  const accepted = attempts.filter((a) => a.status >= 200 && a.status < 300);
+  expect(accepted.length).toBeGreaterThan(0);
+  for (const attempt of accepted) expect(attempt.depth).toBe(1);
+  expect(attempts.every((a) => a.status < 500 || a.depth <= 1)).toBe(true);
+  expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+}
+
+describe('fault injection: each failure recovers on the sender retry with the event enqueued once', () => {
+  it('fails with 503 while Secrets Manager is down on a cold start, then hands on', async () => {
+    // GIVEN a cold instance and a Secrets Manager that fails both SDK attempts of the first call
+    const handler = rig.coldStart();
+    rig.secretsManager.failNext(2);
+    // WHEN the sender retries
+    const attempts = await sendWithRetries(handler, nextDelivery());
+    // THEN the first attempt is a 503, the second hands on
+    expect(attempts.map((a) => a.status)).toEqual([503, 202]);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('fails with 503 when the ledger claim fails, then hands on', async () => {
+    rig.probe.inject('PutItemCommand');
+    const attempts = await sendWithRetries(rig.handler, nextDelivery());
+    expect(attempts.map((a) => a.status)).toEqual([503, 202]);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('fails with 503 when the SQS send fails, releases the claim, then hands on', async () => {
+    rig.probe.inject('SendMessageCommand');
+    const attempts = await sendWithRetries(rig.handler, nextDelivery());
+    expect(attempts.map((a) => a.status)).toEqual([503, 202]);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('fails with 503 when the send and the release of the claim both fail, then hands on after the lease', async () => {
+    rig.probe.inject('SendMessageCommand');
+    rig.probe.inject('DeleteItemCommand');
+    const attempts = await sendWithRetries(rig.handler, nextDelivery(), CRASH_LEASE_MS);
+    expect(attempts[0]?.status).toBe(503);
+    expect(attempts.at(-1)?.status).toBe(202);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('answers 202 when only the ledger completion fails, and a later duplicate is still enqueued once', async () => {
+    // GIVEN the update that marks the ledger done fails once
+    rig.probe.inject('UpdateItemCommand');
+    const delivery = nextDelivery();
+    // WHEN the sender delivers: the event is on the queue, so the answer is 202
+    const attempts = await sendWithRetries(rig.handler, delivery, 1_500);
+    expect(attempts.map((a) => a.status)).toEqual([202]);
+    // AND a duplicate arriving after the lease takes the record over, re-sends, and SQS deduplicates
+    await sleep(1_600);
+    const again = await rig.handler(delivery(), lambdaContext({ remainingMs: ROOMY_MS }));
+    expect(again.statusCode).toBe(202);
+    const third = await rig.handler(delivery(), lambdaContext({ remainingMs: ROOMY_MS }));
+    expect(third.statusCode).toBe(200);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('recovers from a crash after the SQS send, before the ledger is marked done', async () => {
+    // GIVEN the send succeeds but the invocation never gets further (it dies at its timeout)
+    rig.probe.inject('SendMessageCommand', 'hang-after');
+    // WHEN the sender retries after the lease has run out
+    const attempts = await sendWithRetries(rig.handler, nextDelivery(), CRASH_LEASE_MS);
+    // THEN the first attempt got no 2xx, the retry takes over, re-sends (deduplicated) and answers 202
+    expect(attempts[0]?.status).not.toBe(202);
+    expect(attempts[0]?.status).toBeGreaterThanOrEqual(500);
+    expect(attempts.at(-1)?.status).toBe(202);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('recovers from a crash between the ledger claim and the SQS send', async () => {
+    rig.probe.inject('PutItemCommand', 'hang-after');
+    const attempts = await sendWithRetries(rig.handler, nextDelivery(), CRASH_LEASE_MS);
+    expect(attempts[0]?.status).toBeGreaterThanOrEqual(500);
+    expect(attempts[0]?.depth).toBe(0);
+    expect(attempts.at(-1)?.status).toBe(202);
+    await expectHandedOnOnce(attempts);
+  });
+
+  it('answers a retryable 409, never a 2xx, while a stuck attempt still holds the lease', async () => {
+    // GIVEN an attempt stuck before the send (it will die at its 1.5 s timeout)
+    rig.probe.inject('SendMessageCommand', 'hang-before');
+    const delivery = nextDelivery();
+    const stuck = rig.handler(delivery(), lambdaContext({ remainingMs: 1_500 }));
+    await sleep(300);
+    // WHEN a retry comes in while it holds the lease
+    const early = await rig.handler(delivery(), lambdaContext({ remainingMs: ROOMY_MS }));
+    // THEN the retry is told to come back, and nothing is on the queue
+    expect(early.statusCode).toBe(409);
+    expect(early.headers?.['retry-after']).toBeDefined();
+    expect(await queueDepth(rig.sqs, rig.queueUrl)).toBe(0);
+    // AND the stuck attempt answers 5xx at its timeout, and the sender's next retries hand on
+    expect((await stuck).statusCode).toBe(503);
+    await sleep(100);
+    const attempts = await sendWithRetries(rig.handler, delivery);
+    expect(attempts.at(-1)?.status).toBe(202);
+    await expectHandedOnOnce(attempts);
+  });
+});

@@ -1,0 +1,163 @@
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { MESSAGE_ATTRIBUTES, REJECTED_MESSAGE_GROUP_ID } from '../../lambda/shared/queue-message.ts';
+import { deduplicationIdFor, sha256Hex } from '../../lambda/verifier/event-key.ts';
+import { REJECTION_ATTRIBUTES } from '../../lambda/verifier/hand-off.ts';
+import { answerBody, fixtureBody, lambdaContext, ofAuthDelivery, svixDelivery } from '../support/signing.ts';
+import { drainQueue, queueDepth, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
+
+// The EMF lines are checked by the handler tests; here they would only bury the test output.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+let rig: VerifierRig;
+
+beforeAll(async () => {
+  rig = await startVerifierRig();
+});
+
+afterAll(async () => {
+  await rig.stop();
+});
+
+afterEach(async () => {
+  await drainQueue(rig.sqs, rig.queueUrl);
+  await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+});
+
+const attr = (message: { MessageAttributes?: Record<string, { StringValue?: string }> }, name: string) =>
+  message.MessageAttributes?.[name]?.StringValue;
+
+describe('verifier against DynamoDB Local and fauxqs', () => {
+  it('puts the raw body on the FIFO queue with its group, deduplication id and attributes', async () => {
+    // GIVEN a Svix delivery whose body has unusual but valid spacing
+    const body = fixtureBody('of.websocket.event.received').replace('{', '{   ');
+    const result = await rig.handler(svixDelivery({ body, id: 'msg_queue_1' }), lambdaContext());
+    expect(result.statusCode).toBe(202);
+    // THEN exactly one message, byte-for-byte the body, grouped by connection, deduplicated by the svix id
+    const messages = await drainQueue(rig.sqs, rig.queueUrl);
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message?.Body).toBe(body);
+    expect(message?.Attributes?.MessageGroupId).toBe('conn_oy6c6kim3uo0cyiu3iy67m4d');
+    expect(message?.Attributes?.MessageDeduplicationId).toBe('msg_queue_1');
+    expect(attr(message!, MESSAGE_ATTRIBUTES.eventType)).toBe('of.websocket.event.received');
+    expect(attr(message!, MESSAGE_ATTRIBUTES.eventKey)).toBe('msg_queue_1');
+    expect(attr(message!, MESSAGE_ATTRIBUTES.signatureScheme)).toBe('svix');
+    expect(Date.parse(attr(message!, MESSAGE_ATTRIBUTES.receivedAt) ?? '')).not.toBeNaN();
+  });
+
+  it('answers a duplicate 200 and enqueues it once, with one AWS call per duplicate', async () => {
+    const body = fixtureBody('connection.updated');
+    const first = await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    rig.probe.reset();
+    const second = await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(200);
+    expect(answerBody(second)).toEqual({ received: true, duplicate: true });
+    // the conditional put fails and returns the done record: one round trip, no Secrets Manager call
+    expect(rig.probe.calls).toEqual(['PutItemCommand']);
+    expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+  });
+
+  it('makes three AWS calls for a new delivery on a warm instance and none to Secrets Manager', async () => {
+    await rig.handler(ofAuthDelivery({ body: fixtureBody('connection.expired') }), lambdaContext());
+    rig.probe.reset();
+    const before = rig.secretsManager.calls;
+    const result = await rig.handler(
+      ofAuthDelivery({ body: fixtureBody('connection.disconnected') }),
+      lambdaContext(),
+    );
+    expect(result.statusCode).toBe(202);
+    expect(rig.probe.calls).toEqual(['PutItemCommand', 'SendMessageCommand', 'UpdateItemCommand']);
+    expect(rig.secretsManager.calls).toBe(before);
+  });
+
+  it('treats a retry re-signed with a new timestamp as a duplicate', async () => {
+    const body = fixtureBody('realtime.chat_typing.updated');
+    const t = Math.floor(Date.now() / 1000);
+    const first = await rig.handler(ofAuthDelivery({ body, timestamp: t - 60 }), lambdaContext());
+    const retry = await rig.handler(ofAuthDelivery({ body, timestamp: t }), lambdaContext());
+    expect([first.statusCode, retry.statusCode]).toEqual([202, 200]);
+    expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+  });
+
+  it('enqueues exactly one message for 50 concurrent identical deliveries, and answers no 5xx', async () => {
+    // GIVEN one Svix delivery sent 50 times at once (a fresh instance: cold secrets cache)
+    const handler = rig.coldStart();
+    const event = svixDelivery({ body: fixtureBody('connection.created'), id: 'msg_concurrent' });
+    const results = await Promise.all(Array.from({ length: 50 }, () => handler(event, lambdaContext())));
+    const statuses = results.map((r) => r.statusCode);
+    // THEN one is handed on, the others are duplicates or retryable in-progress answers
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.every((s) => s === 202 || s === 200 || s === 409)).toBe(true);
+    expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+  });
+
+  it('keeps a signed body that is not JSON once on the dead-letter queue, and answers 400', async () => {
+    // GIVEN a signed body that is not JSON, delivered three times
+    const body = 'this is not json';
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await rig.handler(ofAuthDelivery({ body }), lambdaContext()));
+    // THEN every answer is 400 invalid_json
+    expect(answers.map((a) => [a.statusCode, answerBody(a).error])).toEqual(
+      Array(3).fill([400, 'invalid_json']),
+    );
+    // AND the body sits once on the dead-letter queue, in the rejected group, nothing on the main queue
+    const kept = await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.Body).toBe(body);
+    expect(kept[0]?.Attributes?.MessageGroupId).toBe(REJECTED_MESSAGE_GROUP_ID);
+    expect(kept[0]?.Attributes?.MessageDeduplicationId).toBe(deduplicationIdFor(sha256Hex(body)));
+    expect(attr(kept[0]!, REJECTION_ATTRIBUTES.reason)).toBe('invalid_json');
+    expect(attr(kept[0]!, REJECTION_ATTRIBUTES.bodyEncoding)).toBe('utf8');
+    expect(await queueDepth(rig.sqs, rig.queueUrl)).toBe(0);
+  });
+
+  it('keeps a body that is not UTF-8 base64-encoded on the dead-letter queue', async () => {
+    const body = Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x7d]);
+    const result = await rig.handler(ofAuthDelivery({ body, base64: true }), lambdaContext());
+    expect(result.statusCode).toBe(400);
+    const kept = await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+    expect(kept).toHaveLength(1);
+    expect(Buffer.from(kept[0]?.Body ?? '', 'base64').equals(body)).toBe(true);
+    expect(attr(kept[0]!, REJECTION_ATTRIBUTES.bodyEncoding)).toBe('base64');
+  });
+
+  it('writes ledger records with the Powertools layout and the 72 h TTL', async () => {
+    const start = Math.floor(Date.now() / 1000);
+    await rig.handler(svixDelivery({ body: fixtureBody('rules.updated'), id: 'msg_ttl' }), lambdaContext());
+    const { Items = [] } = await rig.dynamodb.send(new ScanCommand({ TableName: rig.ledgerTableName }));
+    const done = Items.filter((item) => item.status?.S === 'COMPLETED');
+    expect(done.length).toBeGreaterThan(0);
+    const record = await rig.dynamodb.send(
+      new GetItemCommand({ TableName: rig.ledgerTableName, Key: { id: done[0]!.id! }, ConsistentRead: true }),
+    );
+    const expiration = Number(record.Item?.expiration?.N);
+    expect(expiration).toBeGreaterThanOrEqual(start + 72 * 3600 - 5);
+    expect(expiration).toBeLessThanOrEqual(start + 72 * 3600 + 60);
+    expect(String(done[0]!.id!.S)).toMatch(/^ofauth#(event|rejected)#/);
+  });
+});
+
+describe('the Lambda entry point wired from the environment', () => {
+  it('runs against the emulators through the SDK endpoint variables alone', async () => {
+    // GIVEN the function's environment, with the SDK's endpoint variables pointing at the emulators
+    Object.assign(process.env, {
+      SIGNING_SECRET_ID: 'ofauth/signing',
+      LEDGER_TABLE_NAME: rig.ledgerTableName,
+      QUEUE_URL: rig.queueUrl,
+      DEAD_LETTER_QUEUE_URL: rig.deadLetterQueueUrl,
+      AWS_ENDPOINT_URL_DYNAMODB: process.env.TEST_DYNAMODB_ENDPOINT,
+      AWS_ENDPOINT_URL_SQS: process.env.TEST_SQS_ENDPOINT,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: rig.secretsManager.endpoint,
+    });
+    // WHEN the entry module is loaded and invoked
+    const { handler } = await import('../../lambda/verifier/handler.ts');
+    const body = '{"type":"connection.created","data":{"connection":{"id":"conn_entry"}}}';
+    const first = await handler(ofAuthDelivery({ body }), lambdaContext());
+    const again = await handler(ofAuthDelivery({ body }), lambdaContext());
+    // THEN it hands the event on once
+    expect([first.statusCode, again.statusCode]).toEqual([202, 200]);
+    const messages = await drainQueue(rig.sqs, rig.queueUrl);
+    expect(messages.map((m) => m.Attributes?.MessageGroupId)).toEqual(['conn_entry']);
+  });
+});

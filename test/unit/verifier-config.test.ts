@@ -1,0 +1,52 @@
+import { ConfigurationError } from '../../lambda/shared/config.ts';
+import { EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
+import { DEFAULT_MAX_BODY_BYTES, loadVerifierConfig } from '../../lambda/verifier/config.ts';
+
+const required = {
+  SIGNING_SECRET_ID: 'ofauth/signing',
+  LEDGER_TABLE_NAME: 'ledger',
+  QUEUE_URL: 'http://q/events.fifo',
+  DEAD_LETTER_QUEUE_URL: 'http://q/events-dlq.fifo',
+};
+
+describe('verifier configuration', () => {
+  it('applies the documented defaults', () => {
+    expect(loadVerifierConfig(required)).toEqual({
+      signingSecretId: 'ofauth/signing',
+      ledgerTableName: 'ledger',
+      queueUrl: 'http://q/events.fifo',
+      deadLetterQueueUrl: 'http://q/events-dlq.fifo',
+      toleranceSeconds: 300,
+      ledgerTtlSeconds: 259_200,
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      secretsCacheTtlSeconds: 300,
+      serviceName: 'ofauth-verifier',
+      metricsNamespace: 'OFAuthWebhooks',
+    });
+    // the body limit leaves room for the message attributes inside the queue's message size
+    expect(DEFAULT_MAX_BODY_BYTES).toBeLessThan(EVENT_QUEUE.defaultMaxMessageSizeBytes);
+  });
+
+  it('reads the optional settings', () => {
+    const config = loadVerifierConfig({
+      ...required,
+      SIGNATURE_TOLERANCE_SECONDS: '60',
+      LEDGER_TTL_SECONDS: '3600',
+      MAX_BODY_BYTES: '1000',
+      SECRETS_CACHE_TTL_SECONDS: '30',
+    });
+    expect(config).toMatchObject({
+      toleranceSeconds: 60,
+      ledgerTtlSeconds: 3600,
+      maxBodyBytes: 1000,
+      secretsCacheTtlSeconds: 30,
+    });
+  });
+
+  it('fails fast when a required variable is missing or a number is malformed', () => {
+    expect(() => loadVerifierConfig({ ...required, QUEUE_URL: '' })).toThrow(ConfigurationError);
+    expect(() => loadVerifierConfig({ ...required, SIGNATURE_TOLERANCE_SECONDS: '5m' })).toThrow(
+      /positive integer/,
+    );
+  });
+});
