@@ -217,8 +217,13 @@ export function parseEnvelope(body: string | unknown): EnvelopeResult {
     shape = 'sdk';
   }
   const connectionId = pickString(data, 'connection', 'id') ?? undefined;
+  const topLevelReference = pickString(data, 'clientReferenceId');
+  const nestedReference = pickString(data, 'connection', 'clientReferenceId');
+  // A string wins; an explicit null is kept as null (the connection has no user).
   const clientReferenceId =
-    pickString(data, 'clientReferenceId') ?? pickString(data, 'connection', 'clientReferenceId');
+    topLevelReference ??
+    nestedReference ??
+    (topLevelReference === null || nestedReference === null ? null : undefined);
   return {
     ok: true,
     envelope: {

@@ -1,0 +1,15 @@
+/**
+ * `connection.created`: a user connected an OnlyFans account through OFAuth Link. By default the
+ * connection is recorded in the registry; add your own onboarding here.
+ */
+import type { RealtimeEvent } from '../../shared/event-model.ts';
+import type { EventHandler } from '../router.ts';
+
+/** Records the new connection (status, clientReferenceId, permissions, userData…). */
+export const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (
+  event,
+  context,
+) => {
+  const outcome = await context.connections.apply(event, context);
+  if (!outcome.applied) context.logger.info('stale event ignored', { reason: outcome.reason });
+};

@@ -1,0 +1,15 @@
+/**
+ * `connection.disconnected`: the connection was permanently removed through the delete API and
+ * cannot be reconnected. Stop using it here (e.g. cancel your scheduled jobs for it).
+ */
+import type { RealtimeEvent } from '../../shared/event-model.ts';
+import type { EventHandler } from '../router.ts';
+
+/** Leaves a tombstone in the registry that no later event of this connection revives. */
+export const connectionDisconnected: EventHandler<RealtimeEvent<'connection.disconnected'>> = async (
+  event,
+  context,
+) => {
+  const outcome = await context.connections.apply(event, context);
+  if (!outcome.applied) context.logger.info('stale event ignored', { reason: outcome.reason });
+};

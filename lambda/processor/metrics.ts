@@ -1,0 +1,87 @@
+/**
+ * The processor's metrics for one batch: `EventsProcessed`, `EventsFailed` and `ProcessingLag`
+ * (milliseconds from the event's time to the end of its processing), each with an `eventType`
+ * dimension. They are gathered per batch and published as one EMF line per event type.
+ */
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { isKnownEventType, isTranslatedEventType } from '../shared/event-model.ts';
+import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../shared/metrics.ts';
+
+/** The `eventType` dimension of a type nobody registered a schema for. */
+export const UNKNOWN_EVENT_TYPE_DIMENSION = 'unknown';
+/** The `eventType` dimension of a message whose body has no usable type. */
+export const UNPARSEABLE_EVENT_TYPE_DIMENSION = 'unparseable';
+
+/** What a translated type must look like to keep its own dimension value. */
+const TRANSLATED_TYPE_PATTERN = /^realtime\.[a-z0-9_]+(\.[a-z0-9_]+){0,3}$/;
+const MAX_DIMENSION_LENGTH = 64;
+
+/**
+ * The `eventType` dimension value of an event type. Each distinct value is a separate CloudWatch
+ * metric (billed), so only the documented types and well-formed `realtime.*` families keep their
+ * names; anything else is counted as `unknown`, and a body without a type as `unparseable`.
+ */
+export function eventTypeDimension(type: string | undefined): string {
+  if (type === undefined) return UNPARSEABLE_EVENT_TYPE_DIMENSION;
+  if (isKnownEventType(type)) return type;
+  if (
+    isTranslatedEventType(type) &&
+    type.length <= MAX_DIMENSION_LENGTH &&
+    TRANSLATED_TYPE_PATTERN.test(type)
+  ) {
+    return type;
+  }
+  return UNKNOWN_EVENT_TYPE_DIMENSION;
+}
+
+interface TypeTally {
+  processed: number;
+  failed: number;
+  readonly lagsMs: number[];
+}
+
+/** Outcomes of one batch, by event type. Create one per invocation. */
+export class BatchMetrics {
+  readonly #byType = new Map<string, TypeTally>();
+  #failed = 0;
+
+  /** How many events of this batch failed in a handler or in parsing. */
+  get failedCount(): number {
+    return this.#failed;
+  }
+
+  /** Counts a processed event and its lag. */
+  processed(type: string | undefined, lagMs: number): void {
+    const tally = this.#tally(type);
+    tally.processed += 1;
+    tally.lagsMs.push(Math.max(0, lagMs));
+  }
+
+  /** Counts a failed event. */
+  failed(type: string | undefined): void {
+    this.#tally(type).failed += 1;
+    this.#failed += 1;
+  }
+
+  /** Publishes one EMF line per event type seen, then forgets them. */
+  publish(metrics: Metrics): void {
+    for (const [type, tally] of this.#byType) {
+      metrics.addDimension(EVENT_TYPE_DIMENSION, type);
+      metrics.addMetric(PROCESSOR_METRICS.processed, MetricUnit.Count, tally.processed);
+      metrics.addMetric(PROCESSOR_METRICS.failed, MetricUnit.Count, tally.failed);
+      for (const lag of tally.lagsMs) metrics.addMetric(PROCESSOR_METRICS.lag, MetricUnit.Milliseconds, lag);
+      metrics.publishStoredMetrics();
+    }
+    this.#byType.clear();
+  }
+
+  #tally(type: string | undefined): TypeTally {
+    const dimension = eventTypeDimension(type);
+    let tally = this.#byType.get(dimension);
+    if (!tally) {
+      tally = { processed: 0, failed: 0, lagsMs: [] };
+      this.#byType.set(dimension, tally);
+    }
+    return tally;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Turns one SQS record into the typed event it carries. The message body is the raw delivery
+ * body, verbatim, in either envelope shape; the verifier's message attributes travel beside it.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import { EventDataError, parseEnvelope, parseEvent, type RealtimeEvent } from '../shared/event-model.ts';
+import { MESSAGE_ATTRIBUTES, type QueueMessageAttributes } from '../shared/queue-message.ts';
+
+/** One queued event, parsed, with what the processor knows about it. */
+export interface QueuedEvent {
+  readonly event: RealtimeEvent;
+  /** The `eventKey` message attribute, or the SQS message id when it is missing. */
+  readonly eventId: string;
+  /** The envelope `timestamp`, else the `receivedAt` attribute, else when SQS received the message. */
+  readonly eventTime: Date;
+  /** The delivery body exactly as OFAuth sent it. */
+  readonly rawBody: string;
+  /** The verifier's message attributes that were present. */
+  readonly attributes: Partial<QueueMessageAttributes>;
+  readonly messageId: string;
+}
+
+/** Why a queued message cannot be turned into an event. */
+export type UnprocessableReason = 'invalid_json' | 'missing_event_type' | 'invalid_data';
+
+/**
+ * Thrown for a message whose body is not (or no longer) a valid event: a failure of that message
+ * and of the rest of its group in the batch, never of the whole batch.
+ */
+export class UnprocessableMessageError extends Error {
+  constructor(
+    readonly reason: UnprocessableReason,
+    message: string,
+    /** The event type, when the body got that far. */
+    readonly eventType?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'UnprocessableMessageError';
+  }
+}
+
+/** The verifier's attributes present on a record. */
+export function readAttributes(record: SQSRecord): Partial<QueueMessageAttributes> {
+  const read = (name: string) => record.messageAttributes?.[name]?.stringValue;
+  const scheme = read(MESSAGE_ATTRIBUTES.signatureScheme);
+  const attributes = {
+    eventType: read(MESSAGE_ATTRIBUTES.eventType),
+    eventKey: read(MESSAGE_ATTRIBUTES.eventKey),
+    receivedAt: read(MESSAGE_ATTRIBUTES.receivedAt),
+    signatureScheme: scheme === 'ofauth' || scheme === 'svix' ? scheme : undefined,
+  };
+  return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== undefined));
+}
+
+function validDate(value: string | number | undefined): Date | undefined {
+  if (value === undefined || value === '') return undefined;
+  const date = new Date(typeof value === 'number' ? value : Date.parse(value));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * Parses a record into a {@link QueuedEvent}.
+ *
+ * @throws {UnprocessableMessageError} when the body is not JSON, has no type, or its `data` does
+ *   not match the schema of its type
+ */
+export function readQueuedEvent(record: SQSRecord): QueuedEvent {
+  const attributes = readAttributes(record);
+  const parsed = parseEnvelope(record.body);
+  if (!parsed.ok) throw new UnprocessableMessageError(parsed.problem, parsed.message);
+  let event: RealtimeEvent;
+  try {
+    event = parseEvent(parsed.envelope);
+  } catch (error) {
+    if (!(error instanceof EventDataError)) throw error;
+    throw new UnprocessableMessageError('invalid_data', error.message, parsed.envelope.type, {
+      cause: error,
+    });
+  }
+  const eventTime =
+    validDate(event.timestamp) ??
+    validDate(attributes.receivedAt) ??
+    (record.attributes?.SentTimestamp ? validDate(Number(record.attributes.SentTimestamp)) : undefined) ??
+    new Date();
+  return {
+    event,
+    eventId: attributes.eventKey ?? record.messageId,
+    eventTime,
+    rawBody: record.body,
+    attributes,
+    messageId: record.messageId,
+  };
+}

@@ -1,0 +1,372 @@
+/**
+ * The connection registry and the Dynamic Rules store against DynamoDB Local: the stale-event
+ * guard, equal-time determinism, the disconnection tombstone, lookup by clientReferenceId through
+ * the GSI, and the rules revision guard.
+ */
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConnectionRegistry, connectionKey } from '../../lambda/processor/connections.ts';
+import type { EventPosition } from '../../lambda/processor/connections-table.ts';
+import { RulesStore } from '../../lambda/processor/rules.ts';
+import type { ConnectionEventType, RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import {
+  type ConnectionEventInput,
+  connectionEvent,
+  exampleEvent,
+  rulesUpdatedEvent,
+  toSdkShape,
+  typedEvent,
+} from '../fixtures/events.ts';
+import { createTestResources } from '../support/emulators.ts';
+
+let registry: ConnectionRegistry;
+let client: DynamoDBDocumentClient;
+let tableName: string;
+
+beforeAll(async () => {
+  const resources = await createTestResources();
+  tableName = resources.connectionsTableName;
+  client = DynamoDBDocumentClient.from(resources.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  registry = new ConnectionRegistry({ tableName, client });
+});
+
+let counter = 0;
+/** A unique connection id per test, so tests share the table without sharing items. */
+function freshConnectionId(): string {
+  counter += 1;
+  return `conn_${Date.now().toString(36)}_${counter}`;
+}
+
+function at(iso: string, eventId = `evt-${iso}`): EventPosition {
+  return { eventId, eventTime: new Date(iso) };
+}
+
+function event(type: ConnectionEventType, input: ConnectionEventInput): RealtimeEvent<ConnectionEventType> {
+  return typedEvent(connectionEvent(type, input));
+}
+
+async function rawItem(connectionId: string) {
+  const { Item } = await client.send(
+    new GetCommand({ TableName: tableName, Key: { pk: connectionKey(connectionId) } }),
+  );
+  return Item;
+}
+
+describe('the connection registry', () => {
+  it('records a created connection with every field the event carries', async () => {
+    // GIVEN the documented connection.created, for a fresh connection id
+    const id = freshConnectionId();
+    const example = exampleEvent('connection.created');
+    const data = example.data as { connection: Record<string, unknown> };
+    const created = typedEvent<'connection.created'>({
+      ...example,
+      data: { ...example.data, connection: { ...data.connection, id, platformUserId: 'pu_1' } },
+    });
+    // WHEN it is applied
+    const outcome = await registry.apply(created, at('2024-01-15T10:30:00Z', 'evt-1'));
+    // THEN the connection is stored as documented
+    expect(outcome).toEqual({ applied: true });
+    expect(await registry.get(id)).toEqual({
+      connectionId: id,
+      status: 'active',
+      clientReferenceId: 'user_456',
+      permissions: ['profile:read', 'posts:read'],
+      userData: {
+        id: 'of_user_456',
+        name: 'Jane Doe',
+        username: 'janedoe',
+        avatar: 'https://cdn.onlyfans.com/avatar.jpg',
+      },
+      platformUserId: 'pu_1',
+      lastEventAt: '2024-01-15T10:30:00.000Z',
+      lastEventId: 'evt-1',
+      lastEventType: 'connection.created',
+      updatedAt: expect.any(String),
+    });
+  });
+
+  it('records live from an SDK-shaped event', async () => {
+    const id = freshConnectionId();
+    const sdk = typedEvent<'connection.created'>(
+      toSdkShape(connectionEvent('connection.created', { connectionId: id, status: 'awaiting_2fa' }), false),
+    );
+    await registry.apply(sdk, at('2024-01-15T10:30:00Z'));
+    expect(await registry.get(id)).toMatchObject({ live: false, status: 'awaiting_2fa' });
+  });
+
+  it('ignores an older event that arrives after a newer one', async () => {
+    // GIVEN a connection updated at 11:30
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.created', { connectionId: id, status: 'active' }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['a', 'b'] }),
+      at('2024-01-15T11:30:00Z'),
+    );
+    const before = await rawItem(id);
+    // WHEN an update from 11:00 arrives late
+    const outcome = await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['a'] }),
+      at('2024-01-15T11:00:00Z'),
+    );
+    // THEN it is ignored as stale and the item is unchanged
+    expect(outcome).toEqual({ applied: false, reason: 'not-newer' });
+    expect(await rawItem(id)).toEqual(before);
+  });
+
+  it('keeps fields an event leaves out, and removes a clientReferenceId sent as null', async () => {
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.created', {
+        connectionId: id,
+        clientReferenceId: 'u1',
+        status: 'active',
+        permissions: ['a'],
+      }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(event('connection.expired', { connectionId: id }), at('2024-01-15T10:31:00Z'));
+    expect(await registry.get(id)).toMatchObject({
+      status: 'expired',
+      clientReferenceId: 'u1',
+      permissions: ['a'],
+    });
+    await registry.apply(
+      event('connection.updated', { connectionId: id, clientReferenceId: null, status: 'active' }),
+      at('2024-01-15T10:32:00Z'),
+    );
+    expect(await registry.get(id)).not.toHaveProperty('clientReferenceId');
+    expect(await registry.findByClientReferenceId('u1')).toEqual([]);
+  });
+
+  it('settles events with equal times the same way whatever order they arrive in', async () => {
+    // GIVEN created, updated and expired, all stamped with the same second
+    const time = '2024-01-15T10:30:00Z';
+    const events = [
+      [event('connection.created', { status: 'active', permissions: ['c'] }), 'evt-c'],
+      [event('connection.updated', { status: 'active', permissions: ['u'] }), 'evt-u'],
+      [event('connection.expired', { status: 'expired' }), 'evt-e'],
+    ] as const;
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    // WHEN each arrival order is applied to its own connection
+    const finals = [];
+    for (const order of orders) {
+      const id = freshConnectionId();
+      for (const index of order) {
+        const [template, eventId] = events[index]!;
+        const withId = {
+          ...template,
+          data: { ...template.data, connection: { ...template.data.connection, id } },
+        };
+        await registry.apply(withId, at(time, eventId));
+      }
+      const { status, lastEventType, lastEventId, lastEventAt } = (await registry.get(id))!;
+      finals.push({ status, lastEventType, lastEventId, lastEventAt });
+    }
+    // THEN every order ends with the same winner: the lifecycle's last step (expired)
+    expect(finals).toEqual(
+      Array(orders.length).fill({
+        status: 'expired',
+        lastEventType: 'connection.expired',
+        lastEventId: 'evt-e',
+        lastEventAt: '2024-01-15T10:30:00.000Z',
+      }),
+    );
+  });
+
+  it('breaks a tie between two events of one type and time by event id', async () => {
+    const time = '2024-01-15T10:30:00Z';
+    const finals = [];
+    for (const order of [
+      ['evt-a', 'evt-b'],
+      ['evt-b', 'evt-a'],
+    ]) {
+      const id = freshConnectionId();
+      for (const eventId of order) {
+        await registry.apply(
+          event('connection.updated', { connectionId: id, permissions: [eventId] }),
+          at(time, eventId),
+        );
+      }
+      finals.push((await registry.get(id))?.permissions);
+    }
+    expect(finals).toEqual([['evt-b'], ['evt-b']]);
+  });
+
+  it('leaves a tombstone that no later event revives, even a newer one', async () => {
+    // GIVEN a connection that was disconnected
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.created', { connectionId: id, clientReferenceId: 'u-tomb', status: 'active' }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(
+      event('connection.disconnected', { connectionId: id }),
+      at('2024-01-17T10:30:00Z', 'evt-d'),
+    );
+    const tombstone = await rawItem(id);
+    // WHEN later updated, created and expired events arrive, with newer times
+    const outcomes = [
+      await registry.apply(
+        event('connection.updated', { connectionId: id, status: 'active' }),
+        at('2024-02-01T00:00:00Z'),
+      ),
+      await registry.apply(
+        event('connection.created', { connectionId: id, status: 'active' }),
+        at('2024-02-02T00:00:00Z'),
+      ),
+      await registry.apply(event('connection.expired', { connectionId: id }), at('2024-02-03T00:00:00Z')),
+      await registry.apply(
+        event('connection.disconnected', { connectionId: id }),
+        at('2024-02-04T00:00:00Z'),
+      ),
+    ];
+    // THEN each is ignored and the tombstone stands
+    expect(outcomes).toEqual(Array(4).fill({ applied: false, reason: 'tombstone' }));
+    expect(await rawItem(id)).toEqual(tombstone);
+    expect(await registry.get(id)).toMatchObject({
+      status: 'disconnected',
+      disconnectedAt: '2024-01-17T10:30:00.000Z',
+      clientReferenceId: 'u-tomb',
+      lastEventType: 'connection.disconnected',
+    });
+  });
+
+  it('applies a disconnection even when it is older than the stored state', async () => {
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.updated', { connectionId: id, status: 'active', permissions: ['p'] }),
+      at('2024-01-15T12:00:00Z'),
+    );
+    const outcome = await registry.apply(
+      event('connection.disconnected', { connectionId: id, clientReferenceId: 'u-late' }),
+      at('2024-01-15T11:00:00Z'),
+    );
+    expect(outcome).toEqual({ applied: true });
+    // A late disconnection fills gaps but does not overwrite the newer fields.
+    expect(await registry.get(id)).toMatchObject({
+      status: 'disconnected',
+      permissions: ['p'],
+      clientReferenceId: 'u-late',
+    });
+  });
+
+  it('finds a user’s connections by clientReferenceId through the GSI, without tombstones by default', async () => {
+    // GIVEN a user with two live connections and a disconnected one, and another user
+    const user = `user_${freshConnectionId()}`;
+    const [first, second, gone, other] = [
+      freshConnectionId(),
+      freshConnectionId(),
+      freshConnectionId(),
+      freshConnectionId(),
+    ];
+    for (const id of [first, second, gone]) {
+      await registry.apply(
+        event('connection.created', { connectionId: id, clientReferenceId: user, status: 'active' }),
+        at('2024-01-15T10:30:00Z'),
+      );
+    }
+    await registry.apply(
+      event('connection.created', {
+        connectionId: other,
+        clientReferenceId: `${user}_other`,
+        status: 'active',
+      }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(
+      event('connection.disconnected', { connectionId: gone }),
+      at('2024-01-16T10:30:00Z'),
+    );
+    // WHEN the user's connections are looked up
+    const found = await registry.findByClientReferenceId(user);
+    const withTombstones = await registry.findByClientReferenceId(user, { includeDisconnected: true });
+    // THEN only theirs come back, disconnected ones only when asked
+    expect(found.map((connection) => connection.connectionId).sort()).toEqual([first, second].sort());
+    expect(withTombstones.map((connection) => connection.connectionId).sort()).toEqual(
+      [first, second, gone].sort(),
+    );
+    expect(found[0]).not.toHaveProperty('pk');
+    expect(found[0]).not.toHaveProperty('lastEventTime');
+  });
+
+  it('answers undefined for a connection it never saw', async () => {
+    expect(await registry.get('conn_never_seen')).toBeUndefined();
+  });
+});
+
+describe('the Dynamic Rules store', () => {
+  // One table item holds the latest rules: these tests run in order on a table of their own.
+  let store: RulesStore;
+  beforeAll(async () => {
+    const resources = await createTestResources();
+    store = new RulesStore({
+      tableName: resources.connectionsTableName,
+      client: DynamoDBDocumentClient.from(resources.dynamodb),
+    });
+  });
+
+  it('answers undefined before the first rules.updated', async () => {
+    expect(await store.getLatest()).toBeUndefined();
+  });
+
+  it('records the revision and its rules body', async () => {
+    const outcome = await store.apply(
+      typedEvent(exampleEvent('rules.updated')),
+      at('2024-01-15T10:30:00Z', 'r1'),
+    );
+    expect(outcome).toEqual({ applied: true });
+    expect(await store.getLatest()).toEqual({
+      revision: '202401151030-a1b2c3',
+      rules: expect.objectContaining({
+        checksum_indexes: [0, 3, 5, 8, 12, 17, 21, 30],
+        checksum_constant: 443,
+      }),
+      lastEventAt: '2024-01-15T10:30:00.000Z',
+      lastEventId: 'r1',
+      updatedAt: expect.any(String),
+    });
+  });
+
+  it('ignores an older revision that arrives late', async () => {
+    await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-3', rules: { app_token: 't3' } })),
+      at('2024-01-15T12:00:00Z'),
+    );
+    const outcome = await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-2', rules: { app_token: 't2' } })),
+      at('2024-01-15T11:00:00Z'),
+    );
+    expect(outcome).toEqual({ applied: false, reason: 'not-newer' });
+    expect(await store.getLatest()).toMatchObject({ revision: 'rev-3', rules: { app_token: 't3' } });
+  });
+
+  it('drops the stored body when a newer revision comes without one', async () => {
+    await store.apply(typedEvent(rulesUpdatedEvent({ revision: 'rev-4' })), at('2024-01-15T13:00:00Z'));
+    const latest = await store.getLatest();
+    expect(latest?.revision).toBe('rev-4');
+    expect(latest).not.toHaveProperty('rules');
+  });
+
+  it('breaks a tie at equal times by event id', async () => {
+    await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-z' })),
+      at('2024-01-15T14:00:00Z', 'evt-z'),
+    );
+    await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-a' })),
+      at('2024-01-15T14:00:00Z', 'evt-a'),
+    );
+    expect((await store.getLatest())?.revision).toBe('rev-z');
+  });
+});

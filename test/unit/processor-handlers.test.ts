@@ -1,0 +1,111 @@
+import { connectionCreated } from '../../lambda/processor/handlers/connection-created.ts';
+import { connectionDisconnected } from '../../lambda/processor/handlers/connection-disconnected.ts';
+import { connectionExpired } from '../../lambda/processor/handlers/connection-expired.ts';
+import { connectionUpdated } from '../../lambda/processor/handlers/connection-updated.ts';
+import { onUnknownEvent } from '../../lambda/processor/handlers/on-unknown-event.ts';
+import { realtimeEvent } from '../../lambda/processor/handlers/realtime-event.ts';
+import { rulesUpdated } from '../../lambda/processor/handlers/rules-updated.ts';
+import { websocketEventReceived } from '../../lambda/processor/handlers/websocket-event-received.ts';
+import type { EventHandler } from '../../lambda/processor/router.ts';
+import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import { type ExampleEventType, exampleEvent, typedEvent, unknownEvent } from '../fixtures/events.ts';
+import { FakeStore, fakeHandlerContext } from '../fixtures/handler-context.ts';
+import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+
+let output: CapturedOutput;
+beforeEach(() => {
+  output = captureStdout();
+});
+afterEach(() => output.restore());
+
+const connectionHandlers = [
+  ['connection.created', connectionCreated],
+  ['connection.updated', connectionUpdated],
+  ['connection.expired', connectionExpired],
+  ['connection.disconnected', connectionDisconnected],
+] as const;
+
+describe('the default connection handlers', () => {
+  it.each(connectionHandlers)(
+    '%s writes the event to the registry at its position',
+    async (type, handler) => {
+      // GIVEN a context over a fake registry
+      const context = fakeHandlerContext();
+      const event = typedEvent(exampleEvent(type));
+      // WHEN the handler runs
+      await (handler as EventHandler<RealtimeEvent>)(event, context);
+      // THEN the registry got the event with the event id and time
+      expect(context.fakeConnections.writes).toEqual([
+        { event, position: { eventId: context.eventId, eventTime: context.eventTime } },
+      ]);
+      expect(context.fakeRules.writes).toEqual([]);
+      expect(output.logs('stale event ignored')).toEqual([]);
+    },
+  );
+
+  it.each(connectionHandlers)('%s logs a stale event and succeeds', async (type, handler) => {
+    // GIVEN a registry that holds a newer event
+    const context = fakeHandlerContext({
+      connections: new FakeStore({ applied: false, reason: 'not-newer' }),
+    });
+    // WHEN the handler runs
+    await (handler as EventHandler<RealtimeEvent>)(typedEvent(exampleEvent(type)), context);
+    // THEN it logs why and does not throw
+    expect(output.logs('stale event ignored')).toEqual([expect.objectContaining({ reason: 'not-newer' })]);
+  });
+});
+
+describe('the default rules.updated handler', () => {
+  it('records the revision in the rules store', async () => {
+    const context = fakeHandlerContext();
+    await rulesUpdated(typedEvent(exampleEvent('rules.updated')), context);
+    expect(context.fakeRules.writes).toHaveLength(1);
+    expect(output.logs('dynamic rules revision recorded')).toEqual([
+      expect.objectContaining({ revision: '202401151030-a1b2c3' }),
+    ]);
+  });
+
+  it('logs a stale revision and succeeds', async () => {
+    const context = fakeHandlerContext({ rules: new FakeStore({ applied: false, reason: 'not-newer' }) });
+    await rulesUpdated(typedEvent(exampleEvent('rules.updated')), context);
+    expect(output.logs('stale event ignored')).toHaveLength(1);
+  });
+});
+
+describe('the default beta handlers', () => {
+  it('logs a websocket event with its payloadKey and shapeSubtype', async () => {
+    const context = fakeHandlerContext();
+    await websocketEventReceived(typedEvent(exampleEvent('of.websocket.event.received')), context);
+    expect(output.logs('websocket event received')).toEqual([
+      expect.objectContaining({
+        payloadKey: 'of.websocket.event.received|toasts',
+        shapeSubtype: 'websocket.structured.toasts',
+        messageType: 'text',
+        environment: 'live',
+      }),
+    ]);
+    expect(context.fakeConnections.writes).toEqual([]);
+  });
+
+  it('logs a translated realtime.* event', async () => {
+    const context = fakeHandlerContext();
+    await realtimeEvent(
+      typedEvent(exampleEvent('realtime.chat_typing.updated' as ExampleEventType)),
+      context,
+    );
+    expect(output.logs('translated event received')).toEqual([
+      expect.objectContaining({ environment: 'live' }),
+    ]);
+    expect(context.fakeConnections.writes).toEqual([]);
+  });
+});
+
+describe('the default onUnknownEvent handler', () => {
+  it('logs the type and acknowledges the event', async () => {
+    const context = fakeHandlerContext();
+    await onUnknownEvent(typedEvent(unknownEvent('payout.created')), context);
+    expect(output.logs('unknown event type acknowledged')).toEqual([
+      expect.objectContaining({ unknownEventType: 'payout.created', level: 'WARN' }),
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+import { readQueuedEvent, UnprocessableMessageError } from '../../lambda/processor/queued-event.ts';
+import { exampleEvent, toSdkShape } from '../fixtures/events.ts';
+import { sqsRecord } from '../fixtures/sqs-events.ts';
+
+describe('reading a queued event', () => {
+  it('takes the event time from the envelope timestamp and the id from the eventKey attribute', () => {
+    // GIVEN a documented delivery queued with its attributes
+    const record = sqsRecord({
+      body: exampleEvent('connection.created'),
+      eventKey: 'msg_2Jd0abc',
+      receivedAt: '2024-01-15T10:30:05Z',
+    });
+    // WHEN it is read
+    const queued = readQueuedEvent(record);
+    // THEN time, id and raw body come from where the contract says
+    expect(queued.eventTime.toISOString()).toBe('2024-01-15T10:30:00.000Z');
+    expect(queued.eventId).toBe('msg_2Jd0abc');
+    expect(queued.rawBody).toBe(record.body);
+    expect(queued.event.type).toBe('connection.created');
+    expect(queued.attributes).toEqual({
+      eventKey: 'msg_2Jd0abc',
+      eventType: 'connection.created',
+      receivedAt: '2024-01-15T10:30:05Z',
+      signatureScheme: 'ofauth',
+    });
+  });
+
+  it('uses the receivedAt attribute for an SDK-shaped event, which has no timestamp', () => {
+    const record = sqsRecord({
+      body: toSdkShape(exampleEvent('connection.created')),
+      receivedAt: '2024-01-15T10:31:00.250Z',
+    });
+    expect(readQueuedEvent(record).eventTime.toISOString()).toBe('2024-01-15T10:31:00.250Z');
+  });
+
+  it('falls back to SQS SentTimestamp, and to the message id for the event id', () => {
+    const record = sqsRecord({
+      body: toSdkShape(exampleEvent('rules.updated')),
+      receivedAt: null,
+      eventKey: null,
+      messageId: 'm-1',
+      sentTimestamp: Date.parse('2024-01-15T10:32:00Z'),
+    });
+    const queued = readQueuedEvent(record);
+    expect(queued.eventTime.toISOString()).toBe('2024-01-15T10:32:00.000Z');
+    expect(queued.eventId).toBe('m-1');
+  });
+
+  it('ignores an envelope timestamp that is not a date', () => {
+    const record = sqsRecord({
+      body: { ...exampleEvent('connection.expired'), timestamp: 'yesterday' },
+      receivedAt: '2024-01-15T10:33:00Z',
+    });
+    expect(readQueuedEvent(record).eventTime.toISOString()).toBe('2024-01-15T10:33:00.000Z');
+  });
+
+  it.each([
+    ['invalid_json', '{"type":"connection.created",'],
+    ['missing_event_type', '{"data":{"connection":{"id":"c1"}}}'],
+    ['invalid_data', '{"type":"connection.updated","data":{"clientReferenceId":"u1"}}'],
+  ])('rejects a body with %s', (reason, body) => {
+    const read = () => readQueuedEvent(sqsRecord({ body, groupId: 'c1' }));
+    expect(read).toThrow(UnprocessableMessageError);
+    expect(read).toThrow(expect.objectContaining({ reason }));
+  });
+});
