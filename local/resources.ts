@@ -104,9 +104,25 @@ export async function createLocalResources(
   return {
     ledgerTableName,
     connectionsTableName,
-    queueUrl: queue.QueueUrl!,
-    deadLetterQueueUrl: dlq.QueueUrl!,
+    queueUrl: await reachableQueueUrl(clients.sqs, queue.QueueUrl!),
+    deadLetterQueueUrl: await reachableQueueUrl(clients.sqs, dlq.QueueUrl!),
   };
+}
+
+/**
+ * fauxqs answers queue URLs on `sqs.<region>.localhost`, a name most systems do not resolve, and
+ * an SQS client whose endpoint comes from `AWS_ENDPOINT_URL_SQS` (as the handlers' do) sends each
+ * call to its QueueUrl's host. Pointing the URL at the emulator's own address keeps every client
+ * working; fauxqs finds a queue by the name in the path.
+ */
+async function reachableQueueUrl(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const endpoint = await sqs.config.endpoint?.();
+  if (!endpoint) return queueUrl;
+  const url = new URL(queueUrl);
+  url.protocol = endpoint.protocol;
+  url.hostname = endpoint.hostname;
+  url.port = endpoint.port === undefined ? '' : String(endpoint.port);
+  return url.toString();
 }
 
 async function createTable(client: DynamoDBClient, command: CreateTableCommand): Promise<void> {

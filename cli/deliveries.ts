@@ -1,0 +1,171 @@
+/**
+ * What `send` puts on the wire: an example payload of a documented type (the canonical examples
+ * in `test/fixtures/events/`, copied from OFAuth's documentation) or a JSON file, optionally
+ * rewritten, then signed with either scheme exactly as OFAuth or Svix would sign it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { signOfAuth, svixHeaders } from '../lambda/verifier/signature.ts';
+import { REPO_ROOT } from '../local/signing-secrets.ts';
+import { UsageError } from './errors.ts';
+
+/** Where the example payloads live, one `<type>.json` per documented type. */
+export const EXAMPLES_DIR = resolve(REPO_ROOT, 'test', 'fixtures', 'events');
+
+/** The signature schemes `send` can use. */
+export const SCHEMES = ['ofauth', 'svix'] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+/** The envelope shapes `send` can use. */
+export const SHAPES = ['documented', 'sdk'] as const;
+export type Shape = (typeof SHAPES)[number];
+
+/** How far in the past `--stale` signs: beyond the verifier's 5-minute tolerance. */
+export const STALE_SECONDS = 10 * 60;
+
+/** The event types that have an example payload. */
+export function exampleTypes(dir = EXAMPLES_DIR): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => name.slice(0, -'.json'.length))
+    .sort();
+}
+
+/**
+ * Reads the payload named on the command line: an example type (`connection.created`) or a path
+ * to a JSON file.
+ *
+ * @throws {UsageError} for an unknown type, a missing file or a file that is not a JSON object
+ */
+export function loadPayload(typeOrFile: string, cwd = process.cwd()): Record<string, unknown> {
+  const types = exampleTypes();
+  let file: string;
+  if (types.includes(typeOrFile)) {
+    file = resolve(EXAMPLES_DIR, `${typeOrFile}.json`);
+  } else if (
+    typeOrFile.endsWith('.json') ||
+    typeOrFile.includes('/') ||
+    existsSync(resolve(cwd, typeOrFile))
+  ) {
+    file = resolve(cwd, typeOrFile);
+    if (!existsSync(file)) throw new UsageError(`file not found: ${file}`);
+  } else {
+    throw new UsageError(
+      `unknown event type "${typeOrFile}"; known types: ${types.join(', ')} (or pass a path to a .json file)`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new UsageError(`${file} must hold a JSON object (an OFAuth envelope)`);
+  }
+  return json as Record<string, unknown>;
+}
+
+/** How `send` rewrites a payload before signing it. */
+export interface Rewrite {
+  /** Replaces `data.connection.id`. */
+  readonly connectionId?: string;
+  /** Replaces the client reference (`data.clientReferenceId` or `data.connection.clientReferenceId`). */
+  readonly clientReferenceId?: string;
+  /** Replaces `timestamp` (documented shape), so that each send is a new event. */
+  readonly timestamp?: string;
+  /** Converts to the SDK shape (`eventType`, `live`) or to the documented one. */
+  readonly shape?: Shape;
+}
+
+function objectAt(value: unknown, key: string): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const child = (value as Record<string, unknown>)[key];
+  return child !== null && typeof child === 'object' && !Array.isArray(child)
+    ? (child as Record<string, unknown>)
+    : undefined;
+}
+
+/** Applies a {@link Rewrite} to a copy of the payload. */
+export function rewritePayload(payload: Record<string, unknown>, rewrite: Rewrite): Record<string, unknown> {
+  let envelope: Record<string, unknown> = structuredClone(payload);
+  const data = objectAt(envelope, 'data');
+  const connection = objectAt(data, 'connection');
+  if (rewrite.connectionId !== undefined) {
+    if (!data) throw new UsageError('--connection needs a payload with a "data" object');
+    if (connection) connection.id = rewrite.connectionId;
+    else data.connection = { id: rewrite.connectionId };
+  }
+  if (rewrite.clientReferenceId !== undefined) {
+    if (!data) throw new UsageError('--client-reference needs a payload with a "data" object');
+    // Connection events carry it on `data`, the beta events on `data.connection`.
+    if (connection && 'clientReferenceId' in connection && !('clientReferenceId' in data)) {
+      connection.clientReferenceId = rewrite.clientReferenceId;
+    } else {
+      data.clientReferenceId = rewrite.clientReferenceId;
+    }
+  }
+  if (rewrite.shape === 'sdk' && typeof envelope.type === 'string') {
+    const { type, timestamp: _timestamp, ...rest } = envelope;
+    envelope = { eventType: type, live: true, ...rest };
+  } else if (rewrite.shape === 'documented' && typeof envelope.eventType === 'string') {
+    const { eventType, live: _live, ...rest } = envelope;
+    envelope = { type: eventType, timestamp: rewrite.timestamp ?? new Date().toISOString(), ...rest };
+  }
+  if (rewrite.timestamp !== undefined && typeof envelope.type === 'string') {
+    envelope.timestamp = rewrite.timestamp;
+  }
+  return envelope;
+}
+
+/** The event type of a payload, for display. */
+export function payloadType(payload: Record<string, unknown>): string {
+  const type = payload.type ?? payload.eventType;
+  return typeof type === 'string' ? type : '(no type)';
+}
+
+/** One signed delivery, ready to POST. */
+export interface SignedDelivery {
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+/** How to sign a delivery. */
+export interface SigningOptions {
+  readonly scheme: Scheme;
+  readonly secret: string;
+  /** Unix seconds. */
+  readonly timestamp: number;
+  /** Sign with a timestamp beyond the tolerance. */
+  readonly stale?: boolean;
+  /** Change the body after signing. */
+  readonly tamper?: boolean;
+}
+
+/** A Svix-style message id: `msg_` and 27 random base62-ish characters. */
+export function newMessageId(): string {
+  return `msg_${randomBytes(20).toString('base64url').slice(0, 27)}`;
+}
+
+/**
+ * Signs a body with the verifier's own signing helpers.
+ *
+ * @throws {UsageError} when a Svix signature is asked for with a secret that is not `whsec_` base64
+ */
+export function signDelivery(body: string, options: SigningOptions): SignedDelivery {
+  const timestamp = options.stale ? options.timestamp - STALE_SECONDS : options.timestamp;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.scheme === 'ofauth') {
+    headers['ofauth-signature'] = signOfAuth({ secret: options.secret, body, timestamp });
+  } else {
+    try {
+      Object.assign(headers, svixHeaders({ secret: options.secret, id: newMessageId(), body, timestamp }));
+    } catch {
+      throw new UsageError('--scheme svix needs a Svix secret: "whsec_" followed by base64');
+    }
+  }
+  // A tampered body keeps its signature: the verifier must answer 401 invalid_signature.
+  const sent = options.tamper ? `{"tampered":true,${body.slice(1)}` : body;
+  return { body: sent, headers };
+}

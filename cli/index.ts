@@ -1,0 +1,100 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The developer CLI: `npm run cli -- <command>` (or `npx ofauth-webhooks <command>`).
+ *
+ * @example
+ * npm run cli -- send connection.created
+ * npm run cli -- send rules.updated --scheme svix --count 100 --rate 20
+ * npm run cli -- status --stack OFAuthWebhookReceiver
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { CliError, type CliIo, UsageError } from './errors.ts';
+import { type AwsClients, defaultAwsClients, runRedrive, runStatus } from './queues.ts';
+import { runSend } from './send.ts';
+
+export const HELP = `Usage: ofauth-webhooks <command> [options]   (from the repository: npm run cli -- <command>)
+
+Commands:
+  send <type|file.json>   sign a delivery and POST it to the local pipeline or a deployed stack
+  status                  queue depth, in-flight and dead-letter depth of a deployed stack
+  redrive                 move the dead-letter queue's messages back to the event queue
+  help [command]          show help
+
+Run \`ofauth-webhooks <command> --help\` for a command's options.
+
+Examples:
+  npm start                                         # first terminal: the local pipeline
+  npm run cli -- send connection.created            # second terminal
+  npm run cli -- send rules.updated --scheme svix
+  npm run cli -- send connection.updated --count 500 --rate 50
+  npm run cli -- send connection.created --tamper   # see a 401
+  npm run cli -- send connection.created --url https://<api>.execute-api.<region>.amazonaws.com/webhooks/ofauth
+  npm run cli -- status
+  npm run cli -- redrive --wait`;
+
+const COMMANDS: Record<string, (args: string[], io: CliIo, clients: AwsClients) => Promise<number>> = {
+  send: (args, io) => runSend(args, io),
+  status: runStatus,
+  redrive: (args, io, clients) => runRedrive(args, io, clients),
+};
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and returns the exit code: 0 success,
+ * 1 failure, 2 usage error.
+ */
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  clients: AwsClients = defaultAwsClients,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h') {
+      io.stdout.write(`${HELP}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'help') {
+      const topic = rest[0];
+      if (topic === undefined) {
+        io.stdout.write(`${HELP}\n`);
+        return 0;
+      }
+      if (!COMMANDS[topic]) throw new UsageError(`unknown command "${topic}"`);
+      return await COMMANDS[topic](['--help'], io, clients);
+    }
+    const run = COMMANDS[command];
+    if (!run)
+      throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return await run(rest, io, clients);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message}\nRun with --help for usage.\n`);
+      return error.exitCode;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    // Through the package's `bin`, argv[1] is a symlink to this file.
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,298 @@
+/**
+ * `status` and `redrive`: the deployed stack's queues, found from its CloudFormation outputs (or
+ * given as URLs), inspected or redriven with the SQS API.
+ */
+
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type ListMessageMoveTasksResultEntry as MessageMoveTask,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, positiveInteger, UsageError } from './errors.ts';
+
+/**
+ * The stack name `npx cdk deploy` creates (`lib/receiver-stack.ts`); copied, not imported, so the
+ * CLI starts without loading the CDK. A unit test keeps the two equal.
+ */
+export const DEFAULT_STACK_NAME = 'OFAuthWebhookReceiver';
+/** The stack outputs holding the queue URLs. */
+export const STACK_OUTPUTS = { queueUrl: 'QueueUrl', deadLetterQueueUrl: 'DeadLetterQueueUrl' } as const;
+
+/** The AWS clients the commands use; tests pass their own. */
+export interface AwsClients {
+  readonly cloudformation: (region: string | undefined) => CloudFormationClient;
+  readonly sqs: (region: string | undefined) => SQSClient;
+}
+
+/** Real clients; the SDK finds credentials, region and `AWS_ENDPOINT_URL_*` as usual. */
+export const defaultAwsClients: AwsClients = {
+  cloudformation: (region) => new CloudFormationClient(region ? { region } : {}),
+  sqs: (region) => new SQSClient(region ? { region } : {}),
+};
+
+export const STATUS_HELP = `Usage: ofauth-webhooks status [options]
+
+Shows the event queue and the dead-letter queue of a deployed stack.
+
+Options:
+  --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
+  --region <region>                AWS region (default: the SDK's: AWS_REGION, the profile)
+  --queue-url <url>                use this queue instead of the stack's ${STACK_OUTPUTS.queueUrl} output
+  --dead-letter-queue-url <url>    use this dead-letter queue instead of the ${STACK_OUTPUTS.deadLetterQueueUrl} output
+  --json                           print JSON
+  -h, --help                       show this help
+
+The oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage metric; SQS's own
+attributes do not carry it, so it is shown from the stack's dashboard, not here.`;
+
+export const REDRIVE_HELP = `Usage: ofauth-webhooks redrive [options]
+
+Moves the messages of the dead-letter queue back to the event queue (SQS StartMessageMoveTask),
+in their original order per connection. Fix the cause of the failures first.
+
+Options:
+  --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
+  --region <region>                AWS region (default: the SDK's: AWS_REGION, the profile)
+  --queue-url <url>                use this queue instead of the stack's ${STACK_OUTPUTS.queueUrl} output
+  --dead-letter-queue-url <url>    use this dead-letter queue instead of the ${STACK_OUTPUTS.deadLetterQueueUrl} output
+  --rate <n>                       at most n messages per second, 1-500 (default: SQS's, system-optimized)
+  --wait                           wait until the move has finished
+  -h, --help                       show this help`;
+
+const QUEUE_OPTIONS = {
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  'queue-url': { type: 'string' },
+  'dead-letter-queue-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface QueueTarget {
+  readonly region: string | undefined;
+  readonly stack: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+/** Turns an SDK error into a message a user can act on. */
+export function describeAwsError(error: unknown, stack: string): CliError {
+  const name = (error as { name?: string })?.name ?? '';
+  const message = (error as Error)?.message ?? String(error);
+  if (name === 'CredentialsProviderError' || /credentials/i.test(message)) {
+    return new CliError(
+      'no AWS credentials found: configure a profile (AWS_PROFILE, `aws configure`/`aws sso login`) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      { cause: error },
+    );
+  }
+  if (/region is missing/i.test(message)) {
+    return new CliError('no AWS region: pass --region or set AWS_REGION', { cause: error });
+  }
+  if (/does not exist/i.test(message) && name === 'ValidationError') {
+    return new CliError(
+      `stack "${stack}" not found: deploy it with \`npx cdk deploy\`, or pass --stack and --region`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
+    return new CliError(`queue not found: ${message}`, { cause: error });
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied' || /not authorized/i.test(message)) {
+    return new CliError(`access denied: ${message}`, { cause: error });
+  }
+  return new CliError(`${name ? `${name}: ` : ''}${message}`, { cause: error });
+}
+
+async function resolveTarget(
+  values: Record<string, string | boolean | undefined>,
+  clients: AwsClients,
+): Promise<QueueTarget> {
+  const region = values.region as string | undefined;
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
+  }
+  const stack = (values.stack as string | undefined) ?? DEFAULT_STACK_NAME;
+  if (stack.trim() === '') throw new UsageError('--stack must not be empty');
+  let queueUrl = values['queue-url'] as string | undefined;
+  let deadLetterQueueUrl = values['dead-letter-queue-url'] as string | undefined;
+  for (const [flag, value] of [
+    ['queue-url', queueUrl],
+    ['dead-letter-queue-url', deadLetterQueueUrl],
+  ] as const) {
+    if (value !== undefined && !/^https?:\/\//.test(value)) {
+      throw new UsageError(`--${flag} must be an SQS queue URL, got "${value}"`);
+    }
+  }
+  if (queueUrl === undefined || deadLetterQueueUrl === undefined) {
+    let outputs: Record<string, string>;
+    try {
+      const described = await clients
+        .cloudformation(region)
+        .send(new DescribeStacksCommand({ StackName: stack }));
+      outputs = Object.fromEntries(
+        (described.Stacks?.[0]?.Outputs ?? []).map((output) => [
+          output.OutputKey ?? '',
+          output.OutputValue ?? '',
+        ]),
+      );
+    } catch (error) {
+      throw describeAwsError(error, stack);
+    }
+    const missing = Object.values(STACK_OUTPUTS).filter((key) => !outputs[key]);
+    if (missing.length > 0) {
+      throw new CliError(
+        `stack "${stack}" has no output ${missing.join(' or ')} (its outputs: ${Object.keys(outputs).join(', ') || 'none'})`,
+      );
+    }
+    queueUrl ??= outputs[STACK_OUTPUTS.queueUrl]!;
+    deadLetterQueueUrl ??= outputs[STACK_OUTPUTS.deadLetterQueueUrl]!;
+  }
+  return { region, stack, queueUrl, deadLetterQueueUrl };
+}
+
+function parse(args: string[], options: ParseArgsOptionsConfig) {
+  try {
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+    if (parsed.positionals.length > 0)
+      throw new UsageError(`unexpected argument: ${parsed.positionals.join(' ')}`);
+    return parsed.values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function queueAttributes(sqs: SQSClient, queueUrl: string, names: string[], stack: string) {
+  try {
+    const result = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names as never }),
+    );
+    return result.Attributes ?? {};
+  } catch (error) {
+    throw describeAwsError(error, stack);
+  }
+}
+
+/** Runs `status`. Returns the exit code. */
+export async function runStatus(
+  args: string[],
+  io: CliIo,
+  clients: AwsClients = defaultAwsClients,
+): Promise<number> {
+  const values = parse(args, { ...QUEUE_OPTIONS, json: { type: 'boolean' } });
+  if (values.help) {
+    io.stdout.write(`${STATUS_HELP}\n`);
+    return 0;
+  }
+  const target = await resolveTarget(values, clients);
+  const sqs = clients.sqs(target.region);
+  const names = [
+    'ApproximateNumberOfMessages',
+    'ApproximateNumberOfMessagesNotVisible',
+    'ApproximateNumberOfMessagesDelayed',
+  ];
+  const [queue, dlq] = await Promise.all([
+    queueAttributes(sqs, target.queueUrl, names, target.stack),
+    queueAttributes(sqs, target.deadLetterQueueUrl, names, target.stack),
+  ]);
+  const count = (attributes: Record<string, string>, name: string) => Number(attributes[name] ?? 0);
+  const status = {
+    queueUrl: target.queueUrl,
+    deadLetterQueueUrl: target.deadLetterQueueUrl,
+    waiting: count(queue, 'ApproximateNumberOfMessages'),
+    inFlight: count(queue, 'ApproximateNumberOfMessagesNotVisible'),
+    delayed: count(queue, 'ApproximateNumberOfMessagesDelayed'),
+    oldestMessageAgeSeconds: null,
+    deadLetters:
+      count(dlq, 'ApproximateNumberOfMessages') + count(dlq, 'ApproximateNumberOfMessagesNotVisible'),
+  };
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(status)}\n`);
+  } else {
+    io.stdout.write(
+      [
+        `queue              ${status.queueUrl}`,
+        `  waiting          ${status.waiting}`,
+        `  in flight        ${status.inFlight}`,
+        `  oldest message   n/a here: CloudWatch metric ApproximateAgeOfOldestMessage (see the stack's dashboard)`,
+        `dead-letter queue  ${status.deadLetterQueueUrl}`,
+        `  messages         ${status.deadLetters}${status.deadLetters > 0 ? '   → fix the cause, then `redrive`' : ''}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return 0;
+}
+
+/** Runs `redrive`. Returns the exit code. */
+export async function runRedrive(
+  args: string[],
+  io: CliIo,
+  clients: AwsClients = defaultAwsClients,
+  pollIntervalMs = 2000,
+): Promise<number> {
+  const values = parse(args, { ...QUEUE_OPTIONS, rate: { type: 'string' }, wait: { type: 'boolean' } });
+  if (values.help) {
+    io.stdout.write(`${REDRIVE_HELP}\n`);
+    return 0;
+  }
+  const rate = positiveInteger('rate', values.rate as string | undefined, 500);
+  const target = await resolveTarget(values, clients);
+  const sqs = clients.sqs(target.region);
+  const [queue, dlq] = await Promise.all([
+    queueAttributes(sqs, target.queueUrl, ['QueueArn'], target.stack),
+    queueAttributes(
+      sqs,
+      target.deadLetterQueueUrl,
+      ['QueueArn', 'ApproximateNumberOfMessages'],
+      target.stack,
+    ),
+  ]);
+  const depth = Number(dlq.ApproximateNumberOfMessages ?? 0);
+  if (depth === 0) {
+    io.stdout.write(`the dead-letter queue is empty: nothing to redrive\n`);
+    return 0;
+  }
+  let taskHandle: string | undefined;
+  try {
+    const started = await sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: dlq.QueueArn,
+        DestinationArn: queue.QueueArn,
+        ...(rate !== undefined && { MaxNumberOfMessagesPerSecond: rate }),
+      }),
+    );
+    taskHandle = started.TaskHandle;
+  } catch (error) {
+    throw describeAwsError(error, target.stack);
+  }
+  io.stdout.write(
+    `moving ~${depth} message(s) from ${target.deadLetterQueueUrl}\n  to ${target.queueUrl}\n  task ${taskHandle}\n`,
+  );
+  if (!values.wait) return 0;
+  for (;;) {
+    await new Promise((wake) => setTimeout(wake, pollIntervalMs));
+    let task: MessageMoveTask | undefined;
+    try {
+      const listed = await sqs.send(
+        new ListMessageMoveTasksCommand({ SourceArn: dlq.QueueArn, MaxResults: 1 }),
+      );
+      task = listed.Results?.[0];
+    } catch (error) {
+      throw describeAwsError(error, target.stack);
+    }
+    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
+    io.stdout.write(`  ${task?.Status ?? 'UNKNOWN'}: ${moved} moved\n`);
+    if (task?.Status === 'COMPLETED') return 0;
+    if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
+      throw new CliError(
+        `the move task ended ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ''}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * The local stand-in for the API Gateway HTTP API: a node:http server that turns each
+ * `POST /webhooks/ofauth` into a payload-2.0 event, invokes the verifier's handler with a
+ * Lambda-like context and answers with its result, following API Gateway's rules for both.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { invokeWithTimeout, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
+
+/** The one route the stack exposes. */
+export const WEBHOOK_ROUTE = { method: 'POST', path: '/webhooks/ofauth' } as const;
+/** API Gateway's payload limit for HTTP APIs. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** An API Gateway HTTP API (payload 2.0) Lambda handler. */
+export type HttpApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+/** The few logging calls the gateway makes, on Powertools' Logger. */
+export type GatewayLogger = Pick<Logger, 'info' | 'error'>;
+
+/** Options for {@link startGateway}. */
+export interface GatewayOptions {
+  /** The verifier's handler. */
+  readonly handler: HttpApiHandler;
+  /** @default 3000; 0 picks a free port */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** The verifier's timeout: the context counts down from it, and a late answer becomes a 500. @default 6000 */
+  readonly timeoutMs?: number;
+  /** @default 'ofauth-verifier' */
+  readonly functionName?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Invocations at once. One execution environment runs one invocation at a time, and the
+   * verifier's module-scope state (its logger's keys, Powertools' registered context) assumes it.
+   * @default 1
+   */
+  readonly maxConcurrency?: number;
+  /** `GET /healthz` answers 200 only while this returns true. @default () => true */
+  readonly isReady?: () => boolean;
+  /** Access log and invocation errors. @default no logging */
+  readonly logger?: GatewayLogger;
+}
+
+/** A listening gateway. */
+export interface Gateway {
+  /** The webhook URL, e.g. `http://127.0.0.1:3000/webhooks/ofauth`. */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Stops accepting requests and closes open connections. */
+  stop(): Promise<void>;
+}
+
+/** Lets at most `size` tasks run at once; the others wait their turn in order. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.#free = Math.max(1, size);
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free -= 1;
+    else await new Promise<void>((turn) => this.#waiting.push(turn));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free += 1;
+    }
+  }
+}
+
+/** Thrown by {@link startGateway} when the port is taken. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(
+      `port ${port} on ${host} is already in use (is another \`npm start\` running?); set PORT to another port`,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
+/**
+ * Content types API Gateway hands to Lambda as text; every other body (a missing content type
+ * included) arrives base64-encoded with `isBase64Encoded: true`. AWS does not list them; this is
+ * the split observed on real HTTP APIs.
+ */
+const TEXT_MEDIA_TYPES = new Set(['application/json', 'application/xml', 'application/javascript']);
+
+/** Whether API Gateway passes a body with this `content-type` as text. */
+export function isTextContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return mediaType.startsWith('text/') || TEXT_MEDIA_TYPES.has(mediaType);
+}
+
+/** The parts of an HTTP request the event is built from. */
+export interface RawRequest {
+  readonly method: string;
+  /** Path and query as received, e.g. `/webhooks/ofauth?x=1`. */
+  readonly url: string;
+  /** Alternating names and values, as node's `IncomingMessage.rawHeaders`. */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+  readonly sourceIp: string;
+  readonly port: number;
+  /** @default Date.now() */
+  readonly timeEpoch?: number;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.time` as API Gateway writes it: `15/Jan/2024:10:30:00 +0000`. */
+function clfTime(epoch: number): string {
+  const d = new Date(epoch);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
+    d.getUTCMinutes(),
+  )}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+function decodeQueryComponent(value: string): string {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '));
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Builds the payload-2.0 event API Gateway would send for this request: lower-cased headers with
+ * repeated values joined by commas, cookies moved out of the headers, repeated query parameters
+ * joined by commas, and the body as text or base64 by content type.
+ *
+ * @example
+ * const event = toHttpApiEvent({ method: 'POST', url: '/webhooks/ofauth', rawHeaders: ['Content-Type', 'application/json'],
+ *   body: Buffer.from('{}'), sourceIp: '127.0.0.1', port: 3000 });
+ * event.isBase64Encoded; // false
+ */
+export function toHttpApiEvent(request: RawRequest): APIGatewayProxyEventV2 {
+  const timeEpoch = request.timeEpoch ?? Date.now();
+  const queryAt = request.url.indexOf('?');
+  const rawPath = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+  const rawQueryString = queryAt === -1 ? '' : request.url.slice(queryAt + 1);
+
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i]!.toLowerCase();
+    const value = request.rawHeaders[i + 1]!;
+    if (name === 'cookie') {
+      cookies.push(
+        ...value
+          .split(';')
+          .map((cookie) => cookie.trim())
+          .filter(Boolean),
+      );
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const requestId = randomUUID();
+  // API Gateway adds these before invoking the integration.
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${request.sourceIp}`
+    : request.sourceIp;
+  headers['x-forwarded-port'] = String(request.port);
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-amzn-trace-id'] =
+    `Root=1-${Math.floor(timeEpoch / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+
+  const queryStringParameters: Record<string, string> = {};
+  if (rawQueryString) {
+    for (const pair of rawQueryString.split('&')) {
+      if (!pair) continue;
+      const equals = pair.indexOf('=');
+      const key = decodeQueryComponent(equals === -1 ? pair : pair.slice(0, equals));
+      const value = equals === -1 ? '' : decodeQueryComponent(pair.slice(equals + 1));
+      queryStringParameters[key] =
+        key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
+    }
+  }
+
+  const hasBody = request.body.length > 0;
+  const asText = isTextContentType(headers['content-type']);
+  const host = headers.host ?? `127.0.0.1:${request.port}`;
+  const domainName = host.replace(/:\d+$/, '');
+  const method = request.method.toUpperCase();
+  return {
+    version: '2.0',
+    routeKey: `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`,
+    rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 && { cookies }),
+    headers,
+    ...(Object.keys(queryStringParameters).length > 0 && { queryStringParameters }),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      domainName,
+      domainPrefix: domainName.split('.', 1)[0]!,
+      http: {
+        method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`,
+      stage: '$default',
+      time: clfTime(timeEpoch),
+      timeEpoch,
+    },
+    ...(hasBody && { body: request.body.toString(asText ? 'utf8' : 'base64') }),
+    isBase64Encoded: hasBody && !asText,
+  };
+}
+
+/** What the gateway writes back for a handler's result. */
+export interface HttpAnswer {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly cookies: readonly string[];
+  readonly body: Buffer;
+}
+
+/**
+ * Maps a handler's result to the HTTP answer, as API Gateway does for payload 2.0: a structured
+ * result is used as is (its base64 body decoded); any other value is JSON with status 200.
+ */
+export function fromHttpApiResult(result: APIGatewayProxyResultV2): HttpAnswer {
+  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
+    const structured = result as APIGatewayProxyStructuredResultV2;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(structured.headers ?? {}))
+      headers[name.toLowerCase()] = String(value);
+    const text = structured.body ?? '';
+    return {
+      statusCode: structured.statusCode ?? 200,
+      headers,
+      cookies: structured.cookies ?? [],
+      body: Buffer.from(text, structured.isBase64Encoded ? 'base64' : 'utf8'),
+    };
+  }
+  const body = typeof result === 'string' ? result : JSON.stringify(result);
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    cookies: [],
+    body: Buffer.from(body ?? '', 'utf8'),
+  };
+}
+
+const INTERNAL_ERROR = Buffer.from(JSON.stringify({ message: 'Internal Server Error' }));
+
+function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body));
+  response.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': String(text.length),
+    'apigw-requestid': randomUUID(),
+  });
+  response.end(text);
+}
+
+/** Reads the body, or returns null (after answering 413) once it passes the limit. */
+function readBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<Buffer | null> {
+  return new Promise((resolveBody, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    const tooLarge = () => {
+      request.removeAllListeners('data');
+      response.setHeader('connection', 'close');
+      sendJson(response, 413, { message: 'Request Entity Too Large' });
+      request.resume();
+      resolveBody(null);
+    };
+    if (declared > limit) {
+      tooLarge();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (size <= limit) resolveBody(Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+  });
+}
+
+/**
+ * Starts the gateway on 127.0.0.1.
+ *
+ * @throws {PortInUseError} when the port is taken
+ * @example
+ * const gateway = await startGateway({ handler, port: 3000 });
+ * console.log(gateway.url); // http://127.0.0.1:3000/webhooks/ofauth
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  const fn = {
+    functionName: options.functionName ?? 'ofauth-verifier',
+    timeoutMs: options.timeoutMs ?? 6_000,
+    region: options.region ?? 'us-east-1',
+  };
+  const isReady = options.isReady ?? (() => true);
+  const logger = options.logger;
+  const slots = new Semaphore(options.maxConcurrency ?? 1);
+  let port = 0;
+
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const path = (request.url ?? '/').split('?', 1)[0];
+    if (request.method === 'GET' && path === '/healthz') {
+      if (isReady()) sendJson(response, 200, { status: 'ok' });
+      else sendJson(response, 503, { status: 'starting' });
+      return;
+    }
+    if (request.method !== WEBHOOK_ROUTE.method || path !== WEBHOOK_ROUTE.path) {
+      request.resume();
+      sendJson(response, 404, { message: 'Not Found' });
+      return;
+    }
+    const body = await readBody(request, response, MAX_REQUEST_BYTES);
+    if (body === null) return;
+    const event = toHttpApiEvent({
+      method: request.method,
+      url: request.url ?? '/',
+      rawHeaders: request.rawHeaders,
+      body,
+      sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      port,
+    });
+    let answer: HttpAnswer;
+    try {
+      answer = fromHttpApiResult(await slots.run(() => invokeWithTimeout(fn, options.handler, event)));
+    } catch (error) {
+      // API Gateway answers a function error or timeout with a bare 500.
+      logger?.error('verifier invocation failed', { requestId: event.requestContext.requestId, error });
+      answer = {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        cookies: [],
+        body: INTERNAL_ERROR,
+      };
+    }
+    const headers: Record<string, string | string[]> = {
+      ...answer.headers,
+      'content-length': String(answer.body.length),
+      'apigw-requestid': event.requestContext.requestId,
+    };
+    if (answer.cookies.length > 0) headers['set-cookie'] = [...answer.cookies];
+    response.writeHead(answer.statusCode, headers);
+    response.end(answer.body);
+    logger?.info('request', {
+      requestId: event.requestContext.requestId,
+      method: request.method,
+      path,
+      status: answer.statusCode,
+      bytes: body.length,
+      latencyMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+  };
+
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      logger?.error('gateway failed to answer', { error });
+      if (!response.headersSent) sendJson(response, 500, { message: 'Internal Server Error' });
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(host, options.port ?? 3000) : error),
+    );
+    server.listen(options.port ?? 3000, host, () => resolveListen());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}${WEBHOOK_ROUTE.path}`,
+    port,
+    server,
+    stop: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}

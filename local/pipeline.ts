@@ -1,0 +1,260 @@
+/**
+ * The whole receiver on one machine: the emulators, the stack's tables and queues, the local
+ * Secrets Manager, the HTTP gateway in front of the verifier and the poller in front of the
+ * processor, all running the unchanged handler code. `npm start` and the end-to-end tests use it.
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
+import { type Emulators, startEmulators } from './emulators/index.ts';
+import { type Gateway, type HttpApiHandler, startGateway } from './gateway.ts';
+import { type Poller, type SqsBatchHandler, startPoller } from './poller.ts';
+import { createLocalResources, type LocalResources } from './resources.ts';
+import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.ts';
+import { generateDevSecret } from './signing-secrets.ts';
+
+/** The verifier's module, as imported after the environment is set. */
+export type VerifierModule = typeof import('../lambda/verifier/handler.ts');
+/** The processor's module, as imported after the environment is set. */
+export type ProcessorModule = typeof import('../lambda/processor/handler.ts');
+
+/** The name of the signing secret in the local Secrets Manager. */
+export const LOCAL_SIGNING_SECRET_ID = 'ofauth/webhook-signing-secret';
+/** The emulators accept any credentials; these never leave the machine. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+/** The local queue's visibility timeout: short, so that failed messages come back quickly. */
+export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
+/** The verifier's timeout locally: the stack's default (6 s, inside OFAuth's 10-second budget). */
+export const LOCAL_VERIFIER_TIMEOUT_MS = 6_000;
+
+/** Options for {@link startLocalPipeline}. */
+export interface LocalPipelineOptions {
+  /** Signing secrets (several during a rotation). @default one generated `whsec_` secret */
+  readonly secrets?: readonly string[];
+  /** The gateway's port. 0 picks a free one. @default 3000 */
+  readonly port?: number;
+  /**
+   * Endpoints of emulators that already run (the jest global setup's); none are started then.
+   * @default start DynamoDB Local and fauxqs on free ports
+   */
+  readonly endpoints?: { readonly dynamodb: string; readonly sqs: string };
+  /** Prefix of every table and queue name, so several pipelines can share emulators. @default 'ofauth' */
+  readonly prefix?: string;
+  /** Receives before a message moves to the dead-letter queue. @default the stack's (5) */
+  readonly maxReceiveCount?: number;
+  /** The queue's visibility timeout, which is also the processor's timeout. @default 5 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Pollers running side by side. @default 4 */
+  readonly pollers?: number;
+  /** Long-polling wait of each receive. @default 1 */
+  readonly waitTimeSeconds?: number;
+  /** The verifier's timeout. @default 6000, the stack's */
+  readonly verifierTimeoutMs?: number;
+  /** Extra environment for the handlers, e.g. `SIGNATURE_TOLERANCE_SECONDS`. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replaces or wraps the verifier's handler, given its module. @default the module's `handler` */
+  readonly verifier?: (module: VerifierModule) => HttpApiHandler;
+  /**
+   * Creates the processor's handler, given its module, e.g. to inject a failing handler through
+   * `createProcessorHandler`. Called once per poller (one execution environment each).
+   * @default `createProcessorHandler()` of the module
+   */
+  readonly processor?: (module: ProcessorModule) => SqsBatchHandler;
+  /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
+  readonly logger?: Logger;
+}
+
+/** A running local pipeline. */
+export interface LocalPipeline {
+  /** The webhook URL, e.g. `http://127.0.0.1:3000/webhooks/ofauth`. */
+  readonly url: string;
+  readonly port: number;
+  /** Names and URLs of the tables and queues. */
+  readonly resources: LocalResources;
+  /** The signing secrets and where the verifier reads them. */
+  readonly secrets: {
+    readonly values: readonly string[];
+    readonly secretId: string;
+    readonly manager: LocalSecretsManager;
+  };
+  /** The emulators' endpoints, and the pid of DynamoDB Local when this pipeline started it. */
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly dynamodbPid?: number };
+  /** Clients pointed at the emulators, for tests and tools. */
+  readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient };
+  /** Stops the gateway, lets the batches in flight finish, then stops what this pipeline started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The value stored in Secrets Manager for a list of signing secrets: comma-separated, as the
+ * verifier reads it (`parseSigningSecrets`) and as `OFAUTH_WEBHOOK_SECRET` takes them.
+ */
+export function signingSecretValue(secrets: readonly string[]): string {
+  return secrets.join(',');
+}
+
+/**
+ * Starts the pipeline. Fails fast, before starting anything, when the port is taken.
+ *
+ * @example
+ * const pipeline = await startLocalPipeline({ port: 0, secrets: ['whsec_…'] });
+ * await fetch(pipeline.url, { method: 'POST', headers, body });
+ * await pipeline.stop();
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const logger = options.logger ?? new Logger({ serviceName: 'ofauth-local' });
+  const secrets = options.secrets?.length ? [...options.secrets] : [generateDevSecret()];
+  const region = process.env.AWS_REGION?.trim() || 'us-east-1';
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS;
+
+  let ready = false;
+  let verifier: HttpApiHandler | undefined;
+  // Stopped in reverse order of start, the gateway first so no new delivery arrives.
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    const gatewayFirst = cleanups.shift();
+    if (gatewayFirst) cleanups.push(gatewayFirst);
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn('could not stop a part of the local pipeline', { error });
+      }
+    }
+  };
+
+  // The port first: a busy port should fail in milliseconds, before Java starts.
+  const gateway: Gateway = await startGateway({
+    port: options.port ?? 3000,
+    region,
+    timeoutMs: options.verifierTimeoutMs ?? LOCAL_VERIFIER_TIMEOUT_MS,
+    functionName: SERVICE_NAMES.verifier,
+    isReady: () => ready,
+    logger,
+    handler: async (event, context) =>
+      verifier
+        ? verifier(event, context)
+        : {
+            statusCode: 503,
+            headers: { 'content-type': 'application/json' },
+            body: '{"message":"Service Unavailable"}',
+          },
+  });
+  cleanups.push(() => gateway.stop());
+
+  try {
+    let emulators: Emulators | undefined;
+    const [endpoints, manager] = await Promise.all([
+      options.endpoints
+        ? Promise.resolve(options.endpoints)
+        : startEmulators().then((started) => {
+            emulators = started;
+            return { dynamodb: started.dynamodb.endpoint, sqs: started.sqs.endpoint };
+          }),
+      startLocalSecretsManager({ [LOCAL_SIGNING_SECRET_ID]: signingSecretValue(secrets) }),
+    ]);
+    if (emulators) cleanups.push(() => emulators!.stop());
+    cleanups.push(() => manager.stop());
+
+    const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
+    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: endpoints.sqs });
+    cleanups.push(async () => {
+      dynamodb.destroy();
+      sqs.destroy();
+    });
+    const resources = await createLocalResources(
+      { dynamodb, sqs },
+      {
+        prefix: options.prefix ?? 'ofauth',
+        visibilityTimeoutSeconds,
+        ...(options.maxReceiveCount !== undefined && { maxReceiveCount: options.maxReceiveCount }),
+      },
+    );
+
+    // The handlers read their configuration when their modules load, so the environment is set
+    // first, as Lambda sets it before the runtime imports the bundle.
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: manager.endpoint,
+      SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
+      LEDGER_TABLE_NAME: resources.ledgerTableName,
+      QUEUE_URL: resources.queueUrl,
+      DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
+      CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
+      // Powertools Idempotency prefixes its keys with the function name, as in AWS.
+      AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
+    // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    Object.assign(process.env, options.env ?? {});
+
+    const verifierModule = await importAs<VerifierModule>(
+      SERVICE_NAMES.verifier,
+      () => import('../lambda/verifier/handler.ts'),
+    );
+    const processorModule = await importAs<ProcessorModule>(
+      SERVICE_NAMES.processor,
+      () => import('../lambda/processor/handler.ts'),
+    );
+    // Each handler falls back to its own service name when it builds its logger lazily.
+    delete process.env.POWERTOOLS_SERVICE_NAME;
+    const createProcessor = (): SqsBatchHandler =>
+      options.processor ? options.processor(processorModule) : processorModule.createProcessorHandler();
+
+    const poller: Poller = await startPoller({
+      sqs,
+      queueUrl: resources.queueUrl,
+      createHandler: createProcessor,
+      concurrency: options.pollers ?? 4,
+      waitTimeSeconds: options.waitTimeSeconds ?? 1,
+      timeoutMs: visibilityTimeoutSeconds * 1000,
+      functionName: SERVICE_NAMES.processor,
+      region,
+      logger,
+    });
+    cleanups.push(() => poller.stop());
+
+    verifier = options.verifier
+      ? options.verifier(verifierModule)
+      : (verifierModule.handler as unknown as HttpApiHandler);
+    ready = true;
+    return {
+      url: gateway.url,
+      port: gateway.port,
+      resources,
+      secrets: { values: secrets, secretId: LOCAL_SIGNING_SECRET_ID, manager },
+      endpoints: {
+        ...endpoints,
+        ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
+      },
+      clients: { dynamodb, sqs },
+      stop: async () => {
+        ready = false;
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * Imports a handler module with its function's service name set, as each function has its own
+ * environment in AWS; Powertools reads `POWERTOOLS_SERVICE_NAME` when a module creates its logger.
+ */
+async function importAs<T>(serviceName: string, load: () => Promise<unknown>): Promise<T> {
+  process.env.POWERTOOLS_SERVICE_NAME = serviceName;
+  return (await load()) as T;
+}

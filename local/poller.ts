@@ -1,0 +1,256 @@
+/**
+ * The local stand-in for Lambda's SQS event source mapping on a FIFO queue: long-polls the queue,
+ * hands batches to the processor's handler as `SQSEvent`s shaped exactly as Lambda's, deletes
+ * what succeeded and leaves the rest to come back after the visibility timeout.
+ *
+ * What stays with the queue, as in AWS: ordering within a message group (a group is locked while
+ * one of its messages is in flight), retries after the visibility timeout, and the move to the
+ * dead-letter queue once a message has been received `maxReceiveCount` times (its redrive policy).
+ */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
+  MessageSystemAttributeName,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { invokeWithTimeout } from './lambda-context.ts';
+
+/** An SQS-triggered Lambda handler with partial batch responses. */
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+
+/** The few logging calls the poller makes, on Powertools' Logger. */
+export type PollerLogger = Pick<Logger, 'warn' | 'error'>;
+
+/** Options for {@link startPoller}. */
+export interface PollerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  /**
+   * Creates the processor's handler, once per poller: each poller is one execution environment,
+   * invoked by one batch at a time, as Lambda runs one invocation per environment. (A handler
+   * instance holds per-invocation state, e.g. Powertools' batch processor, and must not be shared
+   * by concurrent batches.)
+   */
+  readonly createHandler: () => SqsBatchHandler;
+  /** Pollers (execution environments) running side by side, each with at most one batch in flight. @default 4 */
+  readonly concurrency?: number;
+  /** Messages per batch, at most 10 on a FIFO queue. @default 10 */
+  readonly batchSize?: number;
+  /** Long-polling wait. @default 1 */
+  readonly waitTimeSeconds?: number;
+  /**
+   * The processor's timeout. Lambda requires the queue's visibility timeout to be at least the
+   * function's timeout, so it defaults to the queue's `VisibilityTimeout`; a batch that takes longer
+   * counts as failed, as a timed-out invocation does.
+   */
+  readonly timeoutMs?: number;
+  /** @default 'ofauth-processor' */
+  readonly functionName?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** @default no logging */
+  readonly logger?: PollerLogger;
+}
+
+/** A running poller. */
+export interface Poller {
+  /** Batches handed to the handler so far. */
+  readonly invocations: number;
+  /** Stops receiving, waits for the batches in flight to finish, and resolves. */
+  stop(): Promise<void>;
+}
+
+/** The attributes Lambda puts on every record of a FIFO queue. */
+const SYSTEM_ATTRIBUTES = [
+  MessageSystemAttributeName.ApproximateReceiveCount,
+  MessageSystemAttributeName.SentTimestamp,
+  MessageSystemAttributeName.SenderId,
+  MessageSystemAttributeName.ApproximateFirstReceiveTimestamp,
+  MessageSystemAttributeName.SequenceNumber,
+  MessageSystemAttributeName.MessageGroupId,
+  MessageSystemAttributeName.MessageDeduplicationId,
+  MessageSystemAttributeName.AWSTraceHeader,
+];
+
+function toRecordAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
+  const result: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    result[name] = {
+      ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
+      ...(value.BinaryValue !== undefined && {
+        binaryValue: Buffer.from(value.BinaryValue).toString('base64'),
+      }),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((item) => Buffer.from(item).toString('base64')),
+      dataType: value.DataType ?? 'String',
+    };
+  }
+  return result;
+}
+
+/**
+ * Turns a received message into the record Lambda would put in the `SQSEvent`.
+ *
+ * @example
+ * const record = toSqsRecord(message, 'arn:aws:sqs:us-east-1:000000000000:ofauth-events.fifo', 'us-east-1');
+ */
+export function toSqsRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const system = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: system.ApproximateReceiveCount ?? '1',
+      SentTimestamp: system.SentTimestamp ?? String(Date.now()),
+      SenderId: system.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: system.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(system.SequenceNumber !== undefined && { SequenceNumber: system.SequenceNumber }),
+      ...(system.MessageGroupId !== undefined && { MessageGroupId: system.MessageGroupId }),
+      ...(system.MessageDeduplicationId !== undefined && {
+        MessageDeduplicationId: system.MessageDeduplicationId,
+      }),
+      ...(system.AWSTraceHeader !== undefined && { AWSTraceHeader: system.AWSTraceHeader }),
+    },
+    messageAttributes: toRecordAttributes(message.MessageAttributes),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes !== undefined && {
+      md5OfMessageAttributes: message.MD5OfMessageAttributes,
+    }),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/**
+ * Which records of a batch succeeded, given the handler's answer: all of them for an empty or
+ * missing `batchItemFailures`; none when an identifier is not in the batch, because Lambda treats
+ * such a response as a failure of the whole batch.
+ */
+export function succeededRecords(
+  records: readonly SQSRecord[],
+  response: SQSBatchResponse | undefined,
+): SQSRecord[] {
+  const failures = response?.batchItemFailures ?? [];
+  const ids = new Set(records.map((record) => record.messageId));
+  if (failures.some((failure) => !failure.itemIdentifier || !ids.has(failure.itemIdentifier))) return [];
+  const failed = new Set(failures.map((failure) => failure.itemIdentifier));
+  return records.filter((record) => !failed.has(record.messageId));
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((wake) => {
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      wake();
+    });
+  });
+
+/**
+ * Starts polling. Several pollers run side by side so that many message groups are processed at
+ * once; the queue keeps each group in order.
+ *
+ * @example
+ * const poller = await startPoller({ sqs, queueUrl, createHandler: () => createProcessorHandler() });
+ * await poller.stop();
+ */
+export async function startPoller(options: PollerOptions): Promise<Poller> {
+  const { sqs, queueUrl, logger } = options;
+  const region = options.region ?? 'us-east-1';
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
+  );
+  const queueArn = attributes.Attributes?.QueueArn ?? queueUrl;
+  const fn = {
+    functionName: options.functionName ?? 'ofauth-processor',
+    timeoutMs: options.timeoutMs ?? Number(attributes.Attributes?.VisibilityTimeout ?? 30) * 1000,
+    region,
+  };
+  const batchSize = Math.min(options.batchSize ?? 10, 10);
+  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  const abort = new AbortController();
+  let invocations = 0;
+
+  const processBatch = async (handler: SqsBatchHandler, messages: Message[]): Promise<void> => {
+    const records = messages.map((message) => toSqsRecord(message, queueArn, region));
+    invocations += 1;
+    let succeeded: SQSRecord[];
+    try {
+      succeeded = succeededRecords(records, await invokeWithTimeout(fn, handler, { Records: records }));
+    } catch (error) {
+      // A crash or timeout fails the whole batch: every message comes back after the visibility timeout.
+      logger?.error('processor invocation failed; the whole batch will be retried', {
+        error,
+        messageIds: records.map((record) => record.messageId),
+      });
+      return;
+    }
+    if (succeeded.length === 0) return;
+    const deleted = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: succeeded.map((record, index) => ({
+          Id: String(index),
+          ReceiptHandle: record.receiptHandle,
+        })),
+      }),
+    );
+    if (deleted.Failed?.length) {
+      logger?.warn('could not delete processed messages; they will be delivered again', {
+        failed: deleted.Failed,
+      });
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    const handler = options.createHandler();
+    while (!abort.signal.aborted) {
+      let messages: Message[];
+      try {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitTimeSeconds,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: SYSTEM_ATTRIBUTES,
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        logger?.error('could not receive from the queue; retrying', { error, queueUrl });
+        await sleep(1000, abort.signal);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      try {
+        await processBatch(handler, messages);
+      } catch (error) {
+        logger?.error('could not complete a batch; its messages will be delivered again', { error });
+      }
+    }
+  };
+
+  const loops = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () => loop());
+  return {
+    get invocations() {
+      return invocations;
+    },
+    stop: async () => {
+      abort.abort();
+      await Promise.all(loops);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Helpers for the end-to-end tests: a local pipeline on the jest global setup's emulators, signed
+ * deliveries over HTTP, and polling for what the processor wrote.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type Scheme, signDelivery } from '../../cli/deliveries.ts';
+import { connectionKey } from '../../lambda/processor/connections.ts';
+import { generateSvixSecret } from '../../lambda/verifier/signature.ts';
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (npm test)`);
+  return value;
+}
+
+/** A pipeline on a free port, on the shared emulators, with its own tables and queues. */
+export function startTestPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  return startLocalPipeline({
+    port: 0,
+    endpoints: { dynamodb: requiredEnv('TEST_DYNAMODB_ENDPOINT'), sqs: requiredEnv('TEST_SQS_ENDPOINT') },
+    prefix: `e2e-${randomUUID().slice(0, 8)}`,
+    secrets: [generateSvixSecret()],
+    waitTimeSeconds: 1,
+    logger: new Logger({ serviceName: 'ofauth-local', logLevel: 'SILENT' }),
+    ...options,
+  });
+}
+
+/** The answer to one delivery. */
+export interface DeliveryAnswer {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+}
+
+/** Signs a body (an envelope, or raw text) with a scheme and POSTs it to the pipeline. */
+export async function deliver(
+  pipeline: LocalPipeline,
+  envelope: unknown,
+  options: { readonly scheme?: Scheme; readonly headers?: Record<string, string> } = {},
+): Promise<DeliveryAnswer & { readonly body: string; readonly headers: Record<string, string> }> {
+  const body = typeof envelope === 'string' ? envelope : JSON.stringify(envelope);
+  const signed = signDelivery(body, {
+    scheme: options.scheme ?? 'ofauth',
+    secret: pipeline.secrets.values[0]!,
+    timestamp: Math.floor(Date.now() / 1000),
+  });
+  const headers = { ...signed.headers, ...options.headers };
+  const answer = await post(pipeline, body, headers);
+  return { ...answer, body, headers };
+}
+
+/** POSTs exactly these bytes and headers. */
+export async function post(
+  pipeline: LocalPipeline,
+  body: string,
+  headers: Record<string, string>,
+): Promise<DeliveryAnswer> {
+  const response = await fetch(pipeline.url, { method: 'POST', headers, body });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { text };
+  }
+  return { status: response.status, json };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails naming `what`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+}
+
+/** The connections table item of a connection, or undefined. */
+export async function connectionItem(
+  pipeline: LocalPipeline,
+  connectionId: string,
+): Promise<Record<string, unknown> | undefined> {
+  const documents = DynamoDBDocumentClient.from(pipeline.clients.dynamodb);
+  const result = await documents.send(
+    new GetCommand({
+      TableName: pipeline.resources.connectionsTableName,
+      Key: { pk: connectionKey(connectionId) },
+    }),
+  );
+  return result.Item;
+}
+
+/** A unique connection id for one test. */
+export function uniqueConnectionId(label: string): string {
+  return `conn_${label}_${randomUUID().slice(0, 8)}`;
+}

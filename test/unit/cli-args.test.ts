@@ -1,0 +1,97 @@
+import type { CliIo } from '../../cli/errors.ts';
+import { runCli } from '../../cli/index.ts';
+
+/** Runs the CLI in-process and captures what it writes. */
+async function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+const SECRET = { OFAUTH_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+
+describe('the CLI', () => {
+  it('prints its help with the commands', async () => {
+    // WHEN asked for help
+    const { code, stdout } = await cli(['--help']);
+    // THEN it lists every command and exits 0
+    expect(code).toBe(0);
+    for (const command of ['send', 'status', 'redrive']) expect(stdout).toContain(command);
+    expect((await cli(['send', '--help'])).stdout).toContain('--scheme ofauth|svix');
+    expect((await cli(['help', 'redrive'])).stdout).toContain('StartMessageMoveTask');
+  });
+
+  it.each([
+    [[], /Usage/],
+    [['deploy'], /unknown command "deploy"/],
+    [['send'], /send needs an event type/],
+    [['send', 'connection.created', 'rules.updated'], /send takes one event type or file, got 2/],
+    [['send', 'payout.created'], /unknown event type "payout.created"; known types: .*connection.created/],
+    [['send', 'missing/file.json'], /file not found: .*missing\/file.json/],
+    [['send', 'connection.created', '--scheme', 'hmac'], /--scheme must be one of ofauth, svix, got "hmac"/],
+    [['send', 'connection.created', '--shape', 'flat'], /--shape must be one of documented, sdk, got "flat"/],
+    [
+      ['send', 'connection.created', '--count', '0'],
+      /--count must be a whole number between 1 and 1000000, got "0"/,
+    ],
+    [['send', 'connection.created', '--count', 'ten'], /--count must be a whole number/],
+    [['send', 'connection.created', '--rate=-5'], /--rate must be a number above 0, got "-5"/],
+    [['send', 'connection.created', '--url', 'not a url'], /--url must be an http\(s\) URL, got "not a url"/],
+    [['send', 'connection.created', '--url', 'ftp://example.com/x'], /--url must be an http\(s\) URL/],
+    [['send', 'connection.created', '--connection', ''], /--connection must not be empty/],
+    [['send', 'connection.created', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [
+      ['send', 'connection.created', '--scheme', 'svix', '--secret', 'not base64!'],
+      /--scheme svix needs a Svix secret/,
+    ],
+    [['status', 'extra'], /unexpected argument: extra/],
+    [['status', '--region', 'moon-1'], /--region must be an AWS region such as us-east-1, got "moon-1"/],
+    [['redrive', '--rate', '9000'], /--rate must be a whole number between 1 and 500, got "9000"/],
+    [
+      ['redrive', '--queue-url', 'queue', '--dead-letter-queue-url', 'dlq'],
+      /--queue-url must be an SQS queue URL, got "queue"/,
+    ],
+  ])('rejects %j with a usage error (exit 2)', async (args, message) => {
+    // WHEN the CLI gets a bad argument
+    const { code, stdout, stderr } = await cli(args as string[], SECRET);
+    // THEN it says what is wrong and exits 2
+    expect(code).toBe(2);
+    expect(stderr + stdout).toMatch(message);
+  });
+
+  it('rejects a send to a deployed URL without a secret, naming where one comes from', async () => {
+    // GIVEN no --secret and no OFAUTH_WEBHOOK_SECRET
+    // WHEN sending to a non-local URL
+    const { code, stderr } = await cli([
+      'send',
+      'connection.created',
+      '--url',
+      'https://example.com/webhooks/ofauth',
+    ]);
+    // THEN it exits 2 and names both ways to pass a secret
+    expect(code).toBe(2);
+    expect(stderr).toContain('no signing secret: pass --secret or set OFAUTH_WEBHOOK_SECRET');
+  });
+
+  it('fails with a clear message when the URL is unreachable (exit 1)', async () => {
+    // GIVEN nothing listening on the port
+    const { freePort } = await import('../../local/emulators/ports.ts');
+    const port = await freePort();
+    // WHEN sending there
+    const { code, stderr } = await cli(
+      ['send', 'connection.created', '--url', `http://127.0.0.1:${port}/webhooks/ofauth`],
+      SECRET,
+    );
+    // THEN it explains and exits 1
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `could not reach http://127.0.0.1:${port}/webhooks/ofauth: connection refused — is \`npm start\` running?`,
+    );
+  });
+});
