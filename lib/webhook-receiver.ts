@@ -24,12 +24,8 @@ import { ReceiverMonitoring } from './receiver-monitoring.ts';
 /** The path OFAuth posts to. */
 export const WEBHOOK_PATH = '/webhooks/ofauth';
 
-/**
- * Bytes of a queue message kept free for the message attributes the verifier sets beside the
- * body (event type, event key, scheme, receipt time: a few hundred bytes in practice), so that a
- * body of `MAX_BODY_BYTES` always fits the queue's maximum message size.
- */
-export const MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES = 4 * 1024;
+/** Bytes of a queue message kept free for the attributes the verifier sets beside the body. */
+const MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES = EVENT_QUEUE.messageAttributeAllowanceBytes;
 
 /** The longest verifier timeout accepted: OFAuth gives up on a delivery after 10 seconds. */
 const MAX_VERIFIER_TIMEOUT_SECONDS = 9;

@@ -31,8 +31,14 @@ export const CONNECTIONS_TABLE = {
 
 /** The SQS FIFO queue between the verifier and the processor, and its dead-letter queue. */
 export const EVENT_QUEUE = {
-  /** SQS's maximum message size (1 MiB) is the default body limit. */
+  /** SQS's maximum message size (1 MiB) is the default message size. */
   defaultMaxMessageSizeBytes: 1024 * 1024,
+  /**
+   * Room kept free in a message for the attributes the verifier sets beside the body (four names,
+   * types and values of at most 256 characters each, plus the dead-letter ones), so that a body
+   * at the verifier's limit (`MAX_BODY_BYTES` = message size − this) always fits.
+   */
+  messageAttributeAllowanceBytes: 8 * 1024,
   /** 14 days, SQS's maximum retention, on both queues. */
   retentionSeconds: 14 * 24 * 60 * 60,
   /** Receives before a message moves to the dead-letter queue. */

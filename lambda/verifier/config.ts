@@ -7,14 +7,9 @@ import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
 import { DEFAULT_SECRETS_TTL_SECONDS } from './secrets.ts';
 import { DEFAULT_TOLERANCE_SECONDS } from './signature.ts';
 
-/**
- * Room left in a queue message for its attributes (four names, types and values of at most 256
- * characters each, plus the dead-letter ones), so that a body at the limit still fits.
- */
-export const ATTRIBUTE_ALLOWANCE_BYTES = 8 * 1024;
-
 /** The default body limit (MAX_BODY_BYTES): the queue's maximum message size minus the attributes. */
-export const DEFAULT_MAX_BODY_BYTES = EVENT_QUEUE.defaultMaxMessageSizeBytes - ATTRIBUTE_ALLOWANCE_BYTES;
+export const DEFAULT_MAX_BODY_BYTES =
+  EVENT_QUEUE.defaultMaxMessageSizeBytes - EVENT_QUEUE.messageAttributeAllowanceBytes;
 
 /** Everything the verifier reads from its environment. */
 export interface VerifierConfig {

@@ -20,7 +20,7 @@ import {
   REJECTED_MESSAGE_GROUP_ID,
   type SignatureScheme,
 } from '../shared/queue-message.ts';
-import { LEDGER_TABLE } from '../shared/resource-definitions.ts';
+import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
 import { DeliveryInFlightError, DependencyError } from './errors.ts';
 import { deduplicationIdFor } from './event-key.ts';
 
@@ -244,7 +244,9 @@ export class SqsEventQueue implements EventQueue {
     this.#client = options.client;
     this.#queueUrl = options.queueUrl;
     this.#deadLetterQueueUrl = options.deadLetterQueueUrl;
-    this.#maxDeadLetterBodyBytes = options.maxDeadLetterBodyBytes ?? 1024 * 1024 - 8 * 1024;
+    this.#maxDeadLetterBodyBytes =
+      options.maxDeadLetterBodyBytes ??
+      EVENT_QUEUE.defaultMaxMessageSizeBytes - EVENT_QUEUE.messageAttributeAllowanceBytes;
   }
 
   async enqueue(event: QueuedEvent): Promise<void> {

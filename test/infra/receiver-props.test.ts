@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { InvalidContextError, readReceiverContext } from '../../bin/receiver-app.ts';
+import { EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
 import {
   InvalidReceiverPropsError,
   OFAuthWebhookReceiver,
@@ -37,7 +38,7 @@ describe('props validation', () => {
     [
       'a message size above 1 MiB',
       { maxMessageSizeBytes: 2_000_000 },
-      'maxMessageSizeBytes must be an integer from 5120 to 1048576, got 2000000',
+      'maxMessageSizeBytes must be an integer from 9216 to 1048576, got 2000000',
     ],
     ['a batch above 10', { batchSize: 11 }, 'batchSize must be an integer from 1 to 10, got 11'],
     [
@@ -137,7 +138,7 @@ describe('user props over defaults', () => {
       SIGNATURE_TOLERANCE_SECONDS: '120',
       LEDGER_TTL_SECONDS: String(48 * 3600),
       SECRETS_CACHE_TTL_SECONDS: '60',
-      MAX_BODY_BYTES: String(262_144 - 4096),
+      MAX_BODY_BYTES: String(262_144 - EVENT_QUEUE.messageAttributeAllowanceBytes),
     });
   });
 

@@ -288,7 +288,9 @@ describe('functions', () => {
       DEAD_LETTER_QUEUE_URL: { Ref: ids.deadLetterQueue },
       SIGNATURE_TOLERANCE_SECONDS: '300',
       LEDGER_TTL_SECONDS: String(LEDGER_TABLE.defaultRecordTtlSeconds),
-      MAX_BODY_BYTES: String(EVENT_QUEUE.defaultMaxMessageSizeBytes - 4096),
+      MAX_BODY_BYTES: String(
+        EVENT_QUEUE.defaultMaxMessageSizeBytes - EVENT_QUEUE.messageAttributeAllowanceBytes,
+      ),
       SECRETS_CACHE_TTL_SECONDS: '300',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.verifier,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
