@@ -110,6 +110,8 @@ export class ReceiverMonitoring extends Construct {
   public readonly signatureRejectionAlarm: Alarm;
   /** The processor threw, timed out or ran out of memory. */
   public readonly processorErrorAlarm: Alarm;
+  /** Events whose handler (or parsing) failed: the processor reports them as batch item failures. */
+  public readonly processorFailureAlarm: Alarm;
   /** The processor was throttled. */
   public readonly processorThrottleAlarm: Alarm;
   /** Every alarm above. */
@@ -192,6 +194,18 @@ export class ReceiverMonitoring extends Construct {
       1,
       'The processor failed whole batches: the events are retried and end on the dead-letter queue after maxReceiveCount; read the processor log group, fix the handler and deploy (docs/runbook.md "Processor failing").',
     );
+    this.processorFailureAlarm = alarm(
+      'ProcessorEventFailures',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: PROCESSOR_METRICS.failures,
+        dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAMES.processor },
+        statistic: Stats.SUM,
+        period: FIVE_MINUTES,
+      }),
+      1,
+      'A processor handler failed events: they and the later events of their connections are retried, then moved to the dead-letter queue after maxReceiveCount; read the "event failed" lines in the processor log group, fix the handler and deploy (docs/runbook.md "Processor failing").',
+    );
     this.processorThrottleAlarm = alarm(
       'ProcessorThrottles',
       processor.metricThrottles({ period: FIVE_MINUTES, statistic: Stats.SUM }),
@@ -205,6 +219,7 @@ export class ReceiverMonitoring extends Construct {
       this.verifierErrorAlarm,
       this.signatureRejectionAlarm,
       this.processorErrorAlarm,
+      this.processorFailureAlarm,
       this.processorThrottleAlarm,
     ];
 

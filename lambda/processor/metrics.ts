@@ -63,8 +63,15 @@ export class BatchMetrics {
     this.#failed += 1;
   }
 
-  /** Publishes one EMF line per event type seen, then forgets them. */
+  /**
+   * Publishes one EMF line per event type seen, and the batch's total failures (only when some
+   * failed) on a line without the `eventType` dimension for the alarm; then forgets them.
+   */
   publish(metrics: Metrics): void {
+    if (this.#failed > 0) {
+      metrics.singleMetric().addMetric(PROCESSOR_METRICS.failures, MetricUnit.Count, this.#failed);
+      this.#failed = 0;
+    }
     for (const [type, tally] of this.#byType) {
       metrics.addDimension(EVENT_TYPE_DIMENSION, type);
       metrics.addMetric(PROCESSOR_METRICS.processed, MetricUnit.Count, tally.processed);

@@ -30,12 +30,19 @@ export const VERIFIER_METRICS = {
   dependencyFailures: 'DependencyFailures',
 } as const;
 
-/** Metrics emitted by the processor, each with an `eventType` dimension. */
+/** Metrics emitted by the processor. */
 export const PROCESSOR_METRICS = {
+  /** Events handled, with an `eventType` dimension. */
   processed: 'EventsProcessed',
+  /** Events whose parsing or handler failed, with an `eventType` dimension. */
   failed: 'EventsFailed',
-  /** Milliseconds from the event's time (or its receipt) to the end of its processing. */
+  /** Milliseconds from the event's time (or its receipt) to the end of its processing, by `eventType`. */
   lag: 'ProcessingLag',
+  /**
+   * Failed events of a batch, without an `eventType` dimension: the alarm's input. A handler that
+   * throws fails its message, not the invocation, so Lambda's own `Errors` metric never sees it.
+   */
+  failures: 'ProcessingFailures',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */

@@ -34,9 +34,9 @@ function alarmStartingWith(t: Template, start: string): Record<string, unknown> 
 }
 
 describe('alarms', () => {
-  it('creates seven alarms, each with a one-line description that names the runbook', () => {
+  it('creates eight alarms, each with a one-line description that names the runbook', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription).toMatch(/^[^\n]{40,400}$/);
       expect(alarm.Properties.AlarmDescription).toMatch(/docs\/runbook\.md/);
@@ -139,6 +139,17 @@ describe('alarms', () => {
       Namespace: 'AWS/Lambda',
       MetricName: 'Throttles',
       Dimensions: [{ Name: 'FunctionName', Value: processor }],
+      Threshold: 1,
+    });
+  });
+
+  it('fires when a processor handler fails events, which Lambda Errors does not count', () => {
+    expect(alarmStartingWith(template, 'A processor handler failed events')).toMatchObject({
+      Namespace: 'OFAuthWebhooks',
+      MetricName: 'ProcessingFailures',
+      Dimensions: [{ Name: 'service', Value: 'ofauth-processor' }],
+      Statistic: 'Sum',
+      Period: 300,
       Threshold: 1,
     });
   });

@@ -33,12 +33,22 @@ describe('batch metrics', () => {
     batch.failed('connection.created');
     batch.failed('rules.updated');
     batch.processed('brand.new.type', 10);
+    expect(batch.failedCount).toBe(2);
     // WHEN it is published
     batch.publish(new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }));
     // THEN each type is one EMF line in the namespace with its counts and lags
     const lines = output.metrics();
-    expect(lines).toHaveLength(3);
-    const byType = Object.fromEntries(lines.map((line) => [line[EVENT_TYPE_DIMENSION], line]));
+    expect(lines).toHaveLength(4);
+    const byType = Object.fromEntries(
+      lines.filter((line) => EVENT_TYPE_DIMENSION in line).map((line) => [line[EVENT_TYPE_DIMENSION], line]),
+    );
+    // AND the batch's failures are one more line without the eventType dimension, for the alarm
+    const total = lines.find((line) => !(EVENT_TYPE_DIMENSION in line));
+    expect(total).toMatchObject({ service: 'ofauth-processor', [PROCESSOR_METRICS.failures]: 2 });
+    expect(
+      (total?._aws as { CloudWatchMetrics: { Dimensions: unknown }[] } | undefined)?.CloudWatchMetrics[0]
+        ?.Dimensions,
+    ).toEqual([['service']]);
     expect(byType['connection.created']).toMatchObject({
       service: 'ofauth-processor',
       [PROCESSOR_METRICS.processed]: 2,
@@ -62,7 +72,6 @@ describe('batch metrics', () => {
         { Name: PROCESSOR_METRICS.lag, Unit: 'Milliseconds' },
       ]),
     });
-    expect(batch.failedCount).toBe(2);
   });
 
   it('publishes nothing for an empty batch, and nothing twice', () => {
