@@ -11,46 +11,48 @@
  * {@link RealtimeEvent}; the processor uses it. Every object schema is loose: fields OFAuth adds
  * later pass through untouched.
  */
-import { z } from 'zod';
+// zod/mini: the same schemas and types as 'zod', tree-shakable. The classic API put ~450 KB into
+// each function bundle and made its cold start slower than the AWS SDK clients it uses.
+import * as z from 'zod/mini';
 
 /** Any non-empty string; OFAuth ids and names are opaque. */
-const text = z.string().min(1);
+const text = z.string().check(z.minLength(1));
 
 /** `userData` as documented (`id`) and as the SDKs type it (`userId`). */
 export const userDataSchema = z.looseObject({
-  id: z.string().optional(),
-  userId: z.string().optional(),
-  name: z.string().nullish(),
-  username: z.string().nullish(),
-  avatar: z.string().nullish(),
+  id: z.optional(z.string()),
+  userId: z.optional(z.string()),
+  name: z.nullish(z.string()),
+  username: z.nullish(z.string()),
+  avatar: z.nullish(z.string()),
 });
 
 /** The `data.connection` object of a connection event. */
 export const connectionSchema = z.looseObject({
   id: text,
   /** `active`, `awaiting_2fa`, `expired`, or a status OFAuth adds later. */
-  status: z.string().optional(),
-  permissions: z.array(z.string()).optional(),
-  userData: userDataSchema.nullish(),
-  platformUserId: z.string().nullish(),
+  status: z.optional(z.string()),
+  permissions: z.optional(z.array(z.string())),
+  userData: z.nullish(userDataSchema),
+  platformUserId: z.nullish(z.string()),
 });
 
 /** `data` of `connection.created|updated|expired|disconnected`. */
 export const connectionEventDataSchema = z.looseObject({
-  clientReferenceId: z.string().nullish(),
+  clientReferenceId: z.nullish(z.string()),
   connection: connectionSchema,
 });
 
 /** `data` of `rules.updated`: the latest Dynamic Rules revision, and the rules body when present. */
 export const rulesUpdatedDataSchema = z.looseObject({
-  revision: z.union([z.string(), z.number()]).optional(),
-  rules: z.record(z.string(), z.unknown()).optional(),
+  revision: z.optional(z.union([z.string(), z.number()])),
+  rules: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** The small `data.connection` reference carried by the beta events. */
 export const connectionRefSchema = z.looseObject({
   id: text,
-  clientReferenceId: z.string().nullish(),
+  clientReferenceId: z.nullish(z.string()),
 });
 
 /** `live`, `test`, `sandbox`, or an environment OFAuth adds later. */
@@ -59,22 +61,22 @@ export const environmentSchema = z.string();
 /** `data` of the beta `of.websocket.event.received`. Nested shapes still evolve: `json` stays unknown. */
 export const websocketEventDataSchema = z.looseObject({
   connection: connectionRefSchema,
-  environment: environmentSchema.optional(),
-  receivedAt: z.string().optional(),
-  messageType: z.string().optional(),
-  payloadKey: z.string().optional(),
-  shapeSubtype: z.string().optional(),
-  truncated: z.boolean().optional(),
-  json: z.unknown().optional(),
-  rawText: z.string().optional(),
-  rawBase64: z.string().optional(),
+  environment: z.optional(environmentSchema),
+  receivedAt: z.optional(z.string()),
+  messageType: z.optional(z.string()),
+  payloadKey: z.optional(z.string()),
+  shapeSubtype: z.optional(z.string()),
+  truncated: z.optional(z.boolean()),
+  json: z.optional(z.unknown()),
+  rawText: z.optional(z.string()),
+  rawBase64: z.optional(z.string()),
 });
 
 /** `data` of a beta translated `realtime.*` event. */
 export const translatedEventDataSchema = z.looseObject({
   connection: connectionRefSchema,
-  environment: environmentSchema.optional(),
-  eventBody: z.unknown().optional(),
+  environment: z.optional(environmentSchema),
+  eventBody: z.optional(z.unknown()),
 });
 
 /** The connection lifecycle event types. */
@@ -148,16 +150,16 @@ export interface RealtimeEvent<T extends string = string> extends Omit<RealtimeE
 
 const documentedEnvelopeSchema = z.looseObject({
   type: text,
-  timestamp: z.string().optional(),
-  id: z.string().optional(),
-  data: z.unknown().optional(),
+  timestamp: z.optional(z.string()),
+  id: z.optional(z.string()),
+  data: z.optional(z.unknown()),
 });
 
 const sdkEnvelopeSchema = z.looseObject({
   eventType: text,
-  live: z.boolean().optional(),
-  id: z.string().optional(),
-  data: z.unknown().optional(),
+  live: z.optional(z.boolean()),
+  id: z.optional(z.string()),
+  data: z.optional(z.unknown()),
 });
 
 /** Why a body is not an OFAuth envelope. */
