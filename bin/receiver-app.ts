@@ -9,6 +9,7 @@ import {
   DEFAULT_STACK_NAME,
   OFAuthWebhookReceiverStack,
   type OFAuthWebhookReceiverStackProps,
+  type ReceiverLogLevel,
 } from '../lib/index.ts';
 
 /** Thrown when a context value (`-c key=value` or cdk.json) cannot be used. */
@@ -90,6 +91,7 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
           : RemovalPolicy.RETAIN,
     alarmEmail: text('alarmEmail'),
     tracing: flag('tracing'),
+    logLevel: text('logLevel')?.toUpperCase() as ReceiverLogLevel | undefined,
     logRetention: retention as RetentionDays | undefined,
     signatureTolerance: seconds('signatureToleranceSeconds'),
     ledgerTtl: ledgerTtlHours === undefined ? undefined : Duration.hours(ledgerTtlHours),

@@ -67,6 +67,11 @@ describe('props validation', () => {
       'oldestMessageAgeAlarmThreshold must be from 60 to 1209600 seconds, got 10 seconds',
     ],
     ['a malformed e-mail', { alarmEmail: 'oncall' }, 'alarmEmail must be an e-mail address, got "oncall"'],
+    [
+      'an unknown log level',
+      { logLevel: 'VERBOSE' as 'INFO' },
+      'logLevel must be one of DEBUG, INFO, WARN, ERROR, got VERBOSE',
+    ],
   ])('rejects %s with a message showing the value', (_case, props, message) => {
     // WHEN the receiver is built with the bad prop THEN it fails with a lower-case message naming the value
     expect(() => build(props)).toThrow(new InvalidReceiverPropsError(message));
@@ -215,6 +220,7 @@ describe('context', () => {
       oldestMessageAgeAlarmSeconds: '600',
       signatureRejectionAlarmThreshold: '25',
       serverErrorAlarmThreshold: '10',
+      logLevel: 'warn',
     });
     expect(config).toEqual({
       stackName: 'Webhooks',
@@ -236,6 +242,7 @@ describe('context', () => {
           oldestMessageAgeAlarmThreshold: Duration.seconds(600),
           signatureRejectionAlarmThreshold: 25,
           serverErrorAlarmThreshold: 10,
+          logLevel: 'WARN',
         },
       },
     });

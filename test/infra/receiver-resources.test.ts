@@ -294,6 +294,7 @@ describe('functions', () => {
       SECRETS_CACHE_TTL_SECONDS: '300',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.verifier,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     });
   });
 
@@ -310,6 +311,7 @@ describe('functions', () => {
       CONNECTIONS_TABLE_NAME: { Ref: ids.connections },
       POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.processor,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     });
   });
 
