@@ -1,0 +1,269 @@
+/**
+ * Lambda bundle size and cold module-load time. Each function is bundled with esbuild the way
+ * the stack's `NodejsFunction` bundles it, next to a "bare" bundle that only imports and
+ * constructs the AWS SDK clients that function uses: the floor a function cannot go below.
+ * Load time is measured in a fresh `node` process per sample (no module cache, no JIT warmth),
+ * variants interleaved so that machine noise hits them alike; the median is reported.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type BuildOptions, build } from 'esbuild';
+import { median } from './lib/stats.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+/** Inside node_modules so that external `@aws-sdk/*` imports resolve as in the Lambda runtime. */
+const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'ofauth-bench', 'bundles');
+
+/** The banner NodejsFunction adds to ESM bundles so that bundled CommonJS can still `require`. */
+export const CREATE_REQUIRE_BANNER =
+  "import{createRequire}from'node:module';const require=createRequire(import.meta.url);";
+
+/** One way of bundling, named for the report. */
+export interface BundlingVariant {
+  readonly name: string;
+  /** Packages left out of the bundle (resolved at run time from the Lambda runtime's own SDK). */
+  readonly external: readonly string[];
+  readonly minify: boolean;
+  readonly mainFields?: readonly string[];
+}
+
+/** The stack's bundling, mirroring `BUNDLING` in `lib/webhook-receiver.ts` (`bundleAwsSDK: true`, no externals). */
+export const STACK_BUNDLING: BundlingVariant = {
+  name: 'stack (ESM, minified, SDK bundled)',
+  external: [],
+  minify: true,
+  mainFields: ['module', 'main'],
+};
+
+/** What a function is, for bundling: its entry and the SDK clients it constructs. */
+export interface FunctionUnderTest {
+  readonly name: 'verifier' | 'processor';
+  readonly entry: string;
+  /** The bare bundle's source: imports and constructs the same SDK clients, nothing else. */
+  readonly bareSource: string;
+  /** Environment the module needs at load time (configuration is read once at start-up). */
+  readonly env: Record<string, string>;
+}
+
+const COMMON_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  POWERTOOLS_METRICS_NAMESPACE: 'OFAuthWebhooks',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
+
+/** The two functions of the stack. */
+export const FUNCTIONS: readonly FunctionUnderTest[] = [
+  {
+    name: 'verifier',
+    entry: join(ROOT, 'lambda', 'verifier', 'handler.ts'),
+    bareSource: [
+      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      "import { SQSClient } from '@aws-sdk/client-sqs';",
+      'const clients = [new SecretsManagerClient({}), new DynamoDBClient({}), new SQSClient({})];',
+      'export const handler = async () => clients.length;',
+    ].join('\n'),
+    env: {
+      ...COMMON_ENV,
+      POWERTOOLS_SERVICE_NAME: 'ofauth-verifier',
+      SIGNING_SECRET_ID: 'ofauth/signing',
+      LEDGER_TABLE_NAME: 'bench-ledger',
+      QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events.fifo',
+      DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
+    },
+  },
+  {
+    name: 'processor',
+    entry: join(ROOT, 'lambda', 'processor', 'handler.ts'),
+    bareSource: [
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+      'const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));',
+      'export const handler = async () => Boolean(client);',
+    ].join('\n'),
+    env: {
+      ...COMMON_ENV,
+      POWERTOOLS_SERVICE_NAME: 'ofauth-processor',
+      CONNECTIONS_TABLE_NAME: 'bench-connections',
+    },
+  },
+];
+
+function esbuildOptions(variant: BundlingVariant): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: variant.minify,
+    treeShaking: true,
+    external: [...variant.external],
+    ...(variant.mainFields && { mainFields: [...variant.mainFields] }),
+    banner: { js: CREATE_REQUIRE_BANNER },
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'silent',
+    metafile: true,
+  };
+}
+
+/** A built bundle. */
+export interface BuiltBundle {
+  readonly file: string;
+  readonly bytes: number;
+  /** The largest inputs by bytes in the output, to show where the size goes. */
+  readonly topInputs: ReadonlyArray<{ readonly path: string; readonly bytes: number }>;
+}
+
+async function buildBundle(
+  fn: FunctionUnderTest,
+  variant: BundlingVariant,
+  kind: 'function' | 'bare',
+): Promise<BuiltBundle> {
+  const dir = join(OUT_DIR, `${fn.name}-${kind}-${variant.name.replace(/[^a-z0-9]+/gi, '-')}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'index.mjs');
+  const result = await build({
+    ...esbuildOptions(variant),
+    outfile: file,
+    ...(kind === 'function'
+      ? { entryPoints: [fn.entry] }
+      : {
+          stdin: {
+            contents: fn.bareSource,
+            resolveDir: ROOT,
+            loader: 'js',
+            sourcefile: `${fn.name}-bare.js`,
+          },
+        }),
+  });
+  const output = Object.values(result.metafile?.outputs ?? {})[0];
+  const byPackage = new Map<string, number>();
+  for (const [path, info] of Object.entries(output?.inputs ?? {})) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = match ? match[1]! : path.startsWith('lambda/') ? 'lambda/ (our code)' : path;
+    byPackage.set(key, (byPackage.get(key) ?? 0) + info.bytesInOutput);
+  }
+  const topInputs = [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([path, bytes]) => ({ path, bytes }));
+  return { file, bytes: (await stat(file)).size, topInputs };
+}
+
+/** Loads a module in a fresh process; resolves the milliseconds `import()` took and the process's wall time. */
+function loadOnce(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ importMs: number; processMs: number }> {
+  const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const ms = performance.now() - t0; if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(JSON.stringify({ ms }));`;
+  return new Promise((resolveLoad, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const processMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) {
+        reject(new Error(`loading ${file} failed (exit ${code}): ${err.slice(0, 2000)}`));
+        return;
+      }
+      resolveLoad({ importMs: (JSON.parse(out) as { ms: number }).ms, processMs });
+    });
+  });
+}
+
+/** Size and load time of one bundle. */
+export interface BundleMeasurement extends BuiltBundle {
+  readonly importMsMedian: number;
+  readonly processMsMedian: number;
+  readonly samples: number;
+}
+
+/** One function under one bundling variant, beside its bare SDK-clients bundle. */
+export interface BundleComparison {
+  readonly function: string;
+  readonly variant: string;
+  readonly bundle: BundleMeasurement;
+  readonly bare: BundleMeasurement;
+}
+
+/**
+ * Builds and measures every function under every variant, with `samples` fresh processes per
+ * bundle.
+ */
+export async function measureBundles(
+  variants: readonly BundlingVariant[],
+  samples: number,
+  log: (line: string) => void = () => {},
+): Promise<BundleComparison[]> {
+  const jobs: Array<{
+    fn: FunctionUnderTest;
+    variant: BundlingVariant;
+    bundle: BuiltBundle;
+    bare: BuiltBundle;
+  }> = [];
+  for (const variant of variants) {
+    for (const fn of FUNCTIONS) {
+      const [bundle, bare] = await Promise.all([
+        buildBundle(fn, variant, 'function'),
+        buildBundle(fn, variant, 'bare'),
+      ]);
+      jobs.push({ fn, variant, bundle, bare });
+    }
+  }
+  const times = jobs.map(() => ({
+    bundle: [] as number[],
+    bare: [] as number[],
+    bundleP: [] as number[],
+    bareP: [] as number[],
+  }));
+  // Interleaved rounds: machine noise (other processes on 2 cores) hits every variant alike.
+  for (let round = 0; round < samples; round += 1) {
+    for (const [index, job] of jobs.entries()) {
+      const a = await loadOnce(job.bundle.file, job.fn.env);
+      const b = await loadOnce(job.bare.file, job.fn.env);
+      times[index]!.bundle.push(a.importMs);
+      times[index]!.bundleP.push(a.processMs);
+      times[index]!.bare.push(b.importMs);
+      times[index]!.bareP.push(b.processMs);
+    }
+    log(`  bundles: load round ${round + 1}/${samples}`);
+  }
+  return jobs.map((job, index) => ({
+    function: job.fn.name,
+    variant: job.variant.name,
+    bundle: {
+      ...job.bundle,
+      importMsMedian: median(times[index]!.bundle),
+      processMsMedian: median(times[index]!.bundleP),
+      samples,
+    },
+    bare: {
+      ...job.bare,
+      importMsMedian: median(times[index]!.bare),
+      processMsMedian: median(times[index]!.bareP),
+      samples,
+    },
+  }));
+}
+
+/** Writes nothing; documents where {@link STACK_BUNDLING} comes from, for the report. */
+export function describeStackBundling(): string {
+  return 'esbuild: bundle, platform node, target node24, format esm, minify, tree shaking, mainFields module,main, createRequire banner';
+}

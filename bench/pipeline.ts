@@ -1,0 +1,227 @@
+/**
+ * The local pipeline end to end: deliveries over HTTP to the gateway, through the verifier, the
+ * ledger and the FIFO queue, to the processor. Each connection sends its events one after another
+ * (awaiting each answer, retrying a non-2xx as the sender does), as OFAuth delivers in order per
+ * connection. The processor's handler is wrapped, not replaced, to note when each message was
+ * reported done; order and duplicates are checked from the same observations.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
+import { startLocalPipeline } from '../local/pipeline.ts';
+import type { SqsBatchHandler } from '../local/poller.ts';
+import { eventBody, newSvixSecret, ofauthDelivery, svixDelivery } from './lib/deliveries.ts';
+import type { PipelineResult } from './lib/results.ts';
+import { summarize } from './lib/stats.ts';
+
+/** One load shape. */
+export interface PipelineRun {
+  readonly connections: number;
+  readonly eventsPerConnection: number;
+}
+
+/**
+ * Watches the processor's successes: per connection, sequence numbers must arrive increasing,
+ * and each event must succeed exactly once.
+ */
+export class PipelineObserver {
+  readonly processedAt = new Map<string, number>();
+  /** Distinct SQS message ids seen per event: more than one means it was enqueued more than once. */
+  readonly messageIds = new Map<string, Set<string>>();
+  readonly #lastSeq = new Map<string, number>();
+  readonly #waiters = new Set<() => void>();
+  reordered = 0;
+  duplicateEffects = 0;
+
+  /** Events that reached the processor as more than one distinct message. */
+  get enqueuedMoreThanOnce(): number {
+    let count = 0;
+    for (const ids of this.messageIds.values()) if (ids.size > 1) count += 1;
+    return count;
+  }
+
+  /** Records one record the processor reported as done. */
+  record(body: string, at: number, messageId = ''): void {
+    let connectionId: string | undefined;
+    let seq: number;
+    try {
+      const parsed = JSON.parse(body);
+      connectionId = parsed?.data?.connection?.id;
+      seq = Number(String(parsed?.data?.connection?.userData?.name).replace('seq ', ''));
+    } catch {
+      return;
+    }
+    if (!connectionId || !Number.isFinite(seq)) return;
+    const key = `${connectionId}#${seq}`;
+    const ids = this.messageIds.get(key) ?? new Set<string>();
+    ids.add(messageId);
+    this.messageIds.set(key, ids);
+    if (this.processedAt.has(key)) {
+      this.duplicateEffects += 1;
+      return;
+    }
+    this.processedAt.set(key, at);
+    const last = this.#lastSeq.get(connectionId) ?? -1;
+    if (seq < last) this.reordered += 1;
+    else this.#lastSeq.set(connectionId, seq);
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** Wraps a processor handler so that its successes are recorded. */
+  wrap(handler: SqsBatchHandler): SqsBatchHandler {
+    return async (event: SQSEvent, context) => {
+      const response = await handler(event, context);
+      const failed = new Set(
+        (response ?? { batchItemFailures: [] }).batchItemFailures.map((f) => f.itemIdentifier),
+      );
+      const at = performance.now();
+      for (const record of event.Records)
+        if (!failed.has(record.messageId)) this.record(record.body, at, record.messageId);
+      return response;
+    };
+  }
+
+  /** Resolves once `keys` have all been processed, or after `timeoutMs`. */
+  async waitFor(keys: readonly string[], timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    const missing = () => keys.filter((key) => !this.processedAt.has(key)).length;
+    while (Date.now() < deadline) {
+      if (missing() === 0) return 0;
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, 250);
+        this.#waiters.add(() => {
+          clearTimeout(timer);
+          wake();
+        });
+      });
+      this.#waiters.clear();
+    }
+    return missing();
+  }
+}
+
+/** Posts one delivery; retries a non-2xx (or a network error) up to 5 attempts, as the sender does. */
+export async function deliver(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; non2xx: number }> {
+  let non2xx = 0;
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    try {
+      const response = await fetch(url, { method: 'POST', headers, body });
+      await response.arrayBuffer();
+      if (response.status >= 200 && response.status < 300) return { status: response.status, non2xx };
+    } catch {
+      // Counted like a non-2xx: the sender sees no answer and retries.
+    }
+    non2xx += 1;
+    await new Promise((wake) => setTimeout(wake, 50 * attempt));
+  }
+  return { status: 0, non2xx };
+}
+
+/**
+ * Sends `run.connections × run.eventsPerConnection` events to a running pipeline, each connection
+ * in order, and measures them through `observer` (which must wrap the pipeline's processor).
+ */
+export async function driveLoad(
+  url: string,
+  secret: string,
+  observer: PipelineObserver,
+  run: PipelineRun,
+  label: string,
+): Promise<{ result: PipelineResult; latencies: number[] }> {
+  const sentAt = new Map<string, number>();
+  const answerMs: number[] = [];
+  let non2xx = 0;
+  const keys: string[] = [];
+  const tag = randomBytes(3).toString('hex');
+  const before = { reordered: observer.reordered, duplicateEffects: observer.duplicateEffects };
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: run.connections }, async (_, c) => {
+      const connectionId = `conn_${label}_${tag}_${c}`;
+      for (let seq = 0; seq < run.eventsPerConnection; seq += 1) {
+        const body = eventBody({ connectionId, seq, sizeBytes: 1024 });
+        // Both schemes, alternating, as a receiver of both the documented and the SDK deliveries sees them.
+        const delivery = seq % 2 === 0 ? svixDelivery(body, secret) : ofauthDelivery(body, secret);
+        const key = `${connectionId}#${seq}`;
+        keys.push(key);
+        const t0 = performance.now();
+        sentAt.set(key, t0);
+        const answer = await deliver(url, delivery.body, delivery.headers);
+        answerMs.push(performance.now() - t0);
+        non2xx += answer.non2xx;
+      }
+    }),
+  );
+  const lost = await observer.waitFor(keys, 60_000);
+  let lastDone = 0;
+  for (const key of keys) lastDone = Math.max(lastDone, observer.processedAt.get(key) ?? 0);
+  const elapsedMs = lastDone - started;
+  const latencies = keys
+    .filter((key) => observer.processedAt.has(key))
+    .map((key) => observer.processedAt.get(key)! - sentAt.get(key)!);
+  return {
+    latencies,
+    result: {
+      connections: run.connections,
+      events: keys.length,
+      eventsPerSecond: (keys.length - lost) / (elapsedMs / 1000),
+      latencyMs: summarize(latencies),
+      answerMs: summarize(answerMs),
+      lost,
+      reordered: observer.reordered - before.reordered,
+      duplicateEffects: observer.duplicateEffects - before.duplicateEffects,
+      non2xx,
+    },
+  };
+}
+
+/**
+ * Runs each load shape against one pipeline on the given emulators, and returns the figures plus
+ * the raw latency samples (for the chart).
+ */
+export async function benchPipeline(
+  endpoints: { readonly dynamodb: string; readonly sqs: string },
+  runs: readonly PipelineRun[],
+  log: (line: string) => void = () => {},
+): Promise<{ results: PipelineResult[]; samples: Record<string, number[]> }> {
+  const secret = newSvixSecret();
+  const observer = new PipelineObserver();
+  const pipeline = await startLocalPipeline({
+    port: 0,
+    secrets: [secret],
+    endpoints,
+    prefix: `bench-${randomBytes(4).toString('hex')}`,
+    processor: (module) => observer.wrap(module.handler as unknown as SqsBatchHandler),
+  });
+  const results: PipelineResult[] = [];
+  const samples: Record<string, number[]> = {};
+  try {
+    // A few deliveries first, so that the first run does not pay for cold modules and connections.
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => {
+        const body = eventBody({ connectionId: `conn_warmup_${i}`, seq: 0 });
+        const delivery = svixDelivery(body, secret);
+        return deliver(pipeline.url, delivery.body, delivery.headers);
+      }),
+    );
+    await observer.waitFor(
+      Array.from({ length: 5 }, (_, i) => `conn_warmup_${i}#0`),
+      15_000,
+    );
+    for (const [runIndex, run] of runs.entries()) {
+      const { result, latencies } = await driveLoad(pipeline.url, secret, observer, run, `b${runIndex}`);
+      const name = `${run.connections} connection${run.connections === 1 ? '' : 's'}`;
+      samples[name] = latencies;
+      results.push(result);
+      log(
+        `  pipeline: ${name}: ${result.events} events, ${Math.round(result.eventsPerSecond)}/s, lost ${result.lost}`,
+      );
+    }
+  } finally {
+    await pipeline.stop();
+  }
+  return { results, samples };
+}

@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: measures signature verification, the verifier handler (stubbed and against
+ * the emulators), the Lambda bundles and the local pipeline side by side in one run, then writes
+ * `bench/results/latest.json`, `bench/results/latest.md` and the latency chart
+ * `bench/results/latest-latency.svg`.
+ *
+ * @example
+ * npm run bench                          # everything (about 1.5–2 minutes on 2 cores)
+ * npm run bench -- --quick               # fewer samples, for a smoke test
+ * npm run bench -- --only signatures,bundles
+ * npm run bench -- --sample              # also refresh the committed sample report
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Emulators, startEmulators } from '../local/emulators/index.ts';
+import { type BundlingVariant, measureBundles, STACK_BUNDLING } from './bundles.ts';
+import { renderReport } from './lib/report.ts';
+import type { BenchResults } from './lib/results.ts';
+import { latencyCdfSvg } from './lib/svg-chart.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+const PARTS = ['signatures', 'handler-stubbed', 'handler-emulators', 'bundles', 'pipeline'] as const;
+type Part = (typeof PARTS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    sample: { type: 'boolean', default: false },
+  },
+});
+const selected = new Set<Part>(
+  values.only ? (values.only.split(',').map((p) => p.trim()) as Part[]) : [...PARTS],
+);
+for (const part of selected)
+  if (!PARTS.includes(part)) throw new Error(`unknown part "${part}"; parts: ${PARTS.join(', ')}`);
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs a part in a fresh process and reads its JSON result. */
+async function runPart<T>(part: Part, env: Record<string, string>, scratch: string): Promise<T> {
+  const out = join(scratch, `${part}.json`);
+  const args = [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench', 'part.ts'),
+    part,
+    out,
+    ...(values.quick ? ['--quick'] : []),
+  ];
+  await new Promise<void>((resolveRun, reject) => {
+    const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, ...inherited } = process.env;
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      // Local credentials only: no part may reach a real AWS account.
+      env: {
+        ...inherited,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        POWERTOOLS_METRICS_NAMESPACE: 'OFAuthWebhooksBench',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    // Progress lines pass through; the handlers' JSON log lines (warnings go to stderr) do not.
+    let pending = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line && !line.startsWith('{')) log(line);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolveRun() : reject(new Error(`part ${part} exited with ${code}`)),
+    );
+  });
+  return JSON.parse(await readFile(out, 'utf8')) as T;
+}
+
+/** The bundling variants compared: the stack's, and loading the SDK from the Lambda runtime instead. */
+const BUNDLING_VARIANTS: BundlingVariant[] = [
+  STACK_BUNDLING,
+  { ...STACK_BUNDLING, name: 'SDK from the runtime (external @aws-sdk/*)', external: ['@aws-sdk/*'] },
+];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const durations: Record<string, number> = {};
+  const skipped: Array<{ part: string; reason: string }> = [];
+  const scratch = await mkdtemp(join(tmpdir(), 'ofauth-bench-'));
+  let emulators: Emulators | undefined;
+  const results: Record<string, unknown> = {};
+  const timed = async (part: Part, work: () => Promise<void>) => {
+    if (!selected.has(part)) return;
+    const t0 = Date.now();
+    log(`▶ ${part}`);
+    try {
+      await work();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      skipped.push({ part, reason });
+      log(`✗ ${part}: ${reason}`);
+    }
+    durations[part] = (Date.now() - t0) / 1000;
+  };
+  try {
+    if (selected.has('handler-emulators') || selected.has('pipeline')) {
+      log('starting DynamoDB Local and fauxqs…');
+      emulators = await startEmulators({ root: ROOT });
+    }
+    const env: Record<string, string> = emulators
+      ? { BENCH_DYNAMODB_ENDPOINT: emulators.dynamodb.endpoint, BENCH_SQS_ENDPOINT: emulators.sqs.endpoint }
+      : {};
+    await timed('signatures', async () => {
+      results.signatures = await runPart('signatures', env, scratch);
+    });
+    await timed('handler-stubbed', async () => {
+      results.handlerStubbed = await runPart('handler-stubbed', env, scratch);
+    });
+    await timed('handler-emulators', async () => {
+      results.handlerEmulators = await runPart('handler-emulators', env, scratch);
+    });
+    await timed('bundles', async () => {
+      results.bundles = await measureBundles(BUNDLING_VARIANTS, values.quick ? 5 : 15, log);
+    });
+    let chartSeries: Array<{ name: string; samplesMs: number[] }> | undefined;
+    await timed('pipeline', async () => {
+      const pipeline = await runPart<{ results: unknown; samples: Record<string, number[]> }>(
+        'pipeline',
+        env,
+        scratch,
+      );
+      results.pipeline = pipeline.results;
+      chartSeries = Object.entries(pipeline.samples).map(([name, samplesMs]) => ({ name, samplesMs }));
+    });
+
+    durations.total = (Date.now() - started) / 1000;
+    const cpu = cpus();
+    const report: BenchResults = {
+      generatedAt: new Date().toISOString(),
+      command: `npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: {
+        node: process.versions.node,
+        platform: process.platform,
+        arch: process.arch,
+        cpus: cpu.length,
+        cpuModel: cpu[0]?.model?.trim() ?? 'unknown CPU',
+      },
+      quick: values.quick,
+      ...(results as Partial<BenchResults>),
+      skipped,
+      durations,
+    };
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const chartName = 'latest-latency.svg';
+    const chart = chartSeries?.length
+      ? latencyCdfSvg(chartSeries, { title: 'Local pipeline: receive → processed latency' })
+      : undefined;
+    if (chart) await writeFile(join(RESULTS_DIR, chartName), chart);
+    await writeFile(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const markdown = renderReport(report, chart ? chartName : undefined);
+    await writeFile(join(RESULTS_DIR, 'latest.md'), markdown);
+    if (values.sample) {
+      if (chart) await writeFile(join(RESULTS_DIR, 'sample-latency.svg'), chart);
+      await writeFile(
+        join(RESULTS_DIR, 'sample-report.md'),
+        renderReport(report, chart ? 'sample-latency.svg' : undefined),
+      );
+    }
+    process.stdout.write(`${markdown}\n`);
+    log(`wrote bench/results/latest.json and latest.md in ${durations.total.toFixed(0)} s`);
+    if (skipped.length) process.exitCode = 1;
+  } finally {
+    await emulators?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();

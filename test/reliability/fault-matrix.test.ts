@@ -1,0 +1,375 @@
+/**
+ * The failure model of ARCHITECTURE.md, point by point, against the sender's retry policy: each
+ * failure is injected into the real handlers running in the local pipeline (DynamoDB Local,
+ * fauxqs, the local Secrets Manager), the sender replays its retries on a compressed clock, and
+ * the processor's view decides: no event lost, none enqueued twice, none processed out of order.
+ */
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { apiGatewayEvent } from '../../bench/lib/api-event.ts';
+import { eventBody, newSvixSecret, ofauthDelivery, svixDelivery } from '../../bench/lib/deliveries.ts';
+import { PipelineObserver } from '../../bench/pipeline.ts';
+import type { HttpApiHandler } from '../../local/gateway.ts';
+import { createLambdaContext } from '../../local/lambda-context.ts';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { type FaultInjector, injectFaults } from './support/faults.ts';
+import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
+import {
+  CLIENT_LIMITS,
+  type DeliveryOutcome,
+  type DeliveryTarget,
+  SENDER_BUDGET_MS,
+  sendWithRetries,
+  VERIFIER_TIMEOUT_MS,
+} from './support/sender.ts';
+import { type SlowProxy, startSlowProxy } from './support/slow-proxy.ts';
+import { recordFigures } from './support/summary.ts';
+
+const SECRET = newSvixSecret();
+/** Worst case of one case: three deliveries of up to 5 attempts each, and the processor's retries. */
+const CASE_TIMEOUT_MS = 60_000;
+const logs = captureLogs();
+
+let pipeline: LocalPipeline;
+let proxy: SlowProxy;
+let dynamo: FaultInjector;
+let sqs: FaultInjector;
+let coldStart: () => void;
+let secondEnvironment: DeliveryTarget;
+const clientsToClose: Array<{ destroy(): void }> = [];
+let verifier: HttpApiHandler | undefined;
+let processor: ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) | undefined;
+const observer = new PipelineObserver();
+/** Remaining injected failures of the processor's handler, by `connectionId#seq`. */
+const processorFaults = new Map<string, number>();
+
+interface CaseResult {
+  readonly name: string;
+  readonly answers: string;
+  readonly lost: number;
+  readonly enqueuedTwice: number;
+  readonly outOfOrder: number;
+  /** Armed faults that never fired (must be 0 for the case to count). */
+  readonly unfired: number;
+}
+const results: CaseResult[] = [];
+
+beforeAll(async () => {
+  proxy = await startSlowProxy(() => process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
+  pipeline = await startLocalPipeline({
+    port: 0,
+    secrets: [SECRET],
+    endpoints: { dynamodb: process.env.TEST_DYNAMODB_ENDPOINT!, sqs: process.env.TEST_SQS_ENDPOINT! },
+    prefix: `rel-fault-${randomBytes(4).toString('hex')}`,
+    visibilityTimeoutSeconds: 1,
+    verifierTimeoutMs: VERIFIER_TIMEOUT_MS,
+    pollers: 2,
+    env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false' },
+    verifier: () => (event, context) =>
+      verifier
+        ? verifier(event, context)
+        : Promise.resolve({ statusCode: 503, body: '{"error":"not_ready"}' }),
+    processor: () =>
+      observer.wrap((event, context) =>
+        processor
+          ? processor(event, context)
+          : Promise.resolve({
+              batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+            }),
+      ),
+  });
+  // The handlers' modules are imported only now, with the environment the pipeline set.
+  const { createVerifierHandler } = await import('../../lambda/verifier/create-handler.ts');
+  const { HandOff, PowertoolsLedger, SqsEventQueue } = await import('../../lambda/verifier/hand-off.ts');
+  const { CachedSigningSecrets, secretsManagerFetcher } = await import('../../lambda/verifier/secrets.ts');
+  const { clientConfig } = await import('../../lambda/verifier/aws-clients.ts');
+  const { LEDGER_KEY_PREFIXES } = await import('../../lambda/verifier/handler.ts');
+  const { createProcessorHandler } = await import('../../lambda/processor/handler.ts');
+  const { defaultHandlers } = await import('../../lambda/processor/handlers/index.ts');
+
+  const region = 'us-east-1';
+  const dynamodbClient = new DynamoDBClient({
+    ...clientConfig(CLIENT_LIMITS),
+    endpoint: pipeline.endpoints.dynamodb,
+    region,
+  });
+  const sqsClient = new SQSClient({
+    ...clientConfig(CLIENT_LIMITS),
+    endpoint: pipeline.endpoints.sqs,
+    region,
+  });
+  clientsToClose.push(dynamodbClient, sqsClient);
+  dynamo = injectFaults(dynamodbClient);
+  sqs = injectFaults(sqsClient);
+  const ledger = (keyPrefix: string) =>
+    new PowertoolsLedger({
+      tableName: pipeline.resources.ledgerTableName,
+      client: dynamodbClient,
+      keyPrefix,
+    });
+  const handOff = new HandOff({
+    ledger: ledger(LEDGER_KEY_PREFIXES.handedOn),
+    rejectionLedger: ledger(LEDGER_KEY_PREFIXES.rejected),
+    queue: new SqsEventQueue({
+      client: sqsClient,
+      queueUrl: pipeline.resources.queueUrl,
+      deadLetterQueueUrl: pipeline.resources.deadLetterQueueUrl,
+    }),
+  });
+  // A new execution environment: fresh clients for Secrets Manager (through the slow proxy) and an empty cache.
+  const newEnvironment = () => {
+    const secretsManager = new SecretsManagerClient({
+      ...clientConfig(CLIENT_LIMITS),
+      endpoint: proxy.endpoint,
+      region,
+    });
+    clientsToClose.push(secretsManager);
+    return createVerifierHandler({
+      secrets: new CachedSigningSecrets({
+        fetch: secretsManagerFetcher(secretsManager, pipeline.secrets.secretId),
+        ttlMs: 300_000,
+      }),
+      handOff,
+    }) as unknown as HttpApiHandler;
+  };
+  coldStart = () => {
+    verifier = newEnvironment();
+  };
+  coldStart();
+  // A second environment, for a duplicate that Lambda runs beside the first (the local gateway
+  // runs one invocation at a time, as one environment does).
+  const second = newEnvironment();
+  secondEnvironment = async (delivery) => {
+    const context = createLambdaContext({ functionName: 'ofauth-verifier', timeoutMs: VERIFIER_TIMEOUT_MS });
+    const answer = await second(apiGatewayEvent({ body: delivery.body, headers: delivery.headers }), context);
+    return typeof answer === 'string'
+      ? { status: 200, body: answer }
+      : { status: answer.statusCode ?? 200, body: String(answer.body ?? '') };
+  };
+
+  const updated = defaultHandlers['connection.updated'];
+  processor = createProcessorHandler({
+    handlers: {
+      'connection.updated': async (event, context) => {
+        const key = `${event.connectionId}#${String(event.data.connection.userData?.name).replace('seq ', '')}`;
+        const remaining = processorFaults.get(key) ?? 0;
+        if (remaining > 0) {
+          processorFaults.set(key, remaining - 1);
+          throw new Error(`injected failure of the connection.updated handler for ${key}`);
+        }
+        await updated(event, context);
+      },
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+  await proxy?.stop();
+  for (const client of clientsToClose) client.destroy();
+  logs.stop();
+  dumpLogsIfAsked(logs.lines, 'fault-matrix');
+  const leaks = findSecretLeaks(logs.lines, [SECRET]);
+  recordFigures('fault matrix', [
+    ...results.map((r) => ({
+      figure: `${r.name}: lost / enqueued twice / out of order (answers)`,
+      value: `${r.lost} / ${r.enqueuedTwice} / ${r.outOfOrder} (${r.answers})`,
+      required: '0 / 0 / 0',
+    })),
+    { figure: 'log lines captured (fault matrix)', value: logs.lines.length },
+    { figure: 'secret found in a log line (fault matrix)', value: leaks.length, required: '0' },
+  ]);
+});
+
+/**
+ * Sends three events of one connection in order, the faulty one in the middle, with the
+ * sender's retry policy; `arm` injects the failure just before the middle one.
+ */
+async function runCase(
+  name: string,
+  arm: (keyOfMiddle: string) => void,
+  options: { scheme?: 'ofauth' | 'svix'; concurrentDuplicate?: boolean } = {},
+): Promise<{ result: CaseResult; middle: DeliveryOutcome; duplicate?: DeliveryOutcome }> {
+  const connectionId = `conn_${name.replace(/[^a-z]+/gi, '_').slice(0, 24)}_${randomBytes(3).toString('hex')}`;
+  const keys = [0, 1, 2].map((seq) => `${connectionId}#${seq}`);
+  const deliveries = [0, 1, 2].map((seq) => {
+    const body = eventBody({ connectionId, seq });
+    const svixId = `msg_${randomBytes(8).toString('hex')}`;
+    // OFAuth re-signs each retry with a new `t`; Svix keeps the message id.
+    return (options.scheme ?? 'svix') === 'svix'
+      ? () => svixDelivery(body, SECRET, svixId)
+      : () => ofauthDelivery(body, SECRET);
+  });
+  const before = { reordered: observer.reordered };
+  const first = await sendWithRetries(pipeline.url, deliveries[0]!);
+  arm(keys[1]!);
+  const middlePromise = sendWithRetries(pipeline.url, deliveries[1]!);
+  let duplicate: DeliveryOutcome | undefined;
+  if (options.concurrentDuplicate) {
+    // The duplicate goes in once the first holds the claim and is inside its (slowed) send.
+    for (let waited = 0; sqs.pending > 0 && waited < 5_000; waited += 10) {
+      await new Promise((wake) => setTimeout(wake, 10));
+    }
+    duplicate = await sendWithRetries(secondEnvironment, deliveries[1]!);
+  }
+  const middle = await middlePromise;
+  const last = await sendWithRetries(pipeline.url, deliveries[2]!);
+  const lost = await observer.waitFor(keys, 15_000);
+  // Every armed fault must have fired, or the case proved nothing.
+  const unfired = dynamo.pending + sqs.pending + [...processorFaults.values()].reduce((sum, n) => sum + n, 0);
+  dynamo.reset();
+  sqs.reset();
+  processorFaults.clear();
+  // Late duplicates (a re-send the FIFO queue did not deduplicate) would arrive after the rest.
+  await new Promise((wake) => setTimeout(wake, 300));
+  const enqueuedTwice = keys.filter((key) => (observer.messageIds.get(key)?.size ?? 0) > 1).length;
+  const answers = [first, middle, ...(duplicate ? [duplicate] : []), last]
+    .map((outcome) => outcome.attempts.map((a) => a.status).join('→'))
+    .join(', ');
+  const result = {
+    name,
+    answers,
+    lost,
+    enqueuedTwice,
+    outOfOrder: observer.reordered - before.reordered,
+    unfired,
+  };
+  results.push(result);
+  return { result, middle, ...(duplicate && { duplicate }) };
+}
+
+describe('fault matrix × the sender retry policy (5 attempts)', () => {
+  it(
+    'loses nothing when Secrets Manager is down on a cold start',
+    async () => {
+      // GIVEN a verifier that starts cold, while Secrets Manager fails its next 3 calls (500), before the middle event
+      // WHEN three events are delivered in order
+      const { result, middle } = await runCase('Secrets Manager down', () => {
+        coldStart();
+        pipeline.secrets.manager.failNext(3);
+      });
+      // THEN the middle delivery is answered 5xx first, a retry goes through, and every event is processed once, in order
+      expect(middle.acknowledged).toBe(true);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'answers 5xx within the budget and loses nothing when Secrets Manager is slow',
+    async () => {
+      // GIVEN a verifier that starts cold while Secrets Manager holds its next request longer than the verifier's timeout
+      const holdMs = Math.round(VERIFIER_TIMEOUT_MS * 1.5);
+      const { result, middle } = await runCase('Secrets Manager slow', () => {
+        proxy.slowNext(1, holdMs);
+        coldStart();
+      });
+      const answeredInMs = middle.attempts[0]!.elapsedMs;
+      // THEN the slow attempt got a 5xx inside the sender's 10-second budget, and a retry went through
+      expect(middle.attempts[0]!.status).toBeGreaterThanOrEqual(500);
+      expect(answeredInMs).toBeLessThan(SENDER_BUDGET_MS);
+      expect(middle.acknowledged).toBe(true);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'loses nothing when the ledger claim fails',
+    async () => {
+      const { result, middle } = await runCase('ledger claim fails', () =>
+        dynamo.arm({ command: 'PutItemCommand', mode: 'fail' }),
+      );
+      expect(middle.attempts[0]!.status).toBeGreaterThanOrEqual(500);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'loses nothing when the SQS send fails',
+    async () => {
+      const { result, middle } = await runCase(
+        'SQS send fails',
+        () => sqs.arm({ command: 'SendMessageCommand', mode: 'fail' }),
+        { scheme: 'ofauth' },
+      );
+      expect(middle.attempts[0]!.status).toBeGreaterThanOrEqual(500);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'enqueues once when marking the ledger done fails',
+    async () => {
+      const { result } = await runCase('ledger completion fails', () =>
+        dynamo.arm({ command: 'UpdateItemCommand', mode: 'fail' }),
+      );
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'loses nothing after a crash between the ledger claim and the SQS send',
+    async () => {
+      // GIVEN an invocation that dies after claiming (the send never returns): its lease must run out
+      const { result, middle } = await runCase('crash between claim and send', () =>
+        sqs.arm({ command: 'SendMessageCommand', mode: 'hang' }),
+      );
+      // THEN the sender saw no 2xx for the crashed attempt, and a later retry took the claim over
+      expect(middle.attempts[0]!.status).not.toBe(202);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'enqueues once after a crash between the SQS send and marking the ledger done',
+    async () => {
+      const { result, middle } = await runCase(
+        'crash after send, before completion',
+        () => dynamo.arm({ command: 'UpdateItemCommand', mode: 'hang' }),
+        { scheme: 'ofauth' },
+      );
+      expect(middle.attempts[0]!.status).not.toBe(202);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'answers a duplicate that arrives while the first is in flight with a retryable non-2xx, and enqueues once',
+    async () => {
+      const { result, duplicate } = await runCase(
+        'duplicate while in flight',
+        () => sqs.arm({ command: 'SendMessageCommand', mode: 'slow', delayMs: 400 }),
+        { concurrentDuplicate: true },
+      );
+      expect(duplicate!.attempts[0]!.status).toBeGreaterThanOrEqual(400);
+      expect(duplicate!.acknowledged).toBe(true);
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'keeps order and loses nothing when the processor handler throws twice',
+    async () => {
+      const { result } = await runCase('processor handler throws (×2)', (key) => processorFaults.set(key, 2));
+      expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it('writes no secret to any log line', () => {
+    // GIVEN every line the handlers logged during the matrix (log level DEBUG, metrics on)
+    // THEN none carries the signing secret in any encoding
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(findSecretLeaks(logs.lines, [SECRET])).toEqual([]);
+  });
+});

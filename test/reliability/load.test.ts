@@ -1,0 +1,98 @@
+/**
+ * Load through the local pipeline over HTTP: 10,000 events from 100 connections, each connection
+ * sending in order (awaiting each answer, retrying a non-2xx as the sender does), through the
+ * gateway, the production verifier and processor handlers, DynamoDB Local and fauxqs. Every event
+ * must be processed exactly once and in order per connection.
+ */
+import { randomBytes } from 'node:crypto';
+import { newSvixSecret } from '../../bench/lib/deliveries.ts';
+import type { PipelineResult } from '../../bench/lib/results.ts';
+import { driveLoad, PipelineObserver } from '../../bench/pipeline.ts';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import type { SqsBatchHandler } from '../../local/poller.ts';
+import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
+import { recordFigures } from './support/summary.ts';
+
+const CONNECTIONS = 100;
+const EVENTS_PER_CONNECTION = 100;
+const SECRET = newSvixSecret();
+
+const logs = captureLogs();
+let pipeline: LocalPipeline;
+const observer = new PipelineObserver();
+let result: PipelineResult | undefined;
+let durationSeconds = 0;
+
+beforeAll(async () => {
+  pipeline = await startLocalPipeline({
+    port: 0,
+    secrets: [SECRET],
+    endpoints: { dynamodb: process.env.TEST_DYNAMODB_ENDPOINT!, sqs: process.env.TEST_SQS_ENDPOINT! },
+    prefix: `rel-load-${randomBytes(4).toString('hex')}`,
+    // INFO, as deployed: every processed event still writes its log line.
+    env: { POWERTOOLS_LOG_LEVEL: 'INFO' },
+    processor: (module) => observer.wrap(module.handler as unknown as SqsBatchHandler),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+  logs.stop();
+  dumpLogsIfAsked(logs.lines, 'load');
+  recordFigures('load', [
+    {
+      figure: 'events sent (connections × events each)',
+      value: `${result?.events ?? 0} (${CONNECTIONS} × ${EVENTS_PER_CONNECTION})`,
+      required: '≥ 10000 over 100',
+    },
+    { figure: 'lost', value: result?.lost ?? 'not run', required: '0' },
+    { figure: 'processed out of order', value: result?.reordered ?? 'not run', required: '0' },
+    {
+      figure: 'duplicate effects (processed twice)',
+      value: result?.duplicateEffects ?? 'not run',
+      required: '0',
+    },
+    { figure: 'enqueued more than once', value: observer.enqueuedMoreThanOnce, required: '0' },
+    { figure: 'non-2xx answers (retried by the sender)', value: result?.non2xx ?? 'not run' },
+    {
+      figure: 'throughput, events/s (HTTP → processed)',
+      value: result ? Math.round(result.eventsPerSecond) : 'not run',
+    },
+    {
+      figure: 'receive → processed latency p50 / p99, ms',
+      value: result ? `${Math.round(result.latencyMs.p50)} / ${Math.round(result.latencyMs.p99)}` : 'not run',
+    },
+    { figure: 'suite duration, s', value: durationSeconds.toFixed(0) },
+    {
+      figure: 'secret found in a log line (load)',
+      value: findSecretLeaks(logs.lines, [SECRET]).length,
+      required: '0',
+    },
+  ]);
+});
+
+describe('load through the local pipeline', () => {
+  it(`processes ${CONNECTIONS * EVENTS_PER_CONNECTION} events from ${CONNECTIONS} connections exactly once and in order`, async () => {
+    // GIVEN 100 connections, each sending 100 events in order over HTTP
+    const started = Date.now();
+    // WHEN they all send at once
+    ({ result } = await driveLoad(
+      pipeline.url,
+      SECRET,
+      observer,
+      { connections: CONNECTIONS, eventsPerConnection: EVENTS_PER_CONNECTION },
+      'load',
+    ));
+    durationSeconds = (Date.now() - started) / 1000;
+    // THEN every event is processed once, in order per connection, and enqueued once
+    expect(result.events).toBe(CONNECTIONS * EVENTS_PER_CONNECTION);
+    expect(result.lost).toBe(0);
+    expect(result.reordered).toBe(0);
+    expect(result.duplicateEffects).toBe(0);
+    expect(observer.enqueuedMoreThanOnce).toBe(0);
+  }, 280_000);
+
+  it('writes no secret to any log line', () => {
+    expect(findSecretLeaks(logs.lines, [SECRET])).toEqual([]);
+  });
+});
