@@ -36,6 +36,10 @@ export function clientConfig(limits: ClientLimits = {}) {
     requestHandler: new NodeHttpHandler({
       connectionTimeout: connectionTimeoutMs,
       requestTimeout: requestTimeoutMs,
+      // Without this flag the handler only logs a warning when requestTimeout passes and keeps
+      // waiting, so a dependency that accepts the connection and never answers would hold the
+      // invocation until middy's early timeout.
+      throwOnRequestTimeout: true,
     }),
   };
 }

@@ -17,7 +17,14 @@
  * - Svix / Standard Webhooks: the base64-decoded part after `whsec_`; a secret without the prefix
  *   is used only if it is strict base64 (as the `svix` library reads it).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import type { SignatureScheme } from '../shared/queue-message.ts';
 
 /** The default tolerance between a signature's timestamp and now, either direction. */
@@ -167,7 +174,24 @@ export function signingKeys(secrets: readonly string[], scheme: SignatureScheme)
   return [...keys.values()];
 }
 
-function digest(key: Buffer, prefix: string, body: Uint8Array): Buffer {
+/**
+ * HMAC keys as `KeyObject`s, memoized per secrets array (the secrets cache hands out the same
+ * array until it refreshes). Building the HMAC from a raw Buffer imports the key on every call,
+ * which cost about 14 µs of a 20 µs verification; a prepared KeyObject takes about 2.5 µs.
+ */
+const preparedKeys = new WeakMap<readonly string[], Partial<Record<SignatureScheme, KeyObject[]>>>();
+
+function preparedSigningKeys(secrets: readonly string[], scheme: SignatureScheme): KeyObject[] {
+  let byScheme = preparedKeys.get(secrets);
+  if (!byScheme) {
+    byScheme = {};
+    preparedKeys.set(secrets, byScheme);
+  }
+  byScheme[scheme] ??= signingKeys(secrets, scheme).map((key) => createSecretKey(key));
+  return byScheme[scheme];
+}
+
+function digest(key: Buffer | KeyObject, prefix: string, body: Uint8Array): Buffer {
   return createHmac('sha256', key).update(prefix, 'utf8').update(body).digest();
 }
 
@@ -196,7 +220,7 @@ function verifyOfAuth(
   const parsed = parseOfAuthSignatureHeader(header);
   if (!parsed.ok) return { ok: false, code: parsed.code, scheme: 'ofauth' };
   const prefix = `${parsed.timestamp}.`;
-  const genuine = signingKeys(secrets, 'ofauth').some((key) =>
+  const genuine = preparedSigningKeys(secrets, 'ofauth').some((key) =>
     matchesAny(digest(key, prefix, body), parsed.signatures),
   );
   if (!genuine) return { ok: false, code: 'invalid_signature', scheme: 'ofauth' };
@@ -222,7 +246,7 @@ function verifySvix(
   if (!TIMESTAMP.test(rawTimestamp)) return { ok: false, code: 'malformed_timestamp', scheme: 'svix' };
   if (signatures.length === 0) return { ok: false, code: 'malformed_signature', scheme: 'svix' };
   const signedPrefix = `${id}.${rawTimestamp}.`;
-  const genuine = signingKeys(secrets, 'svix').some((key) =>
+  const genuine = preparedSigningKeys(secrets, 'svix').some((key) =>
     matchesAny(digest(key, signedPrefix, body), signatures),
   );
   if (!genuine) return { ok: false, code: 'invalid_signature', scheme: 'svix' };

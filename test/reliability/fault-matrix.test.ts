@@ -261,15 +261,20 @@ describe('fault matrix × the sender retry policy (5 attempts)', () => {
   it(
     'answers 5xx within the budget and loses nothing when Secrets Manager is slow',
     async () => {
-      // GIVEN a verifier that starts cold while Secrets Manager holds its next request longer than the verifier's timeout
+      // GIVEN a verifier that starts cold while Secrets Manager holds both attempts of its next call
+      // longer than the verifier's timeout
       const holdMs = Math.round(VERIFIER_TIMEOUT_MS * 1.5);
       const { result, middle } = await runCase('Secrets Manager slow', () => {
-        proxy.slowNext(1, holdMs);
+        proxy.slowNext(CLIENT_LIMITS.maxAttempts, holdMs);
         coldStart();
       });
       const answeredInMs = middle.attempts[0]!.elapsedMs;
-      // THEN the slow attempt got a 5xx inside the sender's 10-second budget, and a retry went through
+      // THEN the SDK's own request timeout, not the function's, produced a 5xx: after both attempts,
+      // well before the verifier's timeout and inside the sender's 10-second budget; a retry went through
       expect(middle.attempts[0]!.status).toBeGreaterThanOrEqual(500);
+      const sdkGiveUpMs =
+        CLIENT_LIMITS.maxAttempts * (CLIENT_LIMITS.connectionTimeoutMs + CLIENT_LIMITS.requestTimeoutMs);
+      expect(answeredInMs).toBeLessThan(Math.min(sdkGiveUpMs * 1.5, VERIFIER_TIMEOUT_MS * 0.75));
       expect(answeredInMs).toBeLessThan(SENDER_BUDGET_MS);
       expect(middle.acknowledged).toBe(true);
       expect(result).toMatchObject({ lost: 0, enqueuedTwice: 0, outOfOrder: 0, unfired: 0 });
