@@ -128,14 +128,16 @@ export class ReceiverMonitoring extends Construct {
     const serverErrorThreshold = props.serverErrorThreshold ?? 5;
     const { httpApi, verifier, processor, queue, deadLetterQueue } = props;
 
-    const verifierMetric = (metricName: string, statistic: string = Stats.SUM) =>
+    /** One of our EMF metrics that carries only the `service` dimension, summed over 5 minutes. */
+    const serviceMetric = (service: string, metricName: string) =>
       new Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAMES.verifier },
-        statistic,
+        dimensionsMap: { [SERVICE_DIMENSION]: service },
+        statistic: Stats.SUM,
         period: FIVE_MINUTES,
       });
+    const verifierMetric = (metricName: string) => serviceMetric(SERVICE_NAMES.verifier, metricName);
 
     const alarm = (
       alarmId: string,
@@ -196,13 +198,7 @@ export class ReceiverMonitoring extends Construct {
     );
     this.processorFailureAlarm = alarm(
       'ProcessorEventFailures',
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: PROCESSOR_METRICS.failures,
-        dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAMES.processor },
-        statistic: Stats.SUM,
-        period: FIVE_MINUTES,
-      }),
+      serviceMetric(SERVICE_NAMES.processor, PROCESSOR_METRICS.failures),
       1,
       'A processor handler failed events: they and the later events of their connections are retried, then moved to the dead-letter queue after maxReceiveCount; read the "event failed" lines in the processor log group, fix the handler and deploy (docs/runbook.md "Processor failing").',
     );
