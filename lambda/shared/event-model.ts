@@ -18,6 +18,23 @@ import * as z from 'zod/mini';
 /** Any non-empty string; OFAuth ids and names are opaque. */
 const text = z.string().check(z.minLength(1));
 
+/** Any value, read as absent: the fallback of {@link lenient}. */
+const absent = z.transform((): undefined => undefined);
+
+/**
+ * An optional field read leniently: a value of another type is dropped (read as absent) instead
+ * of failing the whole object. For fields whose shape is not settled (the beta events, the
+ * envelope's optional fields), so that one unexpected type never sends a genuine event to the
+ * dead-letter queue. The raw body still holds the value as sent.
+ *
+ * A union with a catch-all rather than `z.catch(…, undefined)`: same result, but `z.catch` pulls
+ * zod's issue formatting into the bundle (+10.4 KB minified for this module, 24.1 → 35.9 KB;
+ * this way it is 25.5 KB).
+ */
+function lenient<T extends z.core.SomeType>(schema: T) {
+  return z.optional(z.union([schema, absent]));
+}
+
 /** `userData` as documented (`id`) and as the SDKs type it (`userId`). */
 export const userDataSchema = z.looseObject({
   id: z.optional(z.string()),
@@ -52,30 +69,37 @@ export const rulesUpdatedDataSchema = z.looseObject({
 /** The small `data.connection` reference carried by the beta events. */
 export const connectionRefSchema = z.looseObject({
   id: text,
-  clientReferenceId: z.nullish(z.string()),
+  clientReferenceId: lenient(z.nullable(z.string())),
 });
 
 /** `live`, `test`, `sandbox`, or an environment OFAuth adds later. */
 export const environmentSchema = z.string();
 
-/** `data` of the beta `of.websocket.event.received`. Nested shapes still evolve: `json` stays unknown. */
+/**
+ * `data` of the beta `of.websocket.event.received`. The shapes still evolve (OFAUTH-CONTRACT.md):
+ * `json` stays unknown, and an optional field of an unexpected type reads as absent (the value is
+ * still in the raw body) rather than failing the event.
+ */
 export const websocketEventDataSchema = z.looseObject({
   connection: connectionRefSchema,
-  environment: z.optional(environmentSchema),
-  receivedAt: z.optional(z.string()),
-  messageType: z.optional(z.string()),
-  payloadKey: z.optional(z.string()),
-  shapeSubtype: z.optional(z.string()),
-  truncated: z.optional(z.boolean()),
+  environment: lenient(environmentSchema),
+  receivedAt: lenient(z.string()),
+  messageType: lenient(z.string()),
+  payloadKey: lenient(z.string()),
+  shapeSubtype: lenient(z.string()),
+  truncated: lenient(z.boolean()),
   json: z.optional(z.unknown()),
-  rawText: z.optional(z.string()),
-  rawBase64: z.optional(z.string()),
+  rawText: lenient(z.string()),
+  rawBase64: lenient(z.string()),
 });
 
-/** `data` of a beta translated `realtime.*` event. */
+/**
+ * `data` of a beta translated `realtime.*` event; an optional field of an unexpected type reads as
+ * absent, as in {@link websocketEventDataSchema}.
+ */
 export const translatedEventDataSchema = z.looseObject({
   connection: connectionRefSchema,
-  environment: z.optional(environmentSchema),
+  environment: lenient(environmentSchema),
   eventBody: z.optional(z.unknown()),
 });
 
@@ -148,19 +172,34 @@ export interface RealtimeEvent<T extends string = string> extends Omit<RealtimeE
   readonly data: EventDataOf<T>;
 }
 
+/** A top-level `id`: a string, or a number read as its decimal text. */
+const envelopeIdSchema = z.union([
+  z.string(),
+  z.pipe(
+    z.number(),
+    z.transform((id: number) => String(id)),
+  ),
+]);
+
+// Only the type is required. The other top-level fields are read leniently: a genuine, correctly
+// signed delivery must never be refused (and parked on the dead-letter queue) because an optional
+// field came with a type we did not expect.
 const documentedEnvelopeSchema = z.looseObject({
   type: text,
-  timestamp: z.optional(z.string()),
-  id: z.optional(z.string()),
+  timestamp: lenient(z.string()),
+  id: lenient(envelopeIdSchema),
   data: z.optional(z.unknown()),
 });
 
 const sdkEnvelopeSchema = z.looseObject({
   eventType: text,
-  live: z.optional(z.boolean()),
-  id: z.optional(z.string()),
+  live: lenient(z.boolean()),
+  id: lenient(envelopeIdSchema),
   data: z.optional(z.unknown()),
 });
+
+/** U+FEFF, the byte order mark some senders put before a UTF-8 body; JSON.parse refuses it. */
+const BYTE_ORDER_MARK = '\uFEFF';
 
 /** Why a body is not an OFAuth envelope. */
 export type EnvelopeProblem = 'invalid_json' | 'missing_event_type';
@@ -182,6 +221,9 @@ function pickString(value: unknown, ...path: string[]): string | null | undefine
 
 /**
  * Normalizes a delivery body (already parsed JSON, or the raw text) from either envelope shape.
+ * Only a non-empty string `type` (or `eventType`) is required; `timestamp`, `live` and `id` of an
+ * unexpected type are left out (a numeric `id` is read as its decimal text). A leading byte order
+ * mark is ignored, so the raw body can travel on verbatim.
  *
  * @example
  * const result = parseEnvelope('{"type":"connection.created","data":{"connection":{"id":"conn_1"}}}');
@@ -191,7 +233,7 @@ export function parseEnvelope(body: string | unknown): EnvelopeResult {
   let json: unknown = body;
   if (typeof body === 'string') {
     try {
-      json = JSON.parse(body);
+      json = JSON.parse(body.startsWith(BYTE_ORDER_MARK) ? body.slice(BYTE_ORDER_MARK.length) : body);
     } catch {
       return { ok: false, problem: 'invalid_json', message: 'body is not valid JSON' };
     }
@@ -212,7 +254,7 @@ export function parseEnvelope(body: string | unknown): EnvelopeResult {
       return {
         ok: false,
         problem: 'missing_event_type',
-        message: 'body is JSON but has no string "type" or "eventType"',
+        message: 'body is JSON but has no non-empty string "type" or "eventType"',
       };
     }
     ({ eventType: type, live, id, data } = sdk.data);

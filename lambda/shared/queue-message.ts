@@ -8,7 +8,11 @@ import type { RealtimeEnvelope } from './event-model.ts';
 export const MESSAGE_ATTRIBUTES = {
   /** The event type (`type` or `eventType` of the envelope). */
   eventType: 'eventType',
-  /** The event key: `svix-id`/`webhook-id`, a top-level `id`, or SHA-256 of the raw body. */
+  /**
+   * The event key: `svix-id`/`webhook-id`, a top-level `id`, or SHA-256 of the raw body; an id over
+   * 128 characters or outside printable ASCII is replaced by its SHA-256 hex. The same value is the
+   * ledger key and the FIFO deduplication id.
+   */
   eventKey: 'eventKey',
   /** Which signature scheme verified the delivery: `ofauth` or `svix`. */
   signatureScheme: 'signatureScheme',

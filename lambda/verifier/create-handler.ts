@@ -57,6 +57,10 @@ export function createVerifierHandler(deps: VerifierDependencies): VerifierHandl
     ...(deps.clock && { clock: deps.clock }),
     ...(deps.toleranceSeconds !== undefined && { toleranceSeconds: deps.toleranceSeconds }),
     annotate: (keys) => logger.appendKeys({ ...keys }),
+    onRefreshFailed: (error) =>
+      logger.warn('refreshing the signing secrets after a signature miss failed; answering 401', {
+        error: error as Error,
+      }),
   });
 
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, VerifierContext>()

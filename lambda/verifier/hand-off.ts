@@ -22,7 +22,7 @@ import {
 } from '../shared/queue-message.ts';
 import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
 import { DeliveryInFlightError, DependencyError } from './errors.ts';
-import { deduplicationIdFor } from './event-key.ts';
+import { isEventKey } from './event-key.ts';
 
 /** How long the current invocation may still run: the ledger's in-progress lease. */
 export interface LeaseClock {
@@ -48,6 +48,18 @@ export interface Ledger {
   once(key: string, lease: LeaseClock, work: () => Promise<void>): Promise<LedgerOutcome>;
 }
 
+/**
+ * Refuses a key that could not serve unchanged as ledger key, deduplication id and attribute: a
+ * programming error (keys come from `eventKeyFor`), caught before anything is written.
+ */
+function assertEventKey(key: string): void {
+  if (!isEventKey(key)) {
+    throw new TypeError(
+      `an event key must be 1 to 128 printable ASCII characters (use eventKeyFor); got ${key.length} characters`,
+    );
+  }
+}
+
 /** A verified event, ready for the queue. */
 export interface QueuedEvent {
   /** The raw request body, verbatim. */
@@ -68,7 +80,7 @@ export interface RejectedDelivery {
 
 /** The queues the verifier writes to. */
 export interface EventQueue {
-  /** Puts an event on the FIFO queue (deduplication id derived from its event key). */
+  /** Puts an event on the FIFO queue (its event key is the deduplication id). */
   enqueue(event: QueuedEvent): Promise<void>;
   /** Keeps a rejected delivery on the dead-letter queue. */
   keepRejected(delivery: RejectedDelivery): Promise<void>;
@@ -113,6 +125,7 @@ export class HandOff {
    * and SQS's 5-minute deduplication window has passed, could enqueue it a second time.
    */
   async handOn(event: QueuedEvent, lease: LeaseClock): Promise<HandOffResult> {
+    assertEventKey(event.attributes.eventKey);
     const outcome = await this.ports.ledger.once(event.attributes.eventKey, lease, async () => {
       try {
         await this.ports.queue.enqueue(event);
@@ -130,6 +143,7 @@ export class HandOff {
 
   /** Keeps a rejected delivery once per event key on the dead-letter queue. */
   async keepRejected(delivery: RejectedDelivery, lease: LeaseClock): Promise<KeepResult> {
+    assertEventKey(delivery.eventKey);
     const outcome = await this.ports.rejectionLedger.once(delivery.eventKey, lease, async () => {
       try {
         await this.ports.queue.keepRejected(delivery);
@@ -256,7 +270,9 @@ export class SqsEventQueue implements EventQueue {
         QueueUrl: this.#queueUrl,
         MessageBody: event.body,
         MessageGroupId: event.messageGroupId,
-        MessageDeduplicationId: deduplicationIdFor(attributes.eventKey),
+        // The event key as it is: eventKeyFor already made it a valid deduplication id, so the
+        // ledger key, this id and the eventKey attribute are one value.
+        MessageDeduplicationId: attributes.eventKey,
         MessageAttributes: {
           [MESSAGE_ATTRIBUTES.eventType]: stringAttribute(attributes.eventType),
           [MESSAGE_ATTRIBUTES.eventKey]: stringAttribute(attributes.eventKey),
@@ -274,7 +290,7 @@ export class SqsEventQueue implements EventQueue {
         QueueUrl: this.#deadLetterQueueUrl,
         MessageBody: body,
         MessageGroupId: REJECTED_MESSAGE_GROUP_ID,
-        MessageDeduplicationId: deduplicationIdFor(delivery.eventKey),
+        MessageDeduplicationId: delivery.eventKey,
         MessageAttributes: {
           [MESSAGE_ATTRIBUTES.eventKey]: stringAttribute(delivery.eventKey),
           [MESSAGE_ATTRIBUTES.signatureScheme]: stringAttribute(delivery.signatureScheme),
@@ -298,7 +314,8 @@ export class SqsEventQueue implements EventQueue {
     if (bytes.length === 0) return { body: '-', encoding: 'empty', truncated: false };
     let text: string | undefined;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      // ignoreBOM: a leading byte order mark stays, so the kept body is the request's byte for byte.
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     } catch {
       text = undefined;
     }

@@ -18,6 +18,8 @@ export interface SigningSecretSource {
   /**
    * Fetches again after a signature miss, unless a fetch happened within the rate limit.
    * Resolves `undefined` when rate-limited.
+   *
+   * @throws {DependencyError} when the fetch fails (the caller answers the miss with its 401)
    */
   refresh(): Promise<readonly string[] | undefined>;
 }

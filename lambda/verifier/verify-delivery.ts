@@ -56,7 +56,10 @@ const SIGNATURE_MESSAGES: Record<SignatureFailureCode, string> = {
 
 const BODY_PROBLEMS: Record<BodyProblem, { statusCode: number; message: string }> = {
   invalid_json: { statusCode: 400, message: 'the signed body is not valid UTF-8 JSON' },
-  missing_event_type: { statusCode: 422, message: 'the signed body has no string "type" or "eventType"' },
+  missing_event_type: {
+    statusCode: 422,
+    message: 'the signed body has no non-empty string "type" or "eventType"',
+  },
   unsupported_characters: {
     statusCode: 422,
     message: 'the signed body holds characters a queue message cannot carry (U+FFFE, U+FFFF)',
@@ -85,9 +88,16 @@ export interface VerifyDeliveryDependencies {
   readonly toleranceSeconds?: number;
   /** Told as soon as each log key is known. */
   readonly annotate?: (keys: DeliveryKeys) => void;
+  /**
+   * Told when the forced refresh after a signature miss failed; the delivery is then answered
+   * with the original 401.
+   */
+  readonly onRefreshFailed?: (error: unknown) => void;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text, so that the queued body is the request
+// body byte for byte (the envelope parser skips it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decodeUtf8(body: Buffer): string | undefined {
   try {
@@ -109,6 +119,7 @@ export class VerifyDelivery {
   readonly #clock: () => number;
   readonly #toleranceSeconds: number | undefined;
   readonly #annotate: (keys: DeliveryKeys) => void;
+  readonly #onRefreshFailed: (error: unknown) => void;
 
   constructor(deps: VerifyDeliveryDependencies) {
     this.#secrets = deps.secrets;
@@ -116,6 +127,7 @@ export class VerifyDelivery {
     this.#clock = deps.clock ?? Date.now;
     this.#toleranceSeconds = deps.toleranceSeconds;
     this.#annotate = deps.annotate ?? (() => {});
+    this.#onRefreshFailed = deps.onRefreshFailed ?? (() => {});
   }
 
   /**
@@ -194,7 +206,17 @@ export class VerifyDelivery {
     if (first.ok || first.code !== 'invalid_signature') return first;
     // A miss may mean the secret was rotated since the cache was filled: ask again, at most once
     // per rate-limit window, so that forged requests cannot turn into a Secrets Manager flood.
-    const refreshed = await this.#secrets.refresh();
+    // The secrets in hand were read, and the signature matches none of them: that is a 401 whether
+    // or not Secrets Manager answers now. A 503 here would let forged requests count as dependency
+    // failures and raise the server-error alarms during an outage. (With no secrets in hand at all,
+    // `current()` above has already failed: nothing could be verified, so that stays a 503.)
+    let refreshed: readonly string[] | undefined;
+    try {
+      refreshed = await this.#secrets.refresh();
+    } catch (error) {
+      this.#onRefreshFailed(error);
+      return first;
+    }
     if (!refreshed) return first;
     return verifySignature(delivery.body, delivery.headers, refreshed, { ...options, now: this.#clock() });
   }

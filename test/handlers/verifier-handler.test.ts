@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { jest } from '@jest/globals';
@@ -23,11 +23,15 @@ import {
 const SECRETS = [TEST_OFAUTH_SECRET, TEST_SVIX_SECRET];
 const LOG_KEYS = ['eventKey', 'eventType', 'connectionId', 'scheme', 'outcome'] as const;
 
-/** Secrets whose value the test controls, counting calls; `fail` makes the next calls throw. */
+/**
+ * Secrets whose value the test controls, counting calls; `fail` makes the next reads throw,
+ * `failRefresh` the next forced refreshes (Secrets Manager down after the cache was filled).
+ */
 class FakeSecrets implements SigningSecretSource {
   currentCalls = 0;
   refreshCalls = 0;
   fail = false;
+  failRefresh = false;
   constructor(
     public value: readonly string[] = SECRETS,
     public refreshed: readonly string[] | undefined = undefined,
@@ -39,6 +43,7 @@ class FakeSecrets implements SigningSecretSource {
   }
   async refresh() {
     this.refreshCalls += 1;
+    if (this.failRefresh) throw new DependencyError('secrets', { cause: new Error('down') });
     if (this.refreshed) this.value = this.refreshed;
     return this.refreshed;
   }
@@ -230,6 +235,89 @@ describe('verifier handler: accepted deliveries', () => {
     expect(answerBody(result).eventId).toBe('evt_42');
   });
 
+  it.each([
+    [
+      'a numeric timestamp',
+      '{"type":"connection.created","timestamp":1705314600,"data":{"connection":{"id":"conn_n"}}}',
+    ],
+    [
+      'a null timestamp',
+      '{"type":"connection.updated","timestamp":null,"data":{"connection":{"id":"conn_n"}}}',
+    ],
+    ['a numeric id', '{"type":"future.event","id":123,"data":{"connection":{"id":"conn_n"}}}'],
+    [
+      'a string live flag',
+      '{"eventType":"connection.expired","live":"true","data":{"connection":{"id":"conn_n"}}}',
+    ],
+  ])('hands on a genuine delivery whose envelope has %s', async (_case, body) => {
+    // GIVEN a correctly signed delivery whose optional top-level field has an unexpected type
+    const h = harness();
+    // WHEN it is delivered
+    const { result } = await h.invoke(ofAuthDelivery({ body }));
+    // THEN it is accepted and handed on verbatim, not refused and parked on the dead-letter queue
+    expect(result.statusCode).toBe(202);
+    expect(h.queue.events.map((e) => [e.body, e.messageGroupId])).toEqual([[body, 'conn_n']]);
+    expect(h.queue.rejected).toHaveLength(0);
+  });
+
+  it('keys an event by a numeric top-level id as its decimal text', async () => {
+    // GIVEN a delivery whose top-level id is a number
+    const h = harness();
+    const body = '{"type":"future.event","id":123,"data":{}}';
+    // WHEN it is delivered
+    const { result } = await h.invoke(ofAuthDelivery({ body }));
+    // THEN its event key is the id's text
+    expect(answerBody(result).eventId).toBe('123');
+    expect(h.queue.events[0]?.attributes.eventKey).toBe('123');
+  });
+
+  it('hands on a body that starts with a byte order mark byte for byte', async () => {
+    // GIVEN a genuine delivery whose UTF-8 body starts with EF BB BF, raw and base64-encoded
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(connectionCreated)]);
+    for (const base64 of [false, true]) {
+      const h = harness();
+      // WHEN it is delivered
+      const { result } = await h.invoke(ofAuthDelivery({ body, base64 }));
+      // THEN it is accepted, and the queued text is the very bytes that were signed, mark included
+      expect(result.statusCode).toBe(202);
+      expect(h.queue.events).toHaveLength(1);
+      expect(Buffer.from(h.queue.events[0]!.body, 'utf8').equals(body)).toBe(true);
+      expect(h.queue.events[0]!.messageGroupId).toBe('conn_abc123');
+    }
+  });
+
+  it.each([
+    ['just over the deduplication id limit', 129],
+    ['over the attribute limit', 300],
+    ['very long', 2_000],
+  ])('uses one event key for ledger, queue and answer when the svix-id is %s', async (_case, length) => {
+    // GIVEN a Svix delivery whose svix-id is longer than SQS takes as a deduplication id
+    const h = harness();
+    const svixId = `msg_${'x'.repeat(length - 4)}`;
+    // WHEN it is delivered, then delivered again
+    const first = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
+    const again = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
+    // THEN the key is the SHA-256 hex of the id, the same in the ledger, on the message and in the answer
+    const expected = createHash('sha256').update(svixId).digest('hex');
+    expect(answerBody(first.result)).toEqual({ received: true, eventId: expected });
+    expect([...h.ledger.records.keys()]).toEqual([expected]);
+    expect(h.queue.events.map((e) => e.attributes.eventKey)).toEqual([expected]);
+    expect(first.logs.every((line) => line.eventKey === expected)).toBe(true);
+    // AND the retry is a duplicate of it
+    expect(again.result.statusCode).toBe(200);
+  });
+
+  it('keeps a svix-id of up to 128 printable characters as the event key', async () => {
+    // GIVEN a svix-id at the limit
+    const h = harness();
+    const svixId = `msg_${'y'.repeat(124)}`;
+    // WHEN it is delivered
+    const { result } = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
+    // THEN the id itself is the key
+    expect(answerBody(result).eventId).toBe(svixId);
+    expect([...h.ledger.records.keys()]).toEqual([svixId]);
+  });
+
   it('refreshes the secrets once after a miss, so a rotated secret works at once', async () => {
     // GIVEN a cache still holding the old secret while Secrets Manager has the new one
     const secrets = new FakeSecrets(['old-secret'], ['old-secret', 'new-secret']);
@@ -294,6 +382,29 @@ describe('verifier handler: rejected deliveries', () => {
     const { result } = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
     expect(result.statusCode).toBe(401);
     expect(secrets.refreshCalls).toBe(1);
+  });
+
+  it('rejects with the original 401, logged as a warning, when the forced refresh fails', async () => {
+    // GIVEN cached secrets, and a Secrets Manager that fails the refresh a signature miss forces
+    const secrets = new FakeSecrets();
+    secrets.failRefresh = true;
+    const h = harness({ secrets });
+    // WHEN a forged delivery arrives
+    const { result, metrics, logs } = await h.invoke(
+      ofAuthDelivery({ body: connectionCreated, secret: 'forged' }),
+    );
+    // THEN it is answered 401 invalid_signature, as it would be with Secrets Manager up
+    expect(result.statusCode).toBe(401);
+    expect(answerBody(result)).toEqual({ error: 'invalid_signature', message: expect.any(String) });
+    expect(secrets.refreshCalls).toBe(1);
+    // AND the failed refresh is a warning, not a dependency failure
+    const names = metricEntries(metrics).map((e) => e.name);
+    expect(names).toContain(VERIFIER_METRICS.signatureRejected);
+    expect(names).not.toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(logs.some((line) => line.level === 'WARN' && String(line.message).includes('refresh'))).toBe(true);
+    expect(logs.some((line) => line.level === 'ERROR')).toBe(false);
+    expect(logs.at(-1)?.outcome).toBe('rejected');
+    expect(h.queue.events).toHaveLength(0);
   });
 
   it('rejects a body over the limit with 413 before any other work, raw or base64', async () => {
@@ -384,6 +495,20 @@ describe('verifier handler: failing dependencies', () => {
     expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
     expect(logs.every((line) => line.outcome === 'dependency_failure')).toBe(true);
     expect(h.queue.events).toHaveLength(0);
+  });
+
+  it('fails with 503 on a cold start with no cached secrets, even for a forged delivery', async () => {
+    // GIVEN no secrets in hand at all and Secrets Manager down (reads and refreshes fail)
+    const secrets = new FakeSecrets();
+    secrets.fail = true;
+    secrets.failRefresh = true;
+    const h = harness({ secrets });
+    // WHEN a delivery arrives whose signature nothing could check
+    const { result } = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    // THEN the answer is 503: nothing could be verified, so the sender must retry
+    expect(result.statusCode).toBe(503);
+    expect(answerBody(result).error).toBe('dependency_unavailable');
+    expect(secrets.refreshCalls).toBe(0);
   });
 
   it('fails with 503 when the queue send fails, and the retry hands on once', async () => {

@@ -40,6 +40,85 @@ describe('parseEnvelope', () => {
     expect(parseEnvelope('[1,2]')).toMatchObject({ ok: false, problem: 'missing_event_type' });
     expect(parseEnvelope('{"type":""}')).toMatchObject({ ok: false, problem: 'missing_event_type' });
   });
+
+  it('rejects a type or eventType that is not a non-empty string, whatever the other fields hold', () => {
+    // GIVEN envelopes whose only fault is the type
+    const bodies = [
+      { type: 42, timestamp: '2024-01-15T10:30:00Z', data: {} },
+      { eventType: '', live: true, data: {} },
+      { type: null, eventType: ['connection.created'] },
+    ];
+    // WHEN they are parsed
+    // THEN each is refused as missing its type
+    for (const body of bodies) {
+      expect(parseEnvelope(JSON.stringify(body))).toMatchObject({ ok: false, problem: 'missing_event_type' });
+    }
+  });
+
+  it.each([
+    [
+      'a numeric timestamp',
+      { type: 'connection.created', timestamp: 1705314600, data: { connection: { id: 'conn_1' } } },
+      { type: 'connection.created', shape: 'documented', connectionId: 'conn_1' },
+    ],
+    [
+      'a null timestamp',
+      { type: 'rules.updated', timestamp: null },
+      { type: 'rules.updated', shape: 'documented' },
+    ],
+    [
+      'an object id',
+      { type: 'future.event', id: { nested: true }, timestamp: '2024-01-15T10:30:00Z' },
+      { type: 'future.event', shape: 'documented', timestamp: '2024-01-15T10:30:00Z' },
+    ],
+    [
+      'a string live flag',
+      { eventType: 'connection.expired', live: 'true', data: { connection: { id: 'conn_7' } } },
+      { type: 'connection.expired', shape: 'sdk', connectionId: 'conn_7' },
+    ],
+  ])('accepts an envelope with %s, leaving that field out', (_case, body, expected) => {
+    // GIVEN a correctly typed envelope whose optional top-level field has an unexpected type
+    // WHEN it is parsed
+    const result = parseEnvelope(JSON.stringify(body));
+    // THEN it is an envelope with its type, and the odd field is simply absent
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const { data: _data, ...envelope } = result.envelope;
+    expect(envelope).toEqual(expected);
+  });
+
+  it('reads a numeric top-level id as its decimal text, in either shape', () => {
+    // GIVEN envelopes that carry a number as their id
+    // WHEN they are parsed
+    const documented = parseEnvelope('{"type":"future.event","id":123}');
+    const sdk = parseEnvelope('{"eventType":"future.event","id":9007199254740991,"live":false}');
+    // THEN the id is the number's text (the event key can use it), and the rest is read as usual
+    expect(documented).toEqual({
+      ok: true,
+      envelope: { type: 'future.event', shape: 'documented', id: '123', data: undefined },
+    });
+    expect(sdk).toEqual({
+      ok: true,
+      envelope: { type: 'future.event', shape: 'sdk', live: false, id: '9007199254740991', data: undefined },
+    });
+  });
+
+  it('ignores a leading byte order mark', () => {
+    // GIVEN a body that starts with U+FEFF, as some senders write UTF-8
+    const body = '\uFEFF{"type":"connection.created","data":{"connection":{"id":"conn_bom"}}}';
+    // WHEN it is parsed
+    const result = parseEnvelope(body);
+    // THEN it is the envelope behind the mark
+    expect(result).toMatchObject({
+      ok: true,
+      envelope: { type: 'connection.created', connectionId: 'conn_bom' },
+    });
+  });
+
+  it('rejects a byte order mark followed by something that is not JSON', () => {
+    expect(parseEnvelope('\uFEFFnot json')).toMatchObject({ ok: false, problem: 'invalid_json' });
+    expect(parseEnvelope('\uFEFF')).toMatchObject({ ok: false, problem: 'invalid_json' });
+  });
 });
 
 describe('parseEvent', () => {
@@ -57,6 +136,66 @@ describe('parseEvent', () => {
     const parsed = parseEnvelope({ type: 'connection.created', data: {} });
     if (!parsed.ok) throw new Error('expected an envelope');
     expect(() => parseEvent(parsed.envelope)).toThrow(/connection/);
+  });
+
+  it('accepts beta events whose optional fields changed type, reading those fields as absent', () => {
+    // GIVEN beta events whose still-evolving optional fields arrive with new types
+    const websocket = parseEnvelope({
+      type: 'of.websocket.event.received',
+      data: {
+        connection: { id: 'conn_ws', clientReferenceId: 456 },
+        environment: { name: 'live' },
+        receivedAt: 1713495545,
+        messageType: 1,
+        payloadKey: ['of.websocket.event.received', 'toasts'],
+        shapeSubtype: null,
+        truncated: 'false',
+        json: { toasts: {} },
+        rawText: { toasts: {} },
+        rawBase64: 0,
+      },
+    });
+    const translated = parseEnvelope({
+      type: 'realtime.chat_typing.updated',
+      data: { connection: { id: 'conn_rt' }, environment: 3, eventBody: { id: 123456789 } },
+    });
+    if (!websocket.ok || !translated.ok) throw new Error('expected envelopes');
+    // WHEN their data is checked against the beta schemas
+    const websocketEvent = parseEvent(websocket.envelope);
+    const translatedEvent = parseEvent(translated.envelope);
+    // THEN both parse: the mistyped fields read as absent, the required ones and the payload stay
+    if (!isEventOfType(websocketEvent, 'of.websocket.event.received')) throw new Error('expected websocket');
+    expect(websocketEvent.data.connection.id).toBe('conn_ws');
+    expect(websocketEvent.data.json).toEqual({ toasts: {} });
+    for (const field of [
+      'environment',
+      'receivedAt',
+      'messageType',
+      'payloadKey',
+      'shapeSubtype',
+      'truncated',
+      'rawText',
+      'rawBase64',
+    ] as const) {
+      expect(websocketEvent.data[field]).toBeUndefined();
+    }
+    expect(websocketEvent.data.connection.clientReferenceId).toBeUndefined();
+    expect(translatedEvent.data).toMatchObject({
+      connection: { id: 'conn_rt' },
+      eventBody: { id: 123456789 },
+    });
+    expect((translatedEvent.data as { environment?: unknown }).environment).toBeUndefined();
+  });
+
+  it('rejects a beta event without its connection id (a required field stays strict)', () => {
+    // GIVEN a beta event whose connection id is missing
+    const parsed = parseEnvelope({
+      type: 'of.websocket.event.received',
+      data: { connection: {}, truncated: 1 },
+    });
+    if (!parsed.ok) throw new Error('expected an envelope');
+    // WHEN / THEN checking its data fails on the connection id
+    expect(() => parseEvent(parsed.envelope)).toThrow(/connection\.id/);
   });
 
   it('passes an unknown type through', () => {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { deduplicationIdFor, eventKeyFor } from '../../lambda/verifier/event-key.ts';
+import { eventKeyFor, isEventKey, toEventKey } from '../../lambda/verifier/event-key.ts';
+import { HandOff } from '../../lambda/verifier/hand-off.ts';
+import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
 
 const body = Buffer.from('{"type":"rules.updated","data":{}}');
 const bodyHash = createHash('sha256').update(body).digest('hex');
@@ -28,26 +30,88 @@ describe('event key', () => {
   });
 });
 
-describe('deduplication id', () => {
-  it('is the event key when SQS accepts it', () => {
-    expect(deduplicationIdFor('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W')).toBe('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W');
-    expect(deduplicationIdFor(bodyHash)).toBe(bodyHash);
+describe('event key format', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('keeps an id that SQS takes as a deduplication id', () => {
+    expect(toEventKey('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W')).toBe('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W');
+    expect(toEventKey(bodyHash)).toBe(bodyHash);
+    const atLimit = `msg_${'x'.repeat(124)}`;
+    expect(toEventKey(atLimit)).toBe(atLimit);
   });
 
-  it('is a SHA-256 hex of a key that is too long or holds other characters', () => {
-    const long = `msg_${'x'.repeat(200)}`;
-    expect(deduplicationIdFor(long)).toBe(createHash('sha256').update(long).digest('hex'));
-    expect(deduplicationIdFor('msg with spaces')).toMatch(/^[0-9a-f]{64}$/);
-    expect(deduplicationIdFor('msg_é')).toMatch(/^[0-9a-f]{64}$/);
+  it('is the SHA-256 hex of an id that is too long or holds other characters', () => {
+    const long = `msg_${'x'.repeat(125)}`;
+    expect(toEventKey(long)).toBe(sha256(long));
+    expect(toEventKey('msg with spaces')).toBe(sha256('msg with spaces'));
+    expect(toEventKey('msg_é')).toBe(sha256('msg_é'));
   });
 
-  it('always fits SQS: 1 to 128 characters of letters, digits and punctuation', () => {
+  it('hashes an over-long webhook id or top-level id once, in the key itself', () => {
+    // GIVEN ids longer than SQS takes as a deduplication id
+    const webhookId = `msg_${'w'.repeat(300)}`;
+    const envelopeId = `evt_${'e'.repeat(300)}`;
+    // WHEN keys are derived from them
+    // THEN the key is already the hashed value, so ledger, deduplication id and attribute agree
+    expect(eventKeyFor({ webhookId, body })).toEqual({ value: sha256(webhookId), source: 'webhook-id' });
+    expect(eventKeyFor({ envelopeId, body })).toEqual({ value: sha256(envelopeId), source: 'id' });
+  });
+
+  it('always yields 1 to 128 printable ASCII characters, the same on every call', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), (key) => {
-        const id = deduplicationIdFor(key);
-        expect(id).toMatch(/^[!-~]{1,128}$/);
-        expect(deduplicationIdFor(key)).toBe(id);
+      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }), (id) => {
+        // GIVEN any webhook id or top-level id
+        // WHEN a key is derived twice
+        const key = eventKeyFor({ webhookId: id, body }).value;
+        // THEN it fits SQS's deduplication id (and so the 256-character attribute) and is stable
+        expect(key).toMatch(/^[!-~]{1,128}$/);
+        expect(isEventKey(key)).toBe(true);
+        expect(eventKeyFor({ webhookId: id, body }).value).toBe(key);
+        expect(eventKeyFor({ envelopeId: id, body }).value).toBe(key);
+        // AND an id that already fits is kept as it is
+        if (/^[!-~]{1,128}$/.test(id)) expect(key).toBe(id);
       }),
     );
+  });
+});
+
+describe('HandOff', () => {
+  const lease = { getRemainingTimeInMillis: () => 5_000 };
+  const ports = () => ({
+    ledger: new InMemoryLedger(),
+    rejectionLedger: new InMemoryLedger(),
+    queue: new InMemoryEventQueue(),
+  });
+
+  it('rejects a key that eventKeyFor would not produce, before anything is written', async () => {
+    // GIVEN a hand-off, and keys that could not serve as a deduplication id
+    const p = ports();
+    const handOff = new HandOff(p);
+    const attributes = {
+      eventType: 'x',
+      signatureScheme: 'svix',
+      receivedAt: '2024-01-15T10:30:00Z',
+    } as const;
+    for (const eventKey of [`msg_${'x'.repeat(200)}`, 'msg with spaces', '']) {
+      // WHEN an event or a rejected body is handed over with such a key
+      // THEN it is refused, and neither ledger nor queue holds anything
+      await expect(
+        handOff.handOn({ body: '{}', messageGroupId: 'g', attributes: { ...attributes, eventKey } }, lease),
+      ).rejects.toThrow(/1 to 128 printable ASCII/);
+      await expect(
+        handOff.keepRejected(
+          {
+            body: Buffer.from('x'),
+            eventKey,
+            signatureScheme: 'svix',
+            receivedAt: '-',
+            reason: 'invalid_json',
+          },
+          lease,
+        ),
+      ).rejects.toThrow(TypeError);
+    }
+    expect(p.ledger.records.size + p.rejectionLedger.records.size).toBe(0);
+    expect(p.queue.events.length + p.queue.rejected.length).toBe(0);
   });
 });
