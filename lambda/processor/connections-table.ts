@@ -2,8 +2,9 @@
  * What the connection registry and the Dynamic Rules store share: the connections table, a
  * document client, and how an event's place in time is compared.
  */
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient } from './clients.ts';
 
 /**
@@ -44,21 +45,83 @@ export interface EventPosition {
   readonly eventId: string;
   /** The event's time: the envelope `timestamp`, else when the verifier received it. */
   readonly eventTime: Date;
+  /**
+   * The SQS FIFO `SequenceNumber` of the message that carried the event: it increases within a
+   * message group (one connection, or one account-wide type) and is unchanged on redelivery, so
+   * it orders events stamped with the same time in the order OFAuth sent them.
+   * @default absent: events of equal time fall back to a fixed order (type, then event id)
+   */
+  readonly sequenceNumber?: string;
 }
+
+/**
+ * Why a guarded write was skipped. `same-event`: this very event is already the stored state (a
+ * redelivery, e.g. after a handler threw once its write had succeeded); `tombstone`: the connection
+ * was disconnected; `not-newer`: a newer event is stored.
+ */
+export type SkippedWriteReason = 'same-event' | 'tombstone' | 'not-newer';
 
 /** The outcome of a guarded write. */
 export type WriteOutcome =
   | { readonly applied: true }
-  | {
-      readonly applied: false;
-      /** `tombstone`: the connection was disconnected; `not-newer`: a newer or equal event is stored. */
-      readonly reason: 'tombstone' | 'not-newer';
-    };
+  | { readonly applied: false; readonly reason: SkippedWriteReason };
+
+/**
+ * Width of a stored sequence number. AWS documents `SequenceNumber` as a 128-bit number (up to 39
+ * decimal digits), beyond both a JavaScript number (exact to 2^53, 16 digits) and a DynamoDB Number
+ * (38 digits of precision), so it is stored as a string padded with zeros to one fixed width:
+ * DynamoDB compares strings byte by byte, which for digit strings of equal length is numeric order.
+ */
+const SEQUENCE_WIDTH = 40;
+const SEQUENCE_PATTERN = new RegExp(`^[0-9]{1,${SEQUENCE_WIDTH}}$`);
+
+/**
+ * The sortable form of a sequence number: zero-padded to a fixed width, or `''` when absent or not
+ * a decimal number, which sorts before every present one (`''` < `'0…'`).
+ */
+export function sortableSequence(sequenceNumber: string | undefined): string {
+  return sequenceNumber !== undefined && SEQUENCE_PATTERN.test(sequenceNumber)
+    ? sequenceNumber.padStart(SEQUENCE_WIDTH, '0')
+    : '';
+}
+
+/**
+ * The rank of an event among events of the same time, as one string compared with `<` in a
+ * condition: the queue's sequence number first (arrival order within the message group), then the
+ * caller's `tieBreaks` (e.g. the lifecycle order of the type), then the event id, the last resort
+ * that makes the order total when the sequence number is missing.
+ */
+export function eventRank(position: EventPosition, ...tieBreaks: readonly (string | number)[]): string {
+  return [sortableSequence(position.sequenceNumber), ...tieBreaks, position.eventId].join('#');
+}
+
+/**
+ * Why a guarded write was skipped, from the item DynamoDB returned with the failed condition
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`; the document client leaves an error's item in
+ * DynamoDB's attribute-value form). The same event is recognized by its id first, so that a retry
+ * can tell itself from a stale event.
+ */
+export function skippedReason(
+  position: EventPosition,
+  storedItem: Record<string, AttributeValue> | undefined,
+): SkippedWriteReason {
+  const stored = storedItem ? unmarshall(storedItem) : {};
+  if (stored.lastEventId === position.eventId) return 'same-event';
+  return stored.disconnectedAt ? 'tombstone' : 'not-newer';
+}
+
+/**
+ * The log message of a skipped write: a redelivery of the stored event is not a stale event, and
+ * operators searching for stale events should not find every retry.
+ */
+export function skippedWriteMessage(reason: SkippedWriteReason): string {
+  return reason === 'same-event' ? 'event already applied' : 'stale event ignored';
+}
 
 /** Whether an error is DynamoDB's answer to a failed `ConditionExpression`. */
 export function isConditionalCheckFailed(
   error: unknown,
-): error is Error & { Item?: Record<string, unknown> } {
+): error is Error & { Item?: Record<string, AttributeValue> } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 

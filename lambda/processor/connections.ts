@@ -3,11 +3,13 @@
  * date by the default `connection.*` handlers, and looked up by integrators.
  *
  * Ordering rule (every write is one conditional `UpdateItem`, no read first):
- * - An event is applied only when it is newer than the stored one: by event time, then, for equal
- *   times, by type precedence (created < updated < expired < disconnected, the lifecycle order),
- *   then by event id. Whatever order events arrive in, the newest one wins (status, last event),
- *   and re-processing an event changes nothing (it is not newer than itself). Fields the newest
- *   event leaves out keep the value of the last event that carried them and was applied.
+ * - An event is applied only when it is newer than the stored one: by event time; for equal times
+ *   (OFAuth stamps whole seconds) by the queue's sequence number, i.e. the order OFAuth sent them
+ *   in; when that is missing, by type precedence (created < updated < expired < disconnected, the
+ *   lifecycle order), then by event id. Whatever order events arrive in, the newest one wins
+ *   (status, last event), and re-processing an event changes nothing: it is not newer than itself,
+ *   and the outcome says `same-event`, so that a retry can tell itself from a stale event. Fields
+ *   the newest event leaves out keep the value of the last event that carried them and was applied.
  * - `connection.disconnected` leaves a tombstone (`status: 'disconnected'`, `disconnectedAt`).
  *   OFAuth documents a disconnection as permanent, so the tombstone is applied whatever the
  *   disconnection's time, and no later event of that connection — whatever its time — revives it.
@@ -28,8 +30,10 @@ import { getProcessorConfig } from './config.ts';
 import {
   type ConnectionsTableOptions,
   type EventPosition,
+  eventRank,
   isConditionalCheckFailed,
   resolveClient,
+  skippedReason,
   UpdateExpressionBuilder,
   type WriteOutcome,
 } from './connections-table.ts';
@@ -77,7 +81,7 @@ export interface FindConnectionsOptions {
   readonly includeDisconnected?: boolean;
 }
 
-/** Tie-break at equal event times: the lifecycle order. */
+/** Tie-break at equal event times when the sequence number is missing: the lifecycle order. */
 const TYPE_PRECEDENCE: Readonly<Record<ConnectionEventType, number>> = {
   'connection.created': 0,
   'connection.updated': 1,
@@ -85,8 +89,12 @@ const TYPE_PRECEDENCE: Readonly<Record<ConnectionEventType, number>> = {
   'connection.disconnected': 3,
 };
 
-/** Item attributes that are the registry's own bookkeeping, not part of a {@link ConnectionRecord}. */
-const INTERNAL_ATTRIBUTES = ['pk', 'lastEventTime', 'lastEventOrder'] as const;
+/**
+ * Item attributes that are the registry's own bookkeeping, not part of a {@link ConnectionRecord}.
+ * `lastEventOrder` is the rank of earlier releases (type, then id; no sequence number): it is
+ * removed on the next write, and an item without `lastEventRank` loses every tie.
+ */
+const INTERNAL_ATTRIBUTES = ['pk', 'lastEventTime', 'lastEventRank', 'lastEventOrder'] as const;
 
 /** The partition key of a connection's item. */
 export function connectionKey(connectionId: string): string {
@@ -111,7 +119,8 @@ export class ConnectionRegistry {
 
   /**
    * Upserts a connection from a `connection.*` event, unless a newer event is stored or the
-   * connection is a tombstone. A skipped write is not an error: it answers `applied: false`.
+   * connection is a tombstone. A skipped write is not an error: it answers `applied: false` with
+   * the reason, `same-event` when this very event is already stored (a redelivery).
    */
   async apply(event: RealtimeEvent<ConnectionEventType>, position: EventPosition): Promise<WriteOutcome> {
     const { connection, clientReferenceId } = event.data;
@@ -121,10 +130,11 @@ export class ConnectionRegistry {
       .set('connectionId', connection.id)
       .set('lastEventAt', eventAt)
       .set('lastEventTime', position.eventTime.getTime())
-      .set('lastEventOrder', `${TYPE_PRECEDENCE[event.type]}#${position.eventId}`)
+      .set('lastEventRank', eventRank(position, TYPE_PRECEDENCE[event.type]))
       .set('lastEventId', position.eventId)
       .set('lastEventType', event.type)
-      .set('updatedAt', new Date().toISOString());
+      .set('updatedAt', new Date().toISOString())
+      .remove('lastEventOrder');
     // A disconnection may be older than the stored state (it wins anyway), so it only fills gaps.
     const assign = (attribute: string, value: unknown) => {
       if (value === undefined) return;
@@ -148,11 +158,14 @@ export class ConnectionRegistry {
       if (status !== undefined) update.set('status', status);
     }
 
+    // The tombstone is applied whatever the stored state; anything else only when newer. An item
+    // of an earlier release has no rank and loses every tie.
+    const name = (attribute: string) => update.name(attribute);
     const condition = disconnecting
-      ? `attribute_not_exists(${update.name('disconnectedAt')})`
-      : `attribute_not_exists(${update.name('pk')}) OR (attribute_not_exists(${update.name('disconnectedAt')}) AND ` +
-        `(${update.name('lastEventTime')} < :lastEventTime OR ` +
-        `(${update.name('lastEventTime')} = :lastEventTime AND ${update.name('lastEventOrder')} < :lastEventOrder)))`;
+      ? `attribute_not_exists(${name('disconnectedAt')})`
+      : `attribute_not_exists(${name('pk')}) OR (attribute_not_exists(${name('disconnectedAt')}) AND ` +
+        `(${name('lastEventTime')} < :lastEventTime OR (${name('lastEventTime')} = :lastEventTime AND ` +
+        `(attribute_not_exists(${name('lastEventRank')}) OR ${name('lastEventRank')} < :lastEventRank))))`;
     try {
       await this.#client.send(
         new UpdateCommand({
@@ -166,7 +179,7 @@ export class ConnectionRegistry {
       return { applied: true };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      return { applied: false, reason: error.Item?.disconnectedAt ? 'tombstone' : 'not-newer' };
+      return { applied: false, reason: skippedReason(position, error.Item) };
     }
   }
 

@@ -55,6 +55,7 @@ export function createRecordProcessor(
       const context: HandlerContext = {
         eventId,
         eventTime,
+        ...(queued.sequenceNumber && { sequenceNumber: queued.sequenceNumber }),
         rawBody: queued.rawBody,
         attributes: queued.attributes,
         logger,

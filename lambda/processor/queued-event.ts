@@ -18,6 +18,11 @@ export interface QueuedEvent {
   /** The verifier's message attributes that were present. */
   readonly attributes: Partial<QueueMessageAttributes>;
   readonly messageId: string;
+  /**
+   * The SQS FIFO `SequenceNumber`: increases within the message group, unchanged on redelivery;
+   * absent when the record has none (not a FIFO queue).
+   */
+  readonly sequenceNumber?: string;
 }
 
 /** Why a queued message cannot be turned into an event. */
@@ -90,5 +95,6 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
     rawBody: record.body,
     attributes,
     messageId: record.messageId,
+    ...(record.attributes?.SequenceNumber && { sequenceNumber: record.attributes.SequenceNumber }),
   };
 }

@@ -26,6 +26,11 @@ export interface HandlerContext {
   readonly eventId: string;
   /** The event's time (envelope `timestamp`, else when the verifier received it). */
   readonly eventTime: Date;
+  /**
+   * The SQS FIFO sequence number of the message: increases within the connection's message group
+   * and is unchanged on redelivery, so the stores order events of the same second by it.
+   */
+  readonly sequenceNumber?: string;
   /** The delivery body exactly as OFAuth sent it. */
   readonly rawBody: string;
   /** The verifier's SQS message attributes. */

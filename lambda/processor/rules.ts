@@ -3,9 +3,10 @@
  * connections table (`pk` = `rules#latest`) and read by integrators that sign direct OnlyFans API
  * requests.
  *
- * A `rules.updated` event is applied only when it is newer than the stored one (event time, then
- * event id for equal times), so a late retry never rolls the revision back. When an event carries
- * no rules body, a stored body is removed: it belonged to an older revision.
+ * A `rules.updated` event is applied only when it is newer than the stored one (event time; for
+ * equal times the queue's sequence number, i.e. the order OFAuth sent them in, then event id), so a
+ * late retry never rolls the revision back. When an event carries no rules body, a stored body is
+ * removed: it belonged to an older revision.
  *
  * @example
  * import { getLatestRules } from './rules.ts';
@@ -21,8 +22,10 @@ import { getProcessorConfig } from './config.ts';
 import {
   type ConnectionsTableOptions,
   type EventPosition,
+  eventRank,
   isConditionalCheckFailed,
   resolveClient,
+  skippedReason,
   UpdateExpressionBuilder,
   type WriteOutcome,
 } from './connections-table.ts';
@@ -74,12 +77,16 @@ export class RulesStore {
     this.tableName = options.tableName;
   }
 
-  /** Records a `rules.updated` event unless a newer one is stored. */
+  /**
+   * Records a `rules.updated` event unless a newer one is stored. A skipped write answers
+   * `applied: false` with the reason, `same-event` when this very event is already stored.
+   */
   async apply(event: RealtimeEvent<'rules.updated'>, position: EventPosition): Promise<WriteOutcome> {
     const { revision, rules } = event.data;
     const update = new UpdateExpressionBuilder()
       .set('lastEventAt', position.eventTime.toISOString())
       .set('lastEventTime', position.eventTime.getTime())
+      .set('lastEventRank', eventRank(position))
       .set('lastEventId', position.eventId)
       .set('updatedAt', new Date().toISOString());
     // A body or revision the newest event does not carry belonged to an older revision.
@@ -91,20 +98,26 @@ export class RulesStore {
       if (value === undefined) update.remove(attribute);
       else update.set(attribute, value);
     }
-    const [pk, time, id] = ['pk', 'lastEventTime', 'lastEventId'].map((attribute) => update.name(attribute));
+    const [pk, time, rank] = ['pk', 'lastEventTime', 'lastEventRank'].map((attribute) =>
+      update.name(attribute),
+    );
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [CONNECTIONS_TABLE.partitionKey]: LATEST_RULES_KEY },
           ...update.build(),
-          ConditionExpression: `attribute_not_exists(${pk}) OR ${time} < :lastEventTime OR (${time} = :lastEventTime AND ${id} < :lastEventId)`,
+          // An item of an earlier release has no rank and loses every tie.
+          ConditionExpression:
+            `attribute_not_exists(${pk}) OR ${time} < :lastEventTime OR (${time} = :lastEventTime AND ` +
+            `(attribute_not_exists(${rank}) OR ${rank} < :lastEventRank))`,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { applied: true };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      return { applied: false, reason: 'not-newer' };
+      return { applied: false, reason: skippedReason(position, error.Item) };
     }
   }
 
@@ -118,7 +131,7 @@ export class RulesStore {
       }),
     );
     if (!Item) return undefined;
-    const { pk: _pk, lastEventTime: _time, ...record } = Item;
+    const { pk: _pk, lastEventTime: _time, lastEventRank: _rank, ...record } = Item;
     return record as RulesRecord;
   }
 }

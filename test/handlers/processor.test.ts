@@ -200,7 +200,7 @@ describe('the processor handler', () => {
     expect(output.logs('event processed')[1]).not.toHaveProperty('connectionId');
   });
 
-  it('hands handlers the event id, time, raw body and attributes', async () => {
+  it('hands handlers the event id, time, queue sequence number, raw body and attributes', async () => {
     const contexts: unknown[] = [];
     const { run } = processorUnderTest({
       handlers: { 'connection.expired': (_event, context) => void contexts.push(context) },
@@ -215,6 +215,7 @@ describe('the processor handler', () => {
       expect.objectContaining({
         eventId: 'msg_x',
         eventTime: new Date('2024-01-16T10:30:00Z'),
+        sequenceNumber: record.attributes.SequenceNumber,
         rawBody: record.body,
         attributes: expect.objectContaining({ signatureScheme: 'svix', eventType: 'connection.expired' }),
         lambdaContext: expect.objectContaining({ functionName: 'ofauth-processor' }),

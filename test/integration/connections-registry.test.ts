@@ -1,7 +1,8 @@
 /**
  * The connection registry and the Dynamic Rules store against DynamoDB Local: the stale-event
- * guard, equal-time determinism, the disconnection tombstone, lookup by clientReferenceId through
- * the GSI, and the rules revision guard.
+ * guard, equal times ordered by the queue's sequence number (and deterministically without one),
+ * redeliveries told apart from stale events, the disconnection tombstone, lookup by
+ * clientReferenceId through the GSI, and the rules revision guard.
  */
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionRegistry, connectionKey } from '../../lambda/processor/connections.ts';
@@ -38,8 +39,9 @@ function freshConnectionId(): string {
   return `conn_${Date.now().toString(36)}_${counter}`;
 }
 
-function at(iso: string, eventId = `evt-${iso}`): EventPosition {
-  return { eventId, eventTime: new Date(iso) };
+/** An event's position; without a sequence number unless one is given. */
+function at(iso: string, eventId = `evt-${iso}`, sequenceNumber?: string): EventPosition {
+  return { eventId, eventTime: new Date(iso), ...(sequenceNumber !== undefined && { sequenceNumber }) };
 }
 
 function event(type: ConnectionEventType, input: ConnectionEventInput): RealtimeEvent<ConnectionEventType> {
@@ -142,8 +144,144 @@ describe('the connection registry', () => {
     expect(await registry.findByClientReferenceId('u1')).toEqual([]);
   });
 
-  it('settles events with equal times the same way whatever order they arrive in', async () => {
-    // GIVEN created, updated and expired, all stamped with the same second
+  it('applies in-order events stamped with the same second in queue order: expired, then a reconnecting update', async () => {
+    // GIVEN a connection that expires and is reconnected within one second (OFAuth stamps whole
+    // seconds), queued in that order: the update has the larger sequence number
+    const id = freshConnectionId();
+    const time = '2024-01-15T10:30:00Z';
+    await registry.apply(
+      event('connection.created', { connectionId: id, status: 'active', permissions: ['a'] }),
+      at('2024-01-15T10:00:00Z', 'evt-created', '100'),
+    );
+    const expired = await registry.apply(
+      event('connection.expired', { connectionId: id, status: 'expired' }),
+      at(time, 'evt-expired', '101'),
+    );
+    // WHEN the update that reconnects it is applied
+    const reconnected = await registry.apply(
+      event('connection.updated', { connectionId: id, status: 'active', permissions: ['a', 'b'] }),
+      at(time, 'evt-reconnected', '102'),
+    );
+    // THEN the later event wins: the connection is active again
+    expect([expired, reconnected]).toEqual([{ applied: true }, { applied: true }]);
+    expect(await registry.get(id)).toMatchObject({
+      status: 'active',
+      permissions: ['a', 'b'],
+      lastEventType: 'connection.updated',
+      lastEventId: 'evt-reconnected',
+    });
+  });
+
+  it('applies the later of two updates stamped with the same second, whatever their event ids', async () => {
+    // GIVEN two updates of one second, the later one with the event id that sorts first
+    const id = freshConnectionId();
+    const time = '2024-01-15T10:30:00Z';
+    await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['first'] }),
+      at(time, 'evt-b', '200'),
+    );
+    // WHEN the later one is applied
+    const outcome = await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['second'] }),
+      at(time, 'evt-a', '201'),
+    );
+    // THEN it wins
+    expect(outcome).toEqual({ applied: true });
+    expect((await registry.get(id))?.permissions).toEqual(['second']);
+  });
+
+  it('rejects an event of the same second that the queue sequenced earlier', async () => {
+    // GIVEN the later of two same-second events already applied
+    const id = freshConnectionId();
+    const time = '2024-01-15T10:30:00Z';
+    await registry.apply(
+      event('connection.updated', { connectionId: id, status: 'active' }),
+      at(time, 'evt-later', '301'),
+    );
+    const before = await rawItem(id);
+    // WHEN the earlier-sequenced one is applied afterwards (higher type precedence, too)
+    const outcome = await registry.apply(
+      event('connection.expired', { connectionId: id, status: 'expired' }),
+      at(time, 'evt-earlier', '300'),
+    );
+    // THEN it is not newer, and the item is unchanged
+    expect(outcome).toEqual({ applied: false, reason: 'not-newer' });
+    expect(await rawItem(id)).toEqual(before);
+  });
+
+  it.each([
+    ['of different lengths', '9', '10'],
+    ['beyond a JavaScript number’s precision', '18446744073709551616', '18446744073709551617'],
+    ['across a power of ten at 20 digits', '99999999999999999999', '100000000000000000000'],
+    [
+      'of 39 digits, beyond a DynamoDB number’s 38',
+      '340282366920938463463374607431768211454',
+      '340282366920938463463374607431768211455',
+    ],
+  ])('compares sequence numbers as numbers: %s', async (_case, lower, higher) => {
+    // GIVEN, for each arrival order, two updates of one second whose sequence numbers are lower
+    // and higher (the higher one with the event id that sorts first)
+    const time = '2024-01-15T10:30:00Z';
+    const finals = [];
+    for (const order of [
+      [lower, higher],
+      [higher, lower],
+    ]) {
+      const id = freshConnectionId();
+      // WHEN both are applied
+      for (const sequenceNumber of order) {
+        await registry.apply(
+          event('connection.updated', { connectionId: id, permissions: [sequenceNumber] }),
+          at(time, sequenceNumber === higher ? 'evt-a' : 'evt-b', sequenceNumber),
+        );
+      }
+      finals.push((await registry.get(id))?.permissions);
+    }
+    // THEN the higher sequence number wins either way
+    expect(finals).toEqual([[higher], [higher]]);
+  });
+
+  it('rejects a redelivery of the stored event as the same event, and changes nothing', async () => {
+    // GIVEN an applied update
+    const id = freshConnectionId();
+    const update = event('connection.updated', { connectionId: id, status: 'active', permissions: ['p'] });
+    const position = at('2024-01-15T10:30:00Z', 'msg_once', '400');
+    await registry.apply(update, position);
+    const before = await rawItem(id);
+    // WHEN the very same event is applied again (a retry after its handler threw)
+    const again = await registry.apply(update, position);
+    // THEN the outcome tells a redelivery from a stale event, and the item is unchanged
+    expect(again).toEqual({ applied: false, reason: 'same-event' });
+    expect(await rawItem(id)).toEqual(before);
+  });
+
+  it('rejects a redelivered disconnection as the same event, not as a tombstone', async () => {
+    const id = freshConnectionId();
+    const disconnected = event('connection.disconnected', { connectionId: id });
+    await registry.apply(disconnected, at('2024-01-15T10:30:00Z', 'msg_gone', '500'));
+    const again = await registry.apply(disconnected, at('2024-01-15T10:30:00Z', 'msg_gone', '500'));
+    expect(again).toEqual({ applied: false, reason: 'same-event' });
+  });
+
+  it('rejects a later-sequenced event of the same second after a disconnection: the tombstone stands', async () => {
+    // GIVEN a connection disconnected at 10:30:00
+    const id = freshConnectionId();
+    const time = '2024-01-15T10:30:00Z';
+    await registry.apply(event('connection.disconnected', { connectionId: id }), at(time, 'evt-d', '600'));
+    const tombstone = await rawItem(id);
+    // WHEN an update of the same second, queued after it, arrives
+    const outcome = await registry.apply(
+      event('connection.updated', { connectionId: id, status: 'active' }),
+      at(time, 'evt-u', '601'),
+    );
+    // THEN the tombstone is not revived
+    expect(outcome).toEqual({ applied: false, reason: 'tombstone' });
+    expect(await rawItem(id)).toEqual(tombstone);
+  });
+
+  it('without sequence numbers, settles events with equal times the same way whatever order they arrive in', async () => {
+    // GIVEN created, updated and expired, all stamped with the same second, and no sequence
+    // number (the last resort: the lifecycle order of the type, then the event id)
     const time = '2024-01-15T10:30:00Z';
     const events = [
       [event('connection.created', { status: 'active', permissions: ['c'] }), 'evt-c'],
@@ -184,7 +322,7 @@ describe('the connection registry', () => {
     );
   });
 
-  it('breaks a tie between two events of one type and time by event id', async () => {
+  it('without sequence numbers, breaks a tie between two events of one type and time by event id', async () => {
     const time = '2024-01-15T10:30:00Z';
     const finals = [];
     for (const order of [
@@ -358,7 +496,7 @@ describe('the Dynamic Rules store', () => {
     expect(latest).not.toHaveProperty('rules');
   });
 
-  it('breaks a tie at equal times by event id', async () => {
+  it('without sequence numbers, breaks a tie at equal times by event id', async () => {
     await store.apply(
       typedEvent(rulesUpdatedEvent({ revision: 'rev-z' })),
       at('2024-01-15T14:00:00Z', 'evt-z'),
@@ -368,5 +506,33 @@ describe('the Dynamic Rules store', () => {
       at('2024-01-15T14:00:00Z', 'evt-a'),
     );
     expect((await store.getLatest())?.revision).toBe('rev-z');
+  });
+
+  it('applies the later of two revisions stamped with the same second, in queue order', async () => {
+    // GIVEN a revision stored at 15:00:00, queued first
+    await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-first' })),
+      at('2024-01-15T15:00:00Z', 'evt-z', '700'),
+    );
+    // WHEN the next revision, of the same second and queued after it, arrives
+    const outcome = await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-second' })),
+      at('2024-01-15T15:00:00Z', 'evt-a', '701'),
+    );
+    // THEN the later one wins, although its event id sorts first
+    expect(outcome).toEqual({ applied: true });
+    expect(await store.getLatest()).toMatchObject({ revision: 'rev-second', lastEventId: 'evt-a' });
+    expect(await store.getLatest()).not.toHaveProperty('lastEventRank');
+  });
+
+  it('rejects a redelivery of the stored revision as the same event', async () => {
+    // GIVEN the revision stored by the previous test
+    // WHEN the same event is applied again
+    const outcome = await store.apply(
+      typedEvent(rulesUpdatedEvent({ revision: 'rev-second' })),
+      at('2024-01-15T15:00:00Z', 'evt-a', '701'),
+    );
+    // THEN it is recognized as the same event
+    expect(outcome).toEqual({ applied: false, reason: 'same-event' });
   });
 });

@@ -129,11 +129,56 @@ describe('re-processing', () => {
     const afterFirst = await items();
     // WHEN the very same messages are delivered again (SQS at-least-once)
     const response = await run(batch);
-    // THEN they are acknowledged, every write is recognized as stale, and the table is unchanged
+    // THEN they are acknowledged and the table is unchanged: the events stored last (the
+    // disconnection, the rules) are recognized as the same events, the others as overtaken by
+    // the tombstone
     expect(response.batchItemFailures).toEqual([]);
     expect(await items()).toEqual(afterFirst);
     expect(afterFirst).toHaveLength(2);
-    expect(output.logs('stale event ignored')).toHaveLength(5);
+    expect(output.logs('event already applied').map((line) => [line.eventType, line.reason])).toEqual([
+      ['connection.disconnected', 'same-event'],
+      ['rules.updated', 'same-event'],
+    ]);
+    expect(output.logs('stale event ignored').map((line) => line.reason)).toEqual([
+      'tombstone',
+      'tombstone',
+      'tombstone',
+    ]);
+  });
+
+  it('applies in-order events stamped with the same second in queue order', async () => {
+    // GIVEN a connection that expires and is reconnected within one second, queued in that order
+    const { run, registry } = await processorOnFreshTable();
+    const time = '2024-01-15T10:30:00Z';
+    const batch = sqsEvent(
+      {
+        body: connectionEvent('connection.created', { connectionId: 'R', timestamp: '2024-01-15T10:00:00Z' }),
+      },
+      {
+        body: connectionEvent('connection.expired', {
+          connectionId: 'R',
+          status: 'expired',
+          timestamp: time,
+        }),
+      },
+      {
+        body: connectionEvent('connection.updated', {
+          connectionId: 'R',
+          status: 'active',
+          permissions: ['again'],
+          timestamp: time,
+        }),
+      },
+    );
+    // WHEN the batch is processed
+    const response = await run(batch);
+    // THEN the later event of that second wins: the connection is active again
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await registry.get('R')).toMatchObject({
+      status: 'active',
+      permissions: ['again'],
+      lastEventType: 'connection.updated',
+    });
   });
 
   it('keeps one connection in order across a retry after its handler failed', async () => {
@@ -206,6 +251,64 @@ describe('re-processing', () => {
     await run(batch);
     await run(batch);
     // THEN the email went out once
+    expect(sent).toEqual(['user_456@example.com']);
+  });
+
+  it('runs a side effect that threw after the registry write when the event is redelivered', async () => {
+    // GIVEN the handlers' README pattern for acting on the current state
+    // (`outcome.applied || outcome.reason === 'same-event'`), with a side effect that fails once
+    const sent: string[] = [];
+    let failuresLeft = 1;
+    const onCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {
+      const outcome = await context.connections.apply(event, context);
+      if (!outcome.applied && outcome.reason !== 'same-event') return;
+      if (failuresLeft-- > 0) throw new Error('mailer unavailable');
+      sent.push(`${context.eventId}:${event.data.clientReferenceId}`);
+    };
+    const { run, registry } = await processorOnFreshTable({ handlers: { 'connection.created': onCreated } });
+    const record = sqsRecord({ body: exampleEvent('connection.created'), eventKey: 'msg_welcome' });
+    // WHEN the first attempt fails after the registry write, and SQS redelivers the message
+    const first = await run(sqsEvent(record));
+    const stored = await registry.get('conn_abc123');
+    const second = await run(sqsEvent(record));
+    // THEN the registry was written by the first attempt and the side effect ran on the second
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(stored).toMatchObject({ lastEventId: 'msg_welcome' });
+    expect(second.batchItemFailures).toEqual([]);
+    expect(sent).toEqual(['msg_welcome:user_456']);
+  });
+
+  it('runs an idempotent side effect that threw once on the redelivery, and once only', async () => {
+    // GIVEN the handlers' README pattern for a side effect: not gated on the registry outcome,
+    // made idempotent with Powertools Idempotency keyed on the event id; it fails the first time
+    const sent: string[] = [];
+    let failuresLeft = 1;
+    const persistenceStore = new DynamoDBPersistenceLayer({
+      tableName: resources.ledgerTableName,
+      awsSdkV3Client: resources.dynamodb,
+    });
+    const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'eventId' });
+    const sendWelcomeEmail = makeIdempotent(
+      async (input: { eventId: string; email: string }) => {
+        if (failuresLeft-- > 0) throw new Error('mailer unavailable');
+        sent.push(input.email);
+      },
+      { persistenceStore, config: idempotency },
+    );
+    const onCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {
+      await context.connections.apply(event, context);
+      if (context.lambdaContext) idempotency.registerLambdaContext(context.lambdaContext);
+      await sendWelcomeEmail({
+        eventId: context.eventId,
+        email: `${event.data.clientReferenceId}@example.com`,
+      });
+    };
+    const { run } = await processorOnFreshTable({ handlers: { 'connection.created': onCreated } });
+    const batch = sqsEvent({ body: exampleEvent('connection.created'), eventKey: `msg_retry_${Date.now()}` });
+    // WHEN the first attempt fails, and the message is delivered twice more
+    const responses = [await run(batch), await run(batch), await run(batch)];
+    // THEN the email went out on the first redelivery, and not again
+    expect(responses.map((response) => response.batchItemFailures.length)).toEqual([1, 0, 0]);
     expect(sent).toEqual(['user_456@example.com']);
   });
 });

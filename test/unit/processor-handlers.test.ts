@@ -34,11 +34,35 @@ describe('the default connection handlers', () => {
       const event = typedEvent(exampleEvent(type));
       // WHEN the handler runs
       await (handler as EventHandler<RealtimeEvent>)(event, context);
-      // THEN the registry got the event with the event id and time
+      // THEN the registry got the event with the event id, time and queue sequence number
       expect(context.fakeConnections.writes).toEqual([
-        { event, position: { eventId: context.eventId, eventTime: context.eventTime } },
+        {
+          event,
+          position: {
+            eventId: context.eventId,
+            eventTime: context.eventTime,
+            sequenceNumber: context.sequenceNumber,
+          },
+        },
       ]);
       expect(context.fakeRules.writes).toEqual([]);
+      expect(output.logs('stale event ignored')).toEqual([]);
+    },
+  );
+
+  it.each(connectionHandlers)(
+    '%s logs a redelivery of the stored event as already applied',
+    async (type, handler) => {
+      // GIVEN a registry whose stored event is this very one (a retry after the write succeeded)
+      const context = fakeHandlerContext({
+        connections: new FakeStore({ applied: false, reason: 'same-event' }),
+      });
+      // WHEN the handler runs
+      await (handler as EventHandler<RealtimeEvent>)(typedEvent(exampleEvent(type)), context);
+      // THEN it says so, and does not call the redelivery stale
+      expect(output.logs('event already applied')).toEqual([
+        expect.objectContaining({ reason: 'same-event' }),
+      ]);
       expect(output.logs('stale event ignored')).toEqual([]);
     },
   );

@@ -25,6 +25,21 @@ describe('reading a queued event', () => {
     });
   });
 
+  it('keeps the SQS FIFO sequence number, digit for digit', () => {
+    // GIVEN a record whose SequenceNumber is beyond a JavaScript number's precision
+    const sequenceNumber = '18446744073709551617';
+    const record = sqsRecord({ body: exampleEvent('connection.updated'), sequenceNumber });
+    // WHEN it is read
+    const queued = readQueuedEvent(record);
+    // THEN the sequence number is passed on as the exact string (a number would round it)
+    expect(queued.sequenceNumber).toBe(sequenceNumber);
+  });
+
+  it('leaves the sequence number out when the record has none', () => {
+    const record = sqsRecord({ body: exampleEvent('connection.updated'), sequenceNumber: null });
+    expect(readQueuedEvent(record)).not.toHaveProperty('sequenceNumber');
+  });
+
   it('uses the receivedAt attribute for an SDK-shaped event, which has no timestamp', () => {
     const record = sqsRecord({
       body: toSdkShape(exampleEvent('connection.created')),

@@ -3,6 +3,7 @@
  * connection is recorded in the registry; add your own onboarding here.
  */
 import type { RealtimeEvent } from '../../shared/event-model.ts';
+import { skippedWriteMessage } from '../connections-table.ts';
 import type { EventHandler } from '../router.ts';
 
 /** Records the new connection (status, clientReferenceId, permissions, userData…). */
@@ -11,5 +12,5 @@ export const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>
   context,
 ) => {
   const outcome = await context.connections.apply(event, context);
-  if (!outcome.applied) context.logger.info('stale event ignored', { reason: outcome.reason });
+  if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
 };

@@ -3,6 +3,7 @@
  * cannot be reconnected. Stop using it here (e.g. cancel your scheduled jobs for it).
  */
 import type { RealtimeEvent } from '../../shared/event-model.ts';
+import { skippedWriteMessage } from '../connections-table.ts';
 import type { EventHandler } from '../router.ts';
 
 /** Leaves a tombstone in the registry that no later event of this connection revives. */
@@ -11,5 +12,5 @@ export const connectionDisconnected: EventHandler<RealtimeEvent<'connection.disc
   context,
 ) => {
   const outcome = await context.connections.apply(event, context);
-  if (!outcome.applied) context.logger.info('stale event ignored', { reason: outcome.reason });
+  if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
 };

@@ -3,6 +3,7 @@
  * reconnected; a later `connection.updated` brings it back to `active`.
  */
 import type { RealtimeEvent } from '../../shared/event-model.ts';
+import { skippedWriteMessage } from '../connections-table.ts';
 import type { EventHandler } from '../router.ts';
 
 /** Marks the connection `expired` in the registry unless a newer event or a tombstone is stored. */
@@ -11,5 +12,5 @@ export const connectionExpired: EventHandler<RealtimeEvent<'connection.expired'>
   context,
 ) => {
   const outcome = await context.connections.apply(event, context);
-  if (!outcome.applied) context.logger.info('stale event ignored', { reason: outcome.reason });
+  if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
 };

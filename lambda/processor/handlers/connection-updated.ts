@@ -2,6 +2,7 @@
  * `connection.updated`: a connection's details changed, e.g. its permissions after a reconnection.
  */
 import type { RealtimeEvent } from '../../shared/event-model.ts';
+import { skippedWriteMessage } from '../connections-table.ts';
 import type { EventHandler } from '../router.ts';
 
 /** Updates the connection in the registry unless a newer event or a tombstone is stored. */
@@ -10,5 +11,5 @@ export const connectionUpdated: EventHandler<RealtimeEvent<'connection.updated'>
   context,
 ) => {
   const outcome = await context.connections.apply(event, context);
-  if (!outcome.applied) context.logger.info('stale event ignored', { reason: outcome.reason });
+  if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
 };

@@ -14,10 +14,13 @@
  * ## Idempotency
  * SQS delivers at least once, and a retry after a partial failure re-runs a handler. The default
  * handlers are idempotent through conditional writes: an event that is not newer than the stored
- * state changes nothing. A handler with another side effect (an email, a payment, a call to your
- * API) gets the same guarantee from Powertools Idempotency keyed on `context.eventId`, which is
- * stable across redeliveries. It needs a DynamoDB table of its own (partition key `id`, TTL
- * attribute `expiration`), which you add to the stack and pass as `IDEMPOTENCY_TABLE_NAME`:
+ * state changes nothing, and a redelivery of the stored event answers `reason: 'same-event'`. Do
+ * not skip your own side effects on `!outcome.applied`: when your code throws after the registry
+ * write, the retry finds the write done and would skip them for good. A handler with another side
+ * effect (an email, a payment, a call to your API) gets exactly-once in effect from Powertools
+ * Idempotency keyed on `context.eventId`, which is stable across redeliveries. It needs a DynamoDB
+ * table of its own (partition key `id`, TTL attribute `expiration`), which you add to the stack and
+ * pass as `IDEMPOTENCY_TABLE_NAME`:
  *
  * ```ts
  * import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -31,7 +34,7 @@
  * );
  *
  * export const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {
- *   await context.connections.apply(event, context);
+ *   await context.connections.apply(event, context); // not a gate: a retry must still send
  *   // Lets an in-progress record expire with the invocation if it times out mid-send.
  *   if (context.lambdaContext) idempotency.registerLambdaContext(context.lambdaContext);
  *   await sendWelcomeEmail({ eventId: context.eventId, email: await emailOf(event.data.clientReferenceId) });
