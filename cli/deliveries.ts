@@ -75,6 +75,8 @@ export interface Rewrite {
   readonly clientReferenceId?: string;
   /** Replaces `timestamp` (documented shape), so that each send is a new event. */
   readonly timestamp?: string;
+  /** Sets the top-level `id`, which the verifier takes as the event's key (see {@link asNewEvent}). */
+  readonly id?: string;
   /** Converts to the SDK shape (`eventType`, `live`) or to the documented one. */
   readonly shape?: Shape;
 }
@@ -116,7 +118,32 @@ export function rewritePayload(payload: Record<string, unknown>, rewrite: Rewrit
   if (rewrite.timestamp !== undefined && typeof envelope.type === 'string') {
     envelope.timestamp = rewrite.timestamp;
   }
+  if (rewrite.id !== undefined) envelope.id = rewrite.id;
   return envelope;
+}
+
+/** A new top-level event id: `evt_` and 27 random base64url characters. */
+export function newEventId(): string {
+  return `evt_${randomBytes(20).toString('base64url').slice(0, 27)}`;
+}
+
+/**
+ * A copy of the payload that the verifier sees as a new event, whatever the signature scheme.
+ * Its event key is the signed Svix id, else a top-level `id`, else the SHA-256 of the body
+ * (`lambda/verifier/event-key.ts`), so for an `OFAuth-Signature` delivery the body must change:
+ * a documented-shape payload gets `at` as its `timestamp`; an SDK-shaped one has no timestamp to
+ * vary and gets a new top-level `id`, as does any payload that already carries one (its old id
+ * would keep the old key).
+ *
+ * @example
+ * asNewEvent({ eventType: 'rules.updated', live: true, data: {} }, new Date()).id; // 'evt_…'
+ */
+export function asNewEvent(payload: Record<string, unknown>, at: Date): Record<string, unknown> {
+  const documented = typeof payload.type === 'string';
+  return rewritePayload(payload, {
+    ...(documented && { timestamp: at.toISOString() }),
+    ...((!documented || 'id' in payload) && { id: newEventId() }),
+  });
 }
 
 /** The event type of a payload, for display. */

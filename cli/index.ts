@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The developer CLI: `npm run cli -- <command>` (or `npx ofauth-webhooks <command>`).
+ * The developer CLI, run from the repository with `npm run cli -- <command>` (the package has no
+ * `bin`: it is an application to clone and deploy, not a tool to install).
  *
  * @example
  * npm run cli -- send connection.created
@@ -13,15 +14,15 @@ import { CliError, type CliIo, UsageError } from './errors.ts';
 import { type AwsClients, defaultAwsClients, runRedrive, runStatus } from './queues.ts';
 import { runSend } from './send.ts';
 
-export const HELP = `Usage: ofauth-webhooks <command> [options]   (from the repository: npm run cli -- <command>)
+export const HELP = `Usage: npm run cli -- <command> [options]   (from the repository's folder)
 
 Commands:
   send <type|file.json>   sign a delivery and POST it to the local pipeline or a deployed stack
-  status                  queue depth, in-flight and dead-letter depth of a deployed stack
+  status                  queue depth, in flight, oldest message age and dead letters of a deployed stack
   redrive                 move the dead-letter queue's messages back to the event queue
   help [command]          show help
 
-Run \`ofauth-webhooks <command> --help\` for a command's options.
+Run \`npm run cli -- <command> --help\` for a command's options.
 
 Examples:
   npm start                                         # first terminal: the local pipeline
@@ -83,7 +84,7 @@ export async function runCli(
 
 function isEntryPoint(): boolean {
   try {
-    // Through the package's `bin`, argv[1] is a symlink to this file.
+    // realpath: argv[1] may reach this file through a symlinked folder.
     return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
   } catch {
     return false;

@@ -5,6 +5,7 @@
 
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -22,21 +23,31 @@ export const DEFAULT_STACK_NAME = 'OFAuthWebhookReceiver';
 /** The stack outputs holding the queue URLs. */
 export const STACK_OUTPUTS = { queueUrl: 'QueueUrl', deadLetterQueueUrl: 'DeadLetterQueueUrl' } as const;
 
+/**
+ * How far back `status` looks for the oldest message's age. SQS publishes its CloudWatch metrics
+ * once a minute while a queue is active, so five minutes hold a few datapoints.
+ */
+export const AGE_WINDOW_MINUTES = 5;
+
 /** The AWS clients the commands use; tests pass their own. */
 export interface AwsClients {
   readonly cloudformation: (region: string | undefined) => CloudFormationClient;
   readonly sqs: (region: string | undefined) => SQSClient;
+  readonly cloudwatch: (region: string | undefined) => CloudWatchClient;
 }
 
 /** Real clients; the SDK finds credentials, region and `AWS_ENDPOINT_URL_*` as usual. */
 export const defaultAwsClients: AwsClients = {
   cloudformation: (region) => new CloudFormationClient(region ? { region } : {}),
   sqs: (region) => new SQSClient(region ? { region } : {}),
+  cloudwatch: (region) => new CloudWatchClient(region ? { region } : {}),
 };
 
-export const STATUS_HELP = `Usage: ofauth-webhooks status [options]
+export const STATUS_HELP = `Usage: npm run cli -- status [options]
 
-Shows the event queue and the dead-letter queue of a deployed stack.
+Shows the event queue and the dead-letter queue of a deployed stack: messages waiting and in
+flight, and the age of the oldest message (the latest CloudWatch datapoint of the SQS metric
+ApproximateAgeOfOldestMessage in the last ${AGE_WINDOW_MINUTES} minutes).
 
 Options:
   --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
@@ -46,10 +57,10 @@ Options:
   --json                           print JSON
   -h, --help                       show this help
 
-The oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage metric; SQS's own
-attributes do not carry it, so it is shown from the stack's dashboard, not here.`;
+Needs sqs:GetQueueAttributes, cloudformation:DescribeStacks (without both URLs) and
+cloudwatch:GetMetricData (for the age; without it the age is shown as unavailable).`;
 
-export const REDRIVE_HELP = `Usage: ofauth-webhooks redrive [options]
+export const REDRIVE_HELP = `Usage: npm run cli -- redrive [options]
 
 Moves the messages of the dead-letter queue back to the event queue (SQS StartMessageMoveTask),
 in their original order per connection. Fix the cause of the failures first.
@@ -201,32 +212,117 @@ export async function runStatus(
     queueAttributes(sqs, target.deadLetterQueueUrl, names, target.stack),
   ]);
   const count = (attributes: Record<string, string>, name: string) => Number(attributes[name] ?? 0);
+  const ages = await oldestMessageAges(clients.cloudwatch(target.region), [
+    target.queueUrl,
+    target.deadLetterQueueUrl,
+  ]);
+  if ('error' in ages) {
+    io.stderr.write(
+      `warning: could not read the oldest message's age from CloudWatch: ${describeAwsError(ages.error, target.stack).message}\n`,
+    );
+  }
+  const [queueAge, deadLetterAge] = 'error' in ages ? [undefined, undefined] : ages.values;
   const status = {
     queueUrl: target.queueUrl,
     deadLetterQueueUrl: target.deadLetterQueueUrl,
     waiting: count(queue, 'ApproximateNumberOfMessages'),
     inFlight: count(queue, 'ApproximateNumberOfMessagesNotVisible'),
     delayed: count(queue, 'ApproximateNumberOfMessagesDelayed'),
-    oldestMessageAgeSeconds: null,
+    oldestMessageAgeSeconds: queueAge?.seconds ?? null,
+    oldestMessageAgeMeasuredAt: queueAge?.at.toISOString() ?? null,
     deadLetters:
       count(dlq, 'ApproximateNumberOfMessages') + count(dlq, 'ApproximateNumberOfMessagesNotVisible'),
+    deadLetterOldestMessageAgeSeconds: deadLetterAge?.seconds ?? null,
   };
   if (values.json) {
     io.stdout.write(`${JSON.stringify(status)}\n`);
   } else {
+    const describeAge = (age: MetricReading | null | undefined) =>
+      age === undefined
+        ? 'unavailable (CloudWatch could not be read, see the warning above)'
+        : age === null
+          ? `no CloudWatch datapoint in the last ${AGE_WINDOW_MINUTES} min (SQS sends one a minute while a queue is active)`
+          : `${formatAge(age.seconds)}   (CloudWatch, ${age.at.toISOString().slice(11, 16)} UTC)`;
     io.stdout.write(
       [
         `queue              ${status.queueUrl}`,
         `  waiting          ${status.waiting}`,
         `  in flight        ${status.inFlight}`,
-        `  oldest message   n/a here: CloudWatch metric ApproximateAgeOfOldestMessage (see the stack's dashboard)`,
+        `  oldest message   ${describeAge(queueAge)}`,
         `dead-letter queue  ${status.deadLetterQueueUrl}`,
         `  messages         ${status.deadLetters}${status.deadLetters > 0 ? '   → fix the cause, then `redrive`' : ''}`,
+        ...(status.deadLetters > 0 ? [`  oldest message   ${describeAge(deadLetterAge)}`] : []),
         '',
       ].join('\n'),
     );
   }
   return 0;
+}
+
+/** One datapoint of ApproximateAgeOfOldestMessage. */
+interface MetricReading {
+  readonly seconds: number;
+  readonly at: Date;
+}
+
+/** The queue's name, which is the metric's `QueueName` dimension: the last segment of its URL. */
+export function queueNameOf(queueUrl: string): string {
+  return new URL(queueUrl).pathname.split('/').filter(Boolean).at(-1) ?? queueUrl;
+}
+
+/**
+ * The latest `ApproximateAgeOfOldestMessage` (1-minute Maximum) of each queue within the last
+ * {@link AGE_WINDOW_MINUTES} minutes, null where CloudWatch has no datapoint; one request for all.
+ * SQS's own attributes do not carry the age, hence CloudWatch.
+ */
+async function oldestMessageAges(
+  cloudwatch: CloudWatchClient,
+  queueUrls: readonly string[],
+  now = new Date(),
+): Promise<{ readonly values: Array<MetricReading | null> } | { readonly error: unknown }> {
+  try {
+    const result = await cloudwatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - AGE_WINDOW_MINUTES * 60_000),
+        EndTime: now,
+        ScanBy: 'TimestampDescending',
+        MetricDataQueries: queueUrls.map((queueUrl, index) => ({
+          Id: `age${index}`,
+          ReturnData: true,
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/SQS',
+              MetricName: 'ApproximateAgeOfOldestMessage',
+              Dimensions: [{ Name: 'QueueName', Value: queueNameOf(queueUrl) }],
+            },
+            Period: 60,
+            Stat: 'Maximum',
+          },
+        })),
+      }),
+    );
+    return {
+      values: queueUrls.map((_, index) => {
+        const series = result?.MetricDataResults?.find((entry) => entry.Id === `age${index}`);
+        // Newest first (ScanBy), but sorted here too: the order is the API's promise, not ours.
+        const points = (series?.Timestamps ?? [])
+          .map((at, i) => ({ at: new Date(at), seconds: series?.Values?.[i] }))
+          .filter((point): point is MetricReading => typeof point.seconds === 'number')
+          .sort((a, b) => b.at.getTime() - a.at.getTime());
+        return points[0] ?? null;
+      }),
+    };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Seconds as a short human duration: `42 s`, `12 min`, `3.5 h`, `2.0 days`. */
+export function formatAge(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 2 * 86_400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} days`;
 }
 
 /** Runs `redrive`. Returns the exit code. */

@@ -3,8 +3,22 @@
  * stack; with `--count`, a paced load with a progress bar and a latency summary.
  */
 import { parseArgs } from 'node:util';
-import { DEV_SECRET_FILE, parseSecretList, readDevSecret, SECRET_ENV_VAR } from '../local/signing-secrets.ts';
 import {
+  DEFAULT_LOCAL_PORT,
+  InvalidPortError,
+  localPort,
+  localWebhookUrl,
+  PORT_ENV_VAR,
+} from '../local/local-port.ts';
+import {
+  DEV_SECRET_FILE_ENV_VAR,
+  devSecretFile,
+  parseSecretList,
+  readDevSecret,
+  SECRET_ENV_VAR,
+} from '../local/signing-secrets.ts';
+import {
+  asNewEvent,
   loadPayload,
   payloadType,
   rewritePayload,
@@ -17,12 +31,12 @@ import {
 import { CliError, type CliIo, positiveInteger, positiveNumber, UsageError } from './errors.ts';
 import { ProgressBar } from './progress.ts';
 
-/** Where `send` posts by default: the local pipeline of `npm start`. */
-export const DEFAULT_URL = 'http://127.0.0.1:3000/webhooks/ofauth';
+/** Where `send` posts by default: the local pipeline of `npm start` (on `$PORT` when set). */
+export const DEFAULT_URL = localWebhookUrl(DEFAULT_LOCAL_PORT);
 /** The environment variable that overrides the default URL, e.g. a deployed stack's. */
 export const URL_ENV_VAR = 'OFAUTH_WEBHOOK_URL';
 
-export const SEND_HELP = `Usage: ofauth-webhooks send <type|file.json> [options]
+export const SEND_HELP = `Usage: npm run cli -- send <type|file.json> [options]
 
 Signs an OFAuth delivery and POSTs it. <type> is one of the documented example payloads
 (connection.created, connection.updated, connection.expired, connection.disconnected,
@@ -31,14 +45,18 @@ JSON file holding an envelope.
 
 Options:
   --scheme ofauth|svix        signature scheme (default: ofauth, the OFAuth-Signature header)
-  --url <url>                 where to POST (default: $${URL_ENV_VAR} or ${DEFAULT_URL})
+  --url <url>                 where to POST (default: $${URL_ENV_VAR}, else the local pipeline:
+                              ${DEFAULT_URL}, on $${PORT_ENV_VAR} when set, as for \`npm start\`)
   --secret <secret>           signing secret (default: the first of $${SECRET_ENV_VAR}, else the
-                              development secret of \`npm start\` for a local URL)
+                              development secret of \`npm start\` for a local URL, read from
+                              .local/dev-signing-secret or $${DEV_SECRET_FILE_ENV_VAR})
   --connection <id>           set data.connection.id
   --client-reference <id>     set the clientReferenceId
   --shape documented|sdk      envelope shape (default: as in the payload)
-  --keep-timestamp            keep the payload's timestamp (default: now, so each send is a new event)
-  --count <n>                 send n deliveries, each a new event (default: 1)
+  --keep-timestamp            send the payload's timestamp and id as they are, e.g. to replay a
+                              delivery (default: each send is a new event: timestamp now, and a
+                              new top-level id for an SDK-shaped payload or one that has an id)
+  --count <n>                 send n deliveries, each a new event unless --keep-timestamp (default: 1)
   --rate <n>                  at most n deliveries per second (default: as fast as --concurrency allows)
   --concurrency <n>           deliveries in flight at once (default: 8)
   --timeout <ms>              per-request timeout (default: 15000)
@@ -85,15 +103,31 @@ async function resolveSecret(flag: string | undefined, env: CliIo['env'], url: U
   }
   const fromEnv = parseSecretList(env[SECRET_ENV_VAR])[0];
   if (fromEnv) return fromEnv;
-  const dev = isLoopback(url) ? await readDevSecret() : undefined;
+  const file = devSecretFile(env);
+  const dev = isLoopback(url) ? await readDevSecret(file) : undefined;
   if (dev) return dev;
   throw new UsageError(
     `no signing secret: pass --secret or set ${SECRET_ENV_VAR}${
-      isLoopback(url)
-        ? ` (\`npm start\` keeps its development secret in ${DEV_SECRET_FILE} once it has run)`
-        : ''
+      isLoopback(url) ? ` (\`npm start\` keeps its development secret in ${file} once it has run)` : ''
     }`,
   );
+}
+
+/** The local pipeline's URL on the port `npm start` would use with this environment. */
+function defaultLocalUrl(env: CliIo['env']): string {
+  let port: number;
+  try {
+    port = localPort(env[PORT_ENV_VAR]);
+  } catch (error) {
+    if (error instanceof InvalidPortError) throw new UsageError(`${error.message} (or pass --url)`);
+    throw error;
+  }
+  if (port === 0) {
+    throw new UsageError(
+      `${PORT_ENV_VAR}=0 lets \`npm start\` pick a free port: pass the URL it prints with --url`,
+    );
+  }
+  return localWebhookUrl(port);
 }
 
 async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | 'help'> {
@@ -111,7 +145,7 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
     throw new UsageError(
       `send takes one event type or file, got ${positionals.length}: ${positionals.join(' ')}`,
     );
-  const rawUrl = values.url ?? io.env[URL_ENV_VAR]?.trim() ?? DEFAULT_URL;
+  const rawUrl = values.url ?? (io.env[URL_ENV_VAR]?.trim() || defaultLocalUrl(io.env));
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -205,7 +239,7 @@ function describeNetworkError(error: unknown, url: URL, timeoutMs: number): stri
 async function post(options: SendOptions, index: number, now: number): Promise<Outcome> {
   const payload = options.keepTimestamp
     ? options.payload
-    : rewritePayload(options.payload, { timestamp: new Date(now + index).toISOString() });
+    : asNewEvent(options.payload, new Date(now + index));
   const delivery = signDelivery(JSON.stringify(payload), {
     scheme: options.scheme,
     secret: options.secret,

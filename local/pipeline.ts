@@ -189,7 +189,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       QUEUE_URL: resources.queueUrl,
       DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
       CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
-      // Powertools Idempotency prefixes its keys with the function name, as in AWS.
+      // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
+      // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
+      // instead of its function-name default, so local and deployed keys are the same.
       AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
     });
     delete process.env.AWS_SESSION_TOKEN;

@@ -15,8 +15,26 @@ export const SECRET_ENV_VAR = 'OFAUTH_WEBHOOK_SECRET';
 /** The repository root, found from this file so that the CLI works from any folder. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the development secret is kept (git-ignored). */
+/** Where the development secret is kept (git-ignored) unless {@link DEV_SECRET_FILE_ENV_VAR} says otherwise. */
 export const DEV_SECRET_FILE = resolve(REPO_ROOT, '.local', 'dev-signing-secret');
+
+/**
+ * The environment variable that moves the development secret's file, read by `npm start` and the
+ * CLI alike: e.g. for a read-only checkout, or for tests that must not touch a developer's secret.
+ */
+export const DEV_SECRET_FILE_ENV_VAR = 'OFAUTH_DEV_SECRET_FILE';
+
+/**
+ * The file holding the development secret: `$OFAUTH_DEV_SECRET_FILE` (relative to the working
+ * folder) when set, else {@link DEV_SECRET_FILE}.
+ *
+ * @example
+ * devSecretFile({}); // <repo>/.local/dev-signing-secret
+ */
+export function devSecretFile(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const configured = env[DEV_SECRET_FILE_ENV_VAR]?.trim();
+  return configured ? resolve(configured) : DEV_SECRET_FILE;
+}
 
 /**
  * Splits a list of secrets separated by commas and/or whitespace, as `OFAUTH_WEBHOOK_SECRET` takes
@@ -40,19 +58,19 @@ export function generateDevSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-/** The development secret kept in `.local/`, or undefined when none was generated yet. */
-export async function readDevSecret(file = DEV_SECRET_FILE): Promise<string | undefined> {
+/** The development secret (see {@link devSecretFile}), or undefined when none was generated yet. */
+export async function readDevSecret(file = devSecretFile()): Promise<string | undefined> {
   if (!existsSync(file)) return undefined;
   return parseSecretList(await readFile(file, 'utf8'))[0];
 }
 
 /**
- * The development secret kept in `.local/`, generated and saved (mode 0600) on first use.
+ * The development secret (see {@link devSecretFile}), generated and saved (mode 0600) on first use.
  *
  * @returns the secret, and whether it was generated now
  */
 export async function loadOrCreateDevSecret(
-  file = DEV_SECRET_FILE,
+  file = devSecretFile(),
 ): Promise<{ readonly secret: string; readonly generated: boolean }> {
   const existing = await readDevSecret(file);
   if (existing) return { secret: existing, generated: false };

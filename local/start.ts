@@ -1,31 +1,28 @@
 /**
  * `npm start`: the whole receiver on this machine. Logs are JSON lines on stdout; the banner and
- * hints go to stderr, so `npm start | jq` stays clean.
+ * hints go to stderr, so `npm start --silent | jq` stays clean (`--silent` drops npm's own banner).
  *
- * Environment: `PORT` (default 3000), `OFAUTH_WEBHOOK_SECRET` (one or more secrets, comma or
- * whitespace separated; when unset a development secret is generated once and kept in
- * `.local/dev-signing-secret`), `POWERTOOLS_LOG_LEVEL` (default INFO).
+ * Environment: `PORT` (default 3000; the CLI's default URL follows it), `OFAUTH_WEBHOOK_SECRET`
+ * (one or more secrets, comma or whitespace separated; when unset a development secret is
+ * generated once and kept in `.local/dev-signing-secret`, or in `$OFAUTH_DEV_SECRET_FILE`, where
+ * the CLI finds it too), `POWERTOOLS_LOG_LEVEL` (default INFO).
  */
 
 import { PortInUseError } from './gateway.ts';
+import { InvalidPortError, localPort } from './local-port.ts';
 import { LOCAL_VISIBILITY_TIMEOUT_SECONDS, type LocalPipeline, startLocalPipeline } from './pipeline.ts';
-import {
-  DEV_SECRET_FILE,
-  loadOrCreateDevSecret,
-  parseSecretList,
-  SECRET_ENV_VAR,
-} from './signing-secrets.ts';
+import { devSecretFile, loadOrCreateDevSecret, parseSecretList, SECRET_ENV_VAR } from './signing-secrets.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 
 function parsePort(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return 3000;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`PORT must be a port number between 0 and 65535, got "${raw}"\n`);
+  try {
+    return localPort(raw);
+  } catch (error) {
+    if (!(error instanceof InvalidPortError)) throw error;
+    process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  return port;
 }
 
 async function main(): Promise<void> {
@@ -35,9 +32,10 @@ async function main(): Promise<void> {
   if (secrets.length > 0) {
     secretNote = `signing secrets: ${secrets.length} from ${SECRET_ENV_VAR}`;
   } else {
-    const dev = await loadOrCreateDevSecret();
+    const file = devSecretFile();
+    const dev = await loadOrCreateDevSecret(file);
     secrets = [dev.secret];
-    secretNote = `development signing secret (${dev.generated ? 'generated now' : 'reused'}, kept in ${DEV_SECRET_FILE}):\n    ${dev.secret}`;
+    secretNote = `development signing secret (${dev.generated ? 'generated now' : 'reused'}, kept in ${file}):\n    ${dev.secret}`;
   }
 
   const starting: Promise<LocalPipeline> = startLocalPipeline({ port, secrets });
@@ -59,7 +57,10 @@ async function main(): Promise<void> {
       () => undefined,
     );
     stopping.then(
-      () => process.exit(0),
+      () => {
+        process.stderr.write('local pipeline stopped\n');
+        process.exit(0);
+      },
       (error: unknown) => {
         process.stderr.write(`could not stop cleanly: ${String(error)}\n`);
         process.exit(1);

@@ -3,7 +3,7 @@ import { runCli } from '../../cli/index.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { connectionItem, eventually, startTestPipeline, uniqueConnectionId } from './pipeline-support.ts';
 
-describe('ofauth-webhooks send, against the local pipeline', () => {
+describe('npm run cli -- send, against the local pipeline', () => {
   let pipeline: LocalPipeline;
 
   beforeAll(async () => {
@@ -80,5 +80,29 @@ describe('ofauth-webhooks send, against the local pipeline', () => {
     expect(stdout).toMatch(/latency: p50 .* ms, p95 .* ms, p99 .* ms, max .* ms/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(stderr).toBe('');
+  }, 30_000);
+
+  it('sends n SDK-shaped deliveries as n new events, not duplicates of the first', async () => {
+    // GIVEN the SDK envelope (eventType/live, no timestamp) signed with OFAuth-Signature, whose
+    // event key is a top-level id or else the body's hash
+    // WHEN 5 are sent
+    const { code, stdout } = await send('connection.updated', '--shape', 'sdk', '--count', '5');
+    // THEN each is accepted as a new event (a duplicate would be answered 200)
+    expect(code).toBe(0);
+    expect(stdout).toContain('answers: 202 × 5');
+  }, 30_000);
+
+  it('sends the same event again with --keep-timestamp, which the verifier answers as a duplicate', async () => {
+    // GIVEN an SDK-shaped event of a connection of our own, sent once as it is
+    const connectionId = uniqueConnectionId('replay');
+    const args = ['connection.updated', '--shape', 'sdk', '--connection', connectionId, '--keep-timestamp'];
+    const first = await send(...args);
+    expect(first.stdout).toContain('202 Accepted');
+    // WHEN it is sent again unchanged, as a replay of the same delivery
+    const again = await send(...args);
+    // THEN it is recognised as the same event
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('200 OK');
+    expect(again.stdout).toContain('"duplicate": true');
   }, 30_000);
 });

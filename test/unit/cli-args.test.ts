@@ -1,5 +1,6 @@
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
+import { freePort } from '../../local/emulators/ports.ts';
 
 /** Runs the CLI in-process and captures what it writes. */
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
@@ -81,7 +82,6 @@ describe('the CLI', () => {
 
   it('fails with a clear message when the URL is unreachable (exit 1)', async () => {
     // GIVEN nothing listening on the port
-    const { freePort } = await import('../../local/emulators/ports.ts');
     const port = await freePort();
     // WHEN sending there
     const { code, stderr } = await cli(
@@ -93,5 +93,52 @@ describe('the CLI', () => {
     expect(stderr).toContain(
       `could not reach http://127.0.0.1:${port}/webhooks/ofauth: connection refused — is \`npm start\` running?`,
     );
+  });
+
+  it('fails to reach the local pipeline on $PORT, as `npm start` reads it, when no --url is given', async () => {
+    // GIVEN PORT set as for `PORT=<port> npm start`, and nothing listening there
+    const port = await freePort();
+    // WHEN sending with no --url and no OFAUTH_WEBHOOK_URL
+    const { code, stdout, stderr } = await cli(['send', 'connection.created'], {
+      ...SECRET,
+      PORT: String(port),
+    });
+    // THEN the default URL is the local pipeline's on that port (here: refused, exit 1)
+    expect(code).toBe(1);
+    expect(stdout).toContain(`POST http://127.0.0.1:${port}/webhooks/ofauth`);
+    expect(stderr).toContain(`could not reach http://127.0.0.1:${port}/webhooks/ofauth: connection refused`);
+  });
+
+  it('rejects a PORT that is not a port number when the default URL needs it', async () => {
+    // GIVEN PORT=abc and no --url
+    const { code, stderr } = await cli(['send', 'connection.created'], { ...SECRET, PORT: 'abc' });
+    // THEN it is a usage error naming the value and the way out
+    expect(code).toBe(2);
+    expect(stderr).toContain('PORT must be a port number between 0 and 65535, got "abc" (or pass --url)');
+  });
+
+  it('rejects a local send without a secret, naming the development secret file of $OFAUTH_DEV_SECRET_FILE', async () => {
+    // GIVEN no secret anywhere: OFAUTH_DEV_SECRET_FILE names a file `npm start` has not written yet
+    const port = await freePort();
+    const file = `/nonexistent-${port}/dev-signing-secret`;
+    // WHEN sending to the local pipeline
+    const { code, stderr } = await cli(['send', 'connection.created'], {
+      PORT: String(port),
+      OFAUTH_DEV_SECRET_FILE: file,
+    });
+    // THEN it looked there (not in the repository's .local/) and says so
+    expect(code).toBe(2);
+    expect(stderr).toContain(`\`npm start\` keeps its development secret in ${file} once it has run`);
+  });
+
+  it('names only the command that exists: npm run cli --', async () => {
+    // GIVEN the package has no `bin`, so `ofauth-webhooks` is not a command anyone can run
+    for (const args of [['--help'], ['send', '--help'], ['status', '--help'], ['redrive', '--help']]) {
+      // WHEN a help text is shown
+      const { stdout } = await cli(args);
+      // THEN it shows the command as `npm run cli -- …`
+      expect(stdout).toMatch(/^Usage: npm run cli -- /);
+      expect(stdout).not.toContain('ofauth-webhooks');
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -21,9 +22,11 @@ const DLQ_ARN = 'arn:aws:sqs:eu-west-1:123456789012:events-dlq.fifo';
 
 const cloudformation = mockClient(CloudFormationClient);
 const sqs = mockClient(SQSClient);
+const cloudwatch = mockClient(CloudWatchClient);
 const clients: AwsClients = {
   cloudformation: () => new CloudFormationClient({ region: 'eu-west-1' }),
   sqs: () => new SQSClient({ region: 'eu-west-1' }),
+  cloudwatch: () => new CloudWatchClient({ region: 'eu-west-1' }),
 };
 
 async function cli(args: string[]) {
@@ -68,6 +71,9 @@ describe('status and redrive', () => {
   beforeEach(() => {
     cloudformation.reset();
     sqs.reset();
+    cloudwatch.reset();
+    // By default CloudWatch has no datapoint, as for a queue that has just been created.
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   });
 
   it('looks for the stack name and outputs the CDK app deploys', () => {
@@ -92,11 +98,99 @@ describe('status and redrive', () => {
       inFlight: 2,
       delayed: 0,
       oldestMessageAgeSeconds: null,
+      oldestMessageAgeMeasuredAt: null,
       deadLetters: 4,
+      deadLetterOldestMessageAgeSeconds: null,
     });
     expect(cloudformation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({
       StackName: DEFAULT_STACK_NAME,
     });
+  });
+
+  it("shows the oldest message's age from CloudWatch's latest datapoint", async () => {
+    // GIVEN a stack whose queue's oldest message was 95 s old a minute ago and 42 s old before,
+    // and whose dead-letter queue holds a message 2 days old
+    stackWithOutputs({ QueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL });
+    queues({ queue: 3, inFlight: 0, dlq: 1 });
+    const latest = new Date(Date.now() - 60_000);
+    const earlier = new Date(Date.now() - 180_000);
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'age1', Timestamps: [latest], Values: [172_800] },
+        { Id: 'age0', Timestamps: [earlier, latest], Values: [42, 95] },
+      ],
+    });
+    // WHEN asking for its status, as JSON and as text
+    const json = await cli(['status', '--json']);
+    const text = await cli(['status']);
+    // THEN the newest datapoint of each queue is shown
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      oldestMessageAgeSeconds: 95,
+      oldestMessageAgeMeasuredAt: latest.toISOString(),
+      deadLetterOldestMessageAgeSeconds: 172_800,
+    });
+    expect(text.stdout).toMatch(/oldest message {3}95 s {3}\(CloudWatch, \d\d:\d\d UTC\)/);
+    expect(text.stdout).toContain('oldest message   2.0 days');
+    // AND the metric asked for is SQS's ApproximateAgeOfOldestMessage of each queue by name,
+    // the 1-minute maximum over the last 5 minutes
+    const input = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+    expect(input.MetricDataQueries).toEqual(
+      [
+        ['age0', 'events.fifo'],
+        ['age1', 'events-dlq.fifo'],
+      ].map(([Id, QueueName]) => ({
+        Id,
+        ReturnData: true,
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/SQS',
+            MetricName: 'ApproximateAgeOfOldestMessage',
+            Dimensions: [{ Name: 'QueueName', Value: QueueName }],
+          },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+      })),
+    );
+    expect(input.EndTime!.getTime() - input.StartTime!.getTime()).toBe(5 * 60_000);
+    expect(Math.abs((input.EndTime as Date).getTime() - Date.now())).toBeLessThan(5_000);
+  });
+
+  it('says plainly when CloudWatch has no datapoint of the age yet', async () => {
+    // GIVEN a queue CloudWatch has no recent datapoint for (new, or idle for hours)
+    stackWithOutputs({ QueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL });
+    queues({ queue: 0, inFlight: 0, dlq: 0 });
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'age0', Timestamps: [], Values: [], StatusCode: 'Complete' }],
+    });
+    // WHEN asking for its status
+    const { code, stdout, stderr } = await cli(['status']);
+    // THEN it says there is no datapoint and why, rather than a number or an error
+    expect(code).toBe(0);
+    expect(stdout).toContain('oldest message   no CloudWatch datapoint in the last 5 min');
+    expect(stdout).toContain('(SQS sends one a minute while a queue is active)');
+    expect(stderr).toBe('');
+  });
+
+  it('fails only the age, not the whole status, when CloudWatch cannot be read', async () => {
+    // GIVEN credentials that may read the queues but not CloudWatch
+    stackWithOutputs({ QueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL });
+    queues({ queue: 7, inFlight: 1, dlq: 0 });
+    cloudwatch.on(GetMetricDataCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), {
+        name: 'AccessDenied',
+      }),
+    );
+    // WHEN asking for its status
+    const { code, stdout, stderr } = await cli(['status']);
+    // THEN the depths are shown, the age is marked unavailable and the reason goes to stderr
+    expect(code).toBe(0);
+    expect(stdout).toContain('waiting          7');
+    expect(stdout).toContain('oldest message   unavailable');
+    expect(stderr).toContain(
+      "warning: could not read the oldest message's age from CloudWatch: access denied: User is not authorized to perform: cloudwatch:GetMetricData",
+    );
   });
 
   it('redrives the dead-letter queue into the event queue and waits for the move', async () => {

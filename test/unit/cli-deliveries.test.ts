@@ -1,0 +1,52 @@
+import { asNewEvent, loadPayload, rewritePayload } from '../../cli/deliveries.ts';
+import { parseEnvelope } from '../../lambda/shared/event-model.ts';
+import { eventKeyFor } from '../../lambda/verifier/event-key.ts';
+
+/** The key the verifier gives an `OFAuth-Signature` delivery of this body (no webhook id). */
+function keyOf(payload: Record<string, unknown>) {
+  const body = JSON.stringify(payload);
+  const parsed = parseEnvelope(body);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return eventKeyFor({ envelopeId: parsed.envelope.id, body: new TextEncoder().encode(body) });
+}
+
+describe('what send puts on the wire', () => {
+  it('makes each send of an SDK-shaped payload a new event, with its own top-level id', () => {
+    // GIVEN the connection.created example in the SDK shape, which has no timestamp to vary
+    const sdk = rewritePayload(loadPayload('connection.created'), { shape: 'sdk' });
+    expect(sdk).not.toHaveProperty('timestamp');
+    // WHEN it is prepared for two sends
+    const first = asNewEvent(sdk, new Date());
+    const second = asNewEvent(sdk, new Date());
+    // THEN each carries a new `evt_` id, which the verifier takes as two different event keys;
+    // the rest of the payload is unchanged
+    expect(first.id).toMatch(/^evt_[\w-]{27}$/);
+    expect(keyOf(first)).toEqual({ value: first.id, source: 'id' });
+    expect(keyOf(second).value).not.toBe(keyOf(first).value);
+    const { id: _id, ...rest } = first;
+    expect(rest).toEqual(sdk);
+  });
+
+  it('makes each send of a documented payload a new event through its timestamp', () => {
+    // GIVEN the documented example, which has a timestamp and no id
+    const documented = loadPayload('rules.updated');
+    // WHEN it is prepared for two sends a millisecond apart
+    const first = asNewEvent(documented, new Date('2026-01-01T00:00:00.000Z'));
+    const second = asNewEvent(documented, new Date('2026-01-01T00:00:00.001Z'));
+    // THEN only the timestamp changes, and with it the body's hash, the event key
+    expect(first).toEqual({ ...documented, timestamp: '2026-01-01T00:00:00.000Z' });
+    expect(first).not.toHaveProperty('id');
+    expect(keyOf(first).source).toBe('body-sha256');
+    expect(keyOf(second).value).not.toBe(keyOf(first).value);
+  });
+
+  it('replaces an id the payload already carries, which would otherwise keep the old key', () => {
+    // GIVEN a documented payload of the user's own with a top-level id
+    const withId = { ...loadPayload('connection.updated'), id: 'evt_from_a_file' };
+    // WHEN it is prepared for a send
+    const sent = asNewEvent(withId, new Date());
+    // THEN the id is new, so the verifier does not answer "duplicate" for the file's event
+    expect(sent.id).toMatch(/^evt_/);
+    expect(keyOf(sent).value).not.toBe('evt_from_a_file');
+  });
+});
