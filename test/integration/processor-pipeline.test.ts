@@ -222,10 +222,15 @@ describe('re-processing', () => {
     });
   });
 
-  it('runs a side effect once per event with Powertools Idempotency keyed on the event id', async () => {
-    // GIVEN a handler whose side effect is wrapped as the handlers' README shows, over the
-    // ledger-shaped table (partition key `id`, TTL `expiration`) standing in for your own
+  /**
+   * The handlers' README pattern for a side effect: not gated on the registry outcome, made
+   * idempotent with Powertools Idempotency keyed on the event id, over the ledger-shaped table
+   * (partition key `id`, TTL `expiration`) standing in for your own. The "email" fails `failures`
+   * times before it goes out.
+   */
+  function welcomeEmailHandler(options: { failures: number }) {
     const sent: string[] = [];
+    let failuresLeft = options.failures;
     const persistenceStore = new DynamoDBPersistenceLayer({
       tableName: resources.ledgerTableName,
       awsSdkV3Client: resources.dynamodb,
@@ -233,6 +238,7 @@ describe('re-processing', () => {
     const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'eventId' });
     const sendWelcomeEmail = makeIdempotent(
       async (input: { eventId: string; email: string }) => {
+        if (failuresLeft-- > 0) throw new Error('mailer unavailable');
         sent.push(input.email);
       },
       { persistenceStore, config: idempotency },
@@ -245,6 +251,13 @@ describe('re-processing', () => {
         email: `${event.data.clientReferenceId}@example.com`,
       });
     };
+    return { sent, onCreated };
+  }
+
+  it('runs a side effect once per event with Powertools Idempotency keyed on the event id', async () => {
+    // GIVEN a handler whose side effect is wrapped as the handlers' README shows, over the
+    // ledger-shaped table (partition key `id`, TTL `expiration`) standing in for your own
+    const { sent, onCreated } = welcomeEmailHandler({ failures: 0 });
     const { run } = await processorOnFreshTable({ handlers: { 'connection.created': onCreated } });
     const batch = sqsEvent({ body: exampleEvent('connection.created'), eventKey: `msg_${Date.now()}` });
     // WHEN the same event is processed twice
@@ -281,28 +294,7 @@ describe('re-processing', () => {
   it('runs an idempotent side effect that threw once on the redelivery, and once only', async () => {
     // GIVEN the handlers' README pattern for a side effect: not gated on the registry outcome,
     // made idempotent with Powertools Idempotency keyed on the event id; it fails the first time
-    const sent: string[] = [];
-    let failuresLeft = 1;
-    const persistenceStore = new DynamoDBPersistenceLayer({
-      tableName: resources.ledgerTableName,
-      awsSdkV3Client: resources.dynamodb,
-    });
-    const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'eventId' });
-    const sendWelcomeEmail = makeIdempotent(
-      async (input: { eventId: string; email: string }) => {
-        if (failuresLeft-- > 0) throw new Error('mailer unavailable');
-        sent.push(input.email);
-      },
-      { persistenceStore, config: idempotency },
-    );
-    const onCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {
-      await context.connections.apply(event, context);
-      if (context.lambdaContext) idempotency.registerLambdaContext(context.lambdaContext);
-      await sendWelcomeEmail({
-        eventId: context.eventId,
-        email: `${event.data.clientReferenceId}@example.com`,
-      });
-    };
+    const { sent, onCreated } = welcomeEmailHandler({ failures: 1 });
     const { run } = await processorOnFreshTable({ handlers: { 'connection.created': onCreated } });
     const batch = sqsEvent({ body: exampleEvent('connection.created'), eventKey: `msg_retry_${Date.now()}` });
     // WHEN the first attempt fails, and the message is delivered twice more
