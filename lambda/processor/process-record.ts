@@ -55,6 +55,9 @@ export function createRecordProcessor(
       const context: HandlerContext = {
         eventId,
         eventTime,
+        eventTimeSource: queued.eventTimeSource,
+        ...(queued.receivedAt && { receivedAt: queued.receivedAt }),
+        replay: queued.replay,
         ...(queued.sequenceNumber && { sequenceNumber: queued.sequenceNumber }),
         rawBody: queued.rawBody,
         attributes: queued.attributes,

@@ -4,7 +4,11 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { EventDataError, parseEnvelope, parseEvent, type RealtimeEvent } from '../shared/event-model.ts';
-import { MESSAGE_ATTRIBUTES, type QueueMessageAttributes } from '../shared/queue-message.ts';
+import {
+  MESSAGE_ATTRIBUTES,
+  type QueueMessageAttributes,
+  REPLAY_ATTRIBUTES,
+} from '../shared/queue-message.ts';
 
 /** One queued event, parsed, with what the processor knows about it. */
 export interface QueuedEvent {
@@ -13,6 +17,12 @@ export interface QueuedEvent {
   readonly eventId: string;
   /** The envelope `timestamp`, else the `receivedAt` attribute, else when SQS received the message. */
   readonly eventTime: Date;
+  /** Where {@link QueuedEvent.eventTime} came from. */
+  readonly eventTimeSource: EventTimeSource;
+  /** The `receivedAt` attribute: when the verifier first received the delivery. */
+  readonly receivedAt?: Date;
+  /** Whether a replay from the archive put this message back on the queue. */
+  readonly replay: boolean;
   /** The delivery body exactly as OFAuth sent it. */
   readonly rawBody: string;
   /** The verifier's message attributes that were present. */
@@ -24,6 +34,9 @@ export interface QueuedEvent {
    */
   readonly sequenceNumber?: string;
 }
+
+/** Where an event's time came from: its envelope, its Svix message id, or its receipt. */
+export type EventTimeSource = 'envelope' | 'svix-id' | 'received';
 
 /** Why a queued message cannot be turned into an event. */
 export type UnprocessableReason = 'invalid_json' | 'missing_event_type' | 'invalid_data';
@@ -83,15 +96,20 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
       cause: error,
     });
   }
+  const envelopeTime = validDate(event.timestamp);
+  const receivedAt = validDate(attributes.receivedAt);
   const eventTime =
-    validDate(event.timestamp) ??
-    validDate(attributes.receivedAt) ??
+    envelopeTime ??
+    receivedAt ??
     (record.attributes?.SentTimestamp ? validDate(Number(record.attributes.SentTimestamp)) : undefined) ??
     new Date();
   return {
     event,
     eventId: attributes.eventKey ?? record.messageId,
     eventTime,
+    eventTimeSource: envelopeTime ? 'envelope' : 'received',
+    ...(receivedAt && { receivedAt }),
+    replay: record.messageAttributes?.[REPLAY_ATTRIBUTES.replay]?.stringValue === 'true',
     rawBody: record.body,
     attributes,
     messageId: record.messageId,

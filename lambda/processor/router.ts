@@ -18,14 +18,24 @@ import {
 } from '../shared/event-model.ts';
 import type { QueueMessageAttributes } from '../shared/queue-message.ts';
 import type { ConnectionRegistry } from './connections.ts';
+import type { EventTimeSource } from './queued-event.ts';
 import type { RulesStore } from './rules.ts';
 
 /** What a handler gets beside the event: small on purpose. */
 export interface HandlerContext {
   /** The event key: stable across redeliveries of the same event; use it for idempotency. */
   readonly eventId: string;
-  /** The event's time (envelope `timestamp`, else when the verifier received it). */
+  /** The event's time: see {@link HandlerContext.eventTimeSource} for where it came from. */
   readonly eventTime: Date;
+  /**
+   * Where {@link HandlerContext.eventTime} came from: the envelope's `timestamp`, the creation time
+   * carried by a Svix message id (`msg_` + KSUID), or the time the verifier received the delivery.
+   */
+  readonly eventTimeSource: EventTimeSource;
+  /** When the verifier first received the delivery (a replay keeps the original time), if known. */
+  readonly receivedAt?: Date;
+  /** `true` when the event was put back on the queue by a replay from the archive. */
+  readonly replay: boolean;
   /**
    * The SQS FIFO sequence number of the message: increases within the connection's message group
    * and is unchanged on redelivery, so the stores order events of the same second by it.

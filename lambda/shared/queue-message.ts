@@ -2,6 +2,7 @@
  * The contract between the verifier (producer) and the processor (consumer) for one queued
  * delivery: the message body is the raw request body, verbatim; these attributes travel beside it.
  */
+import { createHash } from 'node:crypto';
 import type { RealtimeEnvelope } from './event-model.ts';
 
 /** Names of the SQS message attributes the verifier sets on every message. */
@@ -47,3 +48,45 @@ export function messageGroupIdFor(envelope: Pick<RealtimeEnvelope, 'type' | 'con
 
 /** The FIFO message group used for signed bodies that are kept for inspection on the dead-letter queue. */
 export const REJECTED_MESSAGE_GROUP_ID = 'rejected';
+
+/**
+ * Attributes set only on a message that `replay` (the CLI, or the local inspector) put back on the
+ * queue from the archive. The processor reads them into `context.replay`; the original
+ * `receivedAt` attribute travels unchanged.
+ */
+export const REPLAY_ATTRIBUTES = {
+  /** `"true"` on a replayed message. */
+  replay: 'replay',
+  /** ISO-8601 time the replay put the message back on the queue. */
+  replayedAt: 'replayedAt',
+} as const;
+
+/**
+ * One archived event: what the verifier handed on, with everything a replay needs to put it back
+ * on the queue exactly as it was first queued.
+ */
+export interface ArchivedEvent {
+  readonly eventKey: string;
+  readonly eventType: string;
+  /** `data.connection.id`, when the event belongs to a connection. */
+  readonly connectionId?: string;
+  /** ISO-8601 event time when the envelope (or a Svix id) carries one. */
+  readonly eventTime?: string;
+  /** ISO-8601 time the verifier received the delivery. */
+  readonly receivedAt: string;
+  readonly signatureScheme: SignatureScheme;
+  /** The delivery body, verbatim. */
+  readonly body: string;
+}
+
+/**
+ * The FIFO deduplication id of a replayed message: never the event key itself, so a replay is not
+ * deduplicated against the original (or against an earlier replay with another `replayId`), yet
+ * one replay run that retries a send is. SQS allows 128 characters.
+ */
+export function replayDeduplicationId(eventKey: string, replayId: string): string {
+  const id = `r:${replayId}:${eventKey}`;
+  return id.length <= 128
+    ? id
+    : `r:${replayId.slice(0, 32)}:${createHash('sha256').update(eventKey).digest('hex')}`;
+}
