@@ -1,7 +1,7 @@
 /**
  * The one internal event model, shared by the verifier, the processor and the tests.
  *
- * OFAuth delivers two envelope shapes (see `OFAUTH-CONTRACT.md`):
+ * OFAuth delivers two envelope shapes (see `docs/ofauth-contract.md`):
  * - documented: `{ "type": "connection.created", "timestamp": "…", "data": { … } }`
  * - SDK:        `{ "eventType": "connection.created", "live": true, "data": { … } }`
  *
@@ -9,7 +9,8 @@
  * verifier hands on every genuine delivery, including types it does not know yet.
  * {@link parseEvent} then checks `data` against the schema of a known type and yields a typed
  * {@link RealtimeEvent}; the processor uses it. Every object schema is loose: fields OFAuth adds
- * later pass through untouched.
+ * later pass through untouched. An optional field sent as `null` reads as absent (the SDKs type
+ * several of them as nullable), except `clientReferenceId`, whose `null` means "no user".
  */
 // zod/mini: the same schemas and types as 'zod', tree-shakable. The classic API put ~450 KB into
 // each function bundle and made its cold start slower than the AWS SDK clients it uses.
@@ -35,23 +36,38 @@ function lenient<T extends z.core.SomeType>(schema: T) {
   return z.optional(z.union([schema, absent]));
 }
 
+/**
+ * An optional field whose `null` reads as absent: a value of the schema's type is kept, `null` or
+ * a missing field is `undefined`, anything else still fails (unlike {@link lenient}), with the
+ * path of the field inside it in the error. For the documented fields that the SDKs type as
+ * nullable, or that a sender may null out.
+ */
+function optionalOrNull<T extends z.core.SomeType>(schema: T) {
+  return z.optional(
+    z.pipe(
+      z.nullish(schema),
+      z.transform((value: z.output<T> | null | undefined) => value ?? undefined),
+    ),
+  );
+}
+
 /** `userData` as documented (`id`) and as the SDKs type it (`userId`). */
 export const userDataSchema = z.looseObject({
-  id: z.optional(z.string()),
-  userId: z.optional(z.string()),
-  name: z.nullish(z.string()),
-  username: z.nullish(z.string()),
-  avatar: z.nullish(z.string()),
+  id: optionalOrNull(z.string()),
+  userId: optionalOrNull(z.string()),
+  name: optionalOrNull(z.string()),
+  username: optionalOrNull(z.string()),
+  avatar: optionalOrNull(z.string()),
 });
 
 /** The `data.connection` object of a connection event. */
 export const connectionSchema = z.looseObject({
   id: text,
   /** `active`, `awaiting_2fa`, `expired`, or a status OFAuth adds later. */
-  status: z.optional(z.string()),
-  permissions: z.optional(z.array(z.string())),
-  userData: z.nullish(userDataSchema),
-  platformUserId: z.nullish(z.string()),
+  status: optionalOrNull(z.string()),
+  permissions: optionalOrNull(z.array(z.string())),
+  userData: optionalOrNull(userDataSchema),
+  platformUserId: optionalOrNull(z.string()),
 });
 
 /** `data` of `connection.created|updated|expired|disconnected`. */
@@ -62,8 +78,8 @@ export const connectionEventDataSchema = z.looseObject({
 
 /** `data` of `rules.updated`: the latest Dynamic Rules revision, and the rules body when present. */
 export const rulesUpdatedDataSchema = z.looseObject({
-  revision: z.optional(z.union([z.string(), z.number()])),
-  rules: z.optional(z.record(z.string(), z.unknown())),
+  revision: optionalOrNull(z.union([z.string(), z.number()])),
+  rules: optionalOrNull(z.record(z.string(), z.unknown())),
 });
 
 /** The small `data.connection` reference carried by the beta events. */
@@ -76,12 +92,20 @@ export const connectionRefSchema = z.looseObject({
 export const environmentSchema = z.string();
 
 /**
- * `data` of the beta `of.websocket.event.received`. The shapes still evolve (OFAUTH-CONTRACT.md):
- * `json` stays unknown, and an optional field of an unexpected type reads as absent (the value is
- * still in the raw body) rather than failing the event.
+ * `data.connection` of a beta event: optional, because one revision of OFAuth's Realtime guide
+ * shows `of.websocket.event.received` without it; `null` reads as absent. When present, its `id`
+ * is required: a connection we cannot name cannot be ordered or looked up.
+ */
+const betaConnectionSchema = optionalOrNull(connectionRefSchema);
+
+/**
+ * `data` of the beta `of.websocket.event.received`. The shapes still evolve
+ * (docs/ofauth-contract.md): `json` stays unknown, `connection` may be missing, and an optional
+ * field of an unexpected type reads as absent (the value is still in the raw body) rather than
+ * failing the event.
  */
 export const websocketEventDataSchema = z.looseObject({
-  connection: connectionRefSchema,
+  connection: betaConnectionSchema,
   environment: lenient(environmentSchema),
   receivedAt: lenient(z.string()),
   messageType: lenient(z.string()),
@@ -98,7 +122,7 @@ export const websocketEventDataSchema = z.looseObject({
  * absent, as in {@link websocketEventDataSchema}.
  */
 export const translatedEventDataSchema = z.looseObject({
-  connection: connectionRefSchema,
+  connection: betaConnectionSchema,
   environment: lenient(environmentSchema),
   eventBody: z.optional(z.unknown()),
 });

@@ -1,5 +1,5 @@
 /**
- * Pure signature verification for both schemes OFAuth uses (see `OFAUTH-CONTRACT.md`):
+ * Pure signature verification for both schemes OFAuth uses (see `docs/ofauth-contract.md`):
  *
  * - `OFAuth-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]` — hex HMAC-SHA256 of `"{t}.{body}"`,
  *   the Stripe header layout; several `v1` entries may appear and unknown keys are ignored.
@@ -14,8 +14,8 @@
  * - OFAuth-Signature: the secret string's UTF-8 bytes (as documented); for a `whsec_` secret also
  *   the base64-decoded part after the prefix, because the OFAuth SDKs hand out `whsec_` secrets
  *   and either reading is a key only the holder of that secret can use.
- * - Svix / Standard Webhooks: the base64-decoded part after `whsec_`; a secret without the prefix
- *   is used only if it is strict base64 (as the `svix` library reads it).
+ * - Svix / Standard Webhooks: the base64-decoded part after `whsec_` (standard or URL-safe,
+ *   padded or not); a secret without the prefix is used only if it is strict base64.
  */
 import {
   createHash,
@@ -150,10 +150,32 @@ export function parseSvixSignatureHeader(value: unknown): Buffer[] {
   return signatures;
 }
 
+/** Base64 in either alphabet (standard `+/` or URL-safe `-_`, not mixed), without its padding. */
+const STANDARD_BASE64_DIGITS = /^[A-Za-z0-9+/]+$/;
+const URL_SAFE_BASE64_DIGITS = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The bytes of a `whsec_` secret's base64 part, read as leniently as the Svix libraries and the
+ * OFAuth SDKs read it: standard or URL-safe alphabet, padded or not (svix's decoder takes
+ * unpadded text; the OFAuth TypeScript SDK decodes with Node's `Buffer.from(…, 'base64')`, which
+ * takes both alphabets). Padding, when present, must complete the last 4-character block.
+ */
+function decodeLenientBase64(encoded: string): Buffer | undefined {
+  const digits = encoded.replace(/={1,2}$/, '');
+  if (digits !== encoded && encoded.length % 4 !== 0) return undefined;
+  if (digits.length === 0 || digits.length % 4 === 1) return undefined;
+  if (!STANDARD_BASE64_DIGITS.test(digits) && !URL_SAFE_BASE64_DIGITS.test(digits)) return undefined;
+  return Buffer.from(digits, 'base64');
+}
+
 function decodedSvixSecret(secret: string): Buffer | undefined {
-  const encoded = secret.startsWith(SVIX_SECRET_PREFIX) ? secret.slice(SVIX_SECRET_PREFIX.length) : secret;
-  if (encoded.length === 0 || !STRICT_BASE64.test(encoded)) return undefined;
-  return Buffer.from(encoded, 'base64');
+  if (secret.startsWith(SVIX_SECRET_PREFIX)) {
+    return decodeLenientBase64(secret.slice(SVIX_SECRET_PREFIX.length));
+  }
+  // Without the prefix only strict base64 counts, so that a plain OFAuth secret (whose letters are
+  // often valid unpadded base64) never turns into a Svix key.
+  if (secret.length === 0 || !STRICT_BASE64.test(secret)) return undefined;
+  return Buffer.from(secret, 'base64');
 }
 
 /** The HMAC keys a set of secrets yields for one scheme, without repeats. */

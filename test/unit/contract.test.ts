@@ -1,6 +1,8 @@
 /**
- * Contract tests: every example payload of OFAUTH-CONTRACT.md (test/fixtures/events/*.json), in
- * both envelope shapes, parses into the right typed event; so do the variants the SDKs type.
+ * Contract tests: every example payload of docs/ofauth-contract.md (test/fixtures/events/, with
+ * their provenance in PROVENANCE.md there), in both envelope shapes, parses into the right typed
+ * event; so do the SDK-shape examples, the beta event without a connection, and the variants the
+ * SDKs type.
  */
 import {
   isEventOfType,
@@ -15,9 +17,12 @@ import {
   deliveryBody,
   EXAMPLE_EVENT_TYPES,
   exampleEvent,
+  fixtureEvent,
   inShape,
+  SDK_EXAMPLE_EVENT_TYPES,
   SHAPES,
   type Shape,
+  sdkExampleEvent,
 } from '../fixtures/events.ts';
 
 function parseBody(body: string): RealtimeEvent {
@@ -95,5 +100,36 @@ describe.each(SHAPES)('the documented examples in the %s shape', (shape: Shape) 
     const withExtra = { ...example, data: { ...example.data, reason: 'token_revoked' } };
     const event = parseBody(deliveryBody(inShape(withExtra, shape)));
     expect(event.data).toMatchObject({ reason: 'token_revoked' });
+  });
+});
+
+describe('the SDK-shape examples', () => {
+  it.each(SDK_EXAMPLE_EVENT_TYPES)(
+    'parses %s with eventType, live, userData.userId and platformUserId',
+    (type) => {
+      // GIVEN the SDK-shape example of a connection event
+      const example = sdkExampleEvent(type);
+      // WHEN its raw body is parsed as the processor does
+      const event = parseBody(deliveryBody(example));
+      // THEN it is typed as that event, in the SDK shape, with the SDK-only fields intact
+      expect(event).toMatchObject({ type, shape: 'sdk', live: true, connectionId: 'conn_abc123' });
+      expect(event.timestamp).toBeUndefined();
+      if (!isEventOfType(event, type)) throw new Error(`expected ${type}`);
+      expect(event.data.connection.platformUserId).toBe('of_user_456');
+      const userId = example.data.connection.userData?.userId;
+      if (userId !== undefined) expect(event.data.connection.userData?.userId).toBe(userId);
+      expect(event.data).toEqual(example.data);
+    },
+  );
+});
+
+describe('the beta event without a connection', () => {
+  it('parses, with no connection and its json kept', () => {
+    const example = fixtureEvent('beta/of.websocket.event.received.no-connection.json');
+    const event = parseBody(deliveryBody(example as never));
+    if (!isEventOfType(event, 'of.websocket.event.received')) throw new Error('expected websocket event');
+    expect(event.connectionId).toBeUndefined();
+    expect(event.data.connection).toBeUndefined();
+    expect(event.data.json).toEqual({ messageType: 'typing', typing: { id: 562630475 } });
   });
 });

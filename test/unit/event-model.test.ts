@@ -165,7 +165,7 @@ describe('parseEvent', () => {
     const translatedEvent = parseEvent(translated.envelope);
     // THEN both parse: the mistyped fields read as absent, the required ones and the payload stay
     if (!isEventOfType(websocketEvent, 'of.websocket.event.received')) throw new Error('expected websocket');
-    expect(websocketEvent.data.connection.id).toBe('conn_ws');
+    expect(websocketEvent.data.connection?.id).toBe('conn_ws');
     expect(websocketEvent.data.json).toEqual({ toasts: {} });
     for (const field of [
       'environment',
@@ -179,7 +179,7 @@ describe('parseEvent', () => {
     ] as const) {
       expect(websocketEvent.data[field]).toBeUndefined();
     }
-    expect(websocketEvent.data.connection.clientReferenceId).toBeUndefined();
+    expect(websocketEvent.data.connection?.clientReferenceId).toBeUndefined();
     expect(translatedEvent.data).toMatchObject({
       connection: { id: 'conn_rt' },
       eventBody: { id: 123456789 },
@@ -187,7 +187,7 @@ describe('parseEvent', () => {
     expect((translatedEvent.data as { environment?: unknown }).environment).toBeUndefined();
   });
 
-  it('rejects a beta event without its connection id (a required field stays strict)', () => {
+  it('rejects a beta event whose connection has no id (a connection it cannot name)', () => {
     // GIVEN a beta event whose connection id is missing
     const parsed = parseEnvelope({
       type: 'of.websocket.event.received',
@@ -196,6 +196,117 @@ describe('parseEvent', () => {
     if (!parsed.ok) throw new Error('expected an envelope');
     // WHEN / THEN checking its data fails on the connection id
     expect(() => parseEvent(parsed.envelope)).toThrow(/connection\.id/);
+  });
+
+  it.each([
+    ['of.websocket.event.received', 'absent', {}],
+    ['of.websocket.event.received', 'null', { connection: null }],
+    ['realtime.chat_typing.updated', 'absent', {}],
+    ['realtime.chat_typing.updated', 'null', { connection: null }],
+  ])('accepts a beta %s event whose connection is %s', (type, _case, connection) => {
+    // GIVEN a beta event without a connection, as one revision of OFAuth's Realtime guide shows it,
+    // with its nullable fields null
+    const parsed = parseEnvelope({
+      type,
+      timestamp: '2026-04-18T10:30:00Z',
+      data: {
+        ...connection,
+        environment: null,
+        shapeSubtype: null,
+        rawText: null,
+        rawBase64: null,
+        json: { messageType: 'typing', typing: { id: 562630475 } },
+        eventBody: { id: 123456789 },
+      },
+    });
+    if (!parsed.ok) throw new Error('expected an envelope');
+    // WHEN its data is checked
+    const event = parseEvent(parsed.envelope);
+    // THEN it parses: no connection, the nulls read as absent, the payload intact
+    expect(event.connectionId).toBeUndefined();
+    const data = event.data as Record<string, unknown>;
+    const optional = type.startsWith('realtime.')
+      ? ['connection', 'environment']
+      : ['connection', 'environment', 'shapeSubtype', 'rawText', 'rawBase64'];
+    for (const field of optional) {
+      expect({ field, value: data[field] }).toEqual({ field, value: undefined });
+    }
+    expect(data.json).toEqual({ messageType: 'typing', typing: { id: 562630475 } });
+  });
+
+  it('reads null optional connection fields as absent, keeping a null clientReferenceId', () => {
+    // GIVEN a connection event whose optional fields are all null
+    const parsed = parseEnvelope({
+      type: 'connection.updated',
+      data: {
+        clientReferenceId: null,
+        connection: {
+          id: 'conn_nulls',
+          status: null,
+          permissions: null,
+          platformUserId: null,
+          userData: { id: null, userId: null, name: null, username: null, avatar: null },
+        },
+      },
+    });
+    if (!parsed.ok) throw new Error('expected an envelope');
+    // WHEN its data is checked
+    const event = parseEvent(parsed.envelope);
+    // THEN it parses, each null is absent, and clientReferenceId keeps its meaning ("no user")
+    if (!isEventOfType(event, 'connection.updated')) throw new Error('expected connection.updated');
+    const { connection } = event.data;
+    expect(connection.status).toBeUndefined();
+    expect(connection.permissions).toBeUndefined();
+    expect(connection.platformUserId).toBeUndefined();
+    expect(Object.values(connection.userData ?? {}).filter((value) => value !== undefined)).toEqual([]);
+    expect(event.data.clientReferenceId).toBeNull();
+  });
+
+  it('reads a null userData, rules and revision as absent', () => {
+    const connection = parseEnvelope({
+      type: 'connection.created',
+      data: { connection: { id: 'c1', userData: null } },
+    });
+    const rules = parseEnvelope({ type: 'rules.updated', data: { revision: null, rules: null } });
+    if (!connection.ok || !rules.ok) throw new Error('expected envelopes');
+    const connectionEvent = parseEvent(connection.envelope);
+    const rulesEvent = parseEvent(rules.envelope);
+    if (!isEventOfType(connectionEvent, 'connection.created')) throw new Error('expected created');
+    if (!isEventOfType(rulesEvent, 'rules.updated')) throw new Error('expected rules.updated');
+    expect(connectionEvent.data.connection.userData).toBeUndefined();
+    expect(rulesEvent.data).toEqual({ revision: undefined, rules: undefined });
+  });
+
+  it('rejects a documented field of the wrong type (it is not a null)', () => {
+    const parsed = parseEnvelope({
+      type: 'connection.updated',
+      data: { connection: { id: 'c1', permissions: 'profile:read' } },
+    });
+    if (!parsed.ok) throw new Error('expected an envelope');
+    expect(() => parseEvent(parsed.envelope)).toThrow(/connection\.permissions/);
+  });
+
+  it('keeps unknown fields at every level', () => {
+    // GIVEN an SDK-shaped event with fields nobody documented, at every level
+    const parsed = parseEnvelope({
+      eventType: 'connection.created',
+      live: true,
+      apiVersion: '2026-01',
+      data: {
+        clientReferenceId: 'u1',
+        origin: 'link',
+        connection: { id: 'c1', region: 'eu', userData: { userId: 'of_1', isVerified: true } },
+      },
+    });
+    if (!parsed.ok) throw new Error('expected an envelope');
+    // WHEN its data is checked
+    const event = parseEvent(parsed.envelope);
+    // THEN it parses and every unknown field is still there
+    expect(event.data).toEqual({
+      clientReferenceId: 'u1',
+      origin: 'link',
+      connection: { id: 'c1', region: 'eu', userData: { userId: 'of_1', isVerified: true } },
+    });
   });
 
   it('passes an unknown type through', () => {
