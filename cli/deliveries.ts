@@ -1,11 +1,12 @@
 /**
- * What `send` puts on the wire: an example payload of a documented type (the canonical examples
- * in `test/fixtures/events/`, copied from OFAuth's documentation) or a JSON file, optionally
+ * What `send` puts on the wire: an example payload of a documented type (the examples in
+ * `test/fixtures/events/`, each with its source in PROVENANCE.md there) or a JSON file, optionally
  * rewritten, then signed with either scheme exactly as OFAuth or Svix would sign it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { KSUID_EPOCH_SECONDS } from '../lambda/shared/event-time.ts';
 import { signOfAuth, svixHeaders } from '../lambda/verifier/signature.ts';
 import { REPO_ROOT } from '../local/signing-secrets.ts';
 import { UsageError } from './errors.ts';
@@ -170,9 +171,22 @@ export interface SigningOptions {
   readonly tamper?: boolean;
 }
 
-/** A Svix-style message id: `msg_` and 27 random base62-ish characters. */
-export function newMessageId(): string {
-  return `msg_${randomBytes(20).toString('base64url').slice(0, 27)}`;
+const KSUID_BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A Svix message id as Svix mints them: `msg_` and a KSUID (27 base62 characters of 4 bytes of
+ * seconds since 2014-05-13 and 16 random bytes), so that the processor reads `now` as the event
+ * time of an SDK-shaped send, as it would for a real Svix delivery.
+ */
+export function newMessageId(now: number = Date.now()): string {
+  const seconds = BigInt(Math.floor(now / 1000) - KSUID_EPOCH_SECONDS);
+  let value = (seconds << 128n) | BigInt(`0x${randomBytes(16).toString('hex')}`);
+  let text = '';
+  for (let digit = 0; digit < 27; digit += 1) {
+    text = KSUID_BASE62[Number(value % 62n)] + text;
+    value /= 62n;
+  }
+  return `msg_${text}`;
 }
 
 /**

@@ -43,7 +43,10 @@ export function resolveClient(options: ConnectionsTableOptions): DynamoDBDocumen
 export interface EventPosition {
   /** The event key (`svix-id`, a top-level id, or SHA-256 of the raw body). */
   readonly eventId: string;
-  /** The event's time: the envelope `timestamp`, else when the verifier received it. */
+  /**
+   * The event's time: the envelope `timestamp`, else the time in its Svix message id, else when
+   * the verifier received it (`HandlerContext.eventTimeSource` says which).
+   */
   readonly eventTime: Date;
   /**
    * The SQS FIFO `SequenceNumber` of the message that carried the event: it increases within a

@@ -76,7 +76,12 @@ export function createRecordProcessor(
       }
       const lagMs = clock() - eventTime.getTime();
       batchMetrics.processed(event.type, lagMs);
-      logger.info('event processed', { ...keys, eventTimestamp: eventTime.toISOString(), lagMs });
+      logger.info('event processed', {
+        ...keys,
+        eventTimestamp: eventTime.toISOString(),
+        eventTimeSource: queued.eventTimeSource,
+        lagMs,
+      });
     } finally {
       logger.removeKeys(Object.keys(keys));
     }

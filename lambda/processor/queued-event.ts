@@ -4,6 +4,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { EventDataError, parseEnvelope, parseEvent, type RealtimeEvent } from '../shared/event-model.ts';
+import { type EventTimeSource, resolveEventTime } from '../shared/event-time.ts';
 import {
   MESSAGE_ATTRIBUTES,
   type QueueMessageAttributes,
@@ -15,7 +16,10 @@ export interface QueuedEvent {
   readonly event: RealtimeEvent;
   /** The `eventKey` message attribute, or the SQS message id when it is missing. */
   readonly eventId: string;
-  /** The envelope `timestamp`, else the `receivedAt` attribute, else when SQS received the message. */
+  /**
+   * The envelope `timestamp`, else the time in the Svix message id (the `eventKey` of a
+   * Svix-signed delivery), else the `receivedAt` attribute, else when SQS received the message.
+   */
   readonly eventTime: Date;
   /** Where {@link QueuedEvent.eventTime} came from. */
   readonly eventTimeSource: EventTimeSource;
@@ -35,8 +39,7 @@ export interface QueuedEvent {
   readonly sequenceNumber?: string;
 }
 
-/** Where an event's time came from: its envelope, its Svix message id, or its receipt. */
-export type EventTimeSource = 'envelope' | 'svix-id' | 'received';
+export type { EventTimeSource } from '../shared/event-time.ts';
 
 /** Why a queued message cannot be turned into an event. */
 export type UnprocessableReason = 'invalid_json' | 'missing_event_type' | 'invalid_data';
@@ -96,18 +99,21 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
       cause: error,
     });
   }
-  const envelopeTime = validDate(event.timestamp);
   const receivedAt = validDate(attributes.receivedAt);
-  const eventTime =
-    envelopeTime ??
-    receivedAt ??
-    (record.attributes?.SentTimestamp ? validDate(Number(record.attributes.SentTimestamp)) : undefined) ??
-    new Date();
+  const { time: eventTime, source: eventTimeSource } = resolveEventTime({
+    timestamp: event.timestamp,
+    // Only a Svix-signed delivery's key is its (signed) message id.
+    webhookId: attributes.signatureScheme === 'svix' ? attributes.eventKey : undefined,
+    receivedAt:
+      receivedAt ??
+      (record.attributes?.SentTimestamp ? validDate(Number(record.attributes.SentTimestamp)) : undefined) ??
+      new Date(),
+  });
   return {
     event,
     eventId: attributes.eventKey ?? record.messageId,
     eventTime,
-    eventTimeSource: envelopeTime ? 'envelope' : 'received',
+    eventTimeSource,
     ...(receivedAt && { receivedAt }),
     replay: record.messageAttributes?.[REPLAY_ATTRIBUTES.replay]?.stringValue === 'true',
     rawBody: record.body,

@@ -27,6 +27,7 @@ import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { svixMessageId } from '../support/svix-ids.ts';
 
 let resources: Awaited<ReturnType<typeof createTestResources>>;
 let output: CapturedOutput;
@@ -179,6 +180,49 @@ describe('re-processing', () => {
       permissions: ['again'],
       lastEventType: 'connection.updated',
     });
+  });
+
+  it('keeps the newer state when an older SDK-shaped event is retried after a newer one', async () => {
+    // GIVEN two SDK-shaped updates of one connection (no envelope timestamp) delivered through
+    // Svix: the older one's first attempt failed, the newer one went through, then Svix retried
+    // the older one, which the verifier received (and queued) last
+    const { run, registry } = await processorOnFreshTable();
+    const created = Date.parse('2024-01-15T10:30:00Z');
+    const sdkUpdate = (permissions: string[]) =>
+      toSdkShape(connectionEvent('connection.updated', { connectionId: 'S', status: 'active', permissions }));
+    const older = {
+      body: sdkUpdate(['old']),
+      signatureScheme: 'svix' as const,
+      eventKey: svixMessageId(new Date(created)),
+    };
+    const newer = {
+      body: sdkUpdate(['new']),
+      signatureScheme: 'svix' as const,
+      eventKey: svixMessageId(new Date(created + 60_000)),
+      receivedAt: new Date(created + 61_000).toISOString(),
+    };
+    await run(sqsEvent(newer));
+    // WHEN the older event's retry is processed after it
+    const response = await run(
+      sqsEvent({ ...older, receivedAt: new Date(created + 5 * 60_000).toISOString() }),
+    );
+    // THEN the registry keeps the newer state: the retry is ordered by its Svix id's time, not by
+    // when it arrived, and the log says which time ordered it
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await registry.get('S')).toMatchObject({
+      permissions: ['new'],
+      lastEventId: newer.eventKey,
+      lastEventAt: '2024-01-15T10:31:00.000Z',
+    });
+    expect(output.logs('stale event ignored')).toEqual([
+      expect.objectContaining({ eventId: older.eventKey, reason: 'not-newer' }),
+    ]);
+    expect(output.logs('event processed').map((line) => [line.eventTimestamp, line.eventTimeSource])).toEqual(
+      [
+        ['2024-01-15T10:31:00.000Z', 'svix-id'],
+        ['2024-01-15T10:30:00.000Z', 'svix-id'],
+      ],
+    );
   });
 
   it('keeps one connection in order across a retry after its handler failed', async () => {

@@ -1,5 +1,7 @@
-import { asNewEvent, loadPayload, rewritePayload } from '../../cli/deliveries.ts';
+import KSUID from 'ksuid';
+import { asNewEvent, loadPayload, newMessageId, rewritePayload } from '../../cli/deliveries.ts';
 import { parseEnvelope } from '../../lambda/shared/event-model.ts';
+import { svixMessageTime } from '../../lambda/shared/event-time.ts';
 import { eventKeyFor } from '../../lambda/verifier/event-key.ts';
 
 /** The key the verifier gives an `OFAuth-Signature` delivery of this body (no webhook id). */
@@ -48,5 +50,21 @@ describe('what send puts on the wire', () => {
     // THEN the id is new, so the verifier does not answer "duplicate" for the file's event
     expect(sent.id).toMatch(/^evt_/);
     expect(keyOf(sent).value).not.toBe('evt_from_a_file');
+  });
+});
+
+describe('the Svix message ids send mints', () => {
+  it('are KSUIDs of the send time, read the same by the processor and by an independent KSUID library', () => {
+    // GIVEN ids minted at a known instant
+    const now = Date.parse('2024-01-15T10:30:07.900Z');
+    const ids = Array.from({ length: 50 }, () => newMessageId(now));
+    for (const id of ids) {
+      // WHEN each is read / THEN both readers find the send time, to the second
+      expect(id).toMatch(/^msg_[0-9A-Za-z]{27}$/);
+      expect(svixMessageTime(id)?.toISOString()).toBe('2024-01-15T10:30:07.000Z');
+      expect(KSUID.parse(id.slice('msg_'.length)).date.toISOString()).toBe('2024-01-15T10:30:07.000Z');
+    }
+    // AND they differ from each other (16 random bytes each)
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

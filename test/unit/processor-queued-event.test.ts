@@ -1,6 +1,7 @@
 import { readQueuedEvent, UnprocessableMessageError } from '../../lambda/processor/queued-event.ts';
 import { exampleEvent, toSdkShape } from '../fixtures/events.ts';
 import { sqsRecord } from '../fixtures/sqs-events.ts';
+import { svixMessageId } from '../support/svix-ids.ts';
 
 describe('reading a queued event', () => {
   it('takes the event time from the envelope timestamp and the id from the eventKey attribute', () => {
@@ -46,6 +47,48 @@ describe('reading a queued event', () => {
       receivedAt: '2024-01-15T10:31:00.250Z',
     });
     expect(readQueuedEvent(record).eventTime.toISOString()).toBe('2024-01-15T10:31:00.250Z');
+  });
+
+  it('takes the time of a Svix message id for an SDK-shaped event delivered through Svix', () => {
+    // GIVEN an SDK-shaped event (no timestamp) whose event key is its Svix message id, minted
+    // a minute before the verifier received this retry
+    const record = sqsRecord({
+      body: toSdkShape(exampleEvent('connection.updated')),
+      eventKey: svixMessageId(new Date('2024-01-15T10:30:00Z')),
+      signatureScheme: 'svix',
+      receivedAt: '2024-01-15T10:31:00Z',
+    });
+    // WHEN it is read
+    const queued = readQueuedEvent(record);
+    // THEN the event time is the id's creation time, and the source says so
+    expect(queued.eventTime.toISOString()).toBe('2024-01-15T10:30:00.000Z');
+    expect(queued.eventTimeSource).toBe('svix-id');
+    expect(queued.receivedAt?.toISOString()).toBe('2024-01-15T10:31:00.000Z');
+  });
+
+  it('keeps the envelope timestamp over a Svix message id', () => {
+    const record = sqsRecord({
+      body: exampleEvent('connection.updated'),
+      eventKey: svixMessageId(new Date('2024-01-15T09:00:00Z')),
+      signatureScheme: 'svix',
+    });
+    const queued = readQueuedEvent(record);
+    expect(queued.eventTime.toISOString()).toBe('2024-01-15T11:30:00.000Z');
+    expect(queued.eventTimeSource).toBe('envelope');
+  });
+
+  it('reads no time from the event key of an OFAuth-Signature delivery, which is not a Svix id', () => {
+    // GIVEN a key that looks like a Svix id but came from the envelope or the body, not a signed svix-id
+    const record = sqsRecord({
+      body: toSdkShape(exampleEvent('connection.updated')),
+      eventKey: svixMessageId(new Date('2024-01-15T10:30:00Z')),
+      signatureScheme: 'ofauth',
+      receivedAt: '2024-01-15T10:31:00Z',
+    });
+    // WHEN it is read / THEN the receipt time orders it
+    const queued = readQueuedEvent(record);
+    expect(queued.eventTime.toISOString()).toBe('2024-01-15T10:31:00.000Z');
+    expect(queued.eventTimeSource).toBe('received');
   });
 
   it('falls back to SQS SentTimestamp, and to the message id for the event id', () => {
