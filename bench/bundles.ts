@@ -83,13 +83,15 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
     bareSource: [
       "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
       "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
-      'const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));',
-      'export const handler = async () => Boolean(client);',
+      "import { SQSClient } from '@aws-sdk/client-sqs';",
+      'const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SQSClient({})];',
+      'export const handler = async () => clients.length;',
     ].join('\n'),
     env: {
       ...COMMON_ENV,
       POWERTOOLS_SERVICE_NAME: 'ofauth-processor',
       CONNECTIONS_TABLE_NAME: 'bench-connections',
+      DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
     },
   },
 ];

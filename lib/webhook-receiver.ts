@@ -371,6 +371,7 @@ export class OFAuthWebhookReceiver extends Construct {
       tracing: settings.tracing,
       environment: {
         CONNECTIONS_TABLE_NAME: this.connectionsTable.tableName,
+        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.processor,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: settings.logLevel,
@@ -515,7 +516,8 @@ export class OFAuthWebhookReceiver extends Construct {
   }
 
   /**
-   * The processor reads and writes connection items and queries the one index by name. The
+   * The processor reads and writes connection items, queries the one index by name, and sends to
+   * the dead-letter queue (where it puts messages that can never become an event at once). The
    * event source mapping grants the queue's consume actions on the queue itself.
    */
   private grantProcessorAccess(): void {
@@ -542,6 +544,13 @@ export class OFAuthWebhookReceiver extends Construct {
         resources: [
           `${this.connectionsTable.tableArn}/index/${CONNECTIONS_TABLE.byClientReferenceIdIndex.name}`,
         ],
+      }),
+    );
+    this.processor.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
       }),
     );
   }

@@ -1,8 +1,10 @@
 /**
  * SDK clients shared by everything the processor runs, created once per execution environment.
- * Locally, `AWS_ENDPOINT_URL_DYNAMODB` points the same client at DynamoDB Local.
+ * Locally, `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` point the same clients at the
+ * emulators.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -12,3 +14,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export const documentClient: DynamoDBDocumentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
+
+let sqsClient: SQSClient | undefined;
+
+/**
+ * The SQS client, for putting poison messages on the dead-letter queue: created on first use, as
+ * most execution environments never reject a message.
+ */
+export function getSqsClient(): SQSClient {
+  sqsClient ??= new SQSClient({});
+  return sqsClient;
+}

@@ -21,6 +21,16 @@ export function loadProcessorConfig(
   return { connectionsTableName: requireEnv('CONNECTIONS_TABLE_NAME', env) };
 }
 
+/**
+ * The dead-letter queue the processor puts poison messages on (`DEAD_LETTER_QUEUE_URL`), or
+ * `undefined` when unset: such messages then fail and are retried until SQS moves them.
+ */
+export function loadDeadLetterQueueUrl(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  return env.DEAD_LETTER_QUEUE_URL?.trim() || undefined;
+}
+
 let cached: ProcessorConfig | undefined;
 
 /** The process environment's configuration, read on first use and kept. */

@@ -5,7 +5,9 @@
  * `skipGroupOnError`: when a connection's handler throws, that message and the rest of its message
  * group in the batch are reported as failures (retried later, still in order) while other
  * connections go on. The response always lists failures rather than failing the invocation, so a
- * batch whose every message failed is retried the same way; `EventsFailed` counts them.
+ * batch whose every message failed is retried the same way; `EventsFailed` counts them. A message
+ * whose body can never become a valid event goes to the dead-letter queue at once and is
+ * acknowledged (`EventsRejected`), so it never holds back its connection.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -16,9 +18,10 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { optionalEnv } from '../shared/config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
-import { documentClient } from './clients.ts';
-import { getProcessorConfig } from './config.ts';
+import { documentClient, getSqsClient } from './clients.ts';
+import { getProcessorConfig, loadDeadLetterQueueUrl } from './config.ts';
 import { ConnectionRegistry } from './connections.ts';
+import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
 import { defaultHandlers, defaultOnUnknownEvent } from './handlers/index.ts';
 import { BatchMetrics } from './metrics.ts';
 import { createRecordProcessor } from './process-record.ts';
@@ -48,6 +51,17 @@ export interface ProcessorHandlerOptions {
   readonly metrics?: Metrics;
   /** Milliseconds since the epoch, for the processing lag. @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Where messages whose body can never become a valid event go at once.
+   * @default the queue at DEAD_LETTER_QUEUE_URL; when unset, such messages fail and are retried
+   */
+  readonly deadLetterQueue?: DeadLetterQueue;
+}
+
+/** The dead-letter queue named by DEAD_LETTER_QUEUE_URL, read when a handler is built. */
+function defaultDeadLetterQueue(): DeadLetterQueue | undefined {
+  const queueUrl = loadDeadLetterQueueUrl();
+  return queueUrl ? new SqsDeadLetterQueue({ queueUrl, client: getSqsClient }) : undefined;
 }
 
 /**
@@ -76,7 +90,16 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     options.onUnknownEvent ?? defaultOnUnknownEvent,
   );
   const processor = new SqsFifoPartialProcessorAsync();
-  const dependencies = { route, logger, connections, rules, dynamodb, clock: options.clock ?? Date.now };
+  const deadLetterQueue = options.deadLetterQueue ?? defaultDeadLetterQueue();
+  const dependencies = {
+    route,
+    logger,
+    connections,
+    rules,
+    dynamodb,
+    clock: options.clock ?? Date.now,
+    ...(deadLetterQueue && { deadLetterQueue }),
+  };
 
   const processBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const batchMetrics = new BatchMetrics();
@@ -91,6 +114,7 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
       logger.info('batch processed', {
         records: event.Records.length,
         failed: batchMetrics.failedCount,
+        rejected: batchMetrics.rejectedCount,
         skippedAfterGroupFailure: failures - batchMetrics.failedCount,
       });
       return response;

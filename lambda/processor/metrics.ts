@@ -1,7 +1,7 @@
 /**
- * The processor's metrics for one batch: `EventsProcessed`, `EventsFailed` and `ProcessingLag`
- * (milliseconds from the event's time to the end of its processing), each with an `eventType`
- * dimension. They are gathered per batch and published as one EMF line per event type.
+ * The processor's metrics for one batch: `EventsProcessed`, `EventsFailed`, `EventsRejected` and
+ * `ProcessingLag` (milliseconds from the event's time to the end of its processing), each with an
+ * `eventType` dimension. They are gathered per batch and published as one EMF line per event type.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isKnownEventType, isTranslatedEventType } from '../shared/event-model.ts';
@@ -37,6 +37,7 @@ export function eventTypeDimension(type: string | undefined): string {
 interface TypeTally {
   processed: number;
   failed: number;
+  rejected: number;
   readonly lagsMs: number[];
 }
 
@@ -44,10 +45,16 @@ interface TypeTally {
 export class BatchMetrics {
   readonly #byType = new Map<string, TypeTally>();
   #failed = 0;
+  #rejected = 0;
 
   /** How many events of this batch failed in a handler or in parsing. */
   get failedCount(): number {
     return this.#failed;
+  }
+
+  /** How many messages of this batch went to the dead-letter queue at once. */
+  get rejectedCount(): number {
+    return this.#rejected;
   }
 
   /** Counts a processed event and its lag. */
@@ -63,6 +70,12 @@ export class BatchMetrics {
     this.#failed += 1;
   }
 
+  /** Counts a message put on the dead-letter queue because its body can never become an event. */
+  rejected(type: string | undefined): void {
+    this.#tally(type).rejected += 1;
+    this.#rejected += 1;
+  }
+
   /**
    * Publishes one EMF line per event type seen, and the batch's total failures (only when some
    * failed) on a line without the `eventType` dimension for the alarm; then forgets them.
@@ -76,17 +89,19 @@ export class BatchMetrics {
       metrics.addDimension(EVENT_TYPE_DIMENSION, type);
       metrics.addMetric(PROCESSOR_METRICS.processed, MetricUnit.Count, tally.processed);
       metrics.addMetric(PROCESSOR_METRICS.failed, MetricUnit.Count, tally.failed);
+      if (tally.rejected > 0) metrics.addMetric(PROCESSOR_METRICS.rejected, MetricUnit.Count, tally.rejected);
       for (const lag of tally.lagsMs) metrics.addMetric(PROCESSOR_METRICS.lag, MetricUnit.Milliseconds, lag);
       metrics.publishStoredMetrics();
     }
     this.#byType.clear();
+    this.#rejected = 0;
   }
 
   #tally(type: string | undefined): TypeTally {
     const dimension = eventTypeDimension(type);
     let tally = this.#byType.get(dimension);
     if (!tally) {
-      tally = { processed: 0, failed: 0, lagsMs: [] };
+      tally = { processed: 0, failed: 0, rejected: 0, lagsMs: [] };
       this.#byType.set(dimension, tally);
     }
     return tally;

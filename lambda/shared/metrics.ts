@@ -34,8 +34,13 @@ export const VERIFIER_METRICS = {
 export const PROCESSOR_METRICS = {
   /** Events handled, with an `eventType` dimension. */
   processed: 'EventsProcessed',
-  /** Events whose parsing or handler failed, with an `eventType` dimension. */
+  /** Events whose parsing or handler failed (and will be retried), with an `eventType` dimension. */
   failed: 'EventsFailed',
+  /**
+   * Messages whose body can never become a valid event, put on the dead-letter queue at once (the
+   * dead-letter queue's alarm fires for them), with an `eventType` dimension.
+   */
+  rejected: 'EventsRejected',
   /** Milliseconds from the event's time (or its receipt) to the end of its processing, by `eventType`. */
   lag: 'ProcessingLag',
   /**

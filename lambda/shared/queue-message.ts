@@ -50,6 +50,21 @@ export function messageGroupIdFor(envelope: Pick<RealtimeEnvelope, 'type' | 'con
 export const REJECTED_MESSAGE_GROUP_ID = 'rejected';
 
 /**
+ * Attributes of a message that was put on the dead-letter queue at once, because its body can
+ * never become an event (by the verifier for a signed body that is not an event, by the processor
+ * for a queued body whose `data` fails its schema), beside the message's own attributes.
+ */
+export const DEAD_LETTER_ATTRIBUTES = {
+  /** Why: `invalid_json`, `missing_event_type`, `invalid_data`, … */
+  reason: 'rejectionReason',
+  /** The parse error, cut to {@link MAX_REJECTION_DETAIL_CHARS} (processor only). */
+  detail: 'rejectionDetail',
+} as const;
+
+/** The longest `rejectionDetail` attribute; well inside the 8 KiB the queue keeps for attributes. */
+export const MAX_REJECTION_DETAIL_CHARS = 1024;
+
+/**
  * Attributes set only on a message that `replay` (the CLI, or the local inspector) put back on the
  * queue from the archive. The processor reads them into `context.replay`; the original
  * `receivedAt` attribute travels unchanged.

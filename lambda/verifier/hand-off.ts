@@ -4,8 +4,8 @@
  *
  * Ports ({@link Ledger}, {@link EventQueue}) keep the use case free of AWS; the adapters
  * ({@link PowertoolsLedger}, {@link SqsEventQueue}) are the production wiring. The ledger is
- * Powertools Idempotency with its `DynamoDBPersistenceLayer`, which implements the state machine
- * of ARCHITECTURE.md: a conditional put claims the key with an in-progress lease (the Lambda's
+ * Powertools Idempotency with its `DynamoDBPersistenceLayer`, which implements the ledger's state
+ * machine (docs/architecture.md): a conditional put claims the key with an in-progress lease (the Lambda's
  * remaining time), a failure of the work deletes the claim, success marks it done with a TTL, and
  * a claim whose lease ran out is taken over by the next retry.
  */
@@ -15,6 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import {
+  DEAD_LETTER_ATTRIBUTES,
   MESSAGE_ATTRIBUTES,
   type QueueMessageAttributes,
   REJECTED_MESSAGE_GROUP_ID,
@@ -89,7 +90,7 @@ export interface EventQueue {
 /** Attributes of a message kept on the dead-letter queue, besides {@link MESSAGE_ATTRIBUTES}. */
 export const REJECTION_ATTRIBUTES = {
   /** The error code the delivery was answered with. */
-  reason: 'rejectionReason',
+  reason: DEAD_LETTER_ATTRIBUTES.reason,
   /** `utf8`: the request body verbatim; `base64`: encoded, as SQS takes no such text; `empty`: no body. */
   bodyEncoding: 'bodyEncoding',
   /** `true` when the body was cut to fit the queue's message size. */

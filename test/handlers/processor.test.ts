@@ -7,19 +7,23 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
+import { MAX_REJECTION_DETAIL_CHARS } from '../../lambda/shared/queue-message.ts';
 import {
   connectionEvent,
   EXAMPLE_EVENT_TYPES,
   exampleEvent,
+  fixtureEvent,
   inShape,
   SHAPES,
+  translatedEvent,
   unknownEvent,
 } from '../fixtures/events.ts';
-import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
+import { FakeStore, RecordingDeadLetterQueue, testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 
@@ -69,6 +73,17 @@ function recordingUpdates(seen: string[], fail: ReadonlySet<string> = new Set())
   };
   return { 'connection.updated': onUpdated };
 }
+
+/** Bodies that can never become a valid event, with the reason the processor gives. */
+const BAD_BODIES = [
+  ['not JSON', '{"type":"connection.updated"', 'invalid_json'],
+  ['JSON without a type', '{"data":{"connection":{"id":"A"}}}', 'missing_event_type'],
+  [
+    'a known type with invalid data',
+    '{"type":"connection.updated","data":{"connection":{}}}',
+    'invalid_data',
+  ],
+] as const;
 
 describe('the processor handler', () => {
   it.each(SHAPES)('processes every documented example in the %s shape', async (shape) => {
@@ -123,21 +138,151 @@ describe('the processor handler', () => {
     expect(seen.filter((id) => id.startsWith('A'))).toEqual(['A-1', 'A-2', 'A-3', 'A-4']);
   });
 
-  it.each([
-    ['not JSON', '{"type":"connection.updated"'],
-    ['JSON without a type', '{"data":{"connection":{"id":"A"}}}'],
-    ['a known type with invalid data', '{"type":"connection.updated","data":{"connection":{}}}'],
-  ])('fails a message whose body is %s, and only its group', async (_case, body) => {
-    // GIVEN a bad body in group A between good messages of A and B
+  it.each(BAD_BODIES)(
+    'moves a message whose body is %s to the dead-letter queue at once, and runs the rest of its group',
+    async (_case, body, reason) => {
+      // GIVEN a bad body in group A between good messages of A and B, and a dead-letter queue
+      const seen: string[] = [];
+      const deadLetterQueue = new RecordingDeadLetterQueue();
+      const { run } = processorUnderTest({ handlers: recordingUpdates(seen), deadLetterQueue });
+      const bad = sqsRecord({ body, groupId: 'A', messageId: 'A-bad', eventKey: 'key-A-bad' });
+      // WHEN the batch is processed
+      const response = await run(sqsEvent(update('A', 1), bad, update('B', 1), update('A', 2)));
+      // THEN the bad message is on the dead-letter queue with its attributes and the reason, and
+      // acknowledged: A's later message runs in this same batch
+      expect(response.batchItemFailures).toEqual([]);
+      expect(seen).toEqual(['A-1', 'B-1', 'A-2']);
+      expect(deadLetterQueue.sent).toEqual([
+        {
+          body,
+          messageGroupId: 'A',
+          deduplicationId: 'rejected:A-bad',
+          attributes: expect.objectContaining({
+            eventKey: { DataType: 'String', StringValue: 'key-A-bad' },
+            signatureScheme: { DataType: 'String', StringValue: 'ofauth' },
+            receivedAt: { DataType: 'String', StringValue: expect.any(String) },
+            rejectionReason: { DataType: 'String', StringValue: reason },
+            rejectionDetail: { DataType: 'String', StringValue: expect.any(String) },
+          }),
+        },
+      ]);
+      expect(output.logs('message moved to the dead-letter queue')).toEqual([
+        expect.objectContaining({ messageId: 'A-bad', eventId: 'key-A-bad', reason, level: 'ERROR' }),
+      ]);
+    },
+  );
+
+  it('puts the parse error in the rejectionDetail attribute, cut to fit', async () => {
+    // GIVEN a known type whose data fails its schema in many places
+    const deadLetterQueue = new RecordingDeadLetterQueue();
+    const { run } = processorUnderTest({ deadLetterQueue });
+    const permissions = Array.from({ length: 300 }, (_, index) => index);
+    const body = JSON.stringify({
+      type: 'connection.updated',
+      data: { connection: { id: 'A', permissions } },
+    });
+    // WHEN it is processed
+    await run(sqsEvent({ body }));
+    // THEN the detail names the failing field and stays within its limit
+    const detail = deadLetterQueue.sent[0]?.attributes.rejectionDetail?.StringValue ?? '';
+    expect(detail).toMatch(
+      /^data of event type "connection.updated" does not match its schema: connection\.permissions\.0/,
+    );
+    expect(detail.length).toBe(MAX_REJECTION_DETAIL_CHARS);
+  });
+
+  it('counts a message moved to the dead-letter queue as rejected, not failed', async () => {
+    const { run } = processorUnderTest({ deadLetterQueue: new RecordingDeadLetterQueue() });
+    await run(sqsEvent({ body: '{"type":"connection.updated","data":{"connection":{}}}' }));
+    const line = output.metrics().find((entry) => entry[EVENT_TYPE_DIMENSION] === 'connection.updated');
+    expect(line).toMatchObject({ [PROCESSOR_METRICS.rejected]: 1, [PROCESSOR_METRICS.failed]: 0 });
+    expect(output.metrics().some((entry) => PROCESSOR_METRICS.failures in entry)).toBe(false);
+    expect(output.logs('batch processed')).toEqual([expect.objectContaining({ rejected: 1, failed: 0 })]);
+  });
+
+  it.each(BAD_BODIES)(
+    'fails a message whose body is %s, and only its group, when its dead-letter send fails',
+    async (_case, body) => {
+      // GIVEN a dead-letter queue that cannot be reached
+      const seen: string[] = [];
+      const deadLetterQueue = new RecordingDeadLetterQueue(new Error('sqs unavailable'));
+      const { run } = processorUnderTest({ handlers: recordingUpdates(seen), deadLetterQueue });
+      const bad = sqsRecord({ body, groupId: 'A', messageId: 'A-bad' });
+      // WHEN the batch is processed
+      const response = await run(sqsEvent(update('A', 1), bad, update('B', 1), update('A', 2)));
+      // THEN today's behaviour: the bad message and A's later message fail, to be retried
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-bad' }, { itemIdentifier: 'A-2' }]);
+      expect(seen).toEqual(['A-1', 'B-1']);
+      expect(output.logs('message not processable')).toEqual([
+        expect.objectContaining({ messageId: 'A-bad', deadLetterError: 'sqs unavailable' }),
+      ]);
+    },
+  );
+
+  it.each(BAD_BODIES)(
+    'fails a message whose body is %s, and only its group, without a dead-letter queue',
+    async (_case, body) => {
+      // GIVEN no DEAD_LETTER_QUEUE_URL and no dead-letter queue option
+      const seen: string[] = [];
+      const { run } = processorUnderTest({ handlers: recordingUpdates(seen) });
+      const bad = sqsRecord({ body, groupId: 'A', messageId: 'A-bad' });
+      // WHEN the batch is processed
+      const response = await run(sqsEvent(update('A', 1), bad, update('B', 1), update('A', 2)));
+      // THEN the bad message and A's later message fail; the batch itself does not
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-bad' }, { itemIdentifier: 'A-2' }]);
+      expect(seen).toEqual(['A-1', 'B-1']);
+      expect(output.logs('message not processable')).toEqual([
+        expect.objectContaining({ messageId: 'A-bad' }),
+      ]);
+    },
+  );
+
+  it('keeps retrying handler errors: a failing handler never sends to the dead-letter queue', async () => {
     const seen: string[] = [];
-    const { run } = processorUnderTest({ handlers: recordingUpdates(seen) });
-    const bad = sqsRecord({ body, groupId: 'A', messageId: 'A-bad' });
-    // WHEN the batch is processed
-    const response = await run(sqsEvent(update('A', 1), bad, update('B', 1), update('A', 2)));
-    // THEN the bad message and A's later message fail; the batch itself does not
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-bad' }, { itemIdentifier: 'A-2' }]);
-    expect(seen).toEqual(['A-1', 'B-1']);
-    expect(output.logs('message not processable')).toEqual([expect.objectContaining({ messageId: 'A-bad' })]);
+    const deadLetterQueue = new RecordingDeadLetterQueue();
+    const { run } = processorUnderTest({
+      handlers: recordingUpdates(seen, new Set(['A-1'])),
+      deadLetterQueue,
+    });
+    const response = await run(sqsEvent(update('A', 1), update('A', 2)));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }, { itemIdentifier: 'A-2' }]);
+    expect(deadLetterQueue.sent).toEqual([]);
+  });
+
+  it('runs the beta handlers for beta events without a connection, without failing them', async () => {
+    // GIVEN the beta fixture without a connection, and a translated event without one
+    const seen: unknown[] = [];
+    const deadLetterQueue = new RecordingDeadLetterQueue();
+    const { run } = processorUnderTest({
+      deadLetterQueue,
+      handlers: {
+        'of.websocket.event.received': (event, context) => {
+          seen.push(event.data.connection);
+          return defaultHandlers['of.websocket.event.received'](event, context);
+        },
+        'realtime.*': (event, context) => {
+          seen.push(event.data.connection);
+          return defaultHandlers['realtime.*'](event, context);
+        },
+      },
+    });
+    const translated = translatedEvent('realtime.chat_typing.updated');
+    const { connection: _connection, ...withoutConnection } = translated.data;
+    // WHEN they are processed
+    const response = await run(
+      sqsEvent(
+        { body: fixtureEvent('beta/of.websocket.event.received.no-connection.json') },
+        { body: { ...translated, data: withoutConnection } },
+      ),
+    );
+    // THEN both handlers ran, with no connection, nothing failed or went to the dead-letter queue
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([undefined, undefined]);
+    expect(deadLetterQueue.sent).toEqual([]);
+    expect(output.logs('event processed').map((line) => [line.eventType, line.connectionId])).toEqual([
+      ['of.websocket.event.received', undefined],
+      ['realtime.chat_typing.updated', undefined],
+    ]);
   });
 
   it('acknowledges an unknown type through onUnknownEvent', async () => {

@@ -201,7 +201,7 @@ describe('verifier', () => {
 });
 
 describe('processor', () => {
-  it('may consume only its queue, use connection items and query only the clientReferenceId index', () => {
+  it('may consume only its queue, use connection items, query only the clientReferenceId index and send only to the dead-letter queue', () => {
     const statements = statementsOf(template, 'ReceiverProcessorRole');
     const tableArn = arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverConnectionsTable');
     expect(statements).toEqual([
@@ -231,6 +231,11 @@ describe('processor', () => {
       },
       {
         Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: arnOf(template, 'AWS::SQS::Queue', 'ReceiverDeadLetterQueue'),
+      },
+      {
+        Effect: 'Allow',
         Action: [
           'sqs:ChangeMessageVisibility',
           'sqs:DeleteMessage',
@@ -243,9 +248,9 @@ describe('processor', () => {
     ]);
   });
 
-  it('has no access to the ledger, the secret or the dead-letter queue', () => {
+  it('has no access to the ledger or the secret', () => {
     const resources = JSON.stringify(statementsOf(template, 'ReceiverProcessorRole').map((s) => s.Resource));
-    for (const prefix of ['ReceiverLedgerTable', 'ReceiverSigningSecret', 'ReceiverDeadLetterQueue']) {
+    for (const prefix of ['ReceiverLedgerTable', 'ReceiverSigningSecret']) {
       expect({ prefix, found: resources.includes(prefix) }).toEqual({ prefix, found: false });
     }
   });

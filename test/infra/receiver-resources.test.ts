@@ -309,6 +309,7 @@ describe('functions', () => {
     });
     expect(processor.Environment.Variables).toEqual({
       CONNECTIONS_TABLE_NAME: { Ref: ids.connections },
+      DEAD_LETTER_QUEUE_URL: { Ref: ids.deadLetterQueue },
       POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.processor,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
