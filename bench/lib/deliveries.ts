@@ -1,6 +1,6 @@
 /**
  * Builds OFAuth deliveries the way the sender does: a JSON body of a given size, signed with
- * either scheme. Written from the contract (`OFAUTH-CONTRACT.md`), independently of the
+ * either scheme. Written from the contract (`docs/ofauth-contract.md`), independently of the
  * verifier's own signing helpers, so that a shared mistake cannot make both sides agree.
  */
 import { createHmac, randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The failure model of ARCHITECTURE.md, point by point, against the sender's retry policy: each
+ * The failure model of docs/architecture.md, point by point, against the sender's retry policy: each
  * failure is injected into the real handlers running in the local pipeline (DynamoDB Local,
  * fauxqs, the local Secrets Manager), the sender replays its retries on a compressed clock, and
  * the processor's view decides: no event lost, none enqueued twice, none processed out of order.
