@@ -20,6 +20,7 @@ import {
   fixtureEvent,
   inShape,
   SHAPES,
+  sdkExampleEvent,
   translatedEvent,
   unknownEvent,
 } from '../fixtures/events.ts';
@@ -366,6 +367,37 @@ describe('the processor handler', () => {
         lambdaContext: expect.objectContaining({ functionName: 'ofauth-processor' }),
       }),
     ]);
+  });
+
+  it('keeps fields nobody documented, in the typed event and verbatim in the raw body', async () => {
+    // GIVEN an SDK-shaped event with undocumented fields at the top, in data and in the connection
+    const contexts: { rawBody: string; data: unknown }[] = [];
+    const { run } = processorUnderTest({
+      handlers: {
+        'connection.created': (event, context) =>
+          void contexts.push({ rawBody: context.rawBody, data: event.data }),
+      },
+    });
+    const example = sdkExampleEvent('connection.created');
+    const body = JSON.stringify({
+      ...example,
+      apiVersion: '2026-01',
+      data: { ...example.data, origin: 'link', connection: { ...example.data.connection, region: 'eu' } },
+    });
+    // WHEN it is processed
+    const response = await run(sqsEvent({ body }));
+    // THEN nothing fails, and every unknown field reaches the handler
+    expect(response.batchItemFailures).toEqual([]);
+    expect(contexts).toEqual([
+      {
+        rawBody: body,
+        data: expect.objectContaining({
+          origin: 'link',
+          connection: expect.objectContaining({ region: 'eu' }),
+        }),
+      },
+    ]);
+    expect(JSON.parse(contexts[0]?.rawBody ?? '{}')).toMatchObject({ apiVersion: '2026-01' });
   });
 
   it('emits processed, failed and lag metrics by event type', async () => {
