@@ -22,7 +22,7 @@ export interface LocalResources {
   /** The processed-events record's table. */
   readonly processedEventsTableName: string;
   /** The archive bucket, when an S3 client was given. */
-  readonly archiveBucketName?: string;
+  readonly archive?: string;
 }
 
 /** Options for {@link createLocalResources}. */
@@ -126,7 +126,7 @@ export async function createLocalResources(
     queueUrl: await reachableQueueUrl(clients.sqs, queue.QueueUrl!),
     deadLetterQueueUrl: await reachableQueueUrl(clients.sqs, dlq.QueueUrl!),
     processedEventsTableName,
-    ...(archiveBucketName && { archiveBucketName }),
+    ...(archiveBucketName && { archive: archiveBucketName }),
   };
 }
 

@@ -52,5 +52,5 @@ export async function createTestResources(options: LocalResourceOptions = {}): P
     { dynamodb, sqs, s3 },
     { prefix: `t-${randomUUID().slice(0, 8)}`, ...options },
   );
-  return { ...resources, archiveBucketName: resources.archiveBucketName!, dynamodb, sqs, s3 };
+  return { ...resources, archiveBucketName: resources.archive!, dynamodb, sqs, s3 };
 }
