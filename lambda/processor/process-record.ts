@@ -60,10 +60,11 @@ export function createRecordProcessor(
     const keys = { eventId, eventType: event.type, connectionId: event.connectionId };
     logger.appendKeys(keys);
     try {
-      if (await isAlreadyProcessed(queued, dependencies, batch.metrics)) return;
       try {
+        if (await isAlreadyProcessed(queued, dependencies, batch.metrics)) return;
         await dependencies.route(event, handlerContext(queued, dependencies, batch.lambdaContext));
       } catch (error) {
+        // A handler that threw, or a processed-events record that could not be read.
         batch.metrics.failed(event.type);
         logger.error('event failed', error as Error);
         throw error;

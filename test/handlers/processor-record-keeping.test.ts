@@ -230,6 +230,19 @@ describe('the processed-events record', () => {
     ).toHaveLength(1);
   });
 
+  it('fails the event, counted and logged, when the record cannot be read, without running its handler', async () => {
+    const processedEvents = new FakeProcessedEvents();
+    processedEvents.has = async () => {
+      throw Object.assign(new Error('unreachable'), { name: 'TimeoutError' });
+    };
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const response = await run(sqsEvent(update('A', 1), update('B', 1)));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }, { itemIdentifier: 'B-1' }]);
+    expect(seen).toEqual([]);
+    expect(output.logs('event failed')).toHaveLength(2);
+    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(2);
+  });
+
   it('runs every delivery when it is switched off', async () => {
     const { run, seen } = processorUnderTest({ processedEvents: false });
     const original = update('A', 1);

@@ -13,8 +13,14 @@ import {
   archiveBatch,
   archivedEventOf,
 } from '../../lambda/processor/archive.ts';
-import { FirehoseArchiveWriter, S3ArchiveWriter } from '../../lambda/processor/archive-writers.ts';
+import {
+  archiveWriterFor,
+  FirehoseArchiveWriter,
+  S3ArchiveWriter,
+} from '../../lambda/processor/archive-writers.ts';
+import { loadProcessorConfig, loadRecordKeepingConfig } from '../../lambda/processor/config.ts';
 import { archiveHourPrefix, archiveHourPrefixes } from '../../lambda/shared/archive-layout.ts';
+import { ConfigurationError } from '../../lambda/shared/config.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
 import { ARCHIVE } from '../../lambda/shared/resource-definitions.ts';
 import { connectionEvent, toSdkShape } from '../fixtures/events.ts';
@@ -274,5 +280,48 @@ describe('the archive layout', () => {
       'events/2026/01/06/00/',
       'events/2026/01/06/01/',
     ]);
+  });
+});
+
+describe('the archive and record configuration', () => {
+  const base = { CONNECTIONS_TABLE_NAME: 'connections' };
+
+  it('switches each part off when its variables are unset', () => {
+    expect(loadProcessorConfig(base)).toEqual({
+      connectionsTableName: 'connections',
+      archiveS3ForcePathStyle: false,
+      processedEventTtlSeconds: 72 * 3600,
+    });
+    expect(archiveWriterFor(loadRecordKeepingConfig({}))).toBeUndefined();
+  });
+
+  it('archives through Firehose (S3 for long lines) when a stream is named, through S3 alone otherwise', () => {
+    const deployed = loadRecordKeepingConfig({
+      ARCHIVE_BUCKET_NAME: 'bucket',
+      ARCHIVE_STREAM_NAME: 'stream',
+      PROCESSED_EVENTS_TABLE_NAME: 'processed',
+      PROCESSED_EVENT_TTL_SECONDS: '345600',
+    });
+    expect(deployed).toEqual({
+      archiveBucketName: 'bucket',
+      archiveStreamName: 'stream',
+      archiveS3ForcePathStyle: false,
+      processedEventsTableName: 'processed',
+      processedEventTtlSeconds: 345600,
+    });
+    expect(archiveWriterFor(deployed)).toBeInstanceOf(FirehoseArchiveWriter);
+    expect(archiveWriterFor(loadRecordKeepingConfig({ ARCHIVE_BUCKET_NAME: 'b' }))).toBeInstanceOf(
+      S3ArchiveWriter,
+    );
+  });
+
+  it('rejects a stream without a bucket, and a TTL that is not a positive integer', () => {
+    expect(() => loadRecordKeepingConfig({ ARCHIVE_STREAM_NAME: 'stream' })).toThrow(ConfigurationError);
+    expect(() => loadRecordKeepingConfig({ ARCHIVE_STREAM_NAME: 'stream' })).toThrow(
+      'environment variable ARCHIVE_BUCKET_NAME is required with ARCHIVE_STREAM_NAME ("stream")',
+    );
+    expect(() => loadRecordKeepingConfig({ PROCESSED_EVENT_TTL_SECONDS: '-5' })).toThrow(
+      'environment variable PROCESSED_EVENT_TTL_SECONDS must be a positive integer, got "-5"',
+    );
   });
 });
