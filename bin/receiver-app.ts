@@ -78,6 +78,7 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
     );
   }
   const ledgerTtlHours = number('ledgerTtlHours');
+  const archiveRetentionDays = number('archiveRetentionDays');
 
   const receiver: OFAuthWebhookReceiverStackProps['receiver'] = {
     throttleRateLimit: number('throttleRateLimit'),
@@ -105,6 +106,9 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
     oldestMessageAgeAlarmThreshold: seconds('oldestMessageAgeAlarmSeconds'),
     signatureRejectionAlarmThreshold: number('signatureRejectionAlarmThreshold'),
     serverErrorAlarmThreshold: number('serverErrorAlarmThreshold'),
+    archive: flag('archive'),
+    archiveRetention: archiveRetentionDays === undefined ? undefined : Duration.days(archiveRetentionDays),
+    processedEventRecord: flag('processedEventRecord'),
   };
   const defined = <T extends object>(value: T): T =>
     Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

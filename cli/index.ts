@@ -7,11 +7,13 @@
  * npm run cli -- send connection.created
  * npm run cli -- send rules.updated --scheme svix --count 100 --rate 20
  * npm run cli -- status --stack OFAuthWebhookReceiver
+ * npm run cli -- replay --since 3d --type connection.updated
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CliError, type CliIo, UsageError } from './errors.ts';
 import { type AwsClients, defaultAwsClients, runRedrive, runStatus } from './queues.ts';
+import { runReplay } from './replay.ts';
 import { runSend } from './send.ts';
 
 export const HELP = `Usage: npm run cli -- <command> [options]   (from the repository's folder)
@@ -20,6 +22,7 @@ Commands:
   send <type|file.json>   sign a delivery and POST it to the local pipeline or a deployed stack
   status                  queue depth, in flight, oldest message age and dead letters of a deployed stack
   redrive                 move the dead-letter queue's messages back to the event queue
+  replay                  put archived events of a time window back on the queue, in order
   help [command]          show help
 
 Run \`npm run cli -- <command> --help\` for a command's options.
@@ -32,12 +35,14 @@ Examples:
   npm run cli -- send connection.created --tamper   # see a 401
   npm run cli -- send connection.created --url https://<api>.execute-api.<region>.amazonaws.com/webhooks/ofauth
   npm run cli -- status
-  npm run cli -- redrive --wait`;
+  npm run cli -- redrive --wait
+  npm run cli -- replay --since 6h --type connection.updated --dry-run`;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo, clients: AwsClients) => Promise<number>> = {
   send: (args, io) => runSend(args, io),
   status: runStatus,
   redrive: (args, io, clients) => runRedrive(args, io, clients),
+  replay: (args, io) => runReplay(args, io),
 };
 
 /**

@@ -19,6 +19,8 @@ export const STACK_OUTPUTS = {
   ledgerTableName: 'LedgerTableName',
   connectionsTableName: 'ConnectionsTableName',
   dashboardName: 'DashboardName',
+  archiveBucketName: 'ArchiveBucketName',
+  processedEventsTableName: 'ProcessedEventsTableName',
 } as const;
 
 /** The stack's default name (`npx cdk deploy` creates a CloudFormation stack of this name). */
@@ -109,6 +111,20 @@ export class OFAuthWebhookReceiverStack extends Stack {
     output(STACK_OUTPUTS.ledgerTableName, r.ledgerTable.tableName, 'The idempotency ledger.');
     output(STACK_OUTPUTS.connectionsTableName, r.connectionsTable.tableName, 'The connection registry.');
     output(STACK_OUTPUTS.dashboardName, r.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');
+    if (r.archive) {
+      output(
+        STACK_OUTPUTS.archiveBucketName,
+        r.archive.bucket.bucketName,
+        'The event archive (npm run cli -- replay reads it).',
+      );
+    }
+    if (r.processedEvents) {
+      output(
+        STACK_OUTPUTS.processedEventsTableName,
+        r.processedEvents.table.tableName,
+        'The processed-events record.',
+      );
+    }
   }
 
   private existingSecret(props: OFAuthWebhookReceiverStackProps): ISecret | undefined {

@@ -18,7 +18,14 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
-import { CONNECTIONS_TABLE, EVENT_QUEUE, LEDGER_TABLE } from '../lambda/shared/resource-definitions.ts';
+import {
+  ARCHIVE,
+  CONNECTIONS_TABLE,
+  EVENT_QUEUE,
+  LEDGER_TABLE,
+} from '../lambda/shared/resource-definitions.ts';
+import { ProcessedEventsTable } from './processed-events-table.ts';
+import { ReceiverArchive } from './receiver-archive.ts';
 import { ReceiverMonitoring } from './receiver-monitoring.ts';
 
 /** The path OFAuth posts to. */
@@ -191,6 +198,30 @@ export interface OFAuthWebhookReceiverProps {
    * @default 5
    */
   readonly serverErrorAlarmThreshold?: number;
+
+  /**
+   * Whether every verified event is archived (S3 through Kinesis Data Firehose) so that
+   * `npm run cli -- replay` can run past events again; `false` creates no bucket and no stream.
+   *
+   * @default true
+   */
+  readonly archive?: boolean;
+
+  /**
+   * How long archived events are kept, in whole days (1 to 3650).
+   *
+   * @default Duration.days(ARCHIVE.defaultRetentionDays) (30 days)
+   */
+  readonly archiveRetention?: Duration;
+
+  /**
+   * Whether the processor records each event key whose handler succeeded and skips later
+   * deliveries of it (a sender retry after SQS's 5-minute deduplication window). Switch it off
+   * when every handler is idempotent anyway (about $0.78 per million events).
+   *
+   * @default true
+   */
+  readonly processedEventRecord?: boolean;
 }
 
 type Settings = Required<Omit<OFAuthWebhookReceiverProps, 'signingSecret' | 'alarmEmail'>> &
@@ -217,6 +248,9 @@ export const RECEIVER_DEFAULTS = {
   oldestMessageAgeAlarmThreshold: Duration.minutes(5),
   signatureRejectionAlarmThreshold: 10,
   serverErrorAlarmThreshold: 5,
+  archive: true,
+  archiveRetention: Duration.days(ARCHIVE.defaultRetentionDays),
+  processedEventRecord: true,
 } as const satisfies Omit<Settings, 'signingSecret' | 'alarmEmail'>;
 
 /** Thrown when {@link OFAuthWebhookReceiverProps} hold a value the receiver cannot deploy. */
@@ -266,6 +300,10 @@ export class OFAuthWebhookReceiver extends Construct {
   public readonly accessLogGroup: LogGroup;
   /** The alarms, the dashboard and the optional alarm topic. */
   public readonly monitoring: ReceiverMonitoring;
+  /** The event archive (bucket and Firehose stream), unless `archive` is false. */
+  public readonly archive?: ReceiverArchive;
+  /** The processed-events record's table, unless `processedEventRecord` is false. */
+  public readonly processedEvents?: ProcessedEventsTable;
 
   constructor(scope: Construct, id: string, props: OFAuthWebhookReceiverProps = {}) {
     super(scope, id);
@@ -381,6 +419,21 @@ export class OFAuthWebhookReceiver extends Construct {
     this.processor.addEventSource(
       new SqsEventSource(this.queue, { batchSize: settings.batchSize, reportBatchItemFailures: true }),
     );
+    if (settings.archive) {
+      this.archive = new ReceiverArchive(this, 'Archive', {
+        retention: settings.archiveRetention,
+        removalPolicy,
+        logRetention: settings.logRetention,
+      });
+      this.archive.connectProcessor(this.processor);
+    }
+    if (settings.processedEventRecord) {
+      this.processedEvents = new ProcessedEventsTable(this, 'ProcessedEvents', {
+        ttl: settings.ledgerTtl,
+        removalPolicy,
+      });
+      this.processedEvents.connectProcessor(this.processor);
+    }
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Receives OFAuth Realtime webhooks.',
@@ -420,6 +473,7 @@ export class OFAuthWebhookReceiver extends Construct {
       removalPolicy,
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),
     });
+    this.archive?.addMonitoring(this.monitoring);
   }
 
   /** One bundled function with its own role, log group and the settings both functions share. */
@@ -644,6 +698,16 @@ function validateReceiverProps(props: OFAuthWebhookReceiverProps): void {
   secondsIn('ledgerTtl', 3600, 366 * 24 * 3600);
   secondsIn('secretsCacheTtl', 1, 3600);
   secondsIn('oldestMessageAgeAlarmThreshold', 60, EVENT_QUEUE.retentionSeconds);
+  const retention = props.archiveRetention;
+  const retentionDays = retention instanceof Duration ? retention.toDays({ integral: false }) : Number.NaN;
+  if (
+    retention !== undefined &&
+    !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 3650)
+  ) {
+    fail(
+      `archiveRetention must be whole days from 1 to 3650, got ${retention instanceof Duration ? retention.toHumanString() : String(retention)}`,
+    );
+  }
   if (props.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail)) {
     fail(`alarmEmail must be an e-mail address, got "${props.alarmEmail}"`);
   }

@@ -6,6 +6,7 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
@@ -64,6 +65,11 @@ export interface LocalPipelineOptions {
   readonly processor?: (module: ProcessorModule) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
   readonly logger?: Logger;
+  /**
+   * Archive every event into a bucket of fauxqs's S3 (the deployed stack uses Firehose; the
+   * processor's S3 adapter writes the same objects), for `replay`. @default true
+   */
+  readonly archive?: boolean;
 }
 
 /** A running local pipeline. */
@@ -79,10 +85,18 @@ export interface LocalPipeline {
     readonly secretId: string;
     readonly manager: LocalSecretsManager;
   };
-  /** The emulators' endpoints, and the pid of DynamoDB Local when this pipeline started it. */
-  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly dynamodbPid?: number };
+  /**
+   * The emulators' endpoints, the archive's (fauxqs's S3) when it is on, and the pid of DynamoDB
+   * Local when this pipeline started it.
+   */
+  readonly endpoints: {
+    readonly dynamodb: string;
+    readonly sqs: string;
+    readonly archive?: string;
+    readonly dynamodbPid?: number;
+  };
   /** Clients pointed at the emulators, for tests and tools. */
-  readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient };
+  readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly s3: S3Client };
   /** Stops the gateway, lets the batches in flight finish, then stops what this pipeline started. */
   stop(): Promise<void>;
 }
@@ -161,12 +175,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
     const sqs = new SQSClient({ ...clientConfig, endpoint: endpoints.sqs });
+    // fauxqs serves S3 on its SQS port, with path-style URLs.
+    const s3 = new S3Client({ ...clientConfig, endpoint: endpoints.sqs, forcePathStyle: true });
     cleanups.push(async () => {
       dynamodb.destroy();
       sqs.destroy();
+      s3.destroy();
     });
+    const archiveOn = options.archive ?? true;
     const resources = await createLocalResources(
-      { dynamodb, sqs },
+      { dynamodb, sqs, ...(archiveOn && { s3 }) },
       {
         prefix: options.prefix ?? 'ofauth',
         visibilityTimeoutSeconds,
@@ -189,6 +207,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       QUEUE_URL: resources.queueUrl,
       DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
       CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
+      PROCESSED_EVENTS_TABLE_NAME: resources.processedEventsTableName,
+      ...(resources.archive && {
+        ARCHIVE_BUCKET_NAME: resources.archive,
+        AWS_ENDPOINT_URL_S3: endpoints.sqs,
+        ARCHIVE_S3_FORCE_PATH_STYLE: 'true',
+      }),
       // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
       // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
       // instead of its function-name default, so local and deployed keys are the same.
@@ -196,6 +220,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
+    if (!resources.archive) delete process.env.ARCHIVE_BUCKET_NAME;
     process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
     // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -238,9 +263,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       secrets: { values: secrets, secretId: LOCAL_SIGNING_SECRET_ID, manager },
       endpoints: {
         ...endpoints,
+        ...(resources.archive && { archive: endpoints.sqs }),
         ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
       },
-      clients: { dynamodb, sqs },
+      clients: { dynamodb, sqs, s3 },
       stop: async () => {
         ready = false;
         await stopAll();

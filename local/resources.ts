@@ -1,14 +1,16 @@
 /**
- * Creates the tables and queues of the stack inside the emulators, from the same definitions the
- * CDK construct uses (`lambda/shared/resource-definitions.ts`).
+ * Creates the tables, queues and archive bucket of the stack inside the emulators, from the same
+ * definitions the CDK construct uses (`lambda/shared/resource-definitions.ts`).
  */
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   CONNECTIONS_TABLE,
   EVENT_QUEUE,
   fifoQueueAttributes,
   LEDGER_TABLE,
+  PROCESSED_EVENTS_TABLE,
 } from '../lambda/shared/resource-definitions.ts';
 
 /** Names and URLs of the resources created by {@link createLocalResources}. */
@@ -17,6 +19,10 @@ export interface LocalResources {
   readonly connectionsTableName: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** The processed-events record's table. */
+  readonly processedEventsTableName: string;
+  /** The archive bucket, when an S3 client was given. */
+  readonly archive?: string;
 }
 
 /** Options for {@link createLocalResources}. */
@@ -32,17 +38,30 @@ export interface LocalResourceOptions {
 }
 
 /**
- * Creates the ledger and connections tables and the FIFO queue with its dead-letter queue.
- * Existing resources with the same names are reused.
+ * Creates the ledger, connections and processed-events tables, the FIFO queue with its dead-letter
+ * queue and, given an S3 client, the archive bucket. Existing resources with the same names are
+ * reused.
  */
 export async function createLocalResources(
-  clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient },
+  clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly s3?: S3Client },
   options: LocalResourceOptions = {},
 ): Promise<LocalResources> {
   const prefix = options.prefix ?? 'ofauth';
   const ledgerTableName = `${prefix}-ledger`;
   const connectionsTableName = `${prefix}-connections`;
+  const processedEventsTableName = `${prefix}-processed-events`;
+  const archiveBucketName = clients.s3 ? `${prefix}-archive` : undefined;
   await Promise.all([
+    createTable(
+      clients.dynamodb,
+      new CreateTableCommand({
+        TableName: processedEventsTableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: PROCESSED_EVENTS_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: PROCESSED_EVENTS_TABLE.partitionKey, KeyType: 'HASH' }],
+      }),
+    ),
+    clients.s3 && archiveBucketName ? createBucket(clients.s3, archiveBucketName) : undefined,
     createTable(
       clients.dynamodb,
       new CreateTableCommand({
@@ -106,7 +125,17 @@ export async function createLocalResources(
     connectionsTableName,
     queueUrl: await reachableQueueUrl(clients.sqs, queue.QueueUrl!),
     deadLetterQueueUrl: await reachableQueueUrl(clients.sqs, dlq.QueueUrl!),
+    processedEventsTableName,
+    ...(archiveBucketName && { archive: archiveBucketName }),
   };
+}
+
+async function createBucket(s3: S3Client, bucketName: string): Promise<void> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
 }
 
 /**

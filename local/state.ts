@@ -36,6 +36,8 @@ export interface LocalPipelineState {
     readonly deadLetterQueueUrl: string;
     /** Where the archive keeps events, when it is on (a bucket or table name). */
     readonly archive?: string;
+    /** The processed-events record's table. */
+    readonly processedEventsTableName?: string;
   };
   /** ISO-8601 time the pipeline became ready. */
   readonly startedAt: string;

@@ -1,12 +1,30 @@
 /**
  * The processor's configuration, read once from the environment at start-up.
  */
-import { requireEnv } from '../shared/config.ts';
+import { ConfigurationError, intEnv, optionalEnv, requireEnv } from '../shared/config.ts';
+import { LEDGER_TABLE } from '../shared/resource-definitions.ts';
 
 /** What the processor needs from its environment. */
-export interface ProcessorConfig {
+export interface ProcessorConfig extends RecordKeepingConfig {
   /** The connections table (connection registry and latest Dynamic Rules). */
   readonly connectionsTableName: string;
+}
+
+/** Where the processor keeps its records of events: the archive and the processed-events record. */
+export interface RecordKeepingConfig {
+  /** The archive bucket (`ARCHIVE_BUCKET_NAME`); absent when the archive is switched off. */
+  readonly archiveBucketName?: string;
+  /**
+   * The Firehose stream that writes the archive (`ARCHIVE_STREAM_NAME`); absent locally, where
+   * the processor writes to the bucket directly.
+   */
+  readonly archiveStreamName?: string;
+  /** `ARCHIVE_S3_FORCE_PATH_STYLE=true`: path-style S3 URLs, as the local S3 emulator needs. */
+  readonly archiveS3ForcePathStyle: boolean;
+  /** The processed-events table (`PROCESSED_EVENTS_TABLE_NAME`); absent when the record is off. */
+  readonly processedEventsTableName?: string;
+  /** How long a processed event key is remembered (`PROCESSED_EVENT_TTL_SECONDS`). @default the ledger's, 72 h */
+  readonly processedEventTtlSeconds: number;
 }
 
 /**
@@ -18,7 +36,39 @@ export interface ProcessorConfig {
 export function loadProcessorConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ProcessorConfig {
-  return { connectionsTableName: requireEnv('CONNECTIONS_TABLE_NAME', env) };
+  return { connectionsTableName: requireEnv('CONNECTIONS_TABLE_NAME', env), ...loadRecordKeepingConfig(env) };
+}
+
+/**
+ * Reads the archive's and the processed-events record's variables; each one that is unset
+ * switches its part off.
+ *
+ * @throws {ConfigurationError} when `ARCHIVE_STREAM_NAME` is set without `ARCHIVE_BUCKET_NAME`
+ *   (the bucket takes what Firehose cannot)
+ */
+export function loadRecordKeepingConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): RecordKeepingConfig {
+  const optional = (name: string) => optionalEnv(name, '', env) || undefined;
+  const archiveBucketName = optional('ARCHIVE_BUCKET_NAME');
+  const archiveStreamName = optional('ARCHIVE_STREAM_NAME');
+  const processedEventsTableName = optional('PROCESSED_EVENTS_TABLE_NAME');
+  if (archiveStreamName && !archiveBucketName) {
+    throw new ConfigurationError(
+      `environment variable ARCHIVE_BUCKET_NAME is required with ARCHIVE_STREAM_NAME ("${archiveStreamName}")`,
+    );
+  }
+  return {
+    ...(archiveBucketName && { archiveBucketName }),
+    ...(archiveStreamName && { archiveStreamName }),
+    archiveS3ForcePathStyle: optional('ARCHIVE_S3_FORCE_PATH_STYLE') === 'true',
+    ...(processedEventsTableName && { processedEventsTableName }),
+    processedEventTtlSeconds: intEnv(
+      'PROCESSED_EVENT_TTL_SECONDS',
+      LEDGER_TABLE.defaultRecordTtlSeconds,
+      env,
+    ),
+  };
 }
 
 /**

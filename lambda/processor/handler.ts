@@ -1,6 +1,10 @@
 /**
  * The processor Lambda: SQS FIFO batches in, partial batch responses out.
  *
+ * Each batch is archived first (`archive.ts`): a record the archive could not take fails before
+ * its handler runs and comes back later. Then records run through the router; a delivery whose
+ * event key was already handled is skipped (`processed-events.ts`).
+ *
  * Records run in order through Powertools' `SqsFifoPartialProcessorAsync` with
  * `skipGroupOnError`: when a connection's handler throws, that message and the rest of its message
  * group in the batch are reported as failures (retried later, still in order) while other
@@ -18,13 +22,16 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { optionalEnv } from '../shared/config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
+import { type ArchiveWriter, archiveBatch } from './archive.ts';
+import { archiveWriterFor } from './archive-writers.ts';
 import { documentClient, getSqsClient } from './clients.ts';
-import { getProcessorConfig, loadDeadLetterQueueUrl } from './config.ts';
+import { getProcessorConfig, loadDeadLetterQueueUrl, loadRecordKeepingConfig } from './config.ts';
 import { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
 import { defaultHandlers, defaultOnUnknownEvent } from './handlers/index.ts';
 import { BatchMetrics } from './metrics.ts';
 import { createRecordProcessor } from './process-record.ts';
+import { DynamoDbProcessedEvents, type ProcessedEvents } from './processed-events.ts';
 import { createRouter, type EventHandlers, type UnknownEventHandler } from './router.ts';
 import { RulesStore } from './rules.ts';
 
@@ -56,6 +63,16 @@ export interface ProcessorHandlerOptions {
    * @default the queue at DEAD_LETTER_QUEUE_URL; when unset, such messages fail and are retried
    */
   readonly deadLetterQueue?: DeadLetterQueue;
+  /**
+   * Where each batch is archived before its handlers run; `false` switches the archive off.
+   * @default from ARCHIVE_BUCKET_NAME and ARCHIVE_STREAM_NAME; off when they are unset
+   */
+  readonly archive?: ArchiveWriter | false;
+  /**
+   * The processed-events record; `false` switches it off (every delivery runs its handler).
+   * @default the table named by PROCESSED_EVENTS_TABLE_NAME; off when it is unset
+   */
+  readonly processedEvents?: ProcessedEvents | false;
 }
 
 /** The dead-letter queue named by DEAD_LETTER_QUEUE_URL, read when a handler is built. */
@@ -77,7 +94,7 @@ function defaultDeadLetterQueue(): DeadLetterQueue | undefined {
 export function createProcessorHandler(options: ProcessorHandlerOptions = {}): ProcessorHandler {
   const serviceName = optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.processor);
   const logger = options.logger ?? new Logger({ serviceName });
-  const metrics =
+  const publisher =
     options.metrics ??
     new Metrics({ namespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE), serviceName });
   const dynamodb = options.dynamodb ?? documentClient;
@@ -89,43 +106,67 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     { ...defaultHandlers, ...options.handlers } as EventHandlers,
     options.onUnknownEvent ?? defaultOnUnknownEvent,
   );
+  const { archive, processedEvents } = recordKeeping(options, dynamodb);
   const processor = new SqsFifoPartialProcessorAsync();
   const deadLetterQueue = options.deadLetterQueue ?? defaultDeadLetterQueue();
+  const clock = options.clock ?? Date.now;
   const dependencies = {
     route,
     logger,
     connections,
     rules,
     dynamodb,
-    clock: options.clock ?? Date.now,
+    clock,
+    processedEvents,
     ...(deadLetterQueue && { deadLetterQueue }),
   };
 
   const processBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const batchMetrics = new BatchMetrics();
+    const metrics = new BatchMetrics();
     try {
+      const notArchived = archive ? await archiveBatch(event.Records, archive, logger) : undefined;
       const response = await processPartialResponse(
         event,
-        createRecordProcessor(dependencies, batchMetrics, context),
+        createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived }),
         processor,
         { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
       );
       const failures = response.batchItemFailures.length;
       logger.info('batch processed', {
         records: event.Records.length,
-        failed: batchMetrics.failedCount,
-        rejected: batchMetrics.rejectedCount,
-        skippedAfterGroupFailure: failures - batchMetrics.failedCount,
+        failed: metrics.failedCount,
+        rejected: metrics.rejectedCount,
+        notArchived: metrics.archiveFailedCount,
+        skippedAfterGroupFailure: failures - metrics.failedCount - metrics.archiveFailedCount,
       });
       return response;
     } finally {
-      batchMetrics.publish(metrics);
+      metrics.publish(publisher);
     }
   };
 
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(processBatch);
+}
+
+/** The archive writer and processed-events record of the options, else of the environment. */
+function recordKeeping(
+  options: ProcessorHandlerOptions,
+  dynamodb: DynamoDBDocumentClient,
+): { archive?: ArchiveWriter; processedEvents?: ProcessedEvents } {
+  const needsEnvironment = options.archive === undefined || options.processedEvents === undefined;
+  const config = needsEnvironment ? loadRecordKeepingConfig() : undefined;
+  const archive = options.archive ?? (config && archiveWriterFor(config));
+  const processedEvents =
+    options.processedEvents ??
+    (config?.processedEventsTableName &&
+      new DynamoDbProcessedEvents({
+        tableName: config.processedEventsTableName,
+        ttlSeconds: config.processedEventTtlSeconds,
+        client: dynamodb,
+      }));
+  return { ...(archive && { archive }), ...(processedEvents && { processedEvents }) };
 }
 
 let defaultHandler: ProcessorHandler | undefined;

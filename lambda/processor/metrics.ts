@@ -1,7 +1,9 @@
 /**
  * The processor's metrics for one batch: `EventsProcessed`, `EventsFailed`, `EventsRejected` and
  * `ProcessingLag` (milliseconds from the event's time to the end of its processing), each with an
- * `eventType` dimension. They are gathered per batch and published as one EMF line per event type.
+ * `eventType` dimension, gathered per batch and published as one EMF line per event type; and,
+ * only when they happened, `ProcessingFailures`, `ArchiveFailures` and `DuplicateEventsSkipped`
+ * without it.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isKnownEventType, isTranslatedEventType } from '../shared/event-model.ts';
@@ -46,6 +48,8 @@ export class BatchMetrics {
   readonly #byType = new Map<string, TypeTally>();
   #failed = 0;
   #rejected = 0;
+  #archiveFailed = 0;
+  #duplicatesSkipped = 0;
 
   /** How many events of this batch failed in a handler or in parsing. */
   get failedCount(): number {
@@ -76,15 +80,38 @@ export class BatchMetrics {
     this.#rejected += 1;
   }
 
+  /** How many events of this batch were handed back because their archive write failed. */
+  get archiveFailedCount(): number {
+    return this.#archiveFailed;
+  }
+
+  /** Counts an event handed back to the queue because its archive write failed. */
+  archiveFailed(): void {
+    this.#archiveFailed += 1;
+  }
+
+  /** Counts a delivery skipped because its event key was already processed. */
+  duplicateSkipped(): void {
+    this.#duplicatesSkipped += 1;
+  }
+
   /**
-   * Publishes one EMF line per event type seen, and the batch's total failures (only when some
-   * failed) on a line without the `eventType` dimension for the alarm; then forgets them.
+   * Publishes one EMF line per event type seen, and the batch's totals of failures, archive
+   * failures and skipped duplicates (each only when not zero) on lines without the `eventType`
+   * dimension, for the alarms; then forgets them.
    */
   publish(metrics: Metrics): void {
-    if (this.#failed > 0) {
-      metrics.singleMetric().addMetric(PROCESSOR_METRICS.failures, MetricUnit.Count, this.#failed);
-      this.#failed = 0;
+    const totals = [
+      [PROCESSOR_METRICS.failures, this.#failed],
+      [PROCESSOR_METRICS.archiveFailures, this.#archiveFailed],
+      [PROCESSOR_METRICS.duplicatesSkipped, this.#duplicatesSkipped],
+    ] as const;
+    for (const [name, count] of totals) {
+      if (count > 0) metrics.singleMetric().addMetric(name, MetricUnit.Count, count);
     }
+    this.#failed = 0;
+    this.#archiveFailed = 0;
+    this.#duplicatesSkipped = 0;
     for (const [type, tally] of this.#byType) {
       metrics.addDimension(EVENT_TYPE_DIMENSION, type);
       metrics.addMetric(PROCESSOR_METRICS.processed, MetricUnit.Count, tally.processed);

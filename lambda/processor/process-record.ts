@@ -1,19 +1,22 @@
 /**
- * Processing of one SQS record: parse the queued body into a typed event, route it to its
- * handler, then log and count the outcome.
+ * Processing of one SQS record: parse the queued body into a typed event, skip it when its handler
+ * already succeeded (the processed-events record), route it to its handler, record it, then log
+ * and count the outcome.
  *
  * A body that can never become a valid event is put on the dead-letter queue at once and
  * acknowledged, so that its connection's later events go on (docs/architecture.md, failure
  * model); only when that send fails does it fail like a handler error. Any handler error fails
  * this record (and, through the FIFO batch processor, the rest of its message group in the batch),
- * to be retried.
+ * to be retried; so does an archive write that failed for it.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { ArchiveWriteError } from './archive.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, rejectedMessage } from './dead-letters.ts';
 import type { BatchMetrics } from './metrics.ts';
+import type { ProcessedEvents } from './processed-events.ts';
 import {
   type QueuedEvent,
   readAttributes,
@@ -32,11 +35,70 @@ export interface RecordProcessorDependencies {
   readonly dynamodb: DynamoDBDocumentClient;
   /** Milliseconds since the epoch, for the lag. */
   readonly clock: () => number;
+  /** The processed-events record; absent when it is switched off. */
+  readonly processedEvents?: ProcessedEvents;
   /**
    * Where messages that can never become an event go at once.
    * @default none: such a message fails and is retried until SQS moves it after maxReceiveCount
    */
   readonly deadLetterQueue?: DeadLetterQueue;
+}
+
+/** What the records of one invocation share. */
+export interface BatchState {
+  readonly metrics: BatchMetrics;
+  /** The Lambda context of the invocation, when there is one. */
+  readonly lambdaContext?: Context;
+  /** Message ids whose archive write failed, with the reason: they fail instead of running. */
+  readonly notArchived?: ReadonlyMap<string, string>;
+}
+
+/** The per-record function of one invocation's batch. */
+export function createRecordProcessor(
+  dependencies: RecordProcessorDependencies,
+  batch: BatchState,
+): (record: SQSRecord) => Promise<void> {
+  const { logger, clock } = dependencies;
+  return async (record) => {
+    const notArchived = batch.notArchived?.get(record.messageId);
+    if (notArchived !== undefined) {
+      batch.metrics.archiveFailed();
+      throw new ArchiveWriteError(record.messageId, notArchived);
+    }
+    let queued: QueuedEvent;
+    try {
+      queued = readQueuedEvent(record);
+    } catch (error) {
+      if (!(error instanceof UnprocessableMessageError)) throw error;
+      return rejectRecord(record, error, dependencies, batch.metrics);
+    }
+    const { event, eventId, eventTime, eventTimeSource } = queued;
+    // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
+    const keys = { eventId, eventType: event.type, connectionId: event.connectionId };
+    logger.appendKeys(keys);
+    try {
+      try {
+        if (await isAlreadyProcessed(queued, dependencies, batch.metrics)) return;
+        await dependencies.route(event, handlerContext(queued, dependencies, batch.lambdaContext));
+      } catch (error) {
+        // A handler that threw, or a processed-events record that could not be read.
+        batch.metrics.failed(event.type);
+        logger.error('event failed', error as Error);
+        throw error;
+      }
+      await recordProcessed(queued, dependencies);
+      const lagMs = clock() - eventTime.getTime();
+      batch.metrics.processed(event.type, lagMs);
+      logger.info('event processed', {
+        ...keys,
+        eventTimestamp: eventTime.toISOString(),
+        eventTimeSource,
+        lagMs,
+      });
+    } finally {
+      logger.removeKeys(Object.keys(keys));
+    }
+  };
 }
 
 /**
@@ -74,7 +136,44 @@ async function rejectRecord(
   throw error;
 }
 
-/** The context a handler gets for one queued event. */
+/**
+ * Whether this delivery's event key was already handled (then it is skipped, logged and counted).
+ * Replays bypass the record: re-running a window is the user's explicit choice. A message without
+ * the verifier's event key has nothing to look up.
+ */
+async function isAlreadyProcessed(
+  queued: QueuedEvent,
+  { processedEvents, logger }: RecordProcessorDependencies,
+  metrics: BatchMetrics,
+): Promise<boolean> {
+  if (!processedEvents || queued.replay || !queued.attributes.eventKey) return false;
+  if (!(await processedEvents.has(queued.eventId))) return false;
+  metrics.duplicateSkipped();
+  logger.info('duplicate event skipped: its handler already succeeded', {
+    messageId: queued.messageId,
+    receivedAt: queued.receivedAt?.toISOString(),
+  });
+  return true;
+}
+
+/**
+ * Records a handled event key. A failed write is logged, not thrown: the handler has succeeded,
+ * and failing the message would run it again now, which is what the record exists to prevent.
+ */
+async function recordProcessed(
+  queued: QueuedEvent,
+  { processedEvents, logger }: RecordProcessorDependencies,
+): Promise<void> {
+  if (!processedEvents || queued.replay || !queued.attributes.eventKey) return;
+  try {
+    await processedEvents.record(queued.eventId, queued.event.type);
+  } catch (error) {
+    logger.error('could not record the event as processed; a late duplicate of it would run again', {
+      error: error as Error,
+    });
+  }
+}
+
 function handlerContext(
   queued: QueuedEvent,
   { logger, connections, rules, dynamodb }: RecordProcessorDependencies,
@@ -94,46 +193,5 @@ function handlerContext(
     rules,
     dynamodb,
     ...(lambdaContext && { lambdaContext }),
-  };
-}
-
-/** The per-record function of one invocation's batch. */
-export function createRecordProcessor(
-  dependencies: RecordProcessorDependencies,
-  batchMetrics: BatchMetrics,
-  lambdaContext?: Context,
-): (record: SQSRecord) => Promise<void> {
-  const { route, logger, clock } = dependencies;
-  return async (record) => {
-    let queued: QueuedEvent;
-    try {
-      queued = readQueuedEvent(record);
-    } catch (error) {
-      if (!(error instanceof UnprocessableMessageError)) throw error;
-      return rejectRecord(record, error, dependencies, batchMetrics);
-    }
-    const { event, eventId, eventTime, eventTimeSource } = queued;
-    // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
-    const keys = { eventId, eventType: event.type, connectionId: event.connectionId };
-    logger.appendKeys(keys);
-    try {
-      try {
-        await route(event, handlerContext(queued, dependencies, lambdaContext));
-      } catch (error) {
-        batchMetrics.failed(event.type);
-        logger.error('event failed', error as Error);
-        throw error;
-      }
-      const lagMs = clock() - eventTime.getTime();
-      batchMetrics.processed(event.type, lagMs);
-      logger.info('event processed', {
-        ...keys,
-        eventTimestamp: eventTime.toISOString(),
-        eventTimeSource,
-        lagMs,
-      });
-    } finally {
-      logger.removeKeys(Object.keys(keys));
-    }
   };
 }

@@ -34,7 +34,7 @@ export interface QueuedEvent {
   readonly messageId: string;
   /**
    * The SQS FIFO `SequenceNumber`: increases within the message group, unchanged on redelivery;
-   * absent when the record has none (not a FIFO queue).
+   * absent when the record has none (not a FIFO queue). A replay carries the original message's.
    */
   readonly sequenceNumber?: string;
 }
@@ -109,16 +109,28 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
       (record.attributes?.SentTimestamp ? validDate(Number(record.attributes.SentTimestamp)) : undefined) ??
       new Date(),
   });
+  const replay = record.messageAttributes?.[REPLAY_ATTRIBUTES.replay]?.stringValue === 'true';
+  const sequenceNumber = replay ? originalSequenceNumber(record) : record.attributes?.SequenceNumber;
   return {
     event,
     eventId: attributes.eventKey ?? record.messageId,
     eventTime,
     eventTimeSource,
     ...(receivedAt && { receivedAt }),
-    replay: record.messageAttributes?.[REPLAY_ATTRIBUTES.replay]?.stringValue === 'true',
+    replay,
     rawBody: record.body,
     attributes,
     messageId: record.messageId,
-    ...(record.attributes?.SequenceNumber && { sequenceNumber: record.attributes.SequenceNumber }),
+    ...(sequenceNumber && { sequenceNumber }),
   };
+}
+
+/**
+ * A replayed message's place among events of its second: the original message's sequence number,
+ * never the replay's own, which is larger than every stored one and would let a replayed old
+ * event win a tie against newer state. Without it the replay loses every tie.
+ */
+function originalSequenceNumber(record: SQSRecord): string | undefined {
+  const value = record.messageAttributes?.[REPLAY_ATTRIBUTES.originalSequenceNumber]?.stringValue;
+  return value !== undefined && /^[0-9]{1,40}$/.test(value) ? value : undefined;
 }

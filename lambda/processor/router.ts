@@ -38,7 +38,8 @@ export interface HandlerContext {
   readonly replay: boolean;
   /**
    * The SQS FIFO sequence number of the message: increases within the connection's message group
-   * and is unchanged on redelivery, so the stores order events of the same second by it.
+   * and is unchanged on redelivery, so the stores order events of the same second by it. A
+   * replayed event carries its original message's number (absent when it was not archived).
    */
   readonly sequenceNumber?: string;
   /** The delivery body exactly as OFAuth sent it. */

@@ -48,6 +48,13 @@ export const PROCESSOR_METRICS = {
    * throws fails its message, not the invocation, so Lambda's own `Errors` metric never sees it.
    */
   failures: 'ProcessingFailures',
+  /**
+   * Events the processor could not archive (Firehose or S3 failed or throttled after retries): they
+   * are reported as batch item failures, their handlers do not run, and they come back later.
+   */
+  archiveFailures: 'ArchiveFailures',
+  /** Deliveries of an event key whose handler already succeeded, skipped without running it. */
+  duplicatesSkipped: 'DuplicateEventsSkipped',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */

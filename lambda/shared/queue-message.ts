@@ -74,6 +74,11 @@ export const REPLAY_ATTRIBUTES = {
   replay: 'replay',
   /** ISO-8601 time the replay put the message back on the queue. */
   replayedAt: 'replayedAt',
+  /**
+   * The SQS FIFO sequence number of the original message, when it was archived: a replayed event
+   * keeps its place among events of the same second instead of taking the replay's new, larger one.
+   */
+  originalSequenceNumber: 'originalSequenceNumber',
 } as const;
 
 /**
@@ -92,6 +97,8 @@ export interface ArchivedEvent {
   readonly signatureScheme: SignatureScheme;
   /** The delivery body, verbatim. */
   readonly body: string;
+  /** The SQS FIFO sequence number of the original message, when it had one. */
+  readonly sequenceNumber?: string;
 }
 
 /**

@@ -66,3 +66,34 @@ export function fifoQueueAttributes(options: {
     VisibilityTimeout: String(options.visibilityTimeoutSeconds),
   };
 }
+
+/**
+ * The event archive: JSON lines of `ArchivedEvent` in an S3 bucket (layout in `archive-layout.ts`),
+ * written through Kinesis Data Firehose, or straight to S3 for lines Firehose cannot carry.
+ */
+export const ARCHIVE = {
+  /** How long archived events are kept (the bucket's lifecycle expiration). */
+  defaultRetentionDays: 30,
+  /**
+   * Firehose's buffer interval: the longest an archived event waits before it is in S3 and can be
+   * replayed. Shorter means more, smaller objects (one PUT each).
+   */
+  bufferIntervalSeconds: 60,
+  /** Firehose's buffer size: it writes an object earlier when this much has arrived. */
+  bufferSizeMiB: 5,
+  /** Firehose's largest record (1,000 KiB); a longer line goes to S3 directly. */
+  maxFirehoseRecordBytes: 1000 * 1024,
+  /** `PutRecordBatch` takes at most 500 records and 4 MiB in one request. */
+  maxBatchRecords: 500,
+  maxBatchBytes: 4 * 1024 * 1024,
+} as const;
+
+/**
+ * The processed-events record: one item per event key whose handler succeeded, so that a later
+ * delivery of the same event (a sender retry after SQS's 5-minute deduplication window) is skipped.
+ * Items expire by TTL after the ledger's record TTL.
+ */
+export const PROCESSED_EVENTS_TABLE = {
+  partitionKey: 'eventKey',
+  ttlAttribute: 'expiresAt',
+} as const;

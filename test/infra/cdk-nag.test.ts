@@ -33,6 +33,11 @@ describe('cdk-nag AwsSolutions', () => {
   it.each<[string, Record<string, unknown>]>([
     ['the defaults', {}],
     ['tracing and an alarm e-mail', { tracing: 'true', alarmEmail: 'oncall@example.com' }],
+    ['removal policy destroy (the archive bucket empties itself)', { removalPolicy: 'destroy' }],
+    [
+      'the archive and the processed-events record switched off',
+      { archive: 'false', processedEventRecord: 'false' },
+    ],
     [
       'an existing secret with a customer key',
       {
@@ -66,6 +71,10 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-APIG4',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<ReceiverArchiveBucket64B827B4.Arn>/errors/*]',
+      'AwsSolutions-IAM5[Resource::<ReceiverArchiveBucket64B827B4.Arn>/events/*]',
+      'AwsSolutions-IAM5[Resource::<ReceiverArchiveBucket64B827B4.Arn>/events/*]',
+      'AwsSolutions-S1',
       'AwsSolutions-SMG4',
     ]);
     for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(80);

@@ -201,9 +201,10 @@ describe('verifier', () => {
 });
 
 describe('processor', () => {
-  it('may consume only its queue, use connection items, query only the clientReferenceId index and send only to the dead-letter queue', () => {
+  it('may consume only its queue, use connection items, query only the clientReferenceId index, send only to the dead-letter queue, archive and keep the processed-events record', () => {
     const statements = statementsOf(template, 'ReceiverProcessorRole');
     const tableArn = arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverConnectionsTable');
+    const bucketArn = arnOf(template, 'AWS::S3::Bucket', 'ReceiverArchiveBucket');
     expect(statements).toEqual([
       {
         Effect: 'Allow',
@@ -245,6 +246,21 @@ describe('processor', () => {
         ],
         Resource: arnOf(template, 'AWS::SQS::Queue', 'ReceiverEventQueue'),
       },
+      {
+        Effect: 'Allow',
+        Action: 'firehose:PutRecordBatch',
+        Resource: arnOf(template, 'AWS::KinesisFirehose::DeliveryStream', 'ReceiverArchiveDeliveryStream'),
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [bucketArn, '/events/*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverProcessedEventsTable'),
+      },
     ]);
   });
 
@@ -257,15 +273,52 @@ describe('processor', () => {
 });
 
 describe('roles', () => {
-  it('lets only Lambda assume the two function roles, with no managed policy attached', () => {
-    template.resourceCountIs('AWS::IAM::Role', 2);
-    template.allResourcesProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
+  it('lets only Lambda assume the two function roles, and only Firehose for this account the archive role, with no managed policy attached', () => {
+    template.resourceCountIs('AWS::IAM::Role', 3);
+    const trust = (id: string) => template.toJSON().Resources[id].Properties.AssumeRolePolicyDocument;
+    for (const prefix of ['ReceiverVerifierRole', 'ReceiverProcessorRole']) {
+      expect(trust(logicalIdOf(template, 'AWS::IAM::Role', prefix))).toEqual({
         Statement: [
           { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
         ],
-      },
-      ManagedPolicyArns: Match.absent(),
+        Version: '2012-10-17',
+      });
+    }
+    expect(trust(logicalIdOf(template, 'AWS::IAM::Role', 'ReceiverArchiveDeliveryRole'))).toEqual({
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+          Effect: 'Allow',
+          Principal: { Service: 'firehose.amazonaws.com' },
+        },
+      ],
+      Version: '2012-10-17',
     });
+    template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  it('lets Firehose write objects only under events/ and errors/, list the bucket and write its own log stream', () => {
+    const bucketArn = arnOf(template, 'AWS::S3::Bucket', 'ReceiverArchiveBucket');
+    const logGroupArn = arnOf(template, 'AWS::Logs::LogGroup', 'ReceiverArchiveDeliveryLogGroup');
+    expect(statementsOf(template, 'ReceiverArchiveDeliveryRole')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        Resource: [
+          { 'Fn::Join': ['', [bucketArn, '/errors/*']] },
+          { 'Fn::Join': ['', [bucketArn, '/events/*']] },
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        Resource: bucketArn,
+      },
+      { Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: expect.anything() },
+    ]);
+    const logStatement = JSON.stringify(statementsOf(template, 'ReceiverArchiveDeliveryRole')[2]);
+    expect(logStatement).toContain(':log-stream:S3Delivery');
+    expect(logStatement).toContain(logGroupArn['Fn::GetAtt'][0]!.replace(/[0-9A-F]{8}$/, ''));
   });
 });

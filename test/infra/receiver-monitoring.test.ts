@@ -34,9 +34,9 @@ function alarmStartingWith(t: Template, start: string): Record<string, unknown> 
 }
 
 describe('alarms', () => {
-  it('creates eight alarms, each with a one-line description that names the runbook', () => {
+  it('creates ten alarms (eight, and two of the archive), each with a one-line description that names the runbook', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription).toMatch(/^[^\n]{40,400}$/);
       expect(alarm.Properties.AlarmDescription).toMatch(/docs\/runbook\.md/);

@@ -16,6 +16,10 @@ let ids: {
   verifierLogGroup: string;
   processorLogGroup: string;
   accessLogGroup: string;
+  archiveBucket: string;
+  archiveStream: string;
+  archiveLogGroup: string;
+  processedEvents: string;
 };
 
 beforeAll(() => {
@@ -32,6 +36,10 @@ beforeAll(() => {
     verifierLogGroup: logicalIdOf(template, 'AWS::Logs::LogGroup', 'ReceiverVerifierLogGroup'),
     processorLogGroup: logicalIdOf(template, 'AWS::Logs::LogGroup', 'ReceiverProcessorLogGroup'),
     accessLogGroup: logicalIdOf(template, 'AWS::Logs::LogGroup', 'ReceiverAccessLogGroup'),
+    archiveBucket: logicalIdOf(template, 'AWS::S3::Bucket', 'ReceiverArchiveBucket'),
+    archiveStream: logicalIdOf(template, 'AWS::KinesisFirehose::DeliveryStream', 'ReceiverArchive'),
+    archiveLogGroup: logicalIdOf(template, 'AWS::Logs::LogGroup', 'ReceiverArchiveDeliveryLogGroup'),
+    processedEvents: logicalIdOf(template, 'AWS::DynamoDB::Table', 'ReceiverProcessedEvents'),
   };
 });
 
@@ -313,6 +321,10 @@ describe('functions', () => {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.processor,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      ARCHIVE_STREAM_NAME: { Ref: ids.archiveStream },
+      ARCHIVE_BUCKET_NAME: { Ref: ids.archiveBucket },
+      PROCESSED_EVENTS_TABLE_NAME: { Ref: ids.processedEvents },
+      PROCESSED_EVENT_TTL_SECONDS: String(LEDGER_TABLE.defaultRecordTtlSeconds),
     });
   });
 
@@ -340,7 +352,7 @@ describe('log groups', () => {
   it('sets the retention on every log group the stack has', () => {
     const groups = template.findResources('AWS::Logs::LogGroup');
     expect(Object.keys(groups).sort()).toEqual(
-      [ids.accessLogGroup, ids.processorLogGroup, ids.verifierLogGroup].sort(),
+      [ids.accessLogGroup, ids.processorLogGroup, ids.verifierLogGroup, ids.archiveLogGroup].sort(),
     );
     for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(30);
   });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   createLocalResources,
@@ -30,15 +31,26 @@ export function testSqsClient(): SQSClient {
   return new SQSClient({ endpoint: endpoint('TEST_SQS_ENDPOINT'), region: 'us-east-1' });
 }
 
-/** Creates uniquely named tables and queues for one test file. */
-export async function createTestResources(
-  options: LocalResourceOptions = {},
-): Promise<LocalResources & { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient }> {
+/** An S3 client for fauxqs's S3 (path-style, as the emulator needs). */
+export function testS3Client(): S3Client {
+  return new S3Client({ endpoint: endpoint('TEST_SQS_ENDPOINT'), region: 'us-east-1', forcePathStyle: true });
+}
+
+/** Creates uniquely named tables, queues and an archive bucket for one test file. */
+export async function createTestResources(options: LocalResourceOptions = {}): Promise<
+  LocalResources & {
+    readonly dynamodb: DynamoDBClient;
+    readonly sqs: SQSClient;
+    readonly s3: S3Client;
+    readonly archiveBucketName: string;
+  }
+> {
   const dynamodb = testDynamoDbClient();
   const sqs = testSqsClient();
+  const s3 = testS3Client();
   const resources = await createLocalResources(
-    { dynamodb, sqs },
+    { dynamodb, sqs, s3 },
     { prefix: `t-${randomUUID().slice(0, 8)}`, ...options },
   );
-  return { ...resources, dynamodb, sqs };
+  return { ...resources, archiveBucketName: resources.archive!, dynamodb, sqs, s3 };
 }

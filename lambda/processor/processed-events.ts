@@ -1,0 +1,99 @@
+/**
+ * The processed-events record: closes the one gap the verifier's ledger leaves. If a verifier
+ * invocation crashes after its SQS send and before it marks the ledger done, and the sender's
+ * retry that takes the ledger over comes after SQS FIFO's 5-minute deduplication window, the event
+ * is queued twice. The processor records each event key once its handler has succeeded and skips
+ * a later delivery of a recorded key, so handlers run once per event key.
+ *
+ * A plain read-then-conditional-write rather than Powertools Idempotency: the FIFO message group
+ * already serializes every delivery of an event key (same body, same connection), so the
+ * in-progress state and lease that Powertools writes first buy nothing here and cost a second
+ * write per event (2 WRU, $1.25 per million, against 1 RRU + 1 WRU, $0.75). A crash between a
+ * handler's success and the record leaves the event unrecorded: its retry runs the handler again,
+ * as it would without the record.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PROCESSED_EVENTS_TABLE } from '../shared/resource-definitions.ts';
+import { documentClient } from './clients.ts';
+import { isConditionalCheckFailed } from './connections-table.ts';
+
+/** The port: which event keys have been processed. */
+export interface ProcessedEvents {
+  /** Whether a handler has already succeeded for this event key (a strongly consistent read). */
+  has(eventKey: string): Promise<boolean>;
+  /** Records that the handler of this event key succeeded; recording a key twice changes nothing. */
+  record(eventKey: string, eventType: string): Promise<void>;
+}
+
+/** Options of {@link DynamoDbProcessedEvents}. */
+export interface DynamoDbProcessedEventsOptions {
+  readonly tableName: string;
+  /** How long a key is remembered; at least the verifier ledger's record TTL. */
+  readonly ttlSeconds: number;
+  /** @default the processor's shared document client */
+  readonly client?: DynamoDBDocumentClient;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly clock?: () => number;
+}
+
+/** The processed-events record in its DynamoDB table: 1 RRU per check, 1 WRU per record. */
+export class DynamoDbProcessedEvents implements ProcessedEvents {
+  readonly #tableName: string;
+  readonly #ttlSeconds: number;
+  readonly #client: DynamoDBDocumentClient;
+  readonly #clock: () => number;
+
+  constructor(options: DynamoDbProcessedEventsOptions) {
+    if (!options.tableName?.trim()) {
+      throw new TypeError(`tableName must be a non-empty string, got "${options.tableName}"`);
+    }
+    if (!(Number.isInteger(options.ttlSeconds) && options.ttlSeconds > 0)) {
+      throw new TypeError(`ttlSeconds must be a positive integer, got ${options.ttlSeconds}`);
+    }
+    this.#tableName = options.tableName;
+    this.#ttlSeconds = options.ttlSeconds;
+    this.#client = options.client ?? documentClient;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async has(eventKey: string): Promise<boolean> {
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
+        ProjectionExpression: '#ttl',
+        ExpressionAttributeNames: { '#ttl': PROCESSED_EVENTS_TABLE.ttlAttribute },
+        ConsistentRead: true,
+      }),
+    );
+    // TTL deletes lazily: an item past its expiry may still be read, and counts as gone.
+    const expiresAt = Item?.[PROCESSED_EVENTS_TABLE.ttlAttribute];
+    return typeof expiresAt === 'number' && expiresAt * 1000 > this.#clock();
+  }
+
+  async record(eventKey: string, eventType: string): Promise<void> {
+    const now = this.#clock();
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: {
+            [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey,
+            [PROCESSED_EVENTS_TABLE.ttlAttribute]: Math.floor(now / 1000) + this.#ttlSeconds,
+            eventType,
+            processedAt: new Date(now).toISOString(),
+          },
+          // An expired item that TTL has not deleted yet is replaced; a live one is kept as it is.
+          ConditionExpression: 'attribute_not_exists(#key) OR #ttl <= :now',
+          ExpressionAttributeNames: {
+            '#key': PROCESSED_EVENTS_TABLE.partitionKey,
+            '#ttl': PROCESSED_EVENTS_TABLE.ttlAttribute,
+          },
+          ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The processed-events record's table: one item per event key whose handler succeeded, expiring
+ * by TTL, so that the processor runs a handler once per event key even when a sender retry slips
+ * past SQS's 5-minute deduplication window (`lambda/processor/processed-events.ts`).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { LEDGER_TABLE, PROCESSED_EVENTS_TABLE } from '../lambda/shared/resource-definitions.ts';
+
+/** Properties of {@link ProcessedEventsTable}. */
+export interface ProcessedEventsTableProps {
+  /**
+   * How long an event key is remembered: at least the idempotency ledger's TTL, so that every
+   * sender retry the ledger could let through is caught.
+   *
+   * @default Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds) (72 hours)
+   */
+  readonly ttl?: Duration;
+  /**
+   * What happens to the table when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * An on-demand, encrypted table with point-in-time recovery and a TTL attribute.
+ *
+ * @example
+ * const processedEvents = new ProcessedEventsTable(this, 'ProcessedEvents', { ttl: Duration.hours(72) });
+ * processedEvents.connectProcessor(processor);
+ */
+export class ProcessedEventsTable extends Construct {
+  /** The table. */
+  public readonly table: Table;
+  /** How long an event key is remembered. */
+  public readonly ttl: Duration;
+
+  constructor(scope: Construct, id: string, props: ProcessedEventsTableProps = {}) {
+    super(scope, id);
+    this.ttl = props.ttl ?? Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: PROCESSED_EVENTS_TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: PROCESSED_EVENTS_TABLE.ttlAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Lets a processor keep the record: its environment names the table and the TTL, and its role
+   * may read and put items of this table (nothing else).
+   */
+  connectProcessor(processor: LambdaFunction): void {
+    processor.addEnvironment('PROCESSED_EVENTS_TABLE_NAME', this.table.tableName);
+    processor.addEnvironment('PROCESSED_EVENT_TTL_SECONDS', String(this.ttl.toSeconds()));
+    processor.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
+}

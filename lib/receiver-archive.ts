@@ -1,0 +1,316 @@
+/**
+ * The event archive: every verified event, kept in the user's own account for a set retention, so
+ * that `npm run cli -- replay` can run any window of past events through the processor again.
+ *
+ * The processor archives each batch before its handlers run, with one `PutRecordBatch` into a
+ * Kinesis Data Firehose stream (off the sender's 10-second path: the verifier never waits for it).
+ * Firehose buffers the records into S3 objects of JSON lines under `events/yyyy/MM/dd/HH/`
+ * (`lambda/shared/archive-layout.ts`); a line over Firehose's 1,000 KiB record limit is put into
+ * the same prefix by the processor itself. Cost and replay delay: docs/archive-and-replay.md.
+ */
+import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  GraphWidget,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  ARCHIVE_ERRORS_PREFIX,
+  ARCHIVE_EVENTS_PREFIX,
+  FIREHOSE_ERRORS_PREFIX,
+  FIREHOSE_EVENTS_PREFIX,
+} from '../lambda/shared/archive-layout.ts';
+import { METRICS_NAMESPACE, PROCESSOR_METRICS, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
+import { ARCHIVE } from '../lambda/shared/resource-definitions.ts';
+import type { ReceiverMonitoring } from './receiver-monitoring.ts';
+
+/** Properties of {@link ReceiverArchive}. */
+export interface ReceiverArchiveProps {
+  /**
+   * How long archived events are kept (whole days, 1 to 3650): the bucket's lifecycle expiration.
+   *
+   * @default Duration.days(ARCHIVE.defaultRetentionDays) (30 days)
+   */
+  readonly retention?: Duration;
+  /**
+   * What happens to the bucket (and its objects) when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Retention of the delivery stream's error log group.
+   *
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/** The delivery stream's CloudWatch Logs stream for S3 delivery errors. */
+const DELIVERY_LOG_STREAM = 'S3Delivery';
+
+/**
+ * A private, encrypted, TLS-only bucket with a lifecycle expiration, and the Firehose stream
+ * (encrypted, with its own least-privilege role) that fills it.
+ *
+ * @example
+ * const archive = new ReceiverArchive(this, 'Archive', { retention: Duration.days(30) });
+ * archive.connectProcessor(processor);
+ */
+export class ReceiverArchive extends Construct {
+  /** The bucket that holds the archive. */
+  public readonly bucket: Bucket;
+  /** The Firehose stream the processor writes to. */
+  public readonly deliveryStream: CfnDeliveryStream;
+  /** The role Firehose assumes to write into the bucket and its log stream. */
+  public readonly deliveryRole: Role;
+  /** Firehose's delivery error log group. */
+  public readonly logGroup: LogGroup;
+  /** How long events are kept. */
+  public readonly retention: Duration;
+
+  constructor(scope: Construct, id: string, props: ReceiverArchiveProps = {}) {
+    super(scope, id);
+    this.retention = props.retention ?? Duration.days(ARCHIVE.defaultRetentionDays);
+    const days = this.retention.toDays({ integral: false });
+    if (!(Number.isInteger(days) && days >= 1 && days <= 3650)) {
+      throw new Error(
+        `archive retention must be whole days from 1 to 3650, got ${this.retention.toHumanString()}`,
+      );
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.bucket = this.buildBucket(days, removalPolicy);
+    this.logGroup = new LogGroup(this, 'DeliveryLogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    new LogStream(this, 'DeliveryLogStream', {
+      logGroup: this.logGroup,
+      logStreamName: DELIVERY_LOG_STREAM,
+      removalPolicy,
+    });
+    this.deliveryRole = this.buildDeliveryRole();
+    this.deliveryStream = this.buildDeliveryStream();
+  }
+
+  /** The stream's name. */
+  get deliveryStreamName(): string {
+    return this.deliveryStream.ref;
+  }
+
+  /**
+   * Lets a processor archive: its environment names the stream and the bucket, and its role may
+   * `firehose:PutRecordBatch` on this stream and `s3:PutObject` under `events/` (long lines only).
+   */
+  connectProcessor(processor: LambdaFunction): void {
+    processor.addEnvironment('ARCHIVE_STREAM_NAME', this.deliveryStream.ref);
+    processor.addEnvironment('ARCHIVE_BUCKET_NAME', this.bucket.bucketName);
+    processor.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['firehose:PutRecordBatch'],
+        resources: [this.deliveryStream.attrArn],
+      }),
+    );
+    processor.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${ARCHIVE_EVENTS_PREFIX}*`)],
+      }),
+    );
+    Validations.of(processor.role ?? processor).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${ARCHIVE_EVENTS_PREFIX}*]`,
+      reason:
+        'The processor writes archive objects whose names it generates (hour prefix, time, random id) under the events/ prefix only; s3:PutObject cannot be scoped to names that do not exist yet. It has no read or delete access.',
+    });
+  }
+
+  /**
+   * Two alarms, notifying the monitoring's topic when there is one, and a dashboard row: the
+   * processor could not archive events; Firehose has not delivered to S3 for 15 minutes.
+   */
+  addMonitoring(monitoring: ReceiverMonitoring): Alarm[] {
+    const archiveFailures = new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: PROCESSOR_METRICS.archiveFailures,
+      dimensionsMap: { service: SERVICE_NAMES.processor },
+      statistic: Stats.SUM,
+      period: Duration.minutes(5),
+    });
+    const freshness = new Metric({
+      namespace: 'AWS/Firehose',
+      metricName: 'DeliveryToS3.DataFreshness',
+      dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
+      statistic: Stats.MAXIMUM,
+      period: Duration.minutes(5),
+    });
+    const alarms = [
+      new Alarm(this, 'ArchiveFailures', {
+        metric: archiveFailures,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'The processor could not archive events (Firehose or S3 failing or throttled): they wait on the queue, unprocessed, and are retried; after maxReceiveCount attempts they move to the dead-letter queue. Read the "archive write failed" lines in the processor log group; check the Firehose stream and its quotas (docs/runbook.md "Archive failing").',
+      }),
+      new Alarm(this, 'ArchiveDeliveryStale', {
+        metric: freshness,
+        threshold: 900,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'Firehose has held archived events for over 15 minutes without delivering them to S3: they cannot be replayed yet. Firehose retries for 24 hours, then writes them under errors/; read the stream\'s S3Delivery log (docs/runbook.md "Archive failing").',
+      }),
+    ];
+    if (monitoring.alarmTopic) {
+      const action = new SnsAction(monitoring.alarmTopic);
+      for (const alarm of alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+    monitoring.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Archive',
+        left: [
+          new Metric({
+            namespace: 'AWS/Firehose',
+            metricName: 'IncomingRecords',
+            dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
+            statistic: Stats.SUM,
+            period: Duration.minutes(5),
+            label: 'archived (Firehose records in)',
+          }),
+          archiveFailures.with({ label: 'archive failures (retried)' }),
+        ],
+        right: [freshness.with({ label: 'oldest record not in S3 yet (s)' })],
+        width: 24,
+        height: 6,
+      }),
+    );
+    return alarms;
+  }
+
+  private buildBucket(days: number, removalPolicy: RemovalPolicy): Bucket {
+    const bucket = new Bucket(this, 'Bucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      lifecycleRules: [
+        { prefix: ARCHIVE_EVENTS_PREFIX, expiration: Duration.days(days) },
+        { prefix: ARCHIVE_ERRORS_PREFIX, expiration: Duration.days(days) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy,
+      // A bucket that still holds objects cannot be deleted: with `destroy`, empty it first.
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Server access logs would need a second bucket (itself unlogged) for a bucket that only the delivery stream and the processor write and only replay reads; its objects are events the function logs already describe. Enable CloudTrail S3 data events for the account if object-level access must be audited.',
+    });
+    return bucket;
+  }
+
+  /**
+   * Firehose's role: write objects under the two prefixes and list the bucket (the actions its
+   * documentation asks for an S3 destination), and write its error log stream; assumable only by
+   * Firehose on behalf of this account.
+   */
+  private buildDeliveryRole(): Role {
+    const account = Stack.of(this).account;
+    const role = new Role(this, 'DeliveryRole', {
+      assumedBy: new ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'sts:ExternalId': account } },
+      }),
+      description: 'Lets the archive delivery stream write the archive bucket.',
+    });
+    const prefixes = [ARCHIVE_EVENTS_PREFIX, ARCHIVE_ERRORS_PREFIX];
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:PutLogEvents'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `${this.logGroup.logGroupName}:log-stream:${DELIVERY_LOG_STREAM}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${ARCHIVE_EVENTS_PREFIX}*]`,
+      reason:
+        'Firehose names each object itself (prefix, stream name, time, random id): object actions can only be granted under the events/ prefix, not on names known at deploy time.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${ARCHIVE_ERRORS_PREFIX}*]`,
+      reason:
+        'Firehose names each object itself, with the error type in its path: object actions can only be granted under the errors/ prefix, not on names known at deploy time.',
+    });
+    return role;
+  }
+
+  private buildDeliveryStream(): CfnDeliveryStream {
+    const stream = new CfnDeliveryStream(this, 'DeliveryStream', {
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },
+      extendedS3DestinationConfiguration: {
+        bucketArn: this.bucket.bucketArn,
+        roleArn: this.deliveryRole.roleArn,
+        prefix: FIREHOSE_EVENTS_PREFIX,
+        errorOutputPrefix: FIREHOSE_ERRORS_PREFIX,
+        fileExtension: '.jsonl',
+        compressionFormat: 'UNCOMPRESSED',
+        bufferingHints: {
+          intervalInSeconds: ARCHIVE.bufferIntervalSeconds,
+          sizeInMBs: ARCHIVE.bufferSizeMiB,
+        },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: this.logGroup.logGroupName,
+          logStreamName: DELIVERY_LOG_STREAM,
+        },
+      },
+    });
+    // Firehose checks its role when the stream is created: the policy must exist first.
+    stream.node.addDependency(this.deliveryRole);
+    return stream;
+  }
+
+  /** The logical ID of a construct's resource, as cdk-nag names it in a finding. */
+  private logicalIdOf(construct: Construct): string {
+    const stack = Stack.of(this);
+    return stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnElement)) as string;
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The processor's record keeping around the handlers: the archive written before they run (and
+ * what happens when it cannot be), the processed-events record that runs a handler once per event
+ * key, and what a replayed message looks like to a handler. Stores are fakes here; the DynamoDB
+ * record and the registry are tested in test/integration/processor-record-keeping.test.ts.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ArchiveFailure, ArchiveWriter } from '../../lambda/processor/archive.ts';
+import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
+import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import type { ProcessedEvents } from '../../lambda/processor/processed-events.ts';
+import type { EventHandler, EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
+import type { RulesStore } from '../../lambda/processor/rules.ts';
+import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import { PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
+import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
+import { connectionEvent } from '../fixtures/events.ts';
+import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
+import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+import { lambdaContext, replayedRecord, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+
+let output: CapturedOutput;
+beforeEach(() => {
+  output = captureStdout();
+});
+afterEach(() => output.restore());
+
+/** An archive that keeps what it was given, failing the event keys in `failing` while it holds them. */
+class FakeArchive implements ArchiveWriter {
+  readonly archived: ArchivedEvent[] = [];
+  readonly failing = new Set<string>();
+  constructor(private readonly journal: string[] = []) {}
+  async write(events: readonly ArchivedEvent[]): Promise<readonly ArchiveFailure[]> {
+    const failures: ArchiveFailure[] = [];
+    events.forEach((event, index) => {
+      if (this.failing.has(event.eventKey)) failures.push({ index, reason: 'ServiceUnavailableException' });
+      else {
+        this.archived.push(event);
+        this.journal.push(`archived ${event.eventKey}`);
+      }
+    });
+    return failures;
+  }
+}
+
+/** The processed-events record in memory, optionally failing its writes. */
+class FakeProcessedEvents implements ProcessedEvents {
+  readonly keys = new Set<string>();
+  failWrites = false;
+  async has(eventKey: string): Promise<boolean> {
+    return this.keys.has(eventKey);
+  }
+  async record(eventKey: string): Promise<void> {
+    if (this.failWrites) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    this.keys.add(eventKey);
+  }
+}
+
+/** A connection.updated of connection `group`, numbered `n`, with event key `key-<group>-<n>`. */
+function update(group: string, n: number): SQSRecord {
+  return sqsRecord({
+    body: connectionEvent('connection.updated', {
+      connectionId: group,
+      timestamp: `2024-01-15T10:30:0${n}Z`,
+      permissions: [`p${n}`],
+    }),
+    messageId: `${group}-${n}`,
+    eventKey: `key-${group}-${n}`,
+  });
+}
+
+/** A processor whose connection.updated handler records what it saw (and the context), failing on `fail`. */
+function processorUnderTest(
+  options: ProcessorHandlerOptions & { fail?: ReadonlySet<string>; journal?: string[] } = {},
+) {
+  const seen: Array<{ id: string; context: HandlerContext }> = [];
+  const journal = options.journal ?? [];
+  const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = (event, context) => {
+    const id = `${event.data.connection.id}-${event.data.connection.permissions?.[0]?.slice(1)}`;
+    journal.push(`handled ${context.eventId}`);
+    if (options.fail?.has(id)) throw new Error(`handler failed for ${id}`);
+    seen.push({ id, context });
+  };
+  const handle = createProcessorHandler({
+    connections: new FakeStore() as unknown as ConnectionRegistry,
+    rules: new FakeStore() as unknown as RulesStore,
+    logger: testLogger(),
+    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+    handlers: { 'connection.updated': onUpdated } as Partial<EventHandlers>,
+    archive: false,
+    processedEvents: false,
+    ...options,
+  });
+  return { seen, journal, run: (event: SQSEvent) => handle(event, lambdaContext()) };
+}
+
+const metricTotal = (name: string) =>
+  output
+    .metrics()
+    .filter((line) => name in line)
+    .reduce((sum, line) => sum + Number(line[name]), 0);
+
+describe('the archive step', () => {
+  it('archives the whole batch before any handler runs, a failing event included', async () => {
+    // GIVEN an archive and a handler that fails on A-2, both writing to one journal
+    const journal: string[] = [];
+    const archive = new FakeArchive(journal);
+    const { run } = processorUnderTest({ archive, journal, fail: new Set(['A-2']) });
+    // WHEN a batch of A-1, A-2, B-1 is processed
+    const response = await run(sqsEvent(update('A', 1), update('A', 2), update('B', 1)));
+    // THEN all three were archived first, the failing one included, then the handlers ran
+    expect(archive.archived.map((event) => event.eventKey)).toEqual(['key-A-1', 'key-A-2', 'key-B-1']);
+    expect(journal).toEqual([
+      'archived key-A-1',
+      'archived key-A-2',
+      'archived key-B-1',
+      'handled key-A-1',
+      'handled key-A-2',
+      'handled key-B-1',
+    ]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-2' }]);
+  });
+
+  it('fails an event whose archive write failed, and the rest of its group, without running their handlers', async () => {
+    // GIVEN the archive fails A-2 (Firehose throttled it)
+    const archive = new FakeArchive();
+    archive.failing.add('key-A-2');
+    const { run, seen } = processorUnderTest({ archive });
+    const batch = sqsEvent(update('A', 1), update('A', 2), update('B', 1), update('A', 3));
+    // WHEN the batch is processed
+    const first = await run(batch);
+    // THEN A-2 and A-3 go back to the queue unhandled, A-1 and B-1 ran, and the failure is counted and logged
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'A-2' }, { itemIdentifier: 'A-3' }]);
+    expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'B-1']);
+    expect(metricTotal(PROCESSOR_METRICS.archiveFailures)).toBe(1);
+    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(0);
+    expect(
+      output.logs('archive write failed; these events will be retried before their handlers run'),
+    ).toEqual([
+      expect.objectContaining({ failed: [{ eventId: 'key-A-2', reason: 'ServiceUnavailableException' }] }),
+    ]);
+    expect(output.logs('batch processed')).toEqual([
+      expect.objectContaining({ records: 4, failed: 0, notArchived: 1, skippedAfterGroupFailure: 1 }),
+    ]);
+
+    // WHEN the archive recovers and the queue delivers the two again
+    archive.failing.clear();
+    const retry = await run(sqsEvent(update('A', 2), update('A', 3)));
+    // THEN each handler has run exactly once, in order, and every event is archived
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'B-1', 'A-2', 'A-3']);
+    expect(new Set(archive.archived.map((event) => event.eventKey))).toEqual(
+      new Set(['key-A-1', 'key-A-2', 'key-B-1', 'key-A-3']),
+    );
+  });
+
+  it('fails every event, running no handler, when the archive is down', async () => {
+    const archive: ArchiveWriter = {
+      write: async () => {
+        throw Object.assign(new Error('unreachable'), { name: 'TimeoutError' });
+      },
+    };
+    const { run, seen } = processorUnderTest({ archive });
+    const response = await run(sqsEvent(update('A', 1), update('B', 1)));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }, { itemIdentifier: 'B-1' }]);
+    expect(seen).toEqual([]);
+    expect(metricTotal(PROCESSOR_METRICS.archiveFailures)).toBe(2);
+  });
+});
+
+describe('the processed-events record', () => {
+  it('runs the handler once when the same event key is queued twice (a late duplicate)', async () => {
+    // GIVEN the record, and an event queued a second time with another message (and dedup) id,
+    // as a sender retry after SQS's 5-minute deduplication window does
+    const processedEvents = new FakeProcessedEvents();
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const original = update('A', 1);
+    const late = sqsRecord({ body: original.body, eventKey: 'key-A-1', messageId: 'A-1-late' });
+    // WHEN both are processed, in one batch and again in a later one
+    const first = await run(sqsEvent(original, late));
+    const second = await run(sqsEvent({ ...late, messageId: 'A-1-later' }));
+    // THEN the handler ran once; the duplicates were acknowledged, logged and counted
+    expect([...first.batchItemFailures, ...second.batchItemFailures]).toEqual([]);
+    expect(seen.map((entry) => entry.id)).toEqual(['A-1']);
+    expect(output.logs('duplicate event skipped: its handler already succeeded')).toEqual([
+      expect.objectContaining({ eventId: 'key-A-1', messageId: 'A-1-late' }),
+      expect.objectContaining({ eventId: 'key-A-1', messageId: 'A-1-later' }),
+    ]);
+    expect(metricTotal(PROCESSOR_METRICS.duplicatesSkipped)).toBe(2);
+    expect(output.logs('event processed')).toHaveLength(1);
+  });
+
+  it('records an event only once its handler succeeded, so a retry after a failure runs it', async () => {
+    const processedEvents = new FakeProcessedEvents();
+    const failing = processorUnderTest({ processedEvents, fail: new Set(['A-1']) });
+    expect((await failing.run(sqsEvent(update('A', 1)))).batchItemFailures).toHaveLength(1);
+    expect(processedEvents.keys.size).toBe(0);
+    const healthy = processorUnderTest({ processedEvents });
+    await healthy.run(sqsEvent(update('A', 1)));
+    expect(healthy.seen.map((entry) => entry.id)).toEqual(['A-1']);
+    expect([...processedEvents.keys]).toEqual(['key-A-1']);
+  });
+
+  it('lets a replay through, and does not record it', async () => {
+    // GIVEN an event that was processed
+    const processedEvents = new FakeProcessedEvents();
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const original = update('A', 1);
+    await run(sqsEvent(original));
+    const recorded = [...processedEvents.keys];
+    expect(recorded).toEqual(['key-A-1']);
+    // WHEN a replay of it is processed, twice (replaying a window twice is the user's choice)
+    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
+    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
+    // THEN its handler ran each time, and the record is unchanged
+    expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'A-1', 'A-1']);
+    expect([...processedEvents.keys]).toEqual(recorded);
+  });
+
+  it('fails neither the event nor the batch when the record cannot be written, and logs it', async () => {
+    const processedEvents = new FakeProcessedEvents();
+    processedEvents.failWrites = true;
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const response = await run(sqsEvent(update('A', 1)));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toHaveLength(1);
+    expect(
+      output.logs('could not record the event as processed; a late duplicate of it would run again'),
+    ).toHaveLength(1);
+  });
+
+  it('fails the event, counted and logged, when the record cannot be read, without running its handler', async () => {
+    const processedEvents = new FakeProcessedEvents();
+    processedEvents.has = async () => {
+      throw Object.assign(new Error('unreachable'), { name: 'TimeoutError' });
+    };
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const response = await run(sqsEvent(update('A', 1), update('B', 1)));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }, { itemIdentifier: 'B-1' }]);
+    expect(seen).toEqual([]);
+    expect(output.logs('event failed')).toHaveLength(2);
+    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(2);
+  });
+
+  it('runs every delivery when it is switched off', async () => {
+    const { run, seen } = processorUnderTest({ processedEvents: false });
+    const original = update('A', 1);
+    await run(sqsEvent(original, sqsRecord({ body: original.body, eventKey: 'key-A-1' })));
+    expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'A-1']);
+  });
+});
+
+describe('a replayed message, as a handler sees it', () => {
+  it('is marked replay, keeps the original receipt time and the original sequence number', async () => {
+    // GIVEN an event received yesterday with sequence number 42, replayed today
+    const original = sqsRecord({
+      body: connectionEvent('connection.updated', { connectionId: 'A', permissions: ['p1'] }),
+      receivedAt: '2026-01-04T09:00:00.000Z',
+      sequenceNumber: '42',
+      eventKey: 'key-A-1',
+    });
+    const replay = replayedRecord(original, '42');
+    const { run, seen } = processorUnderTest();
+    // WHEN the original and the replay are processed
+    await run(sqsEvent(original));
+    await run(sqsEvent(replay));
+    // THEN the handler saw replay false, then true; the same event id, receipt time and sequence
+    expect(seen.map(({ context }) => context.replay)).toEqual([false, true]);
+    const replayed = seen[1]!.context;
+    expect(replayed.eventId).toBe('key-A-1');
+    expect(replayed.receivedAt?.toISOString()).toBe('2026-01-04T09:00:00.000Z');
+    expect(replayed.sequenceNumber).toBe('42');
+    expect(replay.attributes.SequenceNumber).not.toBe('42');
+  });
+
+  it("has no sequence number when the archive had none, rather than the replay message's own", async () => {
+    const original = sqsRecord({
+      body: connectionEvent('connection.updated', { connectionId: 'A' }),
+      sequenceNumber: null,
+    });
+    const { run, seen } = processorUnderTest();
+    await run(sqsEvent(replayedRecord(original)));
+    expect(seen[0]!.context.replay).toBe(true);
+    expect(seen[0]!.context).not.toHaveProperty('sequenceNumber');
+  });
+});

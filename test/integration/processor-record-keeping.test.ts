@@ -1,0 +1,177 @@
+/**
+ * The processor's record keeping against DynamoDB Local: the processed-events record (what it
+ * stores, what it costs in capacity units) and replays that meet the real connection registry,
+ * which must never let a replayed old event roll newer state back.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
+import { createProcessorHandler } from '../../lambda/processor/handler.ts';
+import { DynamoDbProcessedEvents } from '../../lambda/processor/processed-events.ts';
+import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
+import { connectionEvent } from '../fixtures/events.ts';
+import { testLogger } from '../fixtures/handler-context.ts';
+import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+import { lambdaContext, replayedRecord, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+import { createTestResources } from '../support/emulators.ts';
+
+let resources: Awaited<ReturnType<typeof createTestResources>>;
+let documents: DynamoDBDocumentClient;
+/** Capacity units DynamoDB reported for each call, by command name. */
+const consumed: Array<{ command: string; units: number }> = [];
+
+beforeAll(async () => {
+  resources = await createTestResources();
+  documents = DynamoDBDocumentClient.from(resources.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  // Asks DynamoDB for the capacity of every call and keeps it: the cost of the record, measured.
+  documents.middlewareStack.add(
+    (next, context) => async (args) => {
+      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const capacity = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+      consumed.push({ command: String(context.commandName), units: capacity?.CapacityUnits ?? Number.NaN });
+      return result;
+    },
+    { step: 'initialize', name: 'capacityProbe' },
+  );
+});
+
+let output: CapturedOutput;
+beforeEach(() => {
+  output = captureStdout();
+  consumed.length = 0;
+});
+afterEach(() => output.restore());
+
+function store(now: () => number = Date.now) {
+  return new DynamoDbProcessedEvents({
+    tableName: resources.processedEventsTableName,
+    ttlSeconds: 72 * 3600,
+    client: documents,
+    clock: now,
+  });
+}
+
+async function item(eventKey: string) {
+  const { Item } = await documents.send(
+    new GetCommand({
+      TableName: resources.processedEventsTableName,
+      Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+describe('the processed-events record in DynamoDB', () => {
+  it('remembers an event key for its TTL, from its first record', async () => {
+    // GIVEN a key recorded at t0
+    const t0 = Date.parse('2026-01-05T10:00:00Z');
+    const key = `msg_${Date.now()}`;
+    expect(await store(() => t0).has(key)).toBe(false);
+    await store(() => t0).record(key, 'connection.updated');
+    // WHEN it is recorded again an hour later
+    await store(() => t0 + 3_600_000).record(key, 'connection.updated');
+    // THEN it is known, with the first processing time and an expiry 72 h after it
+    expect(await store(() => t0 + 3_600_000).has(key)).toBe(true);
+    expect(await item(key)).toEqual({
+      eventKey: key,
+      eventType: 'connection.updated',
+      processedAt: '2026-01-05T10:00:00.000Z',
+      expiresAt: t0 / 1000 + 72 * 3600,
+    });
+  });
+
+  it('counts an item past its expiry as gone (TTL deletes lazily), and replaces it', async () => {
+    const t0 = Date.parse('2026-01-05T10:00:00Z');
+    const key = `msg_expired_${Date.now()}`;
+    await store(() => t0).record(key, 'connection.updated');
+    const later = t0 + 73 * 3_600_000;
+    expect(await store(() => later).has(key)).toBe(false);
+    await store(() => later).record(key, 'connection.updated');
+    expect(await item(key)).toMatchObject({ processedAt: new Date(later).toISOString() });
+  });
+
+  it('costs one strongly consistent read and one write per event (measured)', async () => {
+    // GIVEN a new event key WHEN it is checked and recorded, as the processor does once per event
+    const key = `msg_capacity_${Date.now()}`;
+    await store().has(key);
+    await store().record(key, 'connection.updated');
+    // THEN DynamoDB reports 1 read unit (a consistent read of an item under 4 KB) and 1 write unit
+    expect(consumed).toEqual([
+      { command: 'GetItemCommand', units: 1 },
+      { command: 'PutItemCommand', units: 1 },
+    ]);
+  });
+
+  it('rejects a table name or TTL it cannot use', () => {
+    expect(() => new DynamoDbProcessedEvents({ tableName: ' ', ttlSeconds: 60 })).toThrow(/tableName/);
+    expect(() => new DynamoDbProcessedEvents({ tableName: 't', ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+  });
+});
+
+describe('a replay meeting the connection registry', () => {
+  const registry = () =>
+    new ConnectionRegistry({ tableName: resources.connectionsTableName, client: documents });
+  const processor = () =>
+    createProcessorHandler({
+      connectionsTableName: resources.connectionsTableName,
+      dynamodb: documents,
+      logger: testLogger(),
+      metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+      archive: false,
+      processedEvents: store(),
+    });
+  const run = (...records: SQSRecord[]) => processor()(sqsEvent(...records), lambdaContext());
+  const updated = (connectionId: string, timestamp: string, permission: string, sequenceNumber: string) =>
+    sqsRecord({
+      body: connectionEvent('connection.updated', { connectionId, timestamp, permissions: [permission] }),
+      eventKey: `key-${connectionId}-${permission}`,
+      sequenceNumber,
+    });
+
+  it('does not roll back newer state, whether the replayed event is an older second or the same second', async () => {
+    // GIVEN a connection updated three times: at 10:29:59, then twice within 10:30:00 (seq 101, 102)
+    // (the replays' own SQS sequence numbers, 18000000000000000000 and up, are far larger)
+    const id = `conn_replay_${Date.now()}`;
+    const older = updated(id, '2024-01-15T10:29:59Z', 'older', '100');
+    const sameSecond = updated(id, '2024-01-15T10:30:00Z', 'same-second', '101');
+    const newest = updated(id, '2024-01-15T10:30:00Z', 'newest', '102');
+    await run(older, sameSecond, newest);
+    expect((await registry().get(id))?.permissions).toEqual(['newest']);
+    // WHEN the two older events are replayed (each gets a new, larger SQS sequence number)
+    const replays = [older, sameSecond].map((record) =>
+      replayedRecord(record, record.attributes.SequenceNumber),
+    );
+    const response = await run(...replays);
+    // THEN both handlers ran and neither changed the registry: the newest event is still stored
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await registry().get(id)).toMatchObject({
+      permissions: ['newest'],
+      lastEventId: `key-${id}-newest`,
+    });
+    expect(output.logs('stale event ignored')).toHaveLength(2);
+  });
+
+  it('applies a replayed event that is still the newest, as the original would have been', async () => {
+    // GIVEN a connection whose registry item was lost (e.g. a bug deleted it)
+    const id = `conn_restore_${Date.now()}`;
+    const only = updated(id, '2024-01-15T10:30:00Z', 'restored', '200');
+    await run(only);
+    await documents.send(
+      new PutCommand({
+        TableName: resources.connectionsTableName,
+        Item: { pk: `connection#${id}`, connectionId: id, lastEventTime: 0, lastEventRank: '' },
+      }),
+    );
+    // WHEN its event is replayed THEN the registry has it again
+    await run(replayedRecord(only, only.attributes.SequenceNumber));
+    expect(await registry().get(id)).toMatchObject({
+      permissions: ['restored'],
+      lastEventId: `key-${id}-restored`,
+    });
+  });
+});
