@@ -13,28 +13,42 @@ import type {
   StreamEvents,
 } from '../api-types.ts';
 import { DeliveryList } from './deliveries.ts';
-import { renderDetail } from './detail.ts';
+import { renderDetail, showResult } from './detail.ts';
 import { byId, getJson, h, postJson } from './dom.ts';
 import { renderDeadLetters, renderRegistry } from './lists.ts';
 
 let config: InspectorConfig | undefined;
 let detailTimer: number | undefined;
 const list = new DeliveryList((id) => void showDetail(id));
+/** The answer to the last replay of each delivery, kept across redraws of the detail. */
+const replayResults = new Map<string, ActionResult>();
+const WORKING: ActionResult = { ok: true, message: '…' };
 
-function showResult(output: HTMLOutputElement, ok: boolean, message: string): void {
-  output.className = ok ? 'ok' : 'bad';
-  output.textContent = message;
+/** POSTs an action; its answer, or why there was none. */
+async function act(path: string, body: unknown = {}): Promise<ActionResult> {
+  try {
+    return (await postJson<ActionResult>(path, body)).body;
+  } catch (error) {
+    return { ok: false, message: `the inspector did not answer: ${String(error)}` };
+  }
 }
 
-async function act(output: HTMLOutputElement, path: string, body: unknown = {}): Promise<void> {
-  output.className = '';
-  output.textContent = '…';
-  try {
-    const answer = await postJson<ActionResult & { error?: string }>(path, body);
-    showResult(output, answer.body.ok, answer.body.message);
-  } catch (error) {
-    showResult(output, false, `the inspector did not answer: ${String(error)}`);
-  }
+/** Runs an action, showing that it runs and then its answer in `output`. */
+async function actInto(output: HTMLOutputElement, path: string, body: unknown = {}): Promise<void> {
+  showResult(output, WORKING);
+  showResult(output, await act(path, body));
+}
+
+async function replay(id: string): Promise<void> {
+  const shown = () =>
+    document.querySelector<HTMLOutputElement>(`#detail output[data-result-for="${CSS.escape(id)}"]`);
+  replayResults.set(id, WORKING);
+  const output = shown();
+  if (output) showResult(output, WORKING);
+  const result = await act(`/api/deliveries/${encodeURIComponent(id)}/replay`);
+  replayResults.set(id, result);
+  const current = shown();
+  if (current) showResult(current, result);
 }
 
 async function showDetail(id: string): Promise<void> {
@@ -46,11 +60,7 @@ async function showDetail(id: string): Promise<void> {
     return;
   }
   panel.replaceChildren(
-    ...renderDetail(
-      detail,
-      config,
-      (deliveryId, output) => void act(output, `/api/deliveries/${encodeURIComponent(deliveryId)}/replay`),
-    ),
+    renderDetail(detail, config, replayResults.get(id), (deliveryId) => void replay(deliveryId)),
   );
 }
 
@@ -139,7 +149,7 @@ function wireActions(): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const connectionId = byId<HTMLInputElement>('send-connection').value.trim();
-    void act(byId<HTMLOutputElement>('send-result'), '/api/send', {
+    void actInto(byId<HTMLOutputElement>('send-result'), '/api/send', {
       type: byId<HTMLSelectElement>('send-type').value,
       scheme: byId<HTMLSelectElement>('send-scheme').value,
       ...(connectionId && { connectionId }),
@@ -148,7 +158,7 @@ function wireActions(): void {
   });
   byId('redrive').addEventListener(
     'click',
-    () => void act(byId<HTMLOutputElement>('redrive-result'), '/api/dead-letters/redrive'),
+    () => void actInto(byId<HTMLOutputElement>('redrive-result'), '/api/dead-letters/redrive'),
   );
 }
 

@@ -3,7 +3,14 @@
  * log lines → processed, retrying or dead-lettered; redrives and replays), its headers with the
  * signatures masked by the server, and its raw body pretty-printed.
  */
-import type { AttemptView, DeliveryDetail, InspectorConfig, LogLine, TimelineEntry } from '../api-types.ts';
+import type {
+  ActionResult,
+  AttemptView,
+  DeliveryDetail,
+  InspectorConfig,
+  LogLine,
+  TimelineEntry,
+} from '../api-types.ts';
 import { answerCell, fateBadge } from './deliveries.ts';
 import { duration, h, pretty, statusText, timeElement } from './dom.ts';
 
@@ -32,8 +39,9 @@ function logLine(line: LogLine): HTMLElement {
     logged
       ? h(
           'div',
-          {},
-          `  ${logged.name ?? 'Error'}: ${logged.message ?? ''}${logged.location ? ` (${logged.location})` : ''}`,
+          { title: logged.location ?? '' },
+          // The file and line; the full path is in the tooltip.
+          `  ${logged.name ?? 'Error'}: ${logged.message ?? ''}${logged.location ? ` (${logged.location.split('/').pop()})` : ''}`,
         )
       : null,
     logged?.stack ? h('details', {}, h('summary', {}, 'stack'), logged.stack) : null,
@@ -116,14 +124,25 @@ function timelineItem(entry: TimelineEntry, detail: DeliveryDetail, config: Insp
   }
 }
 
-/** The detail panel's content for one delivery. */
+/** Shows an action's result in an output element. */
+export function showResult(output: HTMLOutputElement, result: ActionResult | undefined): void {
+  output.className = result ? (result.ok ? 'ok' : 'bad') : '';
+  output.textContent = result?.message ?? '';
+}
+
+/**
+ * The detail panel's content for one delivery. `replayResult` is the answer to its last replay:
+ * the panel is redrawn as the event moves on, and the answer must stay in view.
+ */
 export function renderDetail(
   detail: DeliveryDetail,
   config: InspectorConfig,
-  onReplay: (id: string, output: HTMLOutputElement) => void,
-): HTMLElement[] {
+  replayResult: ActionResult | undefined,
+  onReplay: (id: string) => void,
+): HTMLElement {
   const { summary } = detail;
-  const output = h('output', { 'aria-live': 'polite' });
+  const output = h('output', { 'aria-live': 'polite', 'data-result-for': summary.id });
+  showResult(output, replayResult);
   const replay = detail.replayable
     ? h(
         'button',
@@ -136,9 +155,11 @@ export function renderDetail(
         'Replay',
       )
     : null;
-  replay?.addEventListener('click', () => onReplay(summary.id, output));
+  replay?.addEventListener('click', () => onReplay(summary.id));
   const body = detail.bodyEncoding === 'utf8' ? pretty(detail.body) : detail.body;
-  return [
+  return h(
+    'div',
+    { 'data-delivery-id': summary.id },
     h(
       'div',
       { class: 'detail-head' },
@@ -179,5 +200,5 @@ export function renderDetail(
       { class: 'body', tabindex: 0, 'aria-label': 'answer body' },
       pretty(detail.answer.body) || '(empty)',
     ),
-  ];
+  );
 }
