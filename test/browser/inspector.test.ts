@@ -261,7 +261,7 @@ describe('the local inspector, in Chromium', () => {
   );
 
   it(
-    'sends a signed example from the page, and shows the registry and the Dynamic Rules revision',
+    'sends a signed example from the page, and shows the registry, its tombstones and the Dynamic Rules revision',
     async () => {
       // WHEN connection.created is sent from the page over Svix for a new connection, and rules.updated by the CLI
       await page.selectOption('#send-type', 'connection.created');
@@ -283,6 +283,12 @@ describe('the local inspector, in Chromium', () => {
       await page
         .locator('#rules [data-field="revision"]', { hasText: '202401151030-a1b2c3' })
         .waitFor({ timeout: 10_000 });
+      // WHEN the page's connection is disconnected
+      expect(await cliSend('connection.disconnected', '--connection', ids.fromPage)).toBe(0);
+      // THEN it stays in the registry as a tombstone
+      const tombstone = page.locator(`#connections tr.tombstone[data-connection="${ids.fromPage}"]`);
+      await tombstone.waitFor({ timeout: 10_000 });
+      expect(await tombstone.textContent()).toContain('disconnectedtombstone since');
       await page.click('#tab-deliveries');
     },
     TEST_TIMEOUT_MS,
@@ -303,7 +309,7 @@ describe('the local inspector, in Chromium', () => {
       await page.fill('#filter-connection', 'no-such-connection');
       expect(await page.locator('#deliveries-filtered').isVisible()).toBe(true);
       await page.fill('#filter-connection', '');
-      expect(await visibleRows().count()).toBe(5);
+      expect(await visibleRows().count()).toBe(6);
     },
     TEST_TIMEOUT_MS,
   );

@@ -130,13 +130,9 @@ export function showResult(output: HTMLOutputElement, result: ActionResult | und
   output.textContent = result?.message ?? '';
 }
 
-/**
- * The detail panel's content for one delivery. `replayResult` is the answer to its last replay:
- * the panel is redrawn as the event moves on, and the answer must stay in view.
- */
-export function renderDetail(
+/** The heading: type, fate, the Replay button and its last answer. */
+function detailHead(
   detail: DeliveryDetail,
-  config: InspectorConfig,
   replayResult: ActionResult | undefined,
   onReplay: (id: string) => void,
 ): HTMLElement {
@@ -156,42 +152,38 @@ export function renderDetail(
       )
     : null;
   replay?.addEventListener('click', () => onReplay(summary.id));
-  const body = detail.bodyEncoding === 'utf8' ? pretty(detail.body) : detail.body;
   return h(
     'div',
-    { 'data-delivery-id': summary.id },
-    h(
-      'div',
-      { class: 'detail-head' },
-      h('h2', {}, summary.eventType ?? 'Delivery without a type'),
-      fateBadge(summary),
-      replay,
-      output,
-    ),
-    h(
-      'dl',
-      { class: 'facts' },
-      ...fact('Received', timeElement(summary.receivedAt)),
-      ...fact('Answer', answerCell(summary)),
-      ...fact('Latency', duration(summary.latencyMs)),
-      ...fact('Scheme', summary.scheme === 'none' ? 'no signature header' : summary.scheme),
-      ...fact('Event key', h('span', { class: 'mono' }, summary.eventKey ?? '—')),
-      ...fact('Connection', h('span', { class: 'mono' }, summary.connectionId ?? '—')),
-    ),
-    h('h3', {}, 'What became of it'),
-    h('ol', { class: 'timeline' }, ...detail.timeline.map((entry) => timelineItem(entry, detail, config))),
+    { class: 'detail-head' },
+    h('h2', {}, summary.eventType ?? 'Delivery without a type'),
+    fateBadge(summary),
+    replay,
+    output,
+  );
+}
+
+function detailFacts(summary: DeliveryDetail['summary']): HTMLElement {
+  return h(
+    'dl',
+    { class: 'facts' },
+    ...fact('Received', timeElement(summary.receivedAt)),
+    ...fact('Answer', answerCell(summary)),
+    ...fact('Latency', duration(summary.latencyMs)),
+    ...fact('Scheme', summary.scheme === 'none' ? 'no signature header' : summary.scheme),
+    ...fact('Event key', h('span', { class: 'mono' }, summary.eventKey ?? '—')),
+    ...fact('Connection', h('span', { class: 'mono' }, summary.connectionId ?? '—')),
+  );
+}
+
+/** The request as received: headers (masked by the server), body pretty-printed, and the answer. */
+function detailRequest(detail: DeliveryDetail): HTMLElement[] {
+  const body = detail.bodyEncoding === 'utf8' ? pretty(detail.body) : detail.body;
+  const rows = detail.headers.map(([name, value]) =>
+    h('tr', {}, h('td', { class: 'mono' }, name), h('td', { class: 'mono wrap' }, value)),
+  );
+  return [
     h('h3', {}, `Request headers · ${detail.method} ${detail.path}`),
-    h(
-      'table',
-      { class: 'grid headers' },
-      h(
-        'tbody',
-        {},
-        ...detail.headers.map(([name, value]) =>
-          h('tr', {}, h('td', { class: 'mono' }, name), h('td', { class: 'mono wrap' }, value)),
-        ),
-      ),
-    ),
+    h('table', { class: 'grid headers' }, h('tbody', {}, ...rows)),
     h('h3', {}, detail.bodyEncoding === 'utf8' ? 'Body' : 'Body (not UTF-8, base64)'),
     h('pre', { class: 'body', tabindex: 0, 'aria-label': 'request body' }, body || '(empty)'),
     h('h3', {}, `Answer · ${statusText(detail.answer.status)}`),
@@ -200,5 +192,26 @@ export function renderDetail(
       { class: 'body', tabindex: 0, 'aria-label': 'answer body' },
       pretty(detail.answer.body) || '(empty)',
     ),
+  ];
+}
+
+/**
+ * The detail panel's content for one delivery. `replayResult` is the answer to its last replay:
+ * the panel is redrawn as the event moves on, and the answer must stay in view.
+ */
+export function renderDetail(
+  detail: DeliveryDetail,
+  config: InspectorConfig,
+  replayResult: ActionResult | undefined,
+  onReplay: (id: string) => void,
+): HTMLElement {
+  return h(
+    'div',
+    { 'data-delivery-id': detail.summary.id },
+    detailHead(detail, replayResult, onReplay),
+    detailFacts(detail.summary),
+    h('h3', {}, 'What became of it'),
+    h('ol', { class: 'timeline' }, ...detail.timeline.map((entry) => timelineItem(entry, detail, config))),
+    ...detailRequest(detail),
   );
 }
