@@ -3,7 +3,9 @@
  * emulators (DynamoDB Local, fauxqs) are started once by the global setup and their endpoints
  * are passed to the workers through the environment.
  *
- * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability).
+ * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability,
+ * browser). The browser suite drives the system's Chromium (`CHROMIUM_PATH`, default
+ * /usr/bin/chromium) through playwright-core.
  */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
 const common = {
@@ -29,5 +31,6 @@ export default {
     project('integration', 60_000),
     project('e2e', 120_000),
     project('reliability', 300_000),
+    project('browser', 120_000),
   ],
 };

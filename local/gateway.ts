@@ -53,6 +53,37 @@ export interface GatewayOptions {
   readonly isReady?: () => boolean;
   /** Access log and invocation errors. @default no logging */
   readonly logger?: GatewayLogger;
+  /** Watches each webhook request and its answer (the local inspector). @default none */
+  readonly observer?: GatewayObserver;
+  /**
+   * Serves other paths on the same port (the local inspector's page): returns true when it took the
+   * request. The webhook route and `/healthz` are matched first. @default every other path is a 404
+   */
+  readonly routes?: (request: IncomingMessage, response: ServerResponse) => boolean;
+}
+
+/** One webhook request and the gateway's answer, as an observer sees it. */
+export interface GatewayExchange {
+  /** The `requestContext.requestId`, also answered as `apigw-requestid`. */
+  readonly requestId: string;
+  /** Milliseconds since the epoch when the request arrived. */
+  readonly receivedAt: number;
+  readonly method: string;
+  /** Path and query as received. */
+  readonly url: string;
+  /** Alternating names and values, as received. */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+  readonly statusCode: number;
+  readonly responseHeaders: Readonly<Record<string, string | string[]>>;
+  readonly responseBody: Buffer;
+  readonly latencyMs: number;
+}
+
+/** Watches the gateway without changing what it answers. */
+export interface GatewayObserver {
+  /** Called once the answer has been written; must not throw. */
+  exchanged(exchange: GatewayExchange): void;
 }
 
 /** A listening gateway. */
@@ -343,6 +374,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (request.method !== WEBHOOK_ROUTE.method || path !== WEBHOOK_ROUTE.path) {
+      if (options.routes?.(request, response)) return;
       request.resume();
       sendJson(response, 404, { message: 'Not Found' });
       return;
@@ -378,13 +410,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (answer.cookies.length > 0) headers['set-cookie'] = [...answer.cookies];
     response.writeHead(answer.statusCode, headers);
     response.end(answer.body);
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     logger?.info('request', {
       requestId: event.requestContext.requestId,
       method: request.method,
       path,
       status: answer.statusCode,
       bytes: body.length,
-      latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      latencyMs,
+    });
+    options.observer?.exchanged({
+      requestId: event.requestContext.requestId,
+      receivedAt: event.requestContext.timeEpoch,
+      method: request.method,
+      url: request.url ?? '/',
+      rawHeaders: request.rawHeaders,
+      body,
+      statusCode: answer.statusCode,
+      responseHeaders: headers,
+      responseBody: answer.body,
+      latencyMs,
     });
   };
 

@@ -10,8 +10,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
-import { type Gateway, type HttpApiHandler, startGateway } from './gateway.ts';
-import { type Poller, type SqsBatchHandler, startPoller } from './poller.ts';
+import {
+  type Gateway,
+  type GatewayObserver,
+  type GatewayOptions,
+  type HttpApiHandler,
+  startGateway,
+} from './gateway.ts';
+import { type Poller, type PollerObserver, type SqsBatchHandler, startPoller } from './poller.ts';
 import { createLocalResources, type LocalResources } from './resources.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.ts';
 import { generateDevSecret } from './signing-secrets.ts';
@@ -20,6 +26,18 @@ import { generateDevSecret } from './signing-secrets.ts';
 export type VerifierModule = typeof import('../lambda/verifier/handler.ts');
 /** The processor's module, as imported after the environment is set. */
 export type ProcessorModule = typeof import('../lambda/processor/handler.ts');
+/** Options of the processor's `createProcessorHandler`. */
+export type ProcessorOptions = NonNullable<Parameters<ProcessorModule['createProcessorHandler']>[0]>;
+
+/** Hooks that watch the pipeline without changing what it does (the local inspector). */
+export interface PipelineObserver {
+  /** Sees each webhook request and its answer. */
+  readonly gateway?: GatewayObserver;
+  /** Sees each batch handed to the processor and its outcome. */
+  readonly poller?: PollerObserver;
+  /** The processor's logger, one per execution environment, e.g. one that also records its lines. */
+  readonly processorLogger?: () => Logger;
+}
 
 /** The name of the signing secret in the local Secrets Manager. */
 export const LOCAL_SIGNING_SECRET_ID = 'ofauth/webhook-signing-secret';
@@ -58,11 +76,13 @@ export interface LocalPipelineOptions {
   /** Replaces or wraps the verifier's handler, given its module. @default the module's `handler` */
   readonly verifier?: (module: VerifierModule) => HttpApiHandler;
   /**
-   * Creates the processor's handler, given its module, e.g. to inject a failing handler through
-   * `createProcessorHandler`. Called once per poller (one execution environment each).
-   * @default `createProcessorHandler()` of the module
+   * Creates the processor's handler, given its module and the options the pipeline would pass
+   * (the observer's logger, if any), e.g. to inject a failing handler through
+   * `createProcessorHandler({ ...defaults, handlers })`. Called once per poller (one execution
+   * environment each).
+   * @default `createProcessorHandler(defaults)` of the module
    */
-  readonly processor?: (module: ProcessorModule) => SqsBatchHandler;
+  readonly processor?: (module: ProcessorModule, defaults: ProcessorOptions) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
   readonly logger?: Logger;
   /**
@@ -70,6 +90,10 @@ export interface LocalPipelineOptions {
    * processor's S3 adapter writes the same objects), for `replay`. @default true
    */
   readonly archive?: boolean;
+  /** Watches requests, batches and the processor's log lines (the local inspector). @default none */
+  readonly observer?: PipelineObserver;
+  /** Serves other paths on the gateway's port (the local inspector's page). @default none */
+  readonly routes?: GatewayOptions['routes'];
 }
 
 /** A running local pipeline. */
@@ -147,6 +171,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     functionName: SERVICE_NAMES.verifier,
     isReady: () => ready,
     logger,
+    ...(options.observer?.gateway && { observer: options.observer.gateway }),
+    ...(options.routes && { routes: options.routes }),
     handler: async (event, context) =>
       verifier
         ? verifier(event, context)
@@ -236,8 +262,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     );
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
-    const createProcessor = (): SqsBatchHandler =>
-      options.processor ? options.processor(processorModule) : processorModule.createProcessorHandler();
+    const createProcessor = (): SqsBatchHandler => {
+      const processorLogger = options.observer?.processorLogger;
+      const defaults: ProcessorOptions = processorLogger ? { logger: processorLogger() } : {};
+      return options.processor
+        ? options.processor(processorModule, defaults)
+        : processorModule.createProcessorHandler(defaults);
+    };
 
     const poller: Poller = await startPoller({
       sqs,
@@ -249,6 +280,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       functionName: SERVICE_NAMES.processor,
       region,
       logger,
+      ...(options.observer?.poller && { observer: options.observer.poller }),
     });
     cleanups.push(() => poller.stop());
 

@@ -56,6 +56,24 @@ export interface PollerOptions {
   readonly region?: string;
   /** @default no logging */
   readonly logger?: PollerLogger;
+  /** Watches each batch handed to the processor (the local inspector). @default none */
+  readonly observer?: PollerObserver;
+}
+
+/** What the processor made of a batch. */
+export interface BatchResult {
+  /** Message ids of the records that succeeded (and are deleted from the queue). */
+  readonly succeeded: readonly string[];
+  /** The crash or timeout that failed the whole batch, if one did. */
+  readonly error?: unknown;
+}
+
+/** Watches the poller without changing what it does. Neither method may throw. */
+export interface PollerObserver {
+  /** Called just before the processor is invoked with these records. */
+  batchStarted(records: readonly SQSRecord[]): void;
+  /** Called once the processor has answered (or failed) for these records. */
+  batchFinished(records: readonly SQSRecord[], result: BatchResult): void;
 }
 
 /** A running poller. */
@@ -165,7 +183,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * await poller.stop();
  */
 export async function startPoller(options: PollerOptions): Promise<Poller> {
-  const { sqs, queueUrl, logger } = options;
+  const { sqs, queueUrl, logger, observer } = options;
   const region = options.region ?? 'us-east-1';
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
@@ -185,9 +203,11 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     const records = messages.map((message) => toSqsRecord(message, queueArn, region));
     invocations += 1;
     let succeeded: SQSRecord[];
+    observer?.batchStarted(records);
     try {
       succeeded = succeededRecords(records, await invokeWithTimeout(fn, handler, { Records: records }));
     } catch (error) {
+      observer?.batchFinished(records, { succeeded: [], error });
       // A crash or timeout fails the whole batch: every message comes back after the visibility timeout.
       logger?.error('processor invocation failed; the whole batch will be retried', {
         error,
@@ -195,6 +215,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       });
       return;
     }
+    observer?.batchFinished(records, { succeeded: succeeded.map((record) => record.messageId) });
     if (succeeded.length === 0) return;
     const deleted = await sqs.send(
       new DeleteMessageBatchCommand({

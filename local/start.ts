@@ -9,6 +9,7 @@
  */
 
 import { PortInUseError } from './gateway.ts';
+import { createInspector } from './inspector/index.ts';
 import { InvalidPortError, localPort } from './local-port.ts';
 import { LOCAL_VISIBILITY_TIMEOUT_SECONDS, type LocalPipeline, startLocalPipeline } from './pipeline.ts';
 import { devSecretFile, loadOrCreateDevSecret, parseSecretList, SECRET_ENV_VAR } from './signing-secrets.ts';
@@ -38,7 +39,14 @@ async function main(): Promise<void> {
     secretNote = `development signing secret (${dev.generated ? 'generated now' : 'reused'}, kept in ${file}):\n    ${dev.secret}`;
   }
 
-  const starting: Promise<LocalPipeline> = startLocalPipeline({ port, secrets });
+  // The inspector's page is served on the gateway's port, at `/`.
+  const inspector = createInspector();
+  const starting: Promise<LocalPipeline> = startLocalPipeline({
+    port,
+    secrets,
+    observer: inspector.observer,
+    routes: inspector.routes,
+  });
   let stopping: Promise<void> | undefined;
   let firstSignalAt = 0;
   const shutdown = (signal: string) => {
@@ -91,6 +99,7 @@ async function main(): Promise<void> {
     }
   });
   if (stopping) return;
+  await inspector.attach(started);
 
   const localUrl = `http://127.0.0.1:${started.port}`;
   const cliUrl = started.port === 3000 ? '' : ` --url ${started.url}`;
@@ -99,6 +108,7 @@ async function main(): Promise<void> {
       '',
       '  OFAuth webhook receiver — local pipeline ready',
       '',
+      `  inspector     ${localUrl}/   (open in a browser: deliveries, their fate, connections, dead letters)`,
       `  webhook URL   POST ${started.url}`,
       `  health        GET  ${localUrl}/healthz`,
       `  DynamoDB      ${started.endpoints.dynamodb}  (tables ${started.resources.ledgerTableName}, ${started.resources.connectionsTableName})`,

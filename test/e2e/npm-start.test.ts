@@ -151,6 +151,11 @@ describe('npm start', () => {
       `development signing secret (generated now, kept in ${secretFile}):\n    ${secret}`,
     );
     expect(first.stderr()).toContain(`POST http://127.0.0.1:${port}/webhooks/ofauth`);
+    // AND the link to the inspector, which serves its page
+    expect(first.stderr()).toContain(`inspector     http://127.0.0.1:${port}/ `);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain(
+      '<title>OFAuth webhook inspector</title>',
+    );
 
     // WHEN the CLI sends the example with no --url and no --secret, as the Quickstart says
     const cli = await run('npm', ['run', 'cli', '--', 'send', 'connection.created'], { cwd: REPO_ROOT, env });

@@ -1,0 +1,199 @@
+/**
+ * The shapes the inspector's server sends its page, as JSON (the JSON endpoints) and as
+ * server-sent events (`GET /api/stream`). Types only: the page's bundle and the server share them.
+ */
+
+/** How a delivery was signed, read from its headers. */
+export type SchemeLabel = 'ofauth' | 'svix' | 'none';
+
+/**
+ * What became of an accepted event: on the queue, being handled, handled, failed and waiting for
+ * its next receive, or failed its last receive and moved (or about to move) to the dead-letter queue.
+ */
+export type Fate = 'queued' | 'processing' | 'processed' | 'retrying' | 'dead-letter';
+
+/** One row of the deliveries list. */
+export interface DeliverySummary {
+  /** The gateway's request id (`apigw-requestid`). */
+  readonly id: string;
+  /** ISO-8601 time the request arrived. */
+  readonly receivedAt: string;
+  readonly status: number;
+  /** The `error` code of a non-2xx answer, e.g. `invalid_signature`. */
+  readonly errorCode?: string;
+  readonly scheme: SchemeLabel;
+  /** The event key of an accepted delivery (`svix-id`, a top-level `id`, or SHA-256 of the body). */
+  readonly eventKey?: string;
+  readonly eventType?: string;
+  readonly connectionId?: string;
+  readonly latencyMs: number;
+  /** `true` for a 200 `duplicate` answer: the event had been handed on already. */
+  readonly duplicate: boolean;
+  /** What became of the event, for an accepted delivery. */
+  readonly fate?: Fate;
+  /** Processing attempts of the event so far. */
+  readonly attempts: number;
+  /** Replays of the event so far. */
+  readonly replays: number;
+}
+
+/** One line the processor or a handler logged for an event. */
+export interface LogLine {
+  readonly at: string;
+  readonly level: string;
+  readonly message: string;
+  /** The line's other keys, without the ones every line carries. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** The outcome of one processing attempt. `skipped`: an earlier message of its group failed in the batch. */
+export type AttemptOutcome = 'processing' | 'processed' | 'failed' | 'skipped';
+
+/** One receive of the event's message by the processor. */
+export interface AttemptView {
+  /** 1 for the event's first attempt, counting across redrives and replays. */
+  readonly number: number;
+  readonly at: string;
+  /** `ApproximateReceiveCount` of the message: 1 on its first receive. */
+  readonly receiveCount: number;
+  readonly maxReceiveCount: number;
+  /** The message was put back by a replay. */
+  readonly replay: boolean;
+  readonly outcome: AttemptOutcome;
+  readonly durationMs?: number;
+  readonly error?: string;
+  readonly logs: readonly LogLine[];
+  /** After a failure: received again after the visibility timeout, or moved to the dead-letter queue. */
+  readonly next?: 'retry' | 'dead-letter';
+}
+
+/** One step of an event's fate, oldest first. */
+export type TimelineEntry =
+  | {
+      readonly kind: 'received';
+      readonly at: string;
+      readonly deliveryId: string;
+      readonly status: number;
+      readonly duplicate: boolean;
+    }
+  | { readonly kind: 'enqueued'; readonly at: string; readonly groupId?: string }
+  | { readonly kind: 'attempt'; readonly at: string; readonly attempt: AttemptView }
+  | { readonly kind: 'dead-letter'; readonly at: string }
+  | { readonly kind: 'redriven'; readonly at: string }
+  | { readonly kind: 'replayed'; readonly at: string };
+
+/** Everything about one delivery, for the detail view. */
+export interface DeliveryDetail {
+  readonly summary: DeliverySummary;
+  readonly method: string;
+  readonly path: string;
+  /** Request headers in the order received; signature and credential values masked. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** The raw body: text, or base64 when it is not UTF-8. */
+  readonly body: string;
+  readonly bodyEncoding: 'utf8' | 'base64';
+  readonly answer: {
+    readonly status: number;
+    readonly headers: readonly (readonly [string, string])[];
+    readonly body: string;
+  };
+  /** The event's fate; for a rejected delivery only its receipt. */
+  readonly timeline: readonly TimelineEntry[];
+  /** Whether the page may offer a replay: the delivery was accepted. */
+  readonly replayable: boolean;
+}
+
+/** One connection of the registry, as the processor keeps it. */
+export interface ConnectionView {
+  readonly connectionId: string;
+  readonly status?: string;
+  readonly clientReferenceId?: string;
+  readonly permissions?: readonly string[];
+  readonly lastEventAt?: string;
+  readonly lastEventType?: string;
+  readonly lastEventId?: string;
+  readonly updatedAt?: string;
+  /** Set on a tombstone. */
+  readonly disconnectedAt?: string;
+}
+
+/** The latest Dynamic Rules revision. */
+export interface RulesView {
+  readonly revision?: string | number;
+  readonly lastEventAt?: string;
+  readonly lastEventId?: string;
+  readonly updatedAt?: string;
+  readonly rules?: Readonly<Record<string, unknown>>;
+}
+
+/** The connections table: the registry and the rules. */
+export interface RegistryView {
+  readonly connections: readonly ConnectionView[];
+  readonly rules?: RulesView;
+  /** Why the table could not be read, if it could not. */
+  readonly error?: string;
+}
+
+/** One message on the dead-letter queue. */
+export interface DeadLetterView {
+  readonly messageId: string;
+  readonly eventKey?: string;
+  readonly eventType?: string;
+  readonly connectionId?: string;
+  readonly groupId?: string;
+  /** Why it is there: the verifier's rejection code, or the last error of the processor. */
+  readonly reason: string;
+  readonly receiveCount: number;
+  readonly sentAt?: string;
+  /** The newest delivery of the same event, to open it. */
+  readonly deliveryId?: string;
+}
+
+/** The dead-letter queue. */
+export interface DeadLetterQueueView {
+  readonly messages: readonly DeadLetterView[];
+  readonly error?: string;
+}
+
+/** What the page needs to know about the pipeline. */
+export interface InspectorConfig {
+  readonly webhookUrl: string;
+  readonly maxReceiveCount: number;
+  readonly visibilityTimeoutSeconds: number;
+  /** Event types `send` has an example of. */
+  readonly exampleTypes: readonly string[];
+  /** The CLI command that sends a first event to this pipeline. */
+  readonly sendCommand: string;
+}
+
+/** The first server-sent event of every stream: the whole state. */
+export interface Snapshot {
+  readonly config: InspectorConfig;
+  readonly deliveries: readonly DeliverySummary[];
+  readonly registry: RegistryView;
+  readonly deadLetters: DeadLetterQueueView;
+}
+
+/** The server-sent events of `GET /api/stream`, by event name. */
+export interface StreamEvents {
+  readonly snapshot: Snapshot;
+  readonly delivery: DeliverySummary;
+  readonly registry: RegistryView;
+  readonly 'dead-letters': DeadLetterQueueView;
+}
+
+/** `POST /api/send`. */
+export interface SendRequest {
+  readonly type: string;
+  readonly scheme: 'ofauth' | 'svix';
+  readonly connectionId?: string;
+  /** Change the body after signing, to see a 401. */
+  readonly tamper?: boolean;
+}
+
+/** The answer of an action. */
+export interface ActionResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly status?: number;
+}
