@@ -3,7 +3,8 @@
  * emulators (DynamoDB Local, fauxqs) are started once by the global setup and their endpoints
  * are passed to the workers through the environment.
  *
- * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability).
+ * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability,
+ * package).
  */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
 const common = {
@@ -11,6 +12,9 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/env.ts'],
+  // The repository imports its own package by name (bin/, lambda/processor/handlers/); this
+  // condition maps those imports to the TypeScript sources instead of the built dist/.
+  testEnvironmentOptions: { customExportConditions: ['ofauth-receiver-source', 'node', 'node-addons'] },
 };
 const project = (name, timeout) => ({
   ...common,
@@ -29,5 +33,6 @@ export default {
     project('integration', 60_000),
     project('e2e', 120_000),
     project('reliability', 300_000),
+    project('package'),
   ],
 };

@@ -19,6 +19,8 @@ import { generateDevSecret } from './signing-secrets.ts';
 export type VerifierModule = typeof import('../lambda/verifier/handler.ts');
 /** The processor's module, as imported after the environment is set. */
 export type ProcessorModule = typeof import('../lambda/processor/handler.ts');
+/** The app's handler file (what the repository's stack deploys as the processor). */
+type AppHandlersModule = typeof import('../lambda/processor/handlers/index.ts');
 
 /** The name of the signing secret in the local Secrets Manager. */
 export const LOCAL_SIGNING_SECRET_ID = 'ofauth/webhook-signing-secret';
@@ -59,7 +61,7 @@ export interface LocalPipelineOptions {
   /**
    * Creates the processor's handler, given its module, e.g. to inject a failing handler through
    * `createProcessorHandler`. Called once per poller (one execution environment each).
-   * @default `createProcessorHandler()` of the module
+   * @default the app's handler map (`lambda/processor/handlers/index.ts`), as the stack deploys it
    */
   readonly processor?: (module: ProcessorModule) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
@@ -209,10 +211,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       SERVICE_NAMES.processor,
       () => import('../lambda/processor/handler.ts'),
     );
+    const app = await importAs<AppHandlersModule>(
+      SERVICE_NAMES.processor,
+      () => import('../lambda/processor/handlers/index.ts'),
+    );
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
     const createProcessor = (): SqsBatchHandler =>
-      options.processor ? options.processor(processorModule) : processorModule.createProcessorHandler();
+      options.processor
+        ? options.processor(processorModule)
+        : processorModule.createProcessorHandler({ handlers: app.handlers });
 
     const poller: Poller = await startPoller({
       sqs,
