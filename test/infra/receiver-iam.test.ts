@@ -201,7 +201,7 @@ describe('verifier', () => {
 });
 
 describe('processor', () => {
-  it('may consume only its queue, use connection items and query only the clientReferenceId index', () => {
+  it('may consume only its queue, use connection items, query only the clientReferenceId index and send only to the dead-letter queue', () => {
     const statements = statementsOf(template, 'ReceiverProcessorRole');
     const tableArn = arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverConnectionsTable');
     expect(statements).toEqual([
@@ -230,6 +230,12 @@ describe('processor', () => {
         Resource: { 'Fn::Join': ['', [tableArn, '/index/byClientReferenceId']] },
       },
       {
+        // A message that can never be processed goes straight to the dead-letter queue.
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: arnOf(template, 'AWS::SQS::Queue', 'ReceiverDeadLetterQueue'),
+      },
+      {
         Effect: 'Allow',
         Action: [
           'sqs:ChangeMessageVisibility',
@@ -243,9 +249,9 @@ describe('processor', () => {
     ]);
   });
 
-  it('has no access to the ledger, the secret or the dead-letter queue', () => {
+  it('has no access to the ledger or the secret', () => {
     const resources = JSON.stringify(statementsOf(template, 'ReceiverProcessorRole').map((s) => s.Resource));
-    for (const prefix of ['ReceiverLedgerTable', 'ReceiverSigningSecret', 'ReceiverDeadLetterQueue']) {
+    for (const prefix of ['ReceiverLedgerTable', 'ReceiverSigningSecret']) {
       expect({ prefix, found: resources.includes(prefix) }).toEqual({ prefix, found: false });
     }
   });
