@@ -75,6 +75,7 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
     environment: { ...spec.environment, ...environment },
     bundling: { ...BUNDLING, ...bundling },
   });
+  if (overrides.vpc) grantNetworkInterfaces(role);
   if (tracing !== Tracing.DISABLED) {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -83,6 +84,33 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
     });
   }
   return { fn, logGroup };
+}
+
+/**
+ * What Lambda needs to attach a function to a VPC. CDK adds the managed
+ * AWSLambdaVPCAccessExecutionRole only to roles it creates itself; that policy would also let the
+ * function write to every log group, so the network-interface actions are granted by hand.
+ */
+function grantNetworkInterfaces(role: Role): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only the network-interface actions Lambda needs to run in the VPC the consumer chose are granted on "*": Lambda creates and deletes the interfaces itself, with IDs not known in advance.',
+  });
 }
 
 /** The environment value of a number that may be a token. */

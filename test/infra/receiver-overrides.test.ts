@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -108,6 +109,31 @@ describe('function overrides', () => {
     ],
   ])('rejects %s', (_case, props, message) => {
     expect(() => synth(props)).toThrow(new InvalidReceiverPropsError(message));
+  });
+});
+
+describe('a VPC for the functions', () => {
+  it('lets the function manage its network interfaces, cdk-nag clean', () => {
+    // GIVEN the verifier in the consumer's VPC (with flow logs, as cdk-nag asks of a VPC)
+    const app = newApp();
+    const stack = new Stack(app, 'InVpc');
+    const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, flowLogs: { all: {} } });
+    new OFAuthWebhookReceiver(stack, 'Receiver', { verifier: { vpc } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN it is synthesized THEN cdk-nag finds nothing, and the verifier's role may attach it
+    expect(() => app.synth()).not.toThrow();
+    const template = Template.fromStack(stack);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('ReceiverVerifierRole'),
+    )!;
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+    const actions = Object.values(policies).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action),
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']),
+    );
+    expect(functionProps(template, 'Verifies').VpcConfig).toBeDefined();
   });
 });
 

@@ -4,9 +4,9 @@
  * cdk-nag, a real synth with real esbuild bundles, and the consumer's processor bundle run from
  * cdk.out on an SQS event against DynamoDB Local.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -75,6 +75,19 @@ describe('a consumer app with the packed tarball', () => {
     const { stdout } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: scratch });
     expect(stdout).toBe('');
   }, 60_000);
+
+  it('ships compiled JavaScript and declarations, with no path into the repository', () => {
+    const installed = join(scratch, 'node_modules', 'ofauth-webhook-receiver');
+    const files = readdirSync(installed, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(installed, join(entry.parentPath, entry.name)));
+    expect(files.filter((file) => !/\.(js|d\.ts)$/.test(file)).sort()).toEqual(['README.md', 'package.json']);
+    expect(files.filter((file) => file.endsWith('.js')).length).toBeGreaterThan(40);
+    const mentioningRepository = files.filter((file) =>
+      readFileSync(join(installed, file), 'utf8').includes(REPO_ROOT),
+    );
+    expect(mentioningRepository).toEqual([]);
+  });
 
   it('loads the construct from a CommonJS app too (require of the ES module)', async () => {
     const script = "process.stdout.write(typeof require('ofauth-webhook-receiver').OFAuthWebhookReceiver)";
