@@ -4,7 +4,7 @@
  * are passed to the workers through the environment.
  *
  * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability,
- * browser). The browser suite drives the system's Chromium (`CHROMIUM_PATH`, default
+ * browser, package). The browser suite drives the system's Chromium (`CHROMIUM_PATH`, default
  * /usr/bin/chromium) through playwright-core.
  */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
@@ -13,6 +13,9 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/env.ts'],
+  // The repository imports its own package by name (bin/, lambda/processor/handlers/); this
+  // condition maps those imports to the TypeScript sources instead of the built dist/.
+  testEnvironmentOptions: { customExportConditions: ['ofauth-receiver-source', 'node', 'node-addons'] },
 };
 const project = (name, timeout) => ({
   ...common,
@@ -32,5 +35,6 @@ export default {
     project('e2e', 120_000),
     project('reliability', 300_000),
     project('browser', 120_000),
+    project('package'),
   ],
 };

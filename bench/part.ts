@@ -1,7 +1,8 @@
 /**
  * Runs one part of the benchmark in its own process, so that each part gets fresh module state
  * (the handlers read their configuration once, when their modules load), its own environment and
- * its own heap. Usage (by `bench/run.ts`): `node --import tsx bench/part.ts <part> <out.json> [--quick]`.
+ * its own heap. Usage (by `bench/run.ts`):
+ * `node --conditions=ofauth-receiver-source --import tsx bench/part.ts <part> <out.json> [--quick]`.
  * Progress goes to stderr; the handlers' own log lines go to stdout, which the runner discards.
  */
 import { writeFile } from 'node:fs/promises';

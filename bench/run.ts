@@ -45,6 +45,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 async function runPart<T>(part: Part, env: Record<string, string>, scratch: string): Promise<T> {
   const out = join(scratch, `${part}.json`);
   const args = [
+    // The local pipeline imports the app's handler file, which imports this package by its name.
+    '--conditions=ofauth-receiver-source',
     '--import',
     'tsx',
     join(ROOT, 'bench', 'part.ts'),

@@ -1,7 +1,11 @@
 /**
  * Turns CDK context into the receiver stack and applies cdk-nag. `bin/` is the only place that
  * reads context; everything below it takes typed props.
+ *
+ * This app is the package's first consumer: it imports the construct by the package's name, as an
+ * app that installed it from npm would, and deploys its own handler file as the processor.
  */
+import { fileURLToPath } from 'node:url';
 import { type App, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -10,7 +14,7 @@ import {
   OFAuthWebhookReceiverStack,
   type OFAuthWebhookReceiverStackProps,
   type ReceiverLogLevel,
-} from '../lib/index.ts';
+} from 'ofauth-webhook-receiver';
 
 /** Thrown when a context value (`-c key=value` or cdk.json) cannot be used. */
 export class InvalidContextError extends Error {
@@ -81,6 +85,8 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
   const archiveRetentionDays = number('archiveRetentionDays');
 
   const receiver: OFAuthWebhookReceiverStackProps['receiver'] = {
+    receiverName: text('receiverName'),
+    metricsNamespace: text('metricsNamespace'),
     throttleRateLimit: number('throttleRateLimit'),
     throttleBurstLimit: number('throttleBurstLimit'),
     maxReceiveCount: number('maxReceiveCount'),
@@ -124,9 +130,14 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
   };
 }
 
+/** This app's processor: the handler map in `lambda/processor/handlers/`, the worked example. */
+export const APP_PROCESSOR_ENTRY = fileURLToPath(
+  new URL('../lambda/processor/handlers/index.ts', import.meta.url),
+);
+
 /**
- * Builds the receiver app: the stack from context, cdk-nag's AwsSolutions pack as a validation
- * plugin (any unacknowledged finding fails synthesis).
+ * Builds the receiver app: the stack from context with this app's processor, cdk-nag's
+ * AwsSolutions pack as a validation plugin (any unacknowledged finding fails synthesis).
  *
  * @example
  * const app = new App();
@@ -137,6 +148,7 @@ export function configureReceiverApp(app: App): OFAuthWebhookReceiverStack {
   const { stackName, stackProps } = readReceiverContext((key) => app.node.tryGetContext(key));
   const stack = new OFAuthWebhookReceiverStack(app, stackName, {
     ...stackProps,
+    receiver: { ...stackProps.receiver, processor: { entry: APP_PROCESSOR_ENTRY } },
     description: 'OFAuth Realtime webhook receiver: HTTP API, verifier, SQS FIFO, processor.',
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });

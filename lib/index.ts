@@ -1,6 +1,23 @@
-/** The public surface of the infrastructure: the receiver construct, its parts and the stack. */
+/**
+ * The package's root entry point (`ofauth-webhook-receiver`): the receiver construct and its
+ * props, its monitoring, and the ready-made stack. The processor kit for your own handler file is
+ * the `ofauth-webhook-receiver/processor` entry point.
+ */
 export * from './processed-events-table.ts';
+export { type ReceiverMetricsIdentity, receiverMetricsIdentity } from './receiver/identity.ts';
 export * from './receiver-archive.ts';
 export * from './receiver-monitoring.ts';
+export {
+  InvalidReceiverPropsError,
+  MAX_VERIFIER_TIMEOUT_SECONDS,
+  type OFAuthWebhookReceiverProps,
+  type ProcessorOptions,
+  type QueueOverrides,
+  RECEIVER_DEFAULTS,
+  RECEIVER_LOG_LEVELS,
+  type ReceiverFunctionOverrides,
+  type ReceiverLogLevel,
+  type TableOverrides,
+} from './receiver-props.ts';
 export * from './receiver-stack.ts';
 export * from './webhook-receiver.ts';

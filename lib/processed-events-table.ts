@@ -6,6 +6,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { LEDGER_TABLE, PROCESSED_EVENTS_TABLE } from '../lambda/shared/resource-definitions.ts';
@@ -25,6 +26,13 @@ export interface ProcessedEventsTableProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A customer-managed KMS key for the table (the receiver passes its `encryptionKey`; the
+   * processor's role already holds the key actions it needs).
+   *
+   * @default - the AWS-managed key
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /**
@@ -47,7 +55,9 @@ export class ProcessedEventsTable extends Construct {
       partitionKey: { name: PROCESSED_EVENTS_TABLE.partitionKey, type: AttributeType.STRING },
       timeToLiveAttribute: PROCESSED_EVENTS_TABLE.ttlAttribute,
       billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });

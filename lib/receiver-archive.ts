@@ -30,8 +30,9 @@ import {
   FIREHOSE_ERRORS_PREFIX,
   FIREHOSE_EVENTS_PREFIX,
 } from '../lambda/shared/archive-layout.ts';
-import { METRICS_NAMESPACE, PROCESSOR_METRICS, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
+import { PROCESSOR_METRICS } from '../lambda/shared/metrics.ts';
 import { ARCHIVE } from '../lambda/shared/resource-definitions.ts';
+import type { ReceiverMetricsIdentity } from './receiver/identity.ts';
 import type { ReceiverMonitoring } from './receiver-monitoring.ts';
 
 /** Properties of {@link ReceiverArchive}. */
@@ -140,11 +141,11 @@ export class ReceiverArchive extends Construct {
    * Two alarms, notifying the monitoring's topic when there is one, and a dashboard row: the
    * processor could not archive events; Firehose has not delivered to S3 for 15 minutes.
    */
-  addMonitoring(monitoring: ReceiverMonitoring): Alarm[] {
+  addMonitoring(monitoring: ReceiverMonitoring, metrics: ReceiverMetricsIdentity): Alarm[] {
     const archiveFailures = new Metric({
-      namespace: METRICS_NAMESPACE,
+      namespace: metrics.namespace,
       metricName: PROCESSOR_METRICS.archiveFailures,
-      dimensionsMap: { service: SERVICE_NAMES.processor },
+      dimensionsMap: { service: metrics.processorService },
       statistic: Stats.SUM,
       period: Duration.minutes(5),
     });

@@ -6,7 +6,8 @@ import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { OFAuthWebhookReceiver, type OFAuthWebhookReceiverProps } from './webhook-receiver.ts';
+import type { OFAuthWebhookReceiverProps } from './receiver-props.ts';
+import { OFAuthWebhookReceiver } from './webhook-receiver.ts';
 
 /** Names of the stack outputs; the CLI finds the deployed resources by these. */
 export const STACK_OUTPUTS = {

@@ -39,6 +39,9 @@ export interface PipelineObserver {
   readonly processorLogger?: () => Logger;
 }
 
+/** The app's handler file (what the repository's stack deploys as the processor). */
+type AppHandlersModule = typeof import('../lambda/processor/handlers/index.ts');
+
 /** The name of the signing secret in the local Secrets Manager. */
 export const LOCAL_SIGNING_SECRET_ID = 'ofauth/webhook-signing-secret';
 /** The emulators accept any credentials; these never leave the machine. */
@@ -77,10 +80,11 @@ export interface LocalPipelineOptions {
   readonly verifier?: (module: VerifierModule) => HttpApiHandler;
   /**
    * Creates the processor's handler, given its module and the options the pipeline would pass
-   * (the observer's logger, if any), e.g. to inject a failing handler through
-   * `createProcessorHandler({ ...defaults, handlers })`. Called once per poller (one execution
-   * environment each).
-   * @default `createProcessorHandler(defaults)` of the module
+   * (the app's handler map, the observer's logger if any), e.g. to inject a failing handler
+   * through `createProcessorHandler({ ...defaults, handlers })`. Called once per poller (one
+   * execution environment each).
+   * @default `createProcessorHandler(defaults)` of the module: the app's handler map
+   *   (`lambda/processor/handlers/index.ts`), as the stack deploys it
    */
   readonly processor?: (module: ProcessorModule, defaults: ProcessorOptions) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
@@ -260,11 +264,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       SERVICE_NAMES.processor,
       () => import('../lambda/processor/handler.ts'),
     );
+    const app = await importAs<AppHandlersModule>(
+      SERVICE_NAMES.processor,
+      () => import('../lambda/processor/handlers/index.ts'),
+    );
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
     const createProcessor = (): SqsBatchHandler => {
       const processorLogger = options.observer?.processorLogger;
-      const defaults: ProcessorOptions = processorLogger ? { logger: processorLogger() } : {};
+      const defaults: ProcessorOptions = {
+        handlers: app.handlers,
+        ...(processorLogger && { logger: processorLogger() }),
+      };
       return options.processor
         ? options.processor(processorModule, defaults)
         : processorModule.createProcessorHandler(defaults);

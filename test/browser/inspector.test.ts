@@ -15,7 +15,7 @@ import {
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { eventually, uniqueConnectionId } from '../e2e/pipeline-support.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';

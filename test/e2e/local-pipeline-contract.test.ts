@@ -5,7 +5,7 @@
  * events of its connection sent after it.
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { connectionEvent } from '../fixtures/events.ts';

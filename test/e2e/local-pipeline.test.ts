@@ -1,4 +1,4 @@
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';

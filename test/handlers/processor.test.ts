@@ -6,8 +6,8 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';

@@ -148,7 +148,7 @@ describe('the archive alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: PROCESSOR_METRICS.archiveFailures,
-      Dimensions: [{ Name: 'service', Value: 'ofauth-processor' }],
+      Dimensions: [{ Name: 'service', Value: 'Receiver-Receiver-processor' }],
       Statistic: 'Sum',
       Threshold: 1,
     });

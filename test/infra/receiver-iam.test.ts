@@ -231,6 +231,7 @@ describe('processor', () => {
         Resource: { 'Fn::Join': ['', [tableArn, '/index/byClientReferenceId']] },
       },
       {
+        // A message that can never be processed goes straight to the dead-letter queue.
         Effect: 'Allow',
         Action: 'sqs:SendMessage',
         Resource: arnOf(template, 'AWS::SQS::Queue', 'ReceiverDeadLetterQueue'),

@@ -1,16 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import {
-  METRICS_NAMESPACE,
-  PROCESSOR_METRICS,
-  SERVICE_NAMES,
-  VERIFIER_METRICS,
-} from '../../lambda/shared/metrics.ts';
+import { METRICS_NAMESPACE, PROCESSOR_METRICS, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts';
 import { STACK_OUTPUTS } from '../../lib/index.ts';
 import { logicalIdOf, synthStack } from './support/synth.ts';
 
 let template: Template;
 let withTopic: Template;
+
+/** The `service` values of the receiver `Receiver` in the stack `Receiver`: `<stack>-<path>-<function>`. */
+const SERVICE = { verifier: 'Receiver-Receiver-verifier', processor: 'Receiver-Receiver-processor' };
 
 beforeAll(() => {
   // GIVEN the stack with its defaults, and one with an alarm e-mail and custom thresholds
@@ -120,7 +118,7 @@ describe('alarms', () => {
     expect(alarmStartingWith(template, '10+ signature rejections in 5 minutes')).toMatchObject({
       Namespace: METRICS_NAMESPACE,
       MetricName: VERIFIER_METRICS.signatureRejected,
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAMES.verifier }],
+      Dimensions: [{ Name: 'service', Value: SERVICE.verifier }],
       Statistic: 'Sum',
       Period: 300,
       Threshold: 10,
@@ -147,7 +145,7 @@ describe('alarms', () => {
     expect(alarmStartingWith(template, 'A processor handler failed events')).toMatchObject({
       Namespace: 'OFAuthWebhooks',
       MetricName: 'ProcessingFailures',
-      Dimensions: [{ Name: 'service', Value: 'ofauth-processor' }],
+      Dimensions: [{ Name: 'service', Value: SERVICE.processor }],
       Statistic: 'Sum',
       Period: 300,
       Threshold: 1,
@@ -240,11 +238,11 @@ describe('dashboard', () => {
 
   it('splits rejections by reason and processing by event type with SEARCH expressions', () => {
     expect(body).toContain(
-      `SEARCH('{${METRICS_NAMESPACE},reason,service} MetricName=\\"${VERIFIER_METRICS.rejected}\\" service=\\"${SERVICE_NAMES.verifier}\\"', 'Sum', 300)`,
+      `SEARCH('{${METRICS_NAMESPACE},reason,service} MetricName=\\"${VERIFIER_METRICS.rejected}\\" service=\\"${SERVICE.verifier}\\"', 'Sum', 300)`,
     );
     for (const metric of [PROCESSOR_METRICS.processed, PROCESSOR_METRICS.failed, PROCESSOR_METRICS.lag]) {
       expect(body).toContain(
-        `{${METRICS_NAMESPACE},eventType,service} MetricName=\\"${metric}\\" service=\\"${SERVICE_NAMES.processor}\\"`,
+        `{${METRICS_NAMESPACE},eventType,service} MetricName=\\"${metric}\\" service=\\"${SERVICE.processor}\\"`,
       );
     }
   });
@@ -255,7 +253,7 @@ describe('dashboard', () => {
       VERIFIER_METRICS.enqueued,
       VERIFIER_METRICS.duplicates,
     ]) {
-      expect(body).toContain(`"${METRICS_NAMESPACE}","${metric}","service","${SERVICE_NAMES.verifier}"`);
+      expect(body).toContain(`"${METRICS_NAMESPACE}","${metric}","service","${SERVICE.verifier}"`);
     }
     for (const percentile of ['p50', 'p90', 'p99']) expect(body).toContain(`"stat":"${percentile}"`);
   });

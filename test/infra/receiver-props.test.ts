@@ -221,6 +221,8 @@ describe('context', () => {
       signatureRejectionAlarmThreshold: '25',
       serverErrorAlarmThreshold: '10',
       logLevel: 'warn',
+      receiverName: 'creators-app',
+      metricsNamespace: 'Acme/OFAuth',
     });
     expect(config).toEqual({
       stackName: 'Webhooks',
@@ -243,6 +245,8 @@ describe('context', () => {
           signatureRejectionAlarmThreshold: 25,
           serverErrorAlarmThreshold: 10,
           logLevel: 'WARN',
+          receiverName: 'creators-app',
+          metricsNamespace: 'Acme/OFAuth',
         },
       },
     });

@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../lambda/shared/metrics.ts';
+import { METRICS_NAMESPACE } from '../../lambda/shared/metrics.ts';
 import { CONNECTIONS_TABLE, EVENT_QUEUE, LEDGER_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import { STACK_OUTPUTS } from '../../lib/index.ts';
 import { logicalIdOf, synthStack } from './support/synth.ts';
@@ -300,7 +300,7 @@ describe('functions', () => {
         EVENT_QUEUE.defaultMaxMessageSizeBytes - EVENT_QUEUE.messageAttributeAllowanceBytes,
       ),
       SECRETS_CACHE_TTL_SECONDS: '300',
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.verifier,
+      POWERTOOLS_SERVICE_NAME: 'Receiver-Receiver-verifier', // <stack>-<construct path>-verifier
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
@@ -318,7 +318,7 @@ describe('functions', () => {
     expect(processor.Environment.Variables).toEqual({
       CONNECTIONS_TABLE_NAME: { Ref: ids.connections },
       DEAD_LETTER_QUEUE_URL: { Ref: ids.deadLetterQueue },
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.processor,
+      POWERTOOLS_SERVICE_NAME: 'Receiver-Receiver-processor',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ARCHIVE_STREAM_NAME: { Ref: ids.archiveStream },

@@ -13,12 +13,12 @@ import {
   findConnectionsByClientReferenceId,
   getConnection,
 } from '../../lambda/processor/connections.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import {
   createProcessorHandler,
   handler,
   type ProcessorHandlerOptions,
 } from '../../lambda/processor/handler.ts';
-import { defaultHandlers } from '../../lambda/processor/handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import { getLatestRules } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';

@@ -88,7 +88,7 @@ beforeAll(async () => {
   const { clientConfig } = await import('../../lambda/verifier/aws-clients.ts');
   const { LEDGER_KEY_PREFIXES } = await import('../../lambda/verifier/handler.ts');
   const { createProcessorHandler } = await import('../../lambda/processor/handler.ts');
-  const { defaultHandlers } = await import('../../lambda/processor/handlers/index.ts');
+  const { defaultHandlers } = await import('../../lambda/processor/default-handlers/index.ts');
 
   const region = 'us-east-1';
   const dynamodbClient = new DynamoDBClient({

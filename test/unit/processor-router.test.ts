@@ -1,4 +1,4 @@
-import { defaultHandlers, defaultOnUnknownEvent } from '../../lambda/processor/handlers/index.ts';
+import { defaultHandlers, defaultOnUnknownEvent } from '../../lambda/processor/default-handlers/index.ts';
 import {
   createRouter,
   type EventHandler,

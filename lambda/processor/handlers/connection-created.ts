@@ -1,16 +1,23 @@
 /**
- * `connection.created`: a user connected an OnlyFans account through OFAuth Link. By default the
- * connection is recorded in the registry; add your own onboarding here.
+ * `connection.created`: a user connected an OnlyFans account through OFAuth Link. The registry
+ * write is what the default handler does; your onboarding goes after it.
  */
-import type { RealtimeEvent } from '../../shared/event-model.ts';
-import { skippedWriteMessage } from '../connections-table.ts';
-import type { EventHandler } from '../router.ts';
+import {
+  type EventHandler,
+  type RealtimeEvent,
+  skippedWriteMessage,
+} from 'ofauth-webhook-receiver/processor';
 
-/** Records the new connection (status, clientReferenceId, permissions, userData…). */
+/** Records the connection, then runs this app's onboarding for it. */
 export const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (
   event,
   context,
 ) => {
   const outcome = await context.connections.apply(event, context);
   if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
+  // Skip only events that newer state overtook. 'same-event' is a retry of this very event: its
+  // registry write succeeded before your code below threw, so your code must run again now.
+  if (!outcome.applied && outcome.reason !== 'same-event') return;
+  // Your onboarding goes here, idempotent on context.eventId, e.g.
+  // await onboardUser({ eventId: context.eventId, user: event.data.clientReferenceId });
 };

@@ -1,6 +1,7 @@
 /**
  * `connection.disconnected`: the connection was permanently removed through the delete API and
- * cannot be reconnected. Stop using it here (e.g. cancel your scheduled jobs for it).
+ * cannot be reconnected. Stop using it in a handler of your own that calls this one first (e.g.
+ * cancel your scheduled jobs for it).
  */
 import type { RealtimeEvent } from '../../shared/event-model.ts';
 import { skippedWriteMessage } from '../connections-table.ts';

@@ -1,7 +1,7 @@
 /**
  * Beta translated `realtime.*` events (e.g. `realtime.chat_typing.updated`) without a handler of
- * their own. To handle one type, add a file beside this one and register it under its exact type
- * in `index.ts`.
+ * their own. To handle one type, register a handler of your own under its exact type in your
+ * handler file (e.g. `lambda/processor/handlers/index.ts`).
  */
 import type { RealtimeEvent, TranslatedEventType } from '../../shared/event-model.ts';
 import type { EventHandler } from '../router.ts';

@@ -1,0 +1,182 @@
+/**
+ * Builds a processor Lambda handler from a handler map: SQS FIFO batches in, partial batch
+ * responses out.
+ *
+ * Records run in order through Powertools' `SqsFifoPartialProcessorAsync` with
+ * `skipGroupOnError`: when a connection's handler throws, that message and the rest of its message
+ * group in the batch are reported as failures (retried later, still in order) while other
+ * connections go on. The response always lists failures rather than failing the invocation, so a
+ * batch whose every message failed is retried the same way; `EventsFailed` counts them. A message
+ * whose body can never become a valid event goes to the dead-letter queue at once and is
+ * acknowledged (`EventsRejected`), so it never holds back its connection.
+ *
+ * Each batch is archived first (`archive.ts`): a record the archive could not take fails before
+ * its handler runs and comes back later. A delivery whose event key was already handled is
+ * skipped (`processed-events.ts`).
+ */
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { optionalEnv } from '../shared/config.ts';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
+import { type ArchiveWriter, archiveBatch } from './archive.ts';
+import { archiveWriterFor } from './archive-writers.ts';
+import { documentClient, getSqsClient } from './clients.ts';
+import { getProcessorConfig, loadDeadLetterQueueUrl, loadRecordKeepingConfig } from './config.ts';
+import { ConnectionRegistry } from './connections.ts';
+import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
+import { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
+import { BatchMetrics } from './metrics.ts';
+import { createRecordProcessor, type RecordProcessorDependencies } from './process-record.ts';
+import { DynamoDbProcessedEvents, type ProcessedEvents } from './processed-events.ts';
+import { createRouter, type EventHandlers, type UnknownEventHandler } from './router.ts';
+import { RulesStore } from './rules.ts';
+
+/** The processor's Lambda handler type. */
+export type ProcessorHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Options of {@link createProcessorHandler}; every one has a production default. */
+export interface ProcessorHandlerOptions {
+  /** Handlers merged over the defaults, key by key. @default defaultHandlers */
+  readonly handlers?: Partial<EventHandlers>;
+  /** The handler of unknown types. @default log and acknowledge */
+  readonly onUnknownEvent?: UnknownEventHandler;
+  /** The connections table. @default CONNECTIONS_TABLE_NAME */
+  readonly connectionsTableName?: string;
+  /** The connection registry. @default a registry of `connectionsTableName` */
+  readonly connections?: ConnectionRegistry;
+  /** The Dynamic Rules store. @default a store of `connectionsTableName` */
+  readonly rules?: RulesStore;
+  /** The document client handed to handlers and default stores. @default the shared client */
+  readonly dynamodb?: DynamoDBDocumentClient;
+  /** @default a Logger for POWERTOOLS_SERVICE_NAME (ofauth-processor) */
+  readonly logger?: Logger;
+  /** @default a Metrics for POWERTOOLS_METRICS_NAMESPACE (OFAuthWebhooks) */
+  readonly metrics?: Metrics;
+  /** Milliseconds since the epoch, for the processing lag. @default Date.now */
+  readonly clock?: () => number;
+  /**
+   * Where messages whose body can never become a valid event go at once.
+   * @default the queue at DEAD_LETTER_QUEUE_URL; when unset, such messages fail and are retried
+   */
+  readonly deadLetterQueue?: DeadLetterQueue;
+  /**
+   * Where each batch is archived before its handlers run; `false` switches the archive off.
+   * @default from ARCHIVE_BUCKET_NAME and ARCHIVE_STREAM_NAME; off when they are unset
+   */
+  readonly archive?: ArchiveWriter | false;
+  /**
+   * The processed-events record; `false` switches it off (every delivery runs its handler).
+   * @default the table named by PROCESSED_EVENTS_TABLE_NAME; off when it is unset
+   */
+  readonly processedEvents?: ProcessedEvents | false;
+}
+
+/**
+ * Builds a processor handler: middy with the Powertools Logger middleware around the FIFO batch
+ * processor and the typed router. The stores are created on the first invocation, so a handler
+ * file that calls this at module scope can be imported (by tests, by tools) without the
+ * function's environment.
+ *
+ * @example
+ * // A processor whose `connection.updated` handler is your own, the rest the defaults:
+ * import { createProcessorHandler } from 'ofauth-webhook-receiver/processor';
+ * export const handler = createProcessorHandler({
+ *   handlers: { 'connection.updated': async (event, context) => { … } },
+ * });
+ */
+export function createProcessorHandler(options: ProcessorHandlerOptions = {}): ProcessorHandler {
+  const serviceName = optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.processor);
+  const logger = options.logger ?? new Logger({ serviceName });
+  const publisher =
+    options.metrics ??
+    new Metrics({ namespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE), serviceName });
+  const route = createRouter(
+    { ...defaultHandlers, ...options.handlers } as EventHandlers,
+    options.onUnknownEvent ?? defaultOnUnknownEvent,
+  );
+  const processor = new SqsFifoPartialProcessorAsync();
+  let dependencies: (RecordProcessorDependencies & { readonly archive?: ArchiveWriter }) | undefined;
+
+  const processBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    dependencies ??= { route, logger, ...createStores(options), clock: options.clock ?? Date.now };
+    const { archive } = dependencies;
+    const metrics = new BatchMetrics();
+    try {
+      const notArchived = archive ? await archiveBatch(event.Records, archive, logger) : undefined;
+      const response = await processPartialResponse(
+        event,
+        createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived }),
+        processor,
+        { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
+      );
+      const failures = response.batchItemFailures.length;
+      logger.info('batch processed', {
+        records: event.Records.length,
+        failed: metrics.failedCount,
+        rejected: metrics.rejectedCount,
+        notArchived: metrics.archiveFailedCount,
+        skippedAfterGroupFailure: failures - metrics.failedCount - metrics.archiveFailedCount,
+      });
+      return response;
+    } finally {
+      metrics.publish(publisher);
+    }
+  };
+
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(processBatch);
+}
+
+/**
+ * The registry, the rules store and the client handed to handlers, the dead-letter queue, the
+ * archive writer and the processed-events record; reads the environment only for what the options
+ * leave out.
+ */
+function createStores(options: ProcessorHandlerOptions): Pick<
+  RecordProcessorDependencies,
+  'connections' | 'rules' | 'dynamodb' | 'deadLetterQueue' | 'processedEvents'
+> & {
+  readonly archive?: ArchiveWriter;
+} {
+  const dynamodb = options.dynamodb ?? documentClient;
+  const tableName = () => options.connectionsTableName ?? getProcessorConfig().connectionsTableName;
+  const deadLetterQueue = options.deadLetterQueue ?? defaultDeadLetterQueue();
+  return {
+    dynamodb,
+    connections: options.connections ?? new ConnectionRegistry({ tableName: tableName(), client: dynamodb }),
+    rules: options.rules ?? new RulesStore({ tableName: tableName(), client: dynamodb }),
+    ...(deadLetterQueue && { deadLetterQueue }),
+    ...recordKeeping(options, dynamodb),
+  };
+}
+
+/** The dead-letter queue named by DEAD_LETTER_QUEUE_URL. */
+function defaultDeadLetterQueue(): DeadLetterQueue | undefined {
+  const queueUrl = loadDeadLetterQueueUrl();
+  return queueUrl ? new SqsDeadLetterQueue({ queueUrl, client: getSqsClient }) : undefined;
+}
+
+/** The archive writer and processed-events record of the options, else of the environment. */
+function recordKeeping(
+  options: ProcessorHandlerOptions,
+  dynamodb: DynamoDBDocumentClient,
+): { archive?: ArchiveWriter; processedEvents?: ProcessedEvents } {
+  const needsEnvironment = options.archive === undefined || options.processedEvents === undefined;
+  const config = needsEnvironment ? loadRecordKeepingConfig() : undefined;
+  const archive = options.archive ?? (config && archiveWriterFor(config));
+  const processedEvents =
+    options.processedEvents ??
+    (config?.processedEventsTableName &&
+      new DynamoDbProcessedEvents({
+        tableName: config.processedEventsTableName,
+        ttlSeconds: config.processedEventTtlSeconds,
+        client: dynamodb,
+      }));
+  return { ...(archive && { archive }), ...(processedEvents && { processedEvents }) };
+}

@@ -1,0 +1,284 @@
+/**
+ * The two functions: each with its own role, log group and the settings both share, merged with
+ * the user's overrides; and the exact permissions each needs, written out by hand so that every
+ * resource is named.
+ */
+import { type Duration, type RemovalPolicy, Stack, Tokenization, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { CONNECTIONS_TABLE, EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
+import type { ReceiverFunctionOverrides, ReceiverSettings } from '../receiver-props.ts';
+import { BUNDLING, functionEntry, repositoryLocation } from './bundling.ts';
+import type { ReceiverMetricsIdentity } from './identity.ts';
+
+/** A function and the log group it writes to. */
+export interface ReceiverFunction {
+  readonly fn: NodejsFunction;
+  readonly logGroup: LogGroup;
+}
+
+/** What one function is made of. */
+interface FunctionSpec {
+  readonly id: 'Verifier' | 'Processor';
+  readonly entry: string;
+  readonly handler: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly tracing: boolean;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly environment: Record<string, string>;
+  readonly overrides?: ReceiverFunctionOverrides;
+}
+
+/** One bundled function with its own role and log group; the user's overrides over the defaults. */
+function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFunction {
+  // Our own role instead of the default one: the managed AWSLambdaBasicExecutionRole would let
+  // the function write to any log group in the account.
+  const role = new Role(scope, `${spec.id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Execution role of the ${spec.id.toLowerCase()} function.`,
+  });
+  const logGroup = new LogGroup(scope, `${spec.id}LogGroup`, {
+    retention: spec.logRetention,
+    removalPolicy: spec.removalPolicy,
+  });
+  logGroup.grantWrite(role);
+  const { environment, bundling, ...overrides } = spec.overrides ?? {};
+  const tracing = overrides.tracing ?? (spec.tracing ? Tracing.ACTIVE : Tracing.DISABLED);
+  const fn = new NodejsFunction(scope, spec.id, {
+    entry: spec.entry,
+    handler: spec.handler,
+    ...repositoryLocation(),
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    description: spec.description,
+    timeout: spec.timeout,
+    memorySize: spec.memorySize,
+    // JSON logs let Lambda drop its own START/END/REPORT lines (system level WARN), about a third
+    // of the log volume; failures of the runtime are still logged, durations stay in metrics.
+    loggingFormat: LoggingFormat.JSON,
+    systemLogLevelV2: SystemLogLevel.WARN,
+    ...overrides,
+    role,
+    logGroup,
+    tracing,
+    environment: { ...spec.environment, ...environment },
+    bundling: { ...BUNDLING, ...bundling },
+  });
+  if (overrides.vpc) grantNetworkInterfaces(role);
+  if (tracing !== Tracing.DISABLED) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords are granted on "*": X-Ray does not support resource-level permissions for them, and they write telemetry without reading any data.',
+    });
+  }
+  return { fn, logGroup };
+}
+
+/**
+ * What Lambda needs to attach a function to a VPC. CDK adds the managed
+ * AWSLambdaVPCAccessExecutionRole only to roles it creates itself; that policy would also let the
+ * function write to every log group, so the network-interface actions are granted by hand.
+ */
+function grantNetworkInterfaces(role: Role): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only the network-interface actions Lambda needs to run in the VPC the consumer chose are granted on "*": Lambda creates and deletes the interfaces itself, with IDs not known in advance.',
+  });
+}
+
+/** The environment value of a number that may be a token. */
+const text = (value: number) => Tokenization.stringifyNumber(value);
+
+/** Bytes of a queue message kept free for the attributes the verifier sets beside the body. */
+const MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES = EVENT_QUEUE.messageAttributeAllowanceBytes;
+
+/** What the verifier works with. */
+export interface VerifierResources {
+  readonly signingSecret: ISecret;
+  readonly ledgerTable: Table;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+}
+
+/** The verifier: signature check, idempotent hand-off to the queue. */
+export function buildVerifier(
+  scope: Construct,
+  resources: VerifierResources,
+  settings: ReceiverSettings,
+  metrics: ReceiverMetricsIdentity,
+): ReceiverFunction {
+  const { signingSecret, ledgerTable, queue, deadLetterQueue } = resources;
+  const verifier = buildReceiverFunction(scope, {
+    id: 'Verifier',
+    entry: functionEntry('verifier/handler'),
+    handler: 'handler',
+    description: 'Verifies OFAuth webhook signatures, deduplicates deliveries and enqueues them.',
+    timeout: settings.verifierTimeout,
+    memorySize: settings.verifierMemorySize,
+    tracing: settings.tracing,
+    logRetention: settings.logRetention,
+    removalPolicy: settings.removalPolicy,
+    overrides: settings.verifier,
+    environment: {
+      SIGNING_SECRET_ID: signingSecret.secretFullArn ?? signingSecret.secretName,
+      LEDGER_TABLE_NAME: ledgerTable.tableName,
+      QUEUE_URL: queue.queueUrl,
+      DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
+      SIGNATURE_TOLERANCE_SECONDS: text(settings.signatureTolerance.toSeconds()),
+      LEDGER_TTL_SECONDS: text(settings.ledgerTtl.toSeconds()),
+      MAX_BODY_BYTES: String(settings.maxMessageSizeBytes - MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES),
+      SECRETS_CACHE_TTL_SECONDS: text(settings.secretsCacheTtl.toSeconds()),
+      POWERTOOLS_SERVICE_NAME: metrics.verifierService,
+      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
+      POWERTOOLS_LOG_LEVEL: settings.logLevel,
+    },
+  });
+  grantVerifierAccess(verifier.fn, resources);
+  return verifier;
+}
+
+/**
+ * The verifier reads its secret, reads and writes its own ledger items (the item actions
+ * Powertools Idempotency uses), and sends to the queue and to the dead-letter queue (where it
+ * keeps signed bodies it cannot parse).
+ */
+function grantVerifierAccess(fn: NodejsFunction, resources: VerifierResources): void {
+  const { signingSecret: secret, ledgerTable, queue, deadLetterQueue } = resources;
+  const allow = (actions: string[], resourceArns: string[], conditions?: Record<string, unknown>) =>
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions,
+        resources: resourceArns,
+        ...(conditions && { conditions }),
+      }),
+    );
+  // A secret imported by name has no suffix in its ARN; Secrets Manager appends six characters.
+  allow(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
+  if (secret.encryptionKey) {
+    allow(['kms:Decrypt'], [secret.encryptionKey.keyArn], {
+      StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` },
+    });
+  }
+  allow(
+    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    [ledgerTable.tableArn],
+  );
+  allow(['sqs:SendMessage'], [queue.queueArn, deadLetterQueue.queueArn]);
+  grantKeys(fn, [ledgerTable.encryptionKey, queue.encryptionMasterKey, deadLetterQueue.encryptionMasterKey]);
+}
+
+/** What the processor works with. */
+export interface ProcessorResources {
+  readonly connectionsTable: Table;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+}
+
+/** The processor: the consumer's handler file, or the default one, fed by the queue. */
+export function buildProcessor(
+  scope: Construct,
+  resources: ProcessorResources,
+  settings: ReceiverSettings,
+  metrics: ReceiverMetricsIdentity,
+): ReceiverFunction {
+  const { connectionsTable, queue, deadLetterQueue } = resources;
+  const { entry, handler, ...overrides } = settings.processor ?? {};
+  const processor = buildReceiverFunction(scope, {
+    id: 'Processor',
+    entry: entry ?? functionEntry('processor/handler'),
+    handler: handler ?? 'handler',
+    description: 'Processes queued OFAuth events in order per connection.',
+    timeout: settings.processorTimeout,
+    memorySize: settings.processorMemorySize,
+    tracing: settings.tracing,
+    logRetention: settings.logRetention,
+    removalPolicy: settings.removalPolicy,
+    overrides,
+    environment: {
+      CONNECTIONS_TABLE_NAME: connectionsTable.tableName,
+      DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
+      POWERTOOLS_SERVICE_NAME: metrics.processorService,
+      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
+      POWERTOOLS_LOG_LEVEL: settings.logLevel,
+    },
+  });
+  grantProcessorAccess(processor.fn, resources);
+  processor.fn.addEventSource(
+    new SqsEventSource(queue, { batchSize: settings.batchSize, reportBatchItemFailures: true }),
+  );
+  return processor;
+}
+
+/**
+ * The processor reads and writes connection items, queries the one index by name, and sends a
+ * message that can never be processed straight to the dead-letter queue. The event source
+ * mapping grants the queue's consume actions on the queue itself.
+ */
+function grantProcessorAccess(fn: NodejsFunction, resources: ProcessorResources): void {
+  const { connectionsTable, deadLetterQueue } = resources;
+  const allow = (actions: string[], resourceArns: string[]) =>
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: resourceArns }));
+  allow(
+    [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+    ],
+    [connectionsTable.tableArn],
+  );
+  allow(
+    ['dynamodb:Query'],
+    [`${connectionsTable.tableArn}/index/${CONNECTIONS_TABLE.byClientReferenceIdIndex.name}`],
+  );
+  allow(['sqs:SendMessage'], [deadLetterQueue.queueArn]);
+  grantKeys(fn, [connectionsTable.encryptionKey, deadLetterQueue.encryptionMasterKey]);
+}
+
+/**
+ * Use of the customer-managed keys behind the resources a function writes (none by default): the
+ * three actions DynamoDB and SQS need, without the wildcards of `IKey.grantEncryptDecrypt`.
+ */
+function grantKeys(fn: NodejsFunction, keys: ReadonlyArray<IKey | undefined>): void {
+  const arns = [...new Set(keys.filter((key): key is IKey => key !== undefined).map((key) => key.keyArn))];
+  if (arns.length === 0) return;
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: arns,
+    }),
+  );
+}

@@ -1,0 +1,257 @@
+/**
+ * The escape hatches, the aws-solutions-constructs way: the consumer's own processor file,
+ * function, queue and table settings merged user-over-default, an existing KMS key, and props that
+ * are CDK tokens (known only at deploy time).
+ */
+import { fileURLToPath } from 'node:url';
+import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  InvalidReceiverPropsError,
+  OFAuthWebhookReceiver,
+  type OFAuthWebhookReceiverProps,
+} from 'ofauth-webhook-receiver';
+import { newApp } from './support/synth.ts';
+
+const APP_PROCESSOR = fileURLToPath(new URL('../../lambda/processor/handlers/index.ts', import.meta.url));
+
+/** The receiver alone in a fresh stack, and its template. */
+function synth(props: OFAuthWebhookReceiverProps | ((stack: Stack) => OFAuthWebhookReceiverProps)) {
+  const stack = new Stack(newApp(), 'Overrides');
+  const receiver = new OFAuthWebhookReceiver(
+    stack,
+    'Receiver',
+    typeof props === 'function' ? props(stack) : props,
+  );
+  return { stack, receiver, template: Template.fromStack(stack) };
+}
+
+const functionProps = (template: Template, description: string) =>
+  Object.values(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp(description) },
+    }),
+  )[0]!.Properties;
+
+describe('the processor of the consumer', () => {
+  it('deploys the given handler file and export with the processor’s settings', () => {
+    const { template } = synth({ processor: { entry: APP_PROCESSOR, handler: 'handler', memorySize: 1024 } });
+    expect(functionProps(template, 'Processes queued')).toMatchObject({
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Environment: {
+        Variables: { CONNECTIONS_TABLE_NAME: { Ref: expect.stringMatching(/^ReceiverConnectionsTable/) } },
+      },
+    });
+  });
+
+  it('fails with CDK’s own message on a handler file that does not exist', () => {
+    expect(() => synth({ processor: { entry: '/nowhere/processor.ts' } })).toThrow(/nowhere\/processor\.ts/);
+  });
+});
+
+describe('function overrides', () => {
+  it('merges the environment key by key and keeps the rest of the receiver’s settings', () => {
+    const { template } = synth({
+      verifier: {
+        environment: { FEATURE_FLAG: 'on', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+        reservedConcurrentExecutions: 50,
+      },
+      processor: { description: 'Our processor.', tracing: Tracing.PASS_THROUGH },
+    });
+    const verifier = functionProps(template, 'Verifies');
+    expect(verifier.ReservedConcurrentExecutions).toBe(50);
+    expect(verifier.Environment.Variables).toMatchObject({
+      FEATURE_FLAG: 'on',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      QUEUE_URL: { Ref: expect.stringMatching(/^ReceiverEventQueue/) },
+    });
+    expect(verifier.Timeout).toBe(6);
+    expect(functionProps(template, 'Our processor')).toMatchObject({
+      TracingConfig: { Mode: 'PassThrough' },
+      Timeout: 30,
+    });
+  });
+
+  it('derives the queue visibility from the processor timeout given in the overrides', () => {
+    const { template } = synth({ processor: { timeout: Duration.seconds(60) } });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 360,
+      RedrivePolicy: Match.anyValue(),
+    });
+    expect(functionProps(template, 'Processes queued').Timeout).toBe(60);
+  });
+
+  it.each<[string, OFAuthWebhookReceiverProps, string]>([
+    [
+      'a timeout given twice',
+      { processorTimeout: Duration.seconds(30), processor: { timeout: Duration.seconds(40) } },
+      'give processorTimeout or processor.timeout, not both',
+    ],
+    [
+      'tracing given twice',
+      { tracing: true, verifier: { tracing: Tracing.ACTIVE } },
+      'give tracing or verifier.tracing, not both',
+    ],
+    [
+      'a verifier timeout above 9 s in the overrides',
+      { verifier: { timeout: Duration.seconds(12) } },
+      'verifier.timeout must be from 1 to 9 seconds, got 12 seconds',
+    ],
+    [
+      'a visibility timeout below the processor timeout',
+      { queueProps: { visibilityTimeout: Duration.seconds(10) } },
+      'queueProps.visibilityTimeout must be at least the processor timeout (30 seconds), got 10 seconds',
+    ],
+  ])('rejects %s', (_case, props, message) => {
+    expect(() => synth(props)).toThrow(new InvalidReceiverPropsError(message));
+  });
+});
+
+describe('a VPC for the functions', () => {
+  it('lets the function manage its network interfaces, cdk-nag clean', () => {
+    // GIVEN the verifier in the consumer's VPC (with flow logs, as cdk-nag asks of a VPC)
+    const app = newApp();
+    const stack = new Stack(app, 'InVpc');
+    const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, flowLogs: { all: {} } });
+    new OFAuthWebhookReceiver(stack, 'Receiver', { verifier: { vpc } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN it is synthesized THEN cdk-nag finds nothing, and the verifier's role may attach it
+    expect(() => app.synth()).not.toThrow();
+    const template = Template.fromStack(stack);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('ReceiverVerifierRole'),
+    )!;
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+    const actions = Object.values(policies).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action),
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']),
+    );
+    expect(functionProps(template, 'Verifies').VpcConfig).toBeDefined();
+  });
+});
+
+describe('queue and table overrides', () => {
+  it('applies the user’s settings over the receiver’s and keeps FIFO and the dead-letter queue', () => {
+    const { template } = synth({
+      queueProps: { retentionPeriod: Duration.days(4) },
+      deadLetterQueueProps: { retentionPeriod: Duration.days(7) },
+      ledgerTableProps: { deletionProtection: true },
+      connectionsTableProps: { contributorInsightsSpecification: { enabled: true } },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      MessageRetentionPeriod: 4 * 86_400,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      MessageRetentionPeriod: 7 * 86_400,
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      ContributorInsightsSpecification: { Enabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byClientReferenceId' })],
+    });
+  });
+});
+
+describe('an existing KMS key', () => {
+  let template: Template;
+  let keyId: string;
+
+  beforeAll(() => {
+    // GIVEN a customer-managed key of the consumer's stack, and cdk-nag on
+    const app = newApp();
+    const stack = new Stack(app, 'Encrypted');
+    const key = new Key(stack, 'DataKey', { enableKeyRotation: true });
+    new OFAuthWebhookReceiver(stack, 'Receiver', { encryptionKey: key });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN it is synthesized THEN cdk-nag finds nothing
+    expect(() => app.synth()).not.toThrow();
+    template = Template.fromStack(stack);
+    keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0]!;
+  });
+
+  it('encrypts both queues, the three tables and the created secret with it', () => {
+    const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    expect(queues.map((q) => q.Properties.KmsMasterKeyId)).toEqual([keyArn, keyArn]);
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(tables.map((t) => t.Properties.SSESpecification)).toEqual([
+      { KMSMasterKeyId: keyArn, SSEEnabled: true, SSEType: 'KMS' },
+      { KMSMasterKeyId: keyArn, SSEEnabled: true, SSEType: 'KMS' },
+      { KMSMasterKeyId: keyArn, SSEEnabled: true, SSEType: 'KMS' },
+    ]);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
+  });
+
+  it('lets each function use the key, without wildcard actions', () => {
+    for (const role of ['ReceiverVerifierRole', 'ReceiverProcessorRole']) {
+      const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith(role))!;
+      const policies = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: roleId }] },
+      });
+      const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          },
+        ]),
+      );
+    }
+  });
+});
+
+describe('props that are tokens', () => {
+  it('takes numbers and durations known only at deploy time without judging them', () => {
+    const { template } = synth((stack) => {
+      const parameter = (id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+      return {
+        throttleRateLimit: parameter('Rate'),
+        throttleBurstLimit: parameter('Burst'),
+        batchSize: parameter('Batch'),
+        verifierMemorySize: parameter('Memory'),
+        verifierTimeout: Duration.seconds(parameter('VerifierTimeout')),
+        signatureTolerance: Duration.seconds(parameter('Tolerance')),
+        signatureRejectionAlarmThreshold: parameter('Rejections'),
+      };
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: { Ref: 'Rate' }, ThrottlingBurstLimit: { Ref: 'Burst' } },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: { Ref: 'Batch' } });
+    expect(functionProps(template, 'Verifies')).toMatchObject({
+      MemorySize: { Ref: 'Memory' },
+      Timeout: { Ref: 'VerifierTimeout' },
+      Environment: { Variables: { SIGNATURE_TOLERANCE_SECONDS: { Ref: 'Tolerance' } } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: { Ref: 'Rejections' },
+      MetricName: 'SignatureRejections',
+    });
+  });
+
+  it('rejects a processor timeout token without a visibility timeout it cannot compute', () => {
+    expect(() =>
+      synth((stack) => ({
+        processorTimeout: Duration.seconds(new CfnParameter(stack, 'T', { type: 'Number' }).valueAsNumber),
+      })),
+    ).toThrow(
+      'the processor timeout is a token: give queueProps.visibilityTimeout (6 times the timeout) too',
+    );
+  });
+});

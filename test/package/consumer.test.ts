@@ -1,0 +1,224 @@
+/**
+ * The package as a consumer meets it: `npm pack`, the tarball installed into a scratch CDK app
+ * outside the repository, the consumer's own handler file, two receivers in one stack with
+ * cdk-nag, a real synth with real esbuild bundles, and the consumer's processor bundle run from
+ * cdk.out on an SQS event against DynamoDB Local.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createLocalResources } from '../../local/resources.ts';
+import { connectionEvent } from '../fixtures/events.ts';
+import { sqsEvent } from '../fixtures/sqs-events.ts';
+import { createScratchApp, REPO_ROOT, run } from './support/scratch-app.ts';
+
+/** The fields of a template resource the assertions read. */
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown> & {
+    readonly Description?: string;
+    readonly Code?: { readonly S3Key: string };
+    readonly Environment?: { readonly Variables: Record<string, unknown> };
+    readonly Dimensions?: unknown;
+  };
+}
+
+let scratch: string;
+let resources: Record<string, Resource>;
+
+beforeAll(async () => {
+  // GIVEN the packed tarball installed into an app in a temporary directory outside the repository
+  scratch = mkdtempSync(join(tmpdir(), 'ofauth-consumer-'));
+  expect(scratch.startsWith(REPO_ROOT)).toBe(false);
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
+    cwd: REPO_ROOT,
+  });
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
+  await createScratchApp(scratch, join(scratch, packed!.filename));
+  // WHEN the app is synthesized with cdk-nag, bundling both functions of both receivers
+  await run('node', ['app.mjs'], { cwd: scratch });
+  resources = JSON.parse(readFileSync(join(scratch, 'cdk.out', 'Webhooks.template.json'), 'utf8')).Resources;
+  // npm pack (a build), npm install, and four esbuild bundles on a shared machine.
+}, 600_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+const RECEIVERS = ['Staging', 'Production'];
+
+/** The functions of one receiver (by logical ID prefix) whose description starts with `description`. */
+function functionsOf(receiver: string, description: string): Array<[string, Resource]> {
+  return Object.entries(resources).filter(
+    ([id, r]) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      id.startsWith(receiver) &&
+      String(r.Properties.Description).startsWith(description),
+  );
+}
+
+/** The bundled code of a function, from its asset directory in cdk.out. */
+function bundleOf(fn: Resource): string {
+  const hash = fn.Properties.Code!.S3Key.replace(/\.zip$/, '');
+  return readFileSync(join(scratch, 'cdk.out', `asset.${hash}`, 'index.mjs'), 'utf8');
+}
+
+const environmentOf = (fn: Resource) => fn.Properties.Environment!.Variables;
+
+describe('a consumer app with the packed tarball', () => {
+  it('type-checks its handler file against the shipped declarations, which reject a handler of the wrong type', async () => {
+    // src/type-checks.ts expects three errors; an unused @ts-expect-error fails the check.
+    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const { stdout } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: scratch });
+    expect(stdout).toBe('');
+  }, 60_000);
+
+  it('ships compiled JavaScript and declarations, with no path into the repository', () => {
+    const installed = join(scratch, 'node_modules', 'ofauth-webhook-receiver');
+    const files = readdirSync(installed, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(installed, join(entry.parentPath, entry.name)));
+    expect(files.filter((file) => !/\.(js|d\.ts)$/.test(file)).sort()).toEqual(['README.md', 'package.json']);
+    expect(files.filter((file) => file.endsWith('.js')).length).toBeGreaterThan(40);
+    const mentioningRepository = files.filter((file) =>
+      readFileSync(join(installed, file), 'utf8').includes(REPO_ROOT),
+    );
+    expect(mentioningRepository).toEqual([]);
+  });
+
+  it('loads the construct from a CommonJS app too (require of the ES module)', async () => {
+    const script = "process.stdout.write(typeof require('ofauth-webhook-receiver').OFAuthWebhookReceiver)";
+    const { stdout } = await run('node', ['--input-type=commonjs', '-e', script], { cwd: scratch });
+    expect(stdout).toBe('function');
+  }, 30_000);
+
+  it('synthesizes two of each function, cdk-nag clean', () => {
+    for (const receiver of RECEIVERS) {
+      expect([functionsOf(receiver, 'Verifies').length, functionsOf(receiver, 'Processes').length]).toEqual([
+        1, 1,
+      ]);
+    }
+    const report = JSON.parse(readFileSync(join(scratch, 'cdk.out', 'validation-report.json'), 'utf8'));
+    expect(
+      report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []),
+    ).toEqual([]);
+  });
+
+  it('bundles the consumer’s handler code into each processor and into nothing else', () => {
+    for (const receiver of RECEIVERS) {
+      const [[, processor]] = functionsOf(receiver, 'Processes') as [[string, Resource]];
+      const [[, verifier]] = functionsOf(receiver, 'Verifies') as [[string, Resource]];
+      expect(bundleOf(processor)).toContain('consumer onboarding ran');
+      expect(bundleOf(verifier)).not.toContain('consumer onboarding ran');
+    }
+  });
+
+  it('gives each receiver its own metric identity, and alarms that read only their own', () => {
+    const services = RECEIVERS.flatMap((receiver) =>
+      [...functionsOf(receiver, 'Verifies'), ...functionsOf(receiver, 'Processes')].map(
+        ([, fn]) => environmentOf(fn).POWERTOOLS_SERVICE_NAME,
+      ),
+    );
+    expect(services).toEqual([
+      'Webhooks-Staging-verifier',
+      'Webhooks-Staging-processor',
+      'Webhooks-Production-verifier',
+      'Webhooks-Production-processor',
+    ]);
+    for (const receiver of RECEIVERS) {
+      const inputs = Object.entries(resources)
+        .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.startsWith(receiver))
+        .map(([, alarm]) => JSON.stringify(alarm.Properties.Dimensions));
+      expect(inputs).toHaveLength(10);
+      const other = RECEIVERS.find((each) => each !== receiver)!;
+      expect(inputs.filter((dimensions) => dimensions.includes(other))).toEqual([]);
+      expect(inputs.filter((dimensions) => dimensions.includes(`Webhooks-${receiver}-`))).toHaveLength(3);
+    }
+  });
+
+  it('gives no resource a physical name, so nothing collides', () => {
+    const nameProperty: Record<string, string> = {
+      'AWS::CloudWatch::Alarm': 'AlarmName',
+      'AWS::CloudWatch::Dashboard': 'DashboardName',
+      'AWS::DynamoDB::Table': 'TableName',
+      'AWS::SQS::Queue': 'QueueName',
+      'AWS::Lambda::Function': 'FunctionName',
+      'AWS::Logs::LogGroup': 'LogGroupName',
+      'AWS::IAM::Role': 'RoleName',
+      'AWS::SecretsManager::Secret': 'Name',
+    };
+    const named = Object.entries(resources).filter(
+      ([, r]) => nameProperty[r.Type] !== undefined && r.Properties?.[nameProperty[r.Type]!] !== undefined,
+    );
+    expect(named.map(([id]) => id)).toEqual([]);
+    const count = (receiver: string) => Object.keys(resources).filter((id) => id.startsWith(receiver)).length;
+    expect(count('Staging')).toBe(count('Production'));
+  });
+
+  it('runs the consumer’s processor bundle on an SQS event against DynamoDB Local, its own handler included', async () => {
+    // GIVEN the connections table in DynamoDB Local and the Staging processor's bundle and settings
+    const endpoints = { dynamodb: process.env.TEST_DYNAMODB_ENDPOINT!, sqs: process.env.TEST_SQS_ENDPOINT! };
+    const config = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodb });
+    const local = await createLocalResources(
+      { dynamodb, sqs: new SQSClient({ ...config, endpoint: endpoints.sqs }) },
+      { prefix: `consumer-${Date.now()}` },
+    );
+    const [[, processor]] = functionsOf('Staging', 'Processes') as [[string, Resource]];
+    const hash = processor.Properties.Code!.S3Key.replace(/\.zip$/, '');
+    const environment = environmentOf(processor);
+    writeFileSync(
+      join(scratch, 'event.json'),
+      JSON.stringify(
+        sqsEvent({
+          body: connectionEvent('connection.created', {
+            connectionId: 'conn_consumer',
+            clientReferenceId: 'user_consumer',
+            status: 'active',
+          }),
+        }),
+      ),
+    );
+    // WHEN the bundle handles it, with the function's environment pointed at the emulators
+    const { stdout } = await run(
+      'node',
+      ['run-bundle.mjs', join('cdk.out', `asset.${hash}`, 'index.mjs'), 'event.json', 'result.json'],
+      {
+        cwd: scratch,
+        env: {
+          CONNECTIONS_TABLE_NAME: local.connectionsTableName,
+          DEAD_LETTER_QUEUE_URL: local.deadLetterQueueUrl,
+          POWERTOOLS_SERVICE_NAME: String(environment.POWERTOOLS_SERVICE_NAME),
+          POWERTOOLS_METRICS_NAMESPACE: String(environment.POWERTOOLS_METRICS_NAMESPACE),
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          AWS_REGION: config.region,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        },
+      },
+    );
+    // THEN the batch succeeds, the consumer's handler ran after the default registry write...
+    expect(JSON.parse(readFileSync(join(scratch, 'result.json'), 'utf8'))).toEqual({ batchItemFailures: [] });
+    const lines = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.message === 'consumer onboarding ran')).toMatchObject({
+      service: 'Webhooks-Staging-processor',
+      user: 'user_consumer',
+      status: 'active',
+    });
+    const { Item } = await DynamoDBDocumentClient.from(dynamodb).send(
+      new GetCommand({ TableName: local.connectionsTableName, Key: { pk: 'connection#conn_consumer' } }),
+    );
+    expect(Item).toMatchObject({ status: 'active', clientReferenceId: 'user_consumer' });
+    // ...and its metrics carry this receiver's namespace and service
+    const emf = lines.find((line) => '_aws' in line);
+    expect(emf).toMatchObject({ service: 'Webhooks-Staging-processor' });
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('OFAuthWebhooks');
+  }, 60_000);
+});

@@ -1,0 +1,154 @@
+/**
+ * A consumer's CDK app, as a team that installs the packed tarball would write it: its own
+ * handler file, two receivers in one stack, cdk-nag on. Written into a temporary directory outside
+ * the repository, with only aws-cdk-lib, constructs, esbuild, cdk-nag and the tarball installed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** The repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The version of a package the repository itself installed, so the scratch app needs no new downloads. */
+function installedVersion(name: string): string {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
+/**
+ * Runs a command with this process's environment (certificates, proxies) plus `env`, but without
+ * the npm_* variables of the `npm test` that runs this, so that npm in the scratch app knows
+ * nothing of the repository.
+ */
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ stdout: string; stderr: string }> {
+  const inherited = Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_'));
+  const env = { ...Object.fromEntries(inherited), ...options.env };
+  try {
+    return await execFileAsync(command, args, { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${options.cwd}:\n${stderr ?? ''}\n${stdout ?? ''}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** The consumer's handler file: its own connection.created over the default, the rest default. */
+export const CONSUMER_PROCESSOR = `import {
+  createProcessorHandler,
+  defaultHandlers,
+  type EventHandler,
+  type RealtimeEvent,
+} from 'ofauth-webhook-receiver/processor';
+
+const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {
+  await defaultHandlers['connection.created'](event, context); // keep the registry
+  const stored = await context.connections.get(event.data.connection.id);
+  const permissions: string[] | undefined = event.data.connection.permissions;
+  context.logger.info('consumer onboarding ran', { user: event.data.clientReferenceId, status: stored?.status, permissions });
+};
+
+export const handler = createProcessorHandler({ handlers: { 'connection.created': connectionCreated } });
+`;
+
+/** What the compiler must reject (or see typed) in a consumer's file, through the shipped declarations. */
+export const CONSUMER_TYPE_CHECKS = `import { createProcessorHandler, type EventHandler, type RealtimeEvent } from 'ofauth-webhook-receiver/processor';
+import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
+
+const onRules: EventHandler<RealtimeEvent<'rules.updated'>> = async (event, context) => {
+  event.data.revision?.toString();
+  // @ts-expect-error the logger is Powertools' Logger, typed (not any)
+  context.logger.noSuchMethod();
+};
+
+// @ts-expect-error a rules.updated handler registered under connection.created
+export const wrong = createProcessorHandler({ handlers: { 'connection.created': onRules } });
+
+// @ts-expect-error the receiver's props are typed
+export const props: ConstructorParameters<typeof OFAuthWebhookReceiver>[2] = { batchSize: 'ten' };
+`;
+
+/** Two receivers with the consumer's processor in one stack, cdk-nag's AwsSolutions checks on. */
+export const CONSUMER_APP = `import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
+
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'Webhooks');
+for (const id of ['Staging', 'Production']) {
+  new OFAuthWebhookReceiver(stack, id, {
+    processor: { entry: 'src/processor.ts' },
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();
+`;
+
+/** Runs a processor bundle from cdk.out on one SQS event, the way Lambda's Node runtime would call it. */
+export const RUN_BUNDLE = `import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [bundle, eventFile, resultFile] = process.argv.slice(2);
+const { handler } = await import(pathToFileURL(bundle).href);
+const context = {
+  functionName: 'consumer-processor',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:consumer-processor',
+  memoryLimitInMB: '256',
+  awsRequestId: 'consumer-request',
+  logGroupName: '/aws/lambda/consumer-processor',
+  logStreamName: 'local',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 30000,
+};
+const result = await handler(JSON.parse(readFileSync(eventFile, 'utf8')), context);
+writeFileSync(resultFile, JSON.stringify(result));
+`;
+
+/** Writes the app into `directory` and installs its dependencies there. */
+export async function createScratchApp(directory: string, tarball: string): Promise<void> {
+  const dependencies = Object.fromEntries(
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild'].map((name) => [name, installedVersion(name)]),
+  );
+  const packageJson = {
+    name: 'consumer-app',
+    private: true,
+    type: 'module',
+    dependencies: { ...dependencies, 'ofauth-webhook-receiver': `file:${tarball}` },
+  };
+  writeFileSync(join(directory, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
+  mkdirSync(join(directory, 'src'));
+  writeFileSync(join(directory, 'src', 'processor.ts'), CONSUMER_PROCESSOR);
+  writeFileSync(join(directory, 'src', 'type-checks.ts'), CONSUMER_TYPE_CHECKS);
+  writeFileSync(join(directory, 'app.mjs'), CONSUMER_APP);
+  writeFileSync(join(directory, 'run-bundle.mjs'), RUN_BUNDLE);
+  writeFileSync(
+    join(directory, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2023',
+        lib: ['es2023'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
+      },
+      include: ['src'],
+    }),
+  );
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: directory });
+}
