@@ -41,6 +41,22 @@ for (const part of selected)
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/**
+ * The local pipeline setups measured side by side, each in a process of its own: one verifier
+ * execution environment (the gateway before it ran a pool of them) and the defaults.
+ * `BENCH_PIPELINE_SETUPS` picks others, e.g. `1x4,8x8,16x16` (verifier environments × pollers).
+ */
+function pipelineSetups(): Array<{ verifierEnvironments?: number; pollers?: number }> {
+  const configured = process.env.BENCH_PIPELINE_SETUPS?.trim();
+  if (!configured) return [{ verifierEnvironments: 1, pollers: 4 }, {}];
+  return configured.split(',').map((setup) => {
+    const [verifierEnvironments, pollers] = setup.split('x').map(Number);
+    if (!Number.isInteger(verifierEnvironments) || !Number.isInteger(pollers))
+      throw new Error(`BENCH_PIPELINE_SETUPS: "${setup}" is not <environments>x<pollers>`);
+    return { verifierEnvironments: verifierEnvironments!, pollers: pollers! };
+  });
+}
+
 /** Runs a part in a fresh process and reads its JSON result. */
 async function runPart<T>(part: Part, env: Record<string, string>, scratch: string): Promise<T> {
   const out = join(scratch, `${part}.json`);
@@ -131,13 +147,19 @@ async function main(): Promise<void> {
     });
     let chartSeries: Array<{ name: string; samplesMs: number[] }> | undefined;
     await timed('pipeline', async () => {
-      const pipeline = await runPart<{ results: unknown; samples: Record<string, number[]> }>(
-        'pipeline',
-        env,
-        scratch,
-      );
-      results.pipeline = pipeline.results;
-      chartSeries = Object.entries(pipeline.samples).map(([name, samplesMs]) => ({ name, samplesMs }));
+      const measured: unknown[] = [];
+      chartSeries = [];
+      for (const setup of pipelineSetups()) {
+        const pipeline = await runPart<{ results: unknown[]; samples: Record<string, number[]> }>(
+          'pipeline',
+          { ...env, BENCH_PIPELINE_SETUP: JSON.stringify(setup) },
+          scratch,
+        );
+        measured.push(...pipeline.results);
+        for (const [name, samplesMs] of Object.entries(pipeline.samples))
+          chartSeries.push({ name, samplesMs });
+      }
+      results.pipeline = measured;
     });
 
     durations.total = (Date.now() - started) / 1000;

@@ -18,7 +18,12 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
-import { CONNECTIONS_TABLE, EVENT_QUEUE, LEDGER_TABLE } from '../lambda/shared/resource-definitions.ts';
+import {
+  CONNECTIONS_TABLE,
+  EVENT_QUEUE,
+  FUNCTION_DEFAULTS,
+  LEDGER_TABLE,
+} from '../lambda/shared/resource-definitions.ts';
 import { ReceiverMonitoring } from './receiver-monitoring.ts';
 
 /** The path OFAuth posts to. */
@@ -209,10 +214,10 @@ export const RECEIVER_DEFAULTS = {
   ledgerTtl: Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds),
   secretsCacheTtl: Duration.minutes(5),
   maxMessageSizeBytes: EVENT_QUEUE.defaultMaxMessageSizeBytes,
-  verifierTimeout: Duration.seconds(6),
-  verifierMemorySize: 512,
-  processorTimeout: Duration.seconds(EVENT_QUEUE.defaultProcessorTimeoutSeconds),
-  processorMemorySize: 256,
+  verifierTimeout: Duration.seconds(FUNCTION_DEFAULTS.verifier.timeoutSeconds),
+  verifierMemorySize: FUNCTION_DEFAULTS.verifier.memorySizeMb,
+  processorTimeout: Duration.seconds(FUNCTION_DEFAULTS.processor.timeoutSeconds),
+  processorMemorySize: FUNCTION_DEFAULTS.processor.memorySizeMb,
   batchSize: EVENT_QUEUE.defaultBatchSize,
   oldestMessageAgeAlarmThreshold: Duration.minutes(5),
   signatureRejectionAlarmThreshold: 10,

@@ -8,12 +8,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
+import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
 import { type Gateway, type HttpApiHandler, startGateway } from './gateway.ts';
 import { type Poller, type SqsBatchHandler, startPoller } from './poller.ts';
 import { createLocalResources, type LocalResources } from './resources.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.ts';
 import { generateDevSecret } from './signing-secrets.ts';
+import type { LocalPipelineState } from './state.ts';
 
 /** The verifier's module, as imported after the environment is set. */
 export type VerifierModule = typeof import('../lambda/verifier/handler.ts');
@@ -27,7 +29,26 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as 
 /** The local queue's visibility timeout: short, so that failed messages come back quickly. */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
 /** The verifier's timeout locally: the stack's default (6 s, inside OFAuth's 10-second budget). */
-export const LOCAL_VERIFIER_TIMEOUT_MS = 6_000;
+export const LOCAL_VERIFIER_TIMEOUT_MS = FUNCTION_DEFAULTS.verifier.timeoutSeconds * 1000;
+/**
+ * Verifier execution environments the local gateway runs side by side by default. Lambda scales
+ * out further; locally every environment shares one Node.js thread, and beyond this many
+ * `npm run bench` measured no more throughput on 2 cores (see docs/performance.md).
+ */
+export const DEFAULT_VERIFIER_ENVIRONMENTS = 8;
+/**
+ * Processor execution environments by default: batches in flight at once, fed by one receive at a
+ * time as Lambda's event source mapping feeds function instances (see `poller.ts`).
+ */
+export const DEFAULT_POLLERS = 8;
+/**
+ * The verifier's module. Each execution environment loads it under a query of its own, and so a
+ * module instance of its own, as each Lambda environment loads the bundle; the handler reads its
+ * configuration when it loads, so a second pipeline in the same process gets fresh ones too.
+ */
+const VERIFIER_MODULE_URL = new URL('../lambda/verifier/handler.ts', import.meta.url).href;
+/** Pipelines started in this process, to tell their verifier module instances apart. */
+let pipelinesStarted = 0;
 
 /** Options for {@link startLocalPipeline}. */
 export interface LocalPipelineOptions {
@@ -46,22 +67,33 @@ export interface LocalPipelineOptions {
   readonly maxReceiveCount?: number;
   /** The queue's visibility timeout, which is also the processor's timeout. @default 5 */
   readonly visibilityTimeoutSeconds?: number;
-  /** Pollers running side by side. @default 4 */
+  /** Processor execution environments: batches in flight at once. @default {@link DEFAULT_POLLERS} */
   readonly pollers?: number;
+  /**
+   * Verifier execution environments at most, each with its own module instance and one
+   * invocation at a time. @default {@link DEFAULT_VERIFIER_ENVIRONMENTS}
+   */
+  readonly verifierEnvironments?: number;
+  /** Messages per processor invocation, as the stack's `batchSize`. @default the stack's (10) */
+  readonly batchSize?: number;
   /** Long-polling wait of each receive. @default 1 */
   readonly waitTimeSeconds?: number;
   /** The verifier's timeout. @default 6000, the stack's */
   readonly verifierTimeoutMs?: number;
   /** Extra environment for the handlers, e.g. `SIGNATURE_TOLERANCE_SECONDS`. @default none */
   readonly env?: Readonly<Record<string, string>>;
-  /** Replaces or wraps the verifier's handler, given its module. @default the module's `handler` */
+  /**
+   * Replaces or wraps the verifier's handler, given its module. Called once per execution
+   * environment, each with its own module instance. @default the module's `handler`
+   */
   readonly verifier?: (module: VerifierModule) => HttpApiHandler;
   /**
-   * Creates the processor's handler, given its module, e.g. to inject a failing handler through
-   * `createProcessorHandler`. Called once per poller (one execution environment each).
-   * @default `createProcessorHandler()` of the module
+   * Creates the processor's handler, given its module and this pipeline's resources, e.g. to inject
+   * a failing handler through `createProcessorHandler`. Called once per poller (one execution
+   * environment each): a handler must not be shared by batches running at once.
+   * @default `createProcessorHandler({ connectionsTableName })` of the module
    */
-  readonly processor?: (module: ProcessorModule) => SqsBatchHandler;
+  readonly processor?: (module: ProcessorModule, resources: LocalResources) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
   readonly logger?: Logger;
 }
@@ -83,6 +115,15 @@ export interface LocalPipeline {
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly dynamodbPid?: number };
   /** Clients pointed at the emulators, for tests and tools. */
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient };
+  /** Verifier execution environments created so far (each one a cold start). */
+  readonly verifierEnvironments: number;
+  /** What other tools on this machine need to find this pipeline (`local/state.ts`). */
+  readonly state: LocalPipelineState;
+  /**
+   * Resolves, with the reason, if an emulator this pipeline started exits while the pipeline runs
+   * (e.g. someone killed DynamoDB Local's Java); never otherwise. The pipeline cannot work on.
+   */
+  readonly unexpectedExit: Promise<string>;
   /** Stops the gateway, lets the batches in flight finish, then stops what this pipeline started. */
   stop(): Promise<void>;
 }
@@ -110,7 +151,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS;
 
   let ready = false;
-  let verifier: HttpApiHandler | undefined;
+  let stopping = false;
+  let state: LocalPipelineState | undefined;
+  const pipeline = ++pipelinesStarted;
+  // Each environment its own module instance: its own clients, logger keys and idempotency context.
+  const loadVerifier = async (index: number) =>
+    (await import(`${VERIFIER_MODULE_URL}?pipeline=${pipeline}&environment=${index}`)) as VerifierModule;
+  let firstVerifier: VerifierModule | undefined;
+  const verifierEnvironment = async (index: number): Promise<HttpApiHandler> => {
+    const module = index === 0 && firstVerifier ? firstVerifier : await loadVerifier(index);
+    return options.verifier ? options.verifier(module) : (module.handler as unknown as HttpApiHandler);
+  };
   // Stopped in reverse order of start, the gateway first so no new delivery arrives.
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -131,16 +182,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     region,
     timeoutMs: options.verifierTimeoutMs ?? LOCAL_VERIFIER_TIMEOUT_MS,
     functionName: SERVICE_NAMES.verifier,
+    memoryLimitInMB: FUNCTION_DEFAULTS.verifier.memorySizeMb,
     isReady: () => ready,
+    health: () => state,
     logger,
-    handler: async (event, context) =>
-      verifier
-        ? verifier(event, context)
-        : {
-            statusCode: 503,
-            headers: { 'content-type': 'application/json' },
-            body: '{"message":"Service Unavailable"}',
-          },
+    createHandler: verifierEnvironment,
+    environments: options.verifierEnvironments ?? DEFAULT_VERIFIER_ENVIRONMENTS,
   });
   cleanups.push(() => gateway.stop());
 
@@ -193,6 +240,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
       // instead of its function-name default, so local and deployed keys are the same.
       AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
+      // Lambda sets it in on-demand environments; Powertools reports cold_start only when it is.
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
@@ -201,10 +250,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     Object.assign(process.env, options.env ?? {});
 
-    const verifierModule = await importAs<VerifierModule>(
-      SERVICE_NAMES.verifier,
-      () => import('../lambda/verifier/handler.ts'),
-    );
+    // The first environment's module now, so that one that cannot load fails the start.
+    firstVerifier = await importAs<VerifierModule>(SERVICE_NAMES.verifier, () => loadVerifier(0));
     const processorModule = await importAs<ProcessorModule>(
       SERVICE_NAMES.processor,
       () => import('../lambda/processor/handler.ts'),
@@ -212,24 +259,36 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
     const createProcessor = (): SqsBatchHandler =>
-      options.processor ? options.processor(processorModule) : processorModule.createProcessorHandler();
+      options.processor
+        ? options.processor(processorModule, resources)
+        : processorModule.createProcessorHandler({ connectionsTableName: resources.connectionsTableName });
 
     const poller: Poller = await startPoller({
       sqs,
       queueUrl: resources.queueUrl,
       createHandler: createProcessor,
-      concurrency: options.pollers ?? 4,
+      concurrency: options.pollers ?? DEFAULT_POLLERS,
+      batchSize: options.batchSize ?? EVENT_QUEUE.defaultBatchSize,
       waitTimeSeconds: options.waitTimeSeconds ?? 1,
       timeoutMs: visibilityTimeoutSeconds * 1000,
       functionName: SERVICE_NAMES.processor,
+      memoryLimitInMB: FUNCTION_DEFAULTS.processor.memorySizeMb,
       region,
       logger,
     });
     cleanups.push(() => poller.stop());
 
-    verifier = options.verifier
-      ? options.verifier(verifierModule)
-      : (verifierModule.handler as unknown as HttpApiHandler);
+    // The first verifier environment now: `options.verifier` sees a module before any request.
+    await gateway.warm();
+    state = {
+      url: gateway.url,
+      port: gateway.port,
+      pid: process.pid,
+      region,
+      endpoints: { dynamodb: endpoints.dynamodb, sqs: endpoints.sqs },
+      resources,
+      startedAt: new Date().toISOString(),
+    };
     ready = true;
     return {
       url: gateway.url,
@@ -241,7 +300,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
       },
       clients: { dynamodb, sqs },
+      get verifierEnvironments() {
+        return gateway.environments;
+      },
+      state,
+      unexpectedExit: new Promise<string>((report) => {
+        emulators?.dynamodb.exited.then((how) => {
+          if (!stopping) report(`DynamoDB Local (pid ${emulators?.dynamodb.process.pid}) exited (${how})`);
+        });
+      }),
       stop: async () => {
+        stopping = true;
         ready = false;
         await stopAll();
       },

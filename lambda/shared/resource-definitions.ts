@@ -66,3 +66,13 @@ export function fifoQueueAttributes(options: {
     VisibilityTimeout: String(options.visibilityTimeoutSeconds),
   };
 }
+
+/**
+ * The two functions' default memory and timeout. The construct's defaults (`lib/`) and the local
+ * pipeline's Lambda context (`local/`) both read them, so a local invocation reports what a
+ * deployed one would.
+ */
+export const FUNCTION_DEFAULTS = {
+  verifier: { memorySizeMb: 512, timeoutSeconds: 6 },
+  processor: { memorySizeMb: 256, timeoutSeconds: EVENT_QUEUE.defaultProcessorTimeoutSeconds },
+} as const;
