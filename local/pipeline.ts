@@ -153,15 +153,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   let ready = false;
   let stopping = false;
   let state: LocalPipelineState | undefined;
-  const pipeline = ++pipelinesStarted;
-  // Each environment its own module instance: its own clients, logger keys and idempotency context.
-  const loadVerifier = async (index: number) =>
-    (await import(`${VERIFIER_MODULE_URL}?pipeline=${pipeline}&environment=${index}`)) as VerifierModule;
-  let firstVerifier: VerifierModule | undefined;
-  const verifierEnvironment = async (index: number): Promise<HttpApiHandler> => {
-    const module = index === 0 && firstVerifier ? firstVerifier : await loadVerifier(index);
-    return options.verifier ? options.verifier(module) : (module.handler as unknown as HttpApiHandler);
-  };
+  const verifiers = verifierEnvironments(options.verifier);
   // Stopped in reverse order of start, the gateway first so no new delivery arrives.
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -186,24 +178,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     isReady: () => ready,
     health: () => state,
     logger,
-    createHandler: verifierEnvironment,
+    createHandler: verifiers.create,
     environments: options.verifierEnvironments ?? DEFAULT_VERIFIER_ENVIRONMENTS,
   });
   cleanups.push(() => gateway.stop());
 
   try {
-    let emulators: Emulators | undefined;
-    const [endpoints, manager] = await Promise.all([
-      options.endpoints
-        ? Promise.resolve(options.endpoints)
-        : startEmulators().then((started) => {
-            emulators = started;
-            return { dynamodb: started.dynamodb.endpoint, sqs: started.sqs.endpoint };
-          }),
-      startLocalSecretsManager({ [LOCAL_SIGNING_SECRET_ID]: signingSecretValue(secrets) }),
-    ]);
-    if (emulators) cleanups.push(() => emulators!.stop());
-    cleanups.push(() => manager.stop());
+    const { endpoints, manager, emulators } = await startBackends(options.endpoints, secrets, cleanups);
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
@@ -221,37 +202,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       },
     );
 
-    // The handlers read their configuration when their modules load, so the environment is set
-    // first, as Lambda sets it before the runtime imports the bundle.
-    Object.assign(process.env, {
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: manager.endpoint,
-      SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
-      LEDGER_TABLE_NAME: resources.ledgerTableName,
-      QUEUE_URL: resources.queueUrl,
-      DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
-      CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
-      // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
-      // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
-      // instead of its function-name default, so local and deployed keys are the same.
-      AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
-      // Lambda sets it in on-demand environments; Powertools reports cold_start only when it is.
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    });
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
-    // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    Object.assign(process.env, options.env ?? {});
+    setFunctionEnvironment({ region, endpoints, secretsManager: manager.endpoint, resources }, options.env);
 
-    // The first environment's module now, so that one that cannot load fails the start.
-    firstVerifier = await importAs<VerifierModule>(SERVICE_NAMES.verifier, () => loadVerifier(0));
+    await verifiers.loadFirst();
     const processorModule = await importAs<ProcessorModule>(
       SERVICE_NAMES.processor,
       () => import('../lambda/processor/handler.ts'),
@@ -288,7 +241,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       endpoints: { dynamodb: endpoints.dynamodb, sqs: endpoints.sqs },
       resources,
       startedAt: new Date().toISOString(),
-    };
+    } satisfies LocalPipelineState;
     ready = true;
     return {
       url: gateway.url,
@@ -319,6 +272,102 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The emulators (unless their endpoints are given) and the local Secrets Manager, side by side;
+ * each one started is added to `cleanups`, even when another fails.
+ */
+async function startBackends(
+  given: LocalPipelineOptions['endpoints'],
+  secrets: readonly string[],
+  cleanups: Array<() => Promise<void>>,
+) {
+  let emulators: Emulators | undefined;
+  let manager: LocalSecretsManager | undefined;
+  const started = await Promise.allSettled([
+    given
+      ? Promise.resolve(given)
+      : startEmulators().then((running) => {
+          emulators = running;
+          cleanups.push(() => running.stop());
+          return { dynamodb: running.dynamodb.endpoint, sqs: running.sqs.endpoint };
+        }),
+    startLocalSecretsManager({ [LOCAL_SIGNING_SECRET_ID]: signingSecretValue(secrets) }).then((running) => {
+      manager = running;
+      cleanups.push(() => running.stop());
+      return running;
+    }),
+  ]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const endpoints = (started[0] as PromiseFulfilledResult<{ dynamodb: string; sqs: string }>).value;
+  return { endpoints, manager: manager!, emulators };
+}
+
+/**
+ * The verifier's execution environments: each loads `lambda/verifier/handler.ts` as a module
+ * instance of its own (its own clients, logger keys and idempotency context), under a query unique
+ * to this pipeline and environment. The first is loaded at start-up, so that a module that cannot
+ * load fails the start.
+ */
+function verifierEnvironments(wrap: LocalPipelineOptions['verifier']) {
+  const pipeline = ++pipelinesStarted;
+  const load = async (index: number) =>
+    (await import(`${VERIFIER_MODULE_URL}?pipeline=${pipeline}&environment=${index}`)) as VerifierModule;
+  let first: VerifierModule | undefined;
+  return {
+    loadFirst: async () => {
+      first = await importAs<VerifierModule>(SERVICE_NAMES.verifier, () => load(0));
+    },
+    create: async (index: number): Promise<HttpApiHandler> => {
+      const module = index === 0 && first ? first : await load(index);
+      return wrap ? wrap(module) : (module.handler as unknown as HttpApiHandler);
+    },
+  };
+}
+
+/**
+ * Sets what Lambda would set for the functions, and what the stack passes them. The handlers read
+ * their configuration when their modules load, so this comes first, as Lambda sets the environment
+ * before the runtime imports the bundle.
+ */
+function setFunctionEnvironment(
+  where: {
+    readonly region: string;
+    readonly endpoints: { readonly dynamodb: string; readonly sqs: string };
+    readonly secretsManager: string;
+    readonly resources: LocalResources;
+  },
+  extra: Readonly<Record<string, string>> = {},
+): void {
+  const { region, endpoints, resources } = where;
+  Object.assign(process.env, {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: where.secretsManager,
+    SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
+    LEDGER_TABLE_NAME: resources.ledgerTableName,
+    QUEUE_URL: resources.queueUrl,
+    DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
+    CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
+    // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
+    // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
+    // instead of its function-name default, so local and deployed keys are the same.
+    AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
+    // Lambda sets it in on-demand environments; Powertools reports cold_start only when it is.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
+  // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  Object.assign(process.env, extra);
 }
 
 /**

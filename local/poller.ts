@@ -153,6 +153,47 @@ export function succeededRecords(
   return records.filter((record) => !failed.has(record.messageId));
 }
 
+/**
+ * Invokes the handler with one batch and deletes what succeeded, as the event source mapping does.
+ * A crash fails the whole batch (every message comes back after the visibility timeout); a
+ * timeout too, and is rethrown so that the environment is not reused.
+ */
+async function invokeAndDelete(
+  target: {
+    readonly sqs: SQSClient;
+    readonly queueUrl: string;
+    readonly fn: Parameters<typeof invokeWithTimeout>[0];
+    readonly logger?: PollerLogger;
+  },
+  handler: SqsBatchHandler,
+  records: SQSRecord[],
+): Promise<void> {
+  const { sqs, queueUrl, fn, logger } = target;
+  let succeeded: SQSRecord[];
+  try {
+    succeeded = succeededRecords(records, await invokeWithTimeout(fn, handler, { Records: records }));
+  } catch (error) {
+    logger?.error('processor invocation failed; the whole batch will be retried', {
+      error,
+      messageIds: records.map((record) => record.messageId),
+    });
+    if (error instanceof InvocationTimeoutError) throw error;
+    return;
+  }
+  if (succeeded.length === 0) return;
+  const deleted = await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+    }),
+  );
+  if (deleted.Failed?.length) {
+    logger?.warn('could not delete processed messages; they will be delivered again', {
+      failed: deleted.Failed,
+    });
+  }
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((wake) => {
     const timer = setTimeout(wake, ms);
@@ -189,36 +230,9 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
   let invocations = 0;
 
   const processBatch = async (handler: SqsBatchHandler, messages: Message[]): Promise<void> => {
-    const records = messages.map((message) => toSqsRecord(message, queueArn, region));
     invocations += 1;
-    let succeeded: SQSRecord[];
-    try {
-      succeeded = succeededRecords(records, await invokeWithTimeout(fn, handler, { Records: records }));
-    } catch (error) {
-      // A crash or timeout fails the whole batch: every message comes back after the visibility timeout.
-      logger?.error('processor invocation failed; the whole batch will be retried', {
-        error,
-        messageIds: records.map((record) => record.messageId),
-      });
-      // A timed-out environment may still be running: the pool must not reuse it.
-      if (error instanceof InvocationTimeoutError) throw error;
-      return;
-    }
-    if (succeeded.length === 0) return;
-    const deleted = await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: succeeded.map((record, index) => ({
-          Id: String(index),
-          ReceiptHandle: record.receiptHandle,
-        })),
-      }),
-    );
-    if (deleted.Failed?.length) {
-      logger?.warn('could not delete processed messages; they will be delivered again', {
-        failed: deleted.Failed,
-      });
-    }
+    const records = messages.map((message) => toSqsRecord(message, queueArn, region));
+    await invokeAndDelete({ sqs, queueUrl, fn, ...(logger && { logger }) }, handler, records);
   };
 
   const receive = async (): Promise<Message[]> => {
