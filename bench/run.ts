@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: measures signature verification, the verifier handler (stubbed and against
- * the emulators), the Lambda bundles and the local pipeline side by side in one run, then writes
+ * the emulators), the Lambda bundles and the local pipeline (one verifier environment against the
+ * defaults, or `BENCH_PIPELINE_SETUPS`) side by side in one run, then writes
  * `bench/results/latest.json`, `bench/results/latest.md` and the latency chart
  * `bench/results/latest-latency.svg`.
  *
  * @example
- * npm run bench                          # everything (about 1.5–2 minutes on 2 cores)
+ * npm run bench                          # everything (about 2–4 minutes on 2 cores)
  * npm run bench -- --quick               # fewer samples, for a smoke test
+ * npm run bench -- --only pipeline       # the local pipeline alone
+ * BENCH_PIPELINE_SETUPS=1x4,8x8,16x16 npm run bench -- --only pipeline   # verifier × processor environments
  * npm run bench -- --only signatures,bundles
  * npm run bench -- --sample              # also refresh the committed sample report
  */
