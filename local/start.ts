@@ -185,7 +185,8 @@ async function main(): Promise<void> {
   const control = stopper(starting);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => control.stop(`${signal} received`));
-  watchParent(() => control.stop('the process that started npm start exited'));
+  // Not a forced exit when a stop is under way: npm itself exits on Ctrl-C before node has stopped.
+  watchParent(() => control.requested || control.stop('the process that started npm start exited'));
 
   let pipeline: LocalPipeline;
   try {
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     throw error;
   }
   if (control.requested) return;
-  pipeline.unexpectedExit.then((reason) => control.stop(`error: ${reason}`, 1));
+  pipeline.unexpectedExit.then((reason) => control.requested || control.stop(`error: ${reason}`, 1));
   control.stateWritten = writeLocalState(pipeline.state);
   await control.stateWritten;
   process.stderr.write(banner(pipeline, note, verifierEnvironments));
