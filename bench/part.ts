@@ -19,6 +19,11 @@ function endpoints() {
   return { dynamodb, sqs };
 }
 
+/** The pipeline setup this process measures, from `BENCH_PIPELINE_SETUP` (JSON) set by `bench/run.ts`. */
+function pipelineSetup(): { verifierEnvironments?: number; pollers?: number } {
+  return JSON.parse(process.env.BENCH_PIPELINE_SETUP ?? '{}');
+}
+
 async function run(): Promise<unknown> {
   switch (part) {
     case 'signatures': {
@@ -37,6 +42,7 @@ async function run(): Promise<unknown> {
       const { benchPipeline } = await import('./pipeline.ts');
       return benchPipeline(
         endpoints(),
+        [pipelineSetup()],
         quick
           ? [
               { connections: 1, eventsPerConnection: 50 },

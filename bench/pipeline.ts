@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { startLocalPipeline } from '../local/pipeline.ts';
+import { DEFAULT_POLLERS, DEFAULT_VERIFIER_ENVIRONMENTS, startLocalPipeline } from '../local/pipeline.ts';
 import type { SqsBatchHandler } from '../local/poller.ts';
 import { eventBody, newSvixSecret, ofauthDelivery, svixDelivery } from './lib/deliveries.ts';
 import type { PipelineResult } from './lib/results.ts';
@@ -17,6 +17,14 @@ import { summarize } from './lib/stats.ts';
 export interface PipelineRun {
   readonly connections: number;
   readonly eventsPerConnection: number;
+}
+
+/** One pipeline setup, measured under every load shape. */
+export interface PipelineSetup {
+  /** Verifier execution environments. @default the pipeline's default */
+  readonly verifierEnvironments?: number;
+  /** Pollers. @default the pipeline's default */
+  readonly pollers?: number;
 }
 
 /**
@@ -178,23 +186,52 @@ export async function driveLoad(
   };
 }
 
+/** How a setup is named in the report, e.g. `1 verifier environment, 4 pollers`. */
+export function setupName(setup: PipelineSetup): string {
+  const environments = setup.verifierEnvironments ?? DEFAULT_VERIFIER_ENVIRONMENTS;
+  const pollers = setup.pollers ?? DEFAULT_POLLERS;
+  return `${environments} verifier environment${environments === 1 ? '' : 's'}, ${pollers} poller${pollers === 1 ? '' : 's'}`;
+}
+
 /**
- * Runs each load shape against one pipeline on the given emulators, and returns the figures plus
- * the raw latency samples (for the chart).
+ * Runs each load shape against each setup (a pipeline of its own on the given emulators, one
+ * after another), and returns the figures plus the raw latency samples (for the chart).
+ * `npm run bench` calls it once per setup, each in a fresh process, so that no setup measures
+ * another's leftovers (heap, sockets, timers).
  */
 export async function benchPipeline(
   endpoints: { readonly dynamodb: string; readonly sqs: string },
+  setups: readonly PipelineSetup[],
   runs: readonly PipelineRun[],
   log: (line: string) => void = () => {},
 ): Promise<{ results: PipelineResult[]; samples: Record<string, number[]> }> {
+  const results: PipelineResult[] = [];
+  const samples: Record<string, number[]> = {};
+  for (const [setupIndex, setup] of setups.entries()) {
+    const measured = await benchSetup(endpoints, setup, runs, `s${setupIndex}`, log);
+    results.push(...measured.results);
+    Object.assign(samples, measured.samples);
+  }
+  return { results, samples };
+}
+
+async function benchSetup(
+  endpoints: { readonly dynamodb: string; readonly sqs: string },
+  setup: PipelineSetup,
+  runs: readonly PipelineRun[],
+  label: string,
+  log: (line: string) => void,
+): Promise<{ results: PipelineResult[]; samples: Record<string, number[]> }> {
   const secret = newSvixSecret();
   const observer = new PipelineObserver();
+  const name = setupName(setup);
   const pipeline = await startLocalPipeline({
     port: 0,
     secrets: [secret],
     endpoints,
     prefix: `bench-${randomBytes(4).toString('hex')}`,
-    processor: (module) => observer.wrap(module.handler as unknown as SqsBatchHandler),
+    ...setup,
+    processor: (module, defaults) => observer.wrap(module.createProcessorHandler(defaults)),
   });
   const results: PipelineResult[] = [];
   const samples: Record<string, number[]> = {};
@@ -202,22 +239,28 @@ export async function benchPipeline(
     // A few deliveries first, so that the first run does not pay for cold modules and connections.
     await Promise.all(
       Array.from({ length: 5 }, (_, i) => {
-        const body = eventBody({ connectionId: `conn_warmup_${i}`, seq: 0 });
+        const body = eventBody({ connectionId: `conn_warmup_${label}_${i}`, seq: 0 });
         const delivery = svixDelivery(body, secret);
         return deliver(pipeline.url, delivery.body, delivery.headers);
       }),
     );
     await observer.waitFor(
-      Array.from({ length: 5 }, (_, i) => `conn_warmup_${i}#0`),
+      Array.from({ length: 5 }, (_, i) => `conn_warmup_${label}_${i}#0`),
       15_000,
     );
     for (const [runIndex, run] of runs.entries()) {
-      const { result, latencies } = await driveLoad(pipeline.url, secret, observer, run, `b${runIndex}`);
-      const name = `${run.connections} connection${run.connections === 1 ? '' : 's'}`;
-      samples[name] = latencies;
-      results.push(result);
+      const { result, latencies } = await driveLoad(
+        pipeline.url,
+        secret,
+        observer,
+        run,
+        `${label}r${runIndex}`,
+      );
+      const connections = `${run.connections} connection${run.connections === 1 ? '' : 's'}`;
+      samples[`${connections}, ${name}`] = latencies;
+      results.push({ setup: name, ...result });
       log(
-        `  pipeline: ${name}: ${result.events} events, ${Math.round(result.eventsPerSecond)}/s, lost ${result.lost}`,
+        `  pipeline (${name}): ${connections}: ${result.events} events, ${Math.round(result.eventsPerSecond)}/s, p99 ${Math.round(result.latencyMs.p99)} ms, lost ${result.lost}`,
       );
     }
   } finally {

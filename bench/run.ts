@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: measures signature verification, the verifier handler (stubbed and against
- * the emulators), the Lambda bundles and the local pipeline side by side in one run, then writes
+ * the emulators), the Lambda bundles and the local pipeline (one verifier environment against the
+ * defaults, or `BENCH_PIPELINE_SETUPS`) side by side in one run, then writes
  * `bench/results/latest.json`, `bench/results/latest.md` and the latency chart
  * `bench/results/latest-latency.svg`.
  *
  * @example
- * npm run bench                          # everything (about 1.5–2 minutes on 2 cores)
+ * npm run bench                          # everything (about 2–4 minutes on 2 cores)
  * npm run bench -- --quick               # fewer samples, for a smoke test
+ * npm run bench -- --only pipeline       # the local pipeline alone
+ * BENCH_PIPELINE_SETUPS=1x4,8x8,16x16 npm run bench -- --only pipeline   # verifier × processor environments
  * npm run bench -- --only signatures,bundles
  * npm run bench -- --sample              # also refresh the committed sample report
  */
@@ -40,6 +43,22 @@ for (const part of selected)
   if (!PARTS.includes(part)) throw new Error(`unknown part "${part}"; parts: ${PARTS.join(', ')}`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The local pipeline setups measured side by side, each in a process of its own: one verifier
+ * execution environment (the gateway before it ran a pool of them) and the defaults.
+ * `BENCH_PIPELINE_SETUPS` picks others, e.g. `1x4,8x8,16x16` (verifier environments × pollers).
+ */
+function pipelineSetups(): Array<{ verifierEnvironments?: number; pollers?: number }> {
+  const configured = process.env.BENCH_PIPELINE_SETUPS?.trim();
+  if (!configured) return [{ verifierEnvironments: 1, pollers: 4 }, {}];
+  return configured.split(',').map((setup) => {
+    const [verifierEnvironments, pollers] = setup.split('x').map(Number);
+    if (!Number.isInteger(verifierEnvironments) || !Number.isInteger(pollers))
+      throw new Error(`BENCH_PIPELINE_SETUPS: "${setup}" is not <environments>x<pollers>`);
+    return { verifierEnvironments: verifierEnvironments!, pollers: pollers! };
+  });
+}
 
 /** Runs a part in a fresh process and reads its JSON result. */
 async function runPart<T>(part: Part, env: Record<string, string>, scratch: string): Promise<T> {
@@ -133,13 +152,19 @@ async function main(): Promise<void> {
     });
     let chartSeries: Array<{ name: string; samplesMs: number[] }> | undefined;
     await timed('pipeline', async () => {
-      const pipeline = await runPart<{ results: unknown; samples: Record<string, number[]> }>(
-        'pipeline',
-        env,
-        scratch,
-      );
-      results.pipeline = pipeline.results;
-      chartSeries = Object.entries(pipeline.samples).map(([name, samplesMs]) => ({ name, samplesMs }));
+      const measured: unknown[] = [];
+      chartSeries = [];
+      for (const setup of pipelineSetups()) {
+        const pipeline = await runPart<{ results: unknown[]; samples: Record<string, number[]> }>(
+          'pipeline',
+          { ...env, BENCH_PIPELINE_SETUP: JSON.stringify(setup) },
+          scratch,
+        );
+        measured.push(...pipeline.results);
+        for (const [name, samplesMs] of Object.entries(pipeline.samples))
+          chartSeries.push({ name, samplesMs });
+      }
+      results.pipeline = measured;
     });
 
     durations.total = (Date.now() - started) / 1000;

@@ -1,11 +1,25 @@
 #!/usr/bin/env node
 /**
  * The CDK app entry (`cdk.json` runs it with tsx). Context keys are documented in the README's
- * Configuration table and parsed in `receiver-app.ts`.
+ * "Configure" table and parsed in `receiver-app.ts`.
  */
 import { App } from 'aws-cdk-lib';
-import { configureReceiverApp } from './receiver-app.ts';
+import { InvalidReceiverPropsError } from '../lib/index.ts';
+import { configureReceiverApp, InvalidContextError } from './receiver-app.ts';
 
 const app = new App();
-configureReceiverApp(app);
+try {
+  configureReceiverApp(app);
+} catch (error) {
+  // A bad setting is the user's to fix: say which, one line each, without a stack trace.
+  if (error instanceof InvalidContextError) {
+    for (const problem of error.problems) process.stderr.write(`error: ${problem}\n`);
+    process.exit(1);
+  }
+  if (error instanceof InvalidReceiverPropsError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
 app.synth();

@@ -16,11 +16,15 @@ import {
   type ReceiverLogLevel,
 } from 'ofauth-webhook-receiver';
 
-/** Thrown when a context value (`-c key=value` or cdk.json) cannot be used. */
+/** Thrown when context values (`-c key=value` or cdk.json) cannot be used: one problem per bad value. */
 export class InvalidContextError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** One line per bad value, e.g. `context removalPolicy must be retain or destroy, got "delete"`. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
     this.name = 'InvalidContextError';
+    this.problems = problems;
   }
 }
 
@@ -37,50 +41,70 @@ const RETENTION_DAYS = new Set<number>(
   Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
 
-/**
- * Parses the receiver's context keys. Values from `-c key=value` arrive as strings, values from
- * cdk.json as JSON types; both are accepted.
- */
-export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
-  const text = (key: string): string | undefined => {
+/** Typed readers of context values; each notes a bad value in `problems` and answers undefined. */
+function contextReaders(read: ContextReader, problems: string[]) {
+  const given = (key: string) => {
     const value = read(key);
-    if (value === undefined || value === null || value === '') return undefined;
+    return value === undefined || value === null || value === '' ? undefined : value;
+  };
+  const bad = (message: string): undefined => {
+    problems.push(message);
+    return undefined;
+  };
+  const text = (key: string): string | undefined => {
+    const value = given(key);
+    if (value === undefined) return undefined;
     if (typeof value !== 'string')
-      throw new InvalidContextError(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+      return bad(`context ${key} must be a string, got ${JSON.stringify(value)}`);
     return value.trim();
   };
   const number = (key: string): number | undefined => {
-    const value = read(key);
-    if (value === undefined || value === null || value === '') return undefined;
+    const value = given(key);
+    if (value === undefined) return undefined;
     const parsed =
       typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
-    if (!Number.isFinite(parsed) || parsed <= 0) {
-      throw new InvalidContextError(`context ${key} must be a positive number, got ${JSON.stringify(value)}`);
-    }
+    if (!Number.isFinite(parsed) || parsed <= 0)
+      return bad(`context ${key} must be a positive number, got ${JSON.stringify(value)}`);
     return parsed;
   };
   const flag = (key: string): boolean | undefined => {
-    const value = read(key);
-    if (value === undefined || value === null || value === '') return undefined;
+    const value = given(key);
+    if (value === undefined) return undefined;
     if (value === true || value === 'true') return true;
     if (value === false || value === 'false') return false;
-    throw new InvalidContextError(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
+    return bad(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
   };
   const seconds = (key: string) => {
     const value = number(key);
     return value === undefined ? undefined : Duration.seconds(value);
   };
-
-  const removal = text('removalPolicy')?.toLowerCase();
-  if (removal !== undefined && removal !== 'retain' && removal !== 'destroy') {
-    throw new InvalidContextError(`context removalPolicy must be retain or destroy, got "${removal}"`);
-  }
-  const retention = number('logRetentionDays');
-  if (retention !== undefined && !RETENTION_DAYS.has(retention)) {
-    throw new InvalidContextError(
+  const removalPolicy = (): RemovalPolicy | undefined => {
+    const removal = text('removalPolicy')?.toLowerCase();
+    if (removal === undefined) return undefined;
+    if (removal === 'destroy') return RemovalPolicy.DESTROY;
+    if (removal === 'retain') return RemovalPolicy.RETAIN;
+    return bad(`context removalPolicy must be retain or destroy, got "${removal}"`);
+  };
+  const retentionDays = (): RetentionDays | undefined => {
+    const retention = number('logRetentionDays');
+    if (retention === undefined || RETENTION_DAYS.has(retention))
+      return retention as RetentionDays | undefined;
+    return bad(
       `context logRetentionDays must be one of ${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')}, got ${retention}`,
     );
-  }
+  };
+  return { text, number, flag, seconds, removalPolicy, retentionDays };
+}
+
+/**
+ * Parses the receiver's context keys. Values from `-c key=value` arrive as strings, values from
+ * cdk.json as JSON types; both are accepted.
+ *
+ * @throws {InvalidContextError} naming every bad value, not only the first
+ */
+export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
+  const problems: string[] = [];
+  const { text, number, flag, seconds, removalPolicy, retentionDays } = contextReaders(read, problems);
   const ledgerTtlHours = number('ledgerTtlHours');
   const archiveRetentionDays = number('archiveRetentionDays');
 
@@ -90,16 +114,11 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
     throttleRateLimit: number('throttleRateLimit'),
     throttleBurstLimit: number('throttleBurstLimit'),
     maxReceiveCount: number('maxReceiveCount'),
-    removalPolicy:
-      removal === undefined
-        ? undefined
-        : removal === 'destroy'
-          ? RemovalPolicy.DESTROY
-          : RemovalPolicy.RETAIN,
+    removalPolicy: removalPolicy(),
     alarmEmail: text('alarmEmail'),
     tracing: flag('tracing'),
     logLevel: text('logLevel')?.toUpperCase() as ReceiverLogLevel | undefined,
-    logRetention: retention as RetentionDays | undefined,
+    logRetention: retentionDays(),
     signatureTolerance: seconds('signatureToleranceSeconds'),
     ledgerTtl: ledgerTtlHours === undefined ? undefined : Duration.hours(ledgerTtlHours),
     secretsCacheTtl: seconds('secretsCacheTtlSeconds'),
@@ -119,7 +138,7 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
   const defined = <T extends object>(value: T): T =>
     Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
-  return {
+  const config = {
     stackName: text('stackName') ?? DEFAULT_STACK_NAME,
     stackProps: defined({
       receiver: defined(receiver),
@@ -128,6 +147,8 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
       signingSecretKeyArn: text('signingSecretKeyArn'),
     }),
   };
+  if (problems.length > 0) throw new InvalidContextError(problems);
+  return config;
 }
 
 /** This app's processor: the handler map in `lambda/processor/handlers/`, the worked example. */

@@ -10,6 +10,7 @@ import { KSUID_EPOCH_SECONDS } from '../lambda/shared/event-time.ts';
 import { signOfAuth, svixHeaders } from '../lambda/verifier/signature.ts';
 import { REPO_ROOT } from '../local/signing-secrets.ts';
 import { UsageError } from './errors.ts';
+import { suggest } from './suggest.ts';
 
 /** Where the example payloads live, one `<type>.json` per documented type. */
 export const EXAMPLES_DIR = resolve(REPO_ROOT, 'test', 'fixtures', 'events');
@@ -52,8 +53,9 @@ export function loadPayload(typeOrFile: string, cwd = process.cwd()): Record<str
     file = resolve(cwd, typeOrFile);
     if (!existsSync(file)) throw new UsageError(`file not found: ${file}`);
   } else {
+    const guess = suggest(typeOrFile, types);
     throw new UsageError(
-      `unknown event type "${typeOrFile}"; known types: ${types.join(', ')} (or pass a path to a .json file)`,
+      `unknown event type "${typeOrFile}"${guess ? `; did you mean ${guess}?` : ''}; known types: ${types.join(', ')} (or pass a path to a .json file)`,
     );
   }
   let json: unknown;

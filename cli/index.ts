@@ -15,14 +15,16 @@ import { CliError, type CliIo, UsageError } from './errors.ts';
 import { type AwsClients, defaultAwsClients, runRedrive, runStatus } from './queues.ts';
 import { runReplay } from './replay.ts';
 import { runSend } from './send.ts';
+import { suggest } from './suggest.ts';
 
 export const HELP = `Usage: npm run cli -- <command> [options]   (from the repository's folder)
 
 Commands:
   send <type|file.json>   sign a delivery and POST it to the local pipeline or a deployed stack
-  status                  queue depth, in flight, oldest message age and dead letters of a deployed stack
-  redrive                 move the dead-letter queue's messages back to the event queue
-  replay                  put archived events of a time window back on the queue, in order
+  status                  queue depth, in flight, oldest message age and dead letters: of the
+                          local pipeline while \`npm start\` runs, else of the deployed stack
+  redrive                 move the dead-letter queue's messages back to the event queue (same choice)
+  replay                  put archived events of a time window back on the queue, in order (same choice)
   help [command]          show help
 
 Run \`npm run cli -- <command> --help\` for a command's options.
@@ -30,11 +32,13 @@ Run \`npm run cli -- <command> --help\` for a command's options.
 Examples:
   npm start                                         # first terminal: the local pipeline
   npm run cli -- send connection.created            # second terminal
+  npm run cli -- send connection.created --connection conn_mine --client-reference user_1
   npm run cli -- send rules.updated --scheme svix
   npm run cli -- send connection.updated --count 500 --rate 50
   npm run cli -- send connection.created --tamper   # see a 401
   npm run cli -- send connection.created --url https://<api>.execute-api.<region>.amazonaws.com/webhooks/ofauth
-  npm run cli -- status
+  npm run cli -- status                             # the local pipeline's queues
+  npm run cli -- status --stack OFAuthWebhookReceiver --region eu-west-1
   npm run cli -- redrive --wait
   npm run cli -- replay --since 6h --type connection.updated --dry-run`;
 
@@ -70,8 +74,12 @@ export async function runCli(
       return await COMMANDS[topic](['--help'], io, clients);
     }
     const run = COMMANDS[command];
-    if (!run)
-      throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    if (!run) {
+      const guess = suggest(command, Object.keys(COMMANDS));
+      throw new UsageError(
+        `unknown command "${command}"${guess ? `; did you mean ${guess}?` : ''}; commands: ${Object.keys(COMMANDS).join(', ')}`,
+      );
+    }
     return await run(rest, io, clients);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,6 +1,7 @@
 /**
- * `status` and `redrive`: the deployed stack's queues, found from its CloudFormation outputs (or
- * given as URLs), inspected or redriven with the SQS API.
+ * `status` and `redrive`: the queues of the local pipeline (`npm start`, found through its state
+ * file) or of a deployed stack (found from its CloudFormation outputs, or given as URLs),
+ * inspected or redriven with the SQS API.
  */
 
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
@@ -13,7 +14,10 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { moveMessages } from '../local/move-messages.ts';
+import type { LocalPipelineState } from '../local/state.ts';
 import { CliError, type CliIo, positiveInteger, UsageError } from './errors.ts';
+import { findLocalPipeline, localOldestMessageAge, localSqsClient } from './local-pipeline.ts';
 
 /**
  * The stack name `npx cdk deploy` creates (`lib/receiver-stack.ts`); copied, not imported, so the
@@ -45,9 +49,14 @@ export const defaultAwsClients: AwsClients = {
 
 export const STATUS_HELP = `Usage: npm run cli -- status [options]
 
-Shows the event queue and the dead-letter queue of a deployed stack: messages waiting and in
-flight, and the age of the oldest message (the latest CloudWatch datapoint of the SQS metric
-ApproximateAgeOfOldestMessage in the last ${AGE_WINDOW_MINUTES} minutes).
+Shows the event queue and the dead-letter queue: messages waiting and in flight, and the age of
+the oldest message.
+
+Which queues: with none of the options below, those of the local pipeline when \`npm start\` runs
+on this machine (found through .local/pipeline.json; the age is computed from the queue's
+messages), else those of the deployed stack ${DEFAULT_STACK_NAME} (the age is the latest
+CloudWatch datapoint of the SQS metric ApproximateAgeOfOldestMessage in the last
+${AGE_WINDOW_MINUTES} minutes).
 
 Options:
   --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
@@ -62,8 +71,13 @@ cloudwatch:GetMetricData (for the age; without it the age is shown as unavailabl
 
 export const REDRIVE_HELP = `Usage: npm run cli -- redrive [options]
 
-Moves the messages of the dead-letter queue back to the event queue (SQS StartMessageMoveTask),
-in their original order per connection. Fix the cause of the failures first.
+Moves the messages of the dead-letter queue back to the event queue, in their original order per
+connection. Fix the cause of the failures first.
+
+Which queues: with none of the options below, those of the local pipeline when \`npm start\` runs
+on this machine (moved by receive, send and delete, since the local SQS has no move task; it
+always waits until done), else those of the deployed stack ${DEFAULT_STACK_NAME} (SQS
+StartMessageMoveTask).
 
 Options:
   --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
@@ -87,7 +101,12 @@ interface QueueTarget {
   readonly stack: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** The local pipeline whose queues these are; undefined for a deployed stack. */
+  readonly local?: LocalPipelineState;
 }
+
+/** The options that name a deployed stack's queues; none of them given, a local pipeline is used. */
+const DEPLOYED_TARGET_OPTIONS = ['stack', 'region', 'queue-url', 'dead-letter-queue-url'] as const;
 
 /** Turns an SDK error into a message a user can act on. */
 export function describeAwsError(error: unknown, stack: string): CliError {
@@ -122,7 +141,15 @@ export function describeAwsError(error: unknown, stack: string): CliError {
 async function resolveTarget(
   values: Record<string, string | boolean | undefined>,
   clients: AwsClients,
+  env: CliIo['env'],
 ): Promise<QueueTarget> {
+  if (DEPLOYED_TARGET_OPTIONS.every((option) => values[option] === undefined)) {
+    const local = await findLocalPipeline(env);
+    if (local) {
+      const { queueUrl, deadLetterQueueUrl } = local.resources;
+      return { region: local.region, stack: 'local pipeline', queueUrl, deadLetterQueueUrl, local };
+    }
+  }
   const region = values.region as string | undefined;
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
     throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
@@ -200,8 +227,8 @@ export async function runStatus(
     io.stdout.write(`${STATUS_HELP}\n`);
     return 0;
   }
-  const target = await resolveTarget(values, clients);
-  const sqs = clients.sqs(target.region);
+  const target = await resolveTarget(values, clients, io.env);
+  const sqs = target.local ? localSqsClient(target.local) : clients.sqs(target.region);
   const names = [
     'ApproximateNumberOfMessages',
     'ApproximateNumberOfMessagesNotVisible',
@@ -211,18 +238,19 @@ export async function runStatus(
     queueAttributes(sqs, target.queueUrl, names, target.stack),
     queueAttributes(sqs, target.deadLetterQueueUrl, names, target.stack),
   ]);
-  const count = (attributes: Record<string, string>, name: string) => Number(attributes[name] ?? 0);
-  const ages = await oldestMessageAges(clients.cloudwatch(target.region), [
-    target.queueUrl,
-    target.deadLetterQueueUrl,
-  ]);
+  const urls = [target.queueUrl, target.deadLetterQueueUrl];
+  const ages = target.local
+    ? await localAges(target.local, urls)
+    : await oldestMessageAges(clients.cloudwatch(target.region), urls);
   if ('error' in ages) {
-    io.stderr.write(
-      `warning: could not read the oldest message's age from CloudWatch: ${describeAwsError(ages.error, target.stack).message}\n`,
-    );
+    const source = target.local ? 'the local queues' : 'CloudWatch';
+    const reason = target.local ? String(ages.error) : describeAwsError(ages.error, target.stack).message;
+    io.stderr.write(`warning: could not read the oldest message's age from ${source}: ${reason}\n`);
   }
   const [queueAge, deadLetterAge] = 'error' in ages ? [undefined, undefined] : ages.values;
+  const count = (attributes: Record<string, string>, name: string) => Number(attributes[name] ?? 0);
   const status = {
+    local: target.local !== undefined,
     queueUrl: target.queueUrl,
     deadLetterQueueUrl: target.deadLetterQueueUrl,
     waiting: count(queue, 'ApproximateNumberOfMessages'),
@@ -236,33 +264,60 @@ export async function runStatus(
   };
   if (values.json) {
     io.stdout.write(`${JSON.stringify(status)}\n`);
-  } else {
-    const describeAge = (age: MetricReading | null | undefined) =>
-      age === undefined
-        ? 'unavailable (CloudWatch could not be read, see the warning above)'
-        : age === null
-          ? `no CloudWatch datapoint in the last ${AGE_WINDOW_MINUTES} min (SQS sends one a minute while a queue is active)`
-          : `${formatAge(age.seconds)}   (CloudWatch, ${age.at.toISOString().slice(11, 16)} UTC)`;
-    io.stdout.write(
-      [
-        `queue              ${status.queueUrl}`,
-        `  waiting          ${status.waiting}`,
-        `  in flight        ${status.inFlight}`,
-        `  oldest message   ${describeAge(queueAge)}`,
-        `dead-letter queue  ${status.deadLetterQueueUrl}`,
-        `  messages         ${status.deadLetters}${status.deadLetters > 0 ? '   → fix the cause, then `redrive`' : ''}`,
-        ...(status.deadLetters > 0 ? [`  oldest message   ${describeAge(deadLetterAge)}`] : []),
-        '',
-      ].join('\n'),
-    );
+    return 0;
   }
+  const describe = (age: AgeReading | null | undefined) => describeAge(age, target.local !== undefined);
+  io.stdout.write(
+    [
+      ...(target.local
+        ? [`local pipeline     ${target.local.url}   (npm start, pid ${target.local.pid})`]
+        : []),
+      `queue              ${status.queueUrl}`,
+      `  waiting          ${status.waiting}`,
+      `  in flight        ${status.inFlight}`,
+      `  oldest message   ${describe(queueAge)}`,
+      `dead-letter queue  ${status.deadLetterQueueUrl}`,
+      `  messages         ${status.deadLetters}${status.deadLetters > 0 ? '   → fix the cause, then `redrive`' : ''}`,
+      ...(status.deadLetters > 0 ? [`  oldest message   ${describe(deadLetterAge)}`] : []),
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 
-/** One datapoint of ApproximateAgeOfOldestMessage. */
-interface MetricReading {
+/** The oldest message's age, as `status` prints it. */
+function describeAge(age: AgeReading | null | undefined, local: boolean): string {
+  if (age === undefined) return 'unavailable (could not be read, see the warning above)';
+  if (age === null) {
+    return local
+      ? 'none (the queue is empty)'
+      : `no CloudWatch datapoint in the last ${AGE_WINDOW_MINUTES} min (SQS sends one a minute while a queue is active)`;
+  }
+  return local
+    ? `${formatAge(age.seconds)}   (from the queue's messages)`
+    : `${formatAge(age.seconds)}   (CloudWatch, ${age.at.toISOString().slice(11, 16)} UTC)`;
+}
+
+/** The age of the oldest message of a queue, and when it was read. */
+interface AgeReading {
   readonly seconds: number;
   readonly at: Date;
+}
+
+/** Each local queue's oldest message's age, read from fauxqs (there is no CloudWatch locally). */
+async function localAges(
+  local: LocalPipelineState,
+  queueUrls: readonly string[],
+): Promise<{ readonly values: Array<AgeReading | null> } | { readonly error: unknown }> {
+  try {
+    const at = new Date();
+    const seconds = await Promise.all(
+      queueUrls.map((url) => localOldestMessageAge(local, url, at.getTime())),
+    );
+    return { values: seconds.map((value) => (value === null ? null : { seconds: value, at })) };
+  } catch (error) {
+    return { error };
+  }
 }
 
 /** The queue's name, which is the metric's `QueueName` dimension: the last segment of its URL. */
@@ -279,7 +334,7 @@ async function oldestMessageAges(
   cloudwatch: CloudWatchClient,
   queueUrls: readonly string[],
   now = new Date(),
-): Promise<{ readonly values: Array<MetricReading | null> } | { readonly error: unknown }> {
+): Promise<{ readonly values: Array<AgeReading | null> } | { readonly error: unknown }> {
   try {
     const result = await cloudwatch.send(
       new GetMetricDataCommand({
@@ -307,7 +362,7 @@ async function oldestMessageAges(
         // Newest first (ScanBy), but sorted here too: the order is the API's promise, not ours.
         const points = (series?.Timestamps ?? [])
           .map((at, i) => ({ at: new Date(at), seconds: series?.Values?.[i] }))
-          .filter((point): point is MetricReading => typeof point.seconds === 'number')
+          .filter((point): point is AgeReading => typeof point.seconds === 'number')
           .sort((a, b) => b.at.getTime() - a.at.getTime());
         return points[0] ?? null;
       }),
@@ -325,6 +380,28 @@ export function formatAge(seconds: number): string {
   return `${(seconds / 86_400).toFixed(1)} days`;
 }
 
+/**
+ * Moves the local dead-letter queue's messages back with `moveMessages`: fauxqs has no
+ * StartMessageMoveTask. Waits until done, as `--wait` does for a deployed stack.
+ */
+async function redriveLocal(sqs: SQSClient, target: QueueTarget, depth: number, io: CliIo): Promise<number> {
+  io.stdout.write(
+    `moving ~${depth} message(s) from ${target.deadLetterQueueUrl}\n  to ${target.queueUrl}   (local pipeline)\n`,
+  );
+  let moved: number;
+  try {
+    moved = await moveMessages({
+      sqs,
+      sourceUrl: target.deadLetterQueueUrl,
+      destinationUrl: target.queueUrl,
+    });
+  } catch (error) {
+    throw describeAwsError(error, target.stack);
+  }
+  io.stdout.write(`  COMPLETED: ${moved} moved\n`);
+  return 0;
+}
+
 /** Runs `redrive`. Returns the exit code. */
 export async function runRedrive(
   args: string[],
@@ -338,8 +415,8 @@ export async function runRedrive(
     return 0;
   }
   const rate = positiveInteger('rate', values.rate as string | undefined, 500);
-  const target = await resolveTarget(values, clients);
-  const sqs = clients.sqs(target.region);
+  const target = await resolveTarget(values, clients, io.env);
+  const sqs = target.local ? localSqsClient(target.local) : clients.sqs(target.region);
   const [queue, dlq] = await Promise.all([
     queueAttributes(sqs, target.queueUrl, ['QueueArn'], target.stack),
     queueAttributes(
@@ -353,6 +430,10 @@ export async function runRedrive(
   if (depth === 0) {
     io.stdout.write(`the dead-letter queue is empty: nothing to redrive\n`);
     return 0;
+  }
+  if (target.local) {
+    if (rate !== undefined) io.stderr.write('warning: --rate applies to a deployed stack; ignored locally\n');
+    return redriveLocal(sqs, target, depth, io);
   }
   let taskHandle: string | undefined;
   try {

@@ -28,7 +28,8 @@ import {
   type Shape,
   signDelivery,
 } from './deliveries.ts';
-import { CliError, type CliIo, positiveInteger, positiveNumber, UsageError } from './errors.ts';
+import { type CliIo, positiveInteger, positiveNumber, UsageError } from './errors.ts';
+import { findLocalPipeline, isLocalPipelineUrl, localDynamoDbConfig } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';
 
 /** Where `send` posts by default: the local pipeline of `npm start` (on `$PORT` when set). */
@@ -50,7 +51,9 @@ Options:
   --secret <secret>           signing secret (default: the first of $${SECRET_ENV_VAR}, else the
                               development secret of \`npm start\` for a local URL, read from
                               .local/dev-signing-secret or $${DEV_SECRET_FILE_ENV_VAR})
-  --connection <id>           set data.connection.id
+  --connection <id>           set data.connection.id (every example uses conn_abc123; after a
+                              connection.disconnected the processor ignores every later event of
+                              that connection, as OFAuth never reconnects one: use another id)
   --client-reference <id>     set the clientReferenceId
   --shape documented|sdk      envelope shape (default: as in the payload)
   --keep-timestamp            send the payload's timestamp and id as they are, e.g. to replay a
@@ -64,6 +67,11 @@ Options:
   --stale                     sign with a timestamp 10 minutes old (expect 401 timestamp_out_of_tolerance)
   -h, --help                  show this help
 
+Examples:
+  npm run cli -- send connection.created --connection conn_mine --client-reference user_1
+  npm run cli -- send connection.disconnected --connection conn_mine
+  npm run cli -- send rules.updated --scheme svix --count 500 --rate 100
+
 Exit code: 0 when every answer is 2xx, 1 otherwise, 2 for a usage error.`;
 
 interface SendOptions {
@@ -71,6 +79,8 @@ interface SendOptions {
   readonly url: URL;
   readonly scheme: Scheme;
   readonly secret: string;
+  /** Where the secret came from, for the hint after a 401. */
+  readonly secretSource: string;
   readonly keepTimestamp: boolean;
   readonly count: number;
   readonly rate: number | undefined;
@@ -96,16 +106,20 @@ function oneOf<T extends string>(
   return value as T;
 }
 
-async function resolveSecret(flag: string | undefined, env: CliIo['env'], url: URL): Promise<string> {
+async function resolveSecret(
+  flag: string | undefined,
+  env: CliIo['env'],
+  url: URL,
+): Promise<{ secret: string; source: string }> {
   if (flag !== undefined) {
     if (flag.trim() === '') throw new UsageError('--secret must not be empty');
-    return flag.trim();
+    return { secret: flag.trim(), source: '--secret' };
   }
   const fromEnv = parseSecretList(env[SECRET_ENV_VAR])[0];
-  if (fromEnv) return fromEnv;
+  if (fromEnv) return { secret: fromEnv, source: `$${SECRET_ENV_VAR}` };
   const file = devSecretFile(env);
   const dev = isLoopback(url) ? await readDevSecret(file) : undefined;
-  if (dev) return dev;
+  if (dev) return { secret: dev, source: `the development secret in ${file}` };
   throw new UsageError(
     `no signing secret: pass --secret or set ${SECRET_ENV_VAR}${
       isLoopback(url) ? ` (\`npm start\` keeps its development secret in ${file} once it has run)` : ''
@@ -170,11 +184,15 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
     ...(values['client-reference'] !== undefined && { clientReferenceId: values['client-reference'] }),
     ...(shape !== undefined && { shape }),
   });
+  const { secret, source } = await resolveSecret(values.secret, io.env, url);
+  // Sign once now: a secret the scheme cannot use is a usage error before anything is sent.
+  signDelivery('{}', { scheme, secret, timestamp: 0 });
   return {
     payload,
     url,
     scheme,
-    secret: await resolveSecret(values.secret, io.env, url),
+    secret,
+    secretSource: source,
     keepTimestamp: values['keep-timestamp'] ?? false,
     count,
     rate,
@@ -214,6 +232,8 @@ interface Outcome {
   readonly status?: number;
   readonly statusText?: string;
   readonly body?: string;
+  /** When the request was sent (`performance.now()`). */
+  readonly startedAt: number;
   readonly latencyMs: number;
   readonly error?: string;
 }
@@ -221,7 +241,9 @@ interface Outcome {
 function describeNetworkError(error: unknown, url: URL, timeoutMs: number): string {
   const cause = (error as { cause?: { code?: string } })?.cause;
   const code = cause?.code ?? (error as { name?: string })?.name;
-  const hint = isLoopback(url) ? ' — is `npm start` running?' : '';
+  const hint = isLoopback(url)
+    ? ` — is \`npm start\` running? If it runs on another port, set ${PORT_ENV_VAR} to that port (as for \`npm start\`) or pass --url with the webhook URL its banner prints`
+    : '';
   switch (code) {
     case 'ECONNREFUSED':
       return `could not reach ${url.href}: connection refused${hint}`;
@@ -260,10 +282,12 @@ async function post(options: SendOptions, index: number, now: number): Promise<O
       status: response.status,
       statusText: response.statusText,
       body,
+      startedAt: started,
       latencyMs: performance.now() - started,
     };
   } catch (error) {
     return {
+      startedAt: started,
       latencyMs: performance.now() - started,
       error: describeNetworkError(error, options.url, options.timeoutMs),
     };
@@ -286,6 +310,58 @@ function percentile(sorted: readonly number[], p: number): number {
 const ms = (value: number) => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
 
 /**
+ * Hints that follow the answers: what a newcomer would otherwise have to work out. `tombstone` is
+ * {@link tombstoneNote}'s, read before sending (after, it could see this very event's effect).
+ */
+async function hints(
+  options: SendOptions,
+  outcomes: readonly Outcome[],
+  io: CliIo,
+  tombstone: string | undefined,
+): Promise<string[]> {
+  const notes: string[] = [];
+  const local = isLoopback(options.url) ? await findLocalPipeline(io.env) : undefined;
+  if (
+    outcomes.some((o) => o.error?.includes('connection refused')) &&
+    local &&
+    local.url !== options.url.href
+  ) {
+    notes.push(
+      `\`npm start\` is running at ${local.url}: set ${PORT_ENV_VAR}=${local.port} or pass --url ${local.url}`,
+    );
+  }
+  const rejected = outcomes.find((o) => o.status === 401 && o.body?.includes('invalid_signature'));
+  if (rejected && !options.tamper && isLoopback(options.url)) {
+    notes.push(
+      `the signature was made with ${options.secretSource}; \`npm start\` checks with $${SECRET_ENV_VAR} if it was set when it started, else with its development secret, kept in ${devSecretFile(io.env)} (its banner prints it)`,
+    );
+  }
+  if (tombstone && outcomes.some((o) => o.status === 202)) notes.push(tombstone);
+  return notes;
+}
+
+/**
+ * A note when a connection event goes to a connection that the local pipeline already holds as
+ * disconnected: its processor ignores the event (a disconnection is permanent, as OFAuth
+ * documents), which would otherwise look like a lost event.
+ */
+async function tombstoneNote(options: SendOptions, io: CliIo): Promise<string | undefined> {
+  const local = isLoopback(options.url) ? await findLocalPipeline(io.env) : undefined;
+  if (!local || !isLocalPipelineUrl(local, options.url)) return undefined;
+  const payload = options.payload;
+  const connectionId = (payload.data as { connection?: { id?: unknown } } | undefined)?.connection?.id;
+  if (!payloadType(payload).startsWith('connection.') || typeof connectionId !== 'string') return undefined;
+  const { ConnectionRegistry, DISCONNECTED_STATUS } = await import('../lambda/processor/connections.ts');
+  const registry = new ConnectionRegistry({
+    tableName: local.resources.connectionsTableName,
+    clientConfig: localDynamoDbConfig(local),
+  });
+  const record = await registry.get(connectionId).catch(() => undefined);
+  if (record?.status !== DISCONNECTED_STATUS) return undefined;
+  return `${connectionId} was disconnected${record.disconnectedAt ? ` (event time ${record.disconnectedAt})` : ''}: the processor ignores every later event of a disconnected connection, this one included (OFAuth never reconnects one). Send with --connection <another id>, or restart \`npm start\` to begin empty.`;
+}
+
+/**
  * Runs `send`. Returns the exit code.
  *
  * @example
@@ -301,44 +377,88 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
   const signedAs = `${options.scheme === 'ofauth' ? 'OFAuth-Signature' : 'Svix'}${options.stale ? ', stale' : ''}${
     options.tamper ? ', tampered' : ''
   }`;
-  const now = Date.now();
+  const tombstone = await tombstoneNote(options, io);
+  const printHints = async (outcomes: readonly Outcome[]) => {
+    for (const note of await hints(options, outcomes, io, tombstone)) io.stderr.write(`note: ${note}\n`);
+  };
 
   if (options.count === 1) {
     io.stdout.write(`POST ${options.url.href}  ${type} (${signedAs})\n`);
-    const outcome = await post(options, 0, now);
-    if (outcome.error) throw new CliError(outcome.error);
+    const outcome = await post(options, 0, Date.now());
+    if (outcome.error) {
+      io.stderr.write(`error: ${outcome.error}\n`);
+      await printHints([outcome]);
+      return 1;
+    }
     io.stdout.write(`${outcome.status} ${outcome.statusText} in ${ms(outcome.latencyMs)}\n`);
     if (outcome.body) io.stdout.write(`${formatBody(outcome.body)}\n`);
-    return outcome.status! >= 200 && outcome.status! < 300 ? 0 : 1;
+    await printHints([outcome]);
+    return isSuccess(outcome) ? 0 : 1;
   }
 
   io.stdout.write(
     `POST ${options.url.href}  ${options.count} × ${type} (${signedAs})${options.rate ? ` at ≤ ${options.rate}/s` : ''}\n`,
   );
+  const { outcomes, elapsedSeconds } = await sendMany(options, io);
+  const ok = summarize(options, outcomes, elapsedSeconds, io);
+  await printHints(outcomes);
+  return ok ? 0 : 1;
+}
+
+const isSuccess = (outcome: Outcome) =>
+  outcome.error === undefined && outcome.status! >= 200 && outcome.status! < 300;
+
+/** Sends `options.count` deliveries, at most `concurrency` at once and `rate` per second. */
+async function sendMany(
+  options: SendOptions,
+  io: CliIo,
+): Promise<{ outcomes: Outcome[]; elapsedSeconds: number }> {
   const progress = io.stderr.isTTY ? new ProgressBar(io.stderr, options.count) : undefined;
   const outcomes: Outcome[] = [];
+  const now = Date.now();
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < options.count) {
       const index = next++;
       if (options.rate) {
-        const due = started + (index * 1000) / options.rate;
-        const wait = due - performance.now();
+        const wait = started + (index * 1000) / options.rate - performance.now();
         if (wait > 0) await new Promise((wake) => setTimeout(wake, wait));
       }
       const outcome = await post(options, index, now);
       outcomes.push(outcome);
-      progress?.update(
-        outcomes.length,
-        outcome.error !== undefined || !(outcome.status! >= 200 && outcome.status! < 300),
-      );
+      progress?.update(outcomes.length, !isSuccess(outcome));
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
   progress?.done();
-  const elapsed = (performance.now() - started) / 1000;
+  return { outcomes, elapsedSeconds: (performance.now() - started) / 1000 };
+}
 
+/**
+ * Says so when the requests went out slower than `--rate` asked: the rate at which they were
+ * started, and how many `--concurrency` lets through at the latency measured.
+ */
+export function rateNote(
+  options: Pick<SendOptions, 'rate' | 'concurrency'>,
+  outcomes: readonly Pick<Outcome, 'startedAt'>[],
+  sortedLatencies: readonly number[],
+): string | undefined {
+  if (!options.rate || outcomes.length < 2) return undefined;
+  const starts = outcomes.map((o) => o.startedAt);
+  const spanSeconds = (Math.max(...starts) - Math.min(...starts)) / 1000;
+  const started = (outcomes.length - 1) / spanSeconds;
+  if (started >= 0.9 * options.rate) return undefined;
+  const p50 = percentile(sortedLatencies, 50);
+  const fits =
+    p50 > 0
+      ? ` (${options.concurrency} at ${ms(p50)} each fit about ${Math.round((options.concurrency * 1000) / p50)}/s)`
+      : '';
+  return `rate: --rate ${options.rate} was not reached: requests went out at ${started.toFixed(0)}/s with --concurrency ${options.concurrency}${fits}; raise --concurrency, or the receiver is the limit`;
+}
+
+/** Prints the summary of a load; returns whether every answer was 2xx. */
+function summarize(options: SendOptions, outcomes: readonly Outcome[], elapsed: number, io: CliIo): boolean {
   const byStatus = new Map<string, { count: number; sample?: string }>();
   for (const outcome of outcomes) {
     const key = outcome.error ? 'network error' : String(outcome.status);
@@ -351,10 +471,13 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
     .filter((o) => !o.error)
     .map((o) => o.latencyMs)
     .sort((a, b) => a - b);
+  const achieved = outcomes.length / elapsed;
   io.stdout.write(
-    `sent ${outcomes.length} in ${elapsed.toFixed(1)} s (${(outcomes.length / elapsed).toFixed(0)}/s)\n` +
+    `sent ${outcomes.length} in ${elapsed.toFixed(1)} s (${achieved.toFixed(0)}/s)\n` +
       `answers: ${[...byStatus].map(([status, { count }]) => `${status} × ${count}`).join(', ')}\n`,
   );
+  const note = rateNote(options, outcomes, latencies);
+  if (note) io.stdout.write(`${note}\n`);
   if (latencies.length > 0) {
     io.stdout.write(
       `latency: p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(
@@ -368,5 +491,5 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
     ok = false;
     io.stdout.write(`first ${status} answer: ${sample ?? ''}\n`);
   }
-  return ok ? 0 : 1;
+  return ok;
 }

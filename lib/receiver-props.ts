@@ -10,7 +10,12 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { METRICS_NAMESPACE } from '../lambda/shared/metrics.ts';
-import { ARCHIVE, EVENT_QUEUE, LEDGER_TABLE } from '../lambda/shared/resource-definitions.ts';
+import {
+  ARCHIVE,
+  EVENT_QUEUE,
+  FUNCTION_DEFAULTS,
+  LEDGER_TABLE,
+} from '../lambda/shared/resource-definitions.ts';
 
 /** Log levels the functions accept. */
 export const RECEIVER_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -338,10 +343,10 @@ export const RECEIVER_DEFAULTS = {
   ledgerTtl: Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds),
   secretsCacheTtl: Duration.minutes(5),
   maxMessageSizeBytes: EVENT_QUEUE.defaultMaxMessageSizeBytes,
-  verifierTimeout: Duration.seconds(6),
-  verifierMemorySize: 512,
-  processorTimeout: Duration.seconds(EVENT_QUEUE.defaultProcessorTimeoutSeconds),
-  processorMemorySize: 256,
+  verifierTimeout: Duration.seconds(FUNCTION_DEFAULTS.verifier.timeoutSeconds),
+  verifierMemorySize: FUNCTION_DEFAULTS.verifier.memorySizeMb,
+  processorTimeout: Duration.seconds(FUNCTION_DEFAULTS.processor.timeoutSeconds),
+  processorMemorySize: FUNCTION_DEFAULTS.processor.memorySizeMb,
   batchSize: EVENT_QUEUE.defaultBatchSize,
   oldestMessageAgeAlarmThreshold: Duration.minutes(5),
   signatureRejectionAlarmThreshold: 10,

@@ -13,7 +13,8 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { invokeWithTimeout, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
+import { EnvironmentPool } from './environment-pool.ts';
+import { InvocationTimeoutError, invokeWithTimeout, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 
 /** The one route the stack exposes. */
 export const WEBHOOK_ROUTE = { method: 'POST', path: '/webhooks/ofauth' } as const;
@@ -31,9 +32,25 @@ export type GatewayLogger = Pick<Logger, 'info' | 'error'>;
 
 /** Options for {@link startGateway}. */
 export interface GatewayOptions {
-  /** The verifier's handler. */
-  readonly handler: HttpApiHandler;
-  /** @default 3000; 0 picks a free port */
+  /**
+   * The verifier's handler, in one execution environment: one invocation at a time. Give
+   * `createHandler` instead to run several environments side by side.
+   * @default none; one of `handler` and `createHandler` is required
+   */
+  readonly handler?: HttpApiHandler;
+  /**
+   * Creates one execution environment's handler (its own module instance, see
+   * {@link EnvironmentPool}). The gateway creates the first at start-up and more, up to
+   * `environments`, when requests overlap.
+   * @default none; one of `handler` and `createHandler` is required
+   */
+  readonly createHandler?: (index: number) => HttpApiHandler | Promise<HttpApiHandler>;
+  /**
+   * Execution environments at most (only with `createHandler`). Each runs one invocation at a time,
+   * as a Lambda execution environment does; more requests at once wait their turn.
+   * @default 1
+   */
+  readonly environments?: number /** @default 3000; 0 picks a free port */;
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
@@ -43,14 +60,15 @@ export interface GatewayOptions {
   readonly functionName?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /** The function's memory, reported in the context as Lambda does. @default 256 */
+  readonly memoryLimitInMB?: number;
   /**
-   * Invocations at once. One execution environment runs one invocation at a time, and the
-   * verifier's module-scope state (its logger's keys, Powertools' registered context) assumes it.
-   * @default 1
+   * `GET /healthz` answers 200, and the webhook route invokes the handler, only while this returns
+   * true; before, both answer 503. @default () => true
    */
-  readonly maxConcurrency?: number;
-  /** `GET /healthz` answers 200 only while this returns true. @default () => true */
   readonly isReady?: () => boolean;
+  /** What `GET /healthz` answers when ready, besides `status: "ok"`. @default nothing more */
+  readonly health?: () => object | undefined;
   /** Access log and invocation errors. @default no logging */
   readonly logger?: GatewayLogger;
   /** Watches each webhook request and its answer (the local inspector). @default none */
@@ -92,28 +110,12 @@ export interface Gateway {
   readonly url: string;
   readonly port: number;
   readonly server: Server;
+  /** Execution environments created so far (each one a cold start). */
+  readonly environments: number;
+  /** Creates the first execution environment now, before any request needs it. */
+  warm(): Promise<void>;
   /** Stops accepting requests and closes open connections. */
   stop(): Promise<void>;
-}
-
-/** Lets at most `size` tasks run at once; the others wait their turn in order. */
-class Semaphore {
-  #free: number;
-  readonly #waiting: Array<() => void> = [];
-  constructor(size: number) {
-    this.#free = Math.max(1, size);
-  }
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free -= 1;
-    else await new Promise<void>((turn) => this.#waiting.push(turn));
-    try {
-      return await task();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free += 1;
-    }
-  }
 }
 
 /** Thrown by {@link startGateway} when the port is taken. */
@@ -345,6 +347,14 @@ function readBody(request: IncomingMessage, response: ServerResponse, limit: num
   });
 }
 
+function environmentPool(options: GatewayOptions): EnvironmentPool<HttpApiHandler> {
+  const { handler, createHandler } = options;
+  if (createHandler) return new EnvironmentPool({ create: createHandler, size: options.environments ?? 1 });
+  if (!handler) throw new TypeError('startGateway needs a handler or createHandler');
+  // One shared handler is one environment: a second one would run beside it in the same module.
+  return new EnvironmentPool({ create: () => handler, size: 1 });
+}
+
 /**
  * Starts the gateway on 127.0.0.1.
  *
@@ -359,17 +369,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     functionName: options.functionName ?? 'ofauth-verifier',
     timeoutMs: options.timeoutMs ?? 6_000,
     region: options.region ?? 'us-east-1',
+    ...(options.memoryLimitInMB !== undefined && { memoryLimitInMB: options.memoryLimitInMB }),
   };
   const isReady = options.isReady ?? (() => true);
   const logger = options.logger;
-  const slots = new Semaphore(options.maxConcurrency ?? 1);
+  const pool = environmentPool(options);
   let port = 0;
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = performance.now();
     const path = (request.url ?? '/').split('?', 1)[0];
     if (request.method === 'GET' && path === '/healthz') {
-      if (isReady()) sendJson(response, 200, { status: 'ok' });
+      if (isReady()) sendJson(response, 200, { status: 'ok', ...options.health?.() });
       else sendJson(response, 503, { status: 'starting' });
       return;
     }
@@ -381,6 +392,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const body = await readBody(request, response, MAX_REQUEST_BYTES);
     if (body === null) return;
+    if (!isReady()) {
+      // The handlers load only once the emulators are up; no environment exists before that.
+      sendJson(response, 503, { message: 'Service Unavailable' });
+      return;
+    }
     const event = toHttpApiEvent({
       method: request.method,
       url: request.url ?? '/',
@@ -391,7 +407,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     let answer: HttpAnswer;
     try {
-      answer = fromHttpApiResult(await slots.run(() => invokeWithTimeout(fn, options.handler, event)));
+      answer = fromHttpApiResult(
+        await pool.run(
+          ({ handler }) => invokeWithTimeout(fn, handler, event),
+          (error) => error instanceof InvocationTimeoutError,
+        ),
+      );
     } catch (error) {
       // API Gateway answers a function error or timeout with a bare 500.
       logger?.error('verifier invocation failed', { requestId: event.requestContext.requestId, error });
@@ -451,6 +472,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host}:${port}${WEBHOOK_ROUTE.path}`,
     port,
     server,
+    get environments() {
+      return pool.created;
+    },
+    warm: () => pool.warm(),
     stop: () =>
       new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());

@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
+import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
 import {
   type Gateway,
@@ -21,6 +22,7 @@ import { type Poller, type PollerObserver, type SqsBatchHandler, startPoller } f
 import { createLocalResources, type LocalResources } from './resources.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.ts';
 import { generateDevSecret } from './signing-secrets.ts';
+import type { LocalPipelineState } from './state.ts';
 
 /** The verifier's module, as imported after the environment is set. */
 export type VerifierModule = typeof import('../lambda/verifier/handler.ts');
@@ -49,7 +51,26 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as 
 /** The local queue's visibility timeout: short, so that failed messages come back quickly. */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
 /** The verifier's timeout locally: the stack's default (6 s, inside OFAuth's 10-second budget). */
-export const LOCAL_VERIFIER_TIMEOUT_MS = 6_000;
+export const LOCAL_VERIFIER_TIMEOUT_MS = FUNCTION_DEFAULTS.verifier.timeoutSeconds * 1000;
+/**
+ * Verifier execution environments the local gateway runs side by side by default. Lambda scales
+ * out further; locally every environment shares one Node.js thread, and beyond this many
+ * `npm run bench` measured no more throughput on 2 cores (see docs/performance.md).
+ */
+export const DEFAULT_VERIFIER_ENVIRONMENTS = 8;
+/**
+ * Processor execution environments by default: batches in flight at once, fed by one receive at a
+ * time as Lambda's event source mapping feeds function instances (see `poller.ts`).
+ */
+export const DEFAULT_POLLERS = 8;
+/**
+ * The verifier's module. Each execution environment loads it under a query of its own, and so a
+ * module instance of its own, as each Lambda environment loads the bundle; the handler reads its
+ * configuration when it loads, so a second pipeline in the same process gets fresh ones too.
+ */
+const VERIFIER_MODULE_URL = new URL('../lambda/verifier/handler.ts', import.meta.url).href;
+/** Pipelines started in this process, to tell their verifier module instances apart. */
+let pipelinesStarted = 0;
 
 /** Options for {@link startLocalPipeline}. */
 export interface LocalPipelineOptions {
@@ -68,21 +89,32 @@ export interface LocalPipelineOptions {
   readonly maxReceiveCount?: number;
   /** The queue's visibility timeout, which is also the processor's timeout. @default 5 */
   readonly visibilityTimeoutSeconds?: number;
-  /** Pollers running side by side. @default 4 */
+  /** Processor execution environments: batches in flight at once. @default {@link DEFAULT_POLLERS} */
   readonly pollers?: number;
+  /**
+   * Verifier execution environments at most, each with its own module instance and one
+   * invocation at a time. @default {@link DEFAULT_VERIFIER_ENVIRONMENTS}
+   */
+  readonly verifierEnvironments?: number;
+  /** Messages per processor invocation, as the stack's `batchSize`. @default the stack's (10) */
+  readonly batchSize?: number;
   /** Long-polling wait of each receive. @default 1 */
   readonly waitTimeSeconds?: number;
   /** The verifier's timeout. @default 6000, the stack's */
   readonly verifierTimeoutMs?: number;
   /** Extra environment for the handlers, e.g. `SIGNATURE_TOLERANCE_SECONDS`. @default none */
   readonly env?: Readonly<Record<string, string>>;
-  /** Replaces or wraps the verifier's handler, given its module. @default the module's `handler` */
+  /**
+   * Replaces or wraps the verifier's handler, given its module. Called once per execution
+   * environment, each with its own module instance. @default the module's `handler`
+   */
   readonly verifier?: (module: VerifierModule) => HttpApiHandler;
   /**
    * Creates the processor's handler, given its module and the options the pipeline would pass
-   * (the app's handler map, the observer's logger if any), e.g. to inject a failing handler
-   * through `createProcessorHandler({ ...defaults, handlers })`. Called once per poller (one
-   * execution environment each).
+   * (this pipeline's connections table, the app's handler map, the observer's logger if any), e.g.
+   * to inject a failing handler through `createProcessorHandler({ ...defaults, handlers })`. Called
+   * once per poller (one execution environment each): a handler must not be shared by batches
+   * running at once.
    * @default `createProcessorHandler(defaults)` of the module: the app's handler map
    *   (`lambda/processor/handlers/index.ts`), as the stack deploys it
    */
@@ -125,6 +157,15 @@ export interface LocalPipeline {
   };
   /** Clients pointed at the emulators, for tests and tools. */
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly s3: S3Client };
+  /** Verifier execution environments created so far (each one a cold start). */
+  readonly verifierEnvironments: number;
+  /** What other tools on this machine need to find this pipeline (`local/state.ts`). */
+  readonly state: LocalPipelineState;
+  /**
+   * Resolves, with the reason, if an emulator this pipeline started exits while the pipeline runs
+   * (e.g. someone killed DynamoDB Local's Java); never otherwise. The pipeline cannot work on.
+   */
+  readonly unexpectedExit: Promise<string>;
   /** Stops the gateway, lets the batches in flight finish, then stops what this pipeline started. */
   stop(): Promise<void>;
 }
@@ -152,7 +193,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS;
 
   let ready = false;
-  let verifier: HttpApiHandler | undefined;
+  let stopping = false;
+  let state: LocalPipelineState | undefined;
+  const verifiers = verifierEnvironments(options.verifier);
   // Stopped in reverse order of start, the gateway first so no new delivery arrives.
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -173,34 +216,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     region,
     timeoutMs: options.verifierTimeoutMs ?? LOCAL_VERIFIER_TIMEOUT_MS,
     functionName: SERVICE_NAMES.verifier,
+    memoryLimitInMB: FUNCTION_DEFAULTS.verifier.memorySizeMb,
     isReady: () => ready,
+    health: () => state,
     logger,
+    createHandler: verifiers.create,
+    environments: options.verifierEnvironments ?? DEFAULT_VERIFIER_ENVIRONMENTS,
     ...(options.observer?.gateway && { observer: options.observer.gateway }),
     ...(options.routes && { routes: options.routes }),
-    handler: async (event, context) =>
-      verifier
-        ? verifier(event, context)
-        : {
-            statusCode: 503,
-            headers: { 'content-type': 'application/json' },
-            body: '{"message":"Service Unavailable"}',
-          },
   });
   cleanups.push(() => gateway.stop());
 
   try {
-    let emulators: Emulators | undefined;
-    const [endpoints, manager] = await Promise.all([
-      options.endpoints
-        ? Promise.resolve(options.endpoints)
-        : startEmulators().then((started) => {
-            emulators = started;
-            return { dynamodb: started.dynamodb.endpoint, sqs: started.sqs.endpoint };
-          }),
-      startLocalSecretsManager({ [LOCAL_SIGNING_SECRET_ID]: signingSecretValue(secrets) }),
-    ]);
-    if (emulators) cleanups.push(() => emulators!.stop());
-    cleanups.push(() => manager.stop());
+    const { endpoints, manager, emulators } = await startBackends(options.endpoints, secrets, cleanups);
 
     const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
@@ -222,44 +250,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       },
     );
 
-    // The handlers read their configuration when their modules load, so the environment is set
-    // first, as Lambda sets it before the runtime imports the bundle.
-    Object.assign(process.env, {
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: manager.endpoint,
-      SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
-      LEDGER_TABLE_NAME: resources.ledgerTableName,
-      QUEUE_URL: resources.queueUrl,
-      DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
-      CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
-      PROCESSED_EVENTS_TABLE_NAME: resources.processedEventsTableName,
-      ...(resources.archive && {
-        ARCHIVE_BUCKET_NAME: resources.archive,
-        AWS_ENDPOINT_URL_S3: endpoints.sqs,
-        ARCHIVE_S3_FORCE_PATH_STYLE: 'true',
-      }),
-      // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
-      // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
-      // instead of its function-name default, so local and deployed keys are the same.
-      AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
-    });
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    if (!resources.archive) delete process.env.ARCHIVE_BUCKET_NAME;
-    process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
-    // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    Object.assign(process.env, options.env ?? {});
+    setFunctionEnvironment({ region, endpoints, secretsManager: manager.endpoint, resources }, options.env);
 
-    const verifierModule = await importAs<VerifierModule>(
-      SERVICE_NAMES.verifier,
-      () => import('../lambda/verifier/handler.ts'),
-    );
+    await verifiers.loadFirst();
     const processorModule = await importAs<ProcessorModule>(
       SERVICE_NAMES.processor,
       () => import('../lambda/processor/handler.ts'),
@@ -273,6 +266,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const createProcessor = (): SqsBatchHandler => {
       const processorLogger = options.observer?.processorLogger;
       const defaults: ProcessorOptions = {
+        connectionsTableName: resources.connectionsTableName,
         handlers: app.handlers,
         ...(processorLogger && { logger: processorLogger() }),
       };
@@ -285,19 +279,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       sqs,
       queueUrl: resources.queueUrl,
       createHandler: createProcessor,
-      concurrency: options.pollers ?? 4,
+      concurrency: options.pollers ?? DEFAULT_POLLERS,
+      batchSize: options.batchSize ?? EVENT_QUEUE.defaultBatchSize,
       waitTimeSeconds: options.waitTimeSeconds ?? 1,
       timeoutMs: visibilityTimeoutSeconds * 1000,
       functionName: SERVICE_NAMES.processor,
+      memoryLimitInMB: FUNCTION_DEFAULTS.processor.memorySizeMb,
       region,
       logger,
       ...(options.observer?.poller && { observer: options.observer.poller }),
     });
     cleanups.push(() => poller.stop());
 
-    verifier = options.verifier
-      ? options.verifier(verifierModule)
-      : (verifierModule.handler as unknown as HttpApiHandler);
+    // The first verifier environment now: `options.verifier` sees a module before any request.
+    await gateway.warm();
+    state = {
+      url: gateway.url,
+      port: gateway.port,
+      pid: process.pid,
+      region,
+      endpoints: { dynamodb: endpoints.dynamodb, sqs: endpoints.sqs },
+      resources,
+      startedAt: new Date().toISOString(),
+    } satisfies LocalPipelineState;
     ready = true;
     return {
       url: gateway.url,
@@ -310,7 +314,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
       },
       clients: { dynamodb, sqs, s3 },
+      get verifierEnvironments() {
+        return gateway.environments;
+      },
+      state,
+      unexpectedExit: new Promise<string>((report) => {
+        emulators?.dynamodb.exited.then((how) => {
+          if (!stopping) report(`DynamoDB Local (pid ${emulators?.dynamodb.process.pid}) exited (${how})`);
+        });
+      }),
       stop: async () => {
+        stopping = true;
         ready = false;
         await stopAll();
       },
@@ -319,6 +333,112 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The emulators (unless their endpoints are given) and the local Secrets Manager, side by side;
+ * each one started is added to `cleanups`, even when another fails.
+ */
+async function startBackends(
+  given: LocalPipelineOptions['endpoints'],
+  secrets: readonly string[],
+  cleanups: Array<() => Promise<void>>,
+) {
+  let emulators: Emulators | undefined;
+  let manager: LocalSecretsManager | undefined;
+  const started = await Promise.allSettled([
+    given
+      ? Promise.resolve(given)
+      : startEmulators().then((running) => {
+          emulators = running;
+          cleanups.push(() => running.stop());
+          return { dynamodb: running.dynamodb.endpoint, sqs: running.sqs.endpoint };
+        }),
+    startLocalSecretsManager({ [LOCAL_SIGNING_SECRET_ID]: signingSecretValue(secrets) }).then((running) => {
+      manager = running;
+      cleanups.push(() => running.stop());
+      return running;
+    }),
+  ]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const endpoints = (started[0] as PromiseFulfilledResult<{ dynamodb: string; sqs: string }>).value;
+  return { endpoints, manager: manager!, emulators };
+}
+
+/**
+ * The verifier's execution environments: each loads `lambda/verifier/handler.ts` as a module
+ * instance of its own (its own clients, logger keys and idempotency context), under a query unique
+ * to this pipeline and environment. The first is loaded at start-up, so that a module that cannot
+ * load fails the start.
+ */
+function verifierEnvironments(wrap: LocalPipelineOptions['verifier']) {
+  const pipeline = ++pipelinesStarted;
+  const load = async (index: number) =>
+    (await import(`${VERIFIER_MODULE_URL}?pipeline=${pipeline}&environment=${index}`)) as VerifierModule;
+  let first: VerifierModule | undefined;
+  return {
+    loadFirst: async () => {
+      first = await importAs<VerifierModule>(SERVICE_NAMES.verifier, () => load(0));
+    },
+    create: async (index: number): Promise<HttpApiHandler> => {
+      const module = index === 0 && first ? first : await load(index);
+      return wrap ? wrap(module) : (module.handler as unknown as HttpApiHandler);
+    },
+  };
+}
+
+/**
+ * Sets what Lambda would set for the functions, and what the stack passes them. The handlers read
+ * their configuration when their modules load, so this comes first, as Lambda sets the environment
+ * before the runtime imports the bundle.
+ */
+function setFunctionEnvironment(
+  where: {
+    readonly region: string;
+    readonly endpoints: { readonly dynamodb: string; readonly sqs: string };
+    readonly secretsManager: string;
+    readonly resources: LocalResources;
+  },
+  extra: Readonly<Record<string, string>> = {},
+): void {
+  const { region, endpoints, resources } = where;
+  Object.assign(process.env, {
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: where.secretsManager,
+    SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
+    LEDGER_TABLE_NAME: resources.ledgerTableName,
+    QUEUE_URL: resources.queueUrl,
+    DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
+    CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
+    ...(resources.processedEventsTableName && {
+      PROCESSED_EVENTS_TABLE_NAME: resources.processedEventsTableName,
+    }),
+    ...(resources.archive && {
+      ARCHIVE_BUCKET_NAME: resources.archive,
+      AWS_ENDPOINT_URL_S3: endpoints.sqs,
+      ARCHIVE_S3_FORCE_PATH_STYLE: 'true',
+    }),
+    // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
+    // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
+    // instead of its function-name default, so local and deployed keys are the same.
+    AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
+    // Lambda sets it in on-demand environments; Powertools reports cold_start only when it is.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  if (!resources.archive) delete process.env.ARCHIVE_BUCKET_NAME;
+  if (!resources.processedEventsTableName) delete process.env.PROCESSED_EVENTS_TABLE_NAME;
+  process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
+  // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  Object.assign(process.env, extra);
 }
 
 /**

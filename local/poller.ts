@@ -19,7 +19,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { invokeWithTimeout } from './lambda-context.ts';
+import { EnvironmentPool } from './environment-pool.ts';
+import { InvocationTimeoutError, invokeWithTimeout } from './lambda-context.ts';
 
 /** An SQS-triggered Lambda handler with partial batch responses. */
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
@@ -32,13 +33,16 @@ export interface PollerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   /**
-   * Creates the processor's handler, once per poller: each poller is one execution environment,
-   * invoked by one batch at a time, as Lambda runs one invocation per environment. (A handler
-   * instance holds per-invocation state, e.g. Powertools' batch processor, and must not be shared
-   * by concurrent batches.)
+   * Creates the processor's handler, once per execution environment: each environment is invoked
+   * by one batch at a time, as Lambda runs one invocation per environment. (A handler instance
+   * holds per-invocation state, e.g. Powertools' batch processor, and must not be shared by
+   * concurrent batches.)
    */
   readonly createHandler: () => SqsBatchHandler;
-  /** Pollers (execution environments) running side by side, each with at most one batch in flight. @default 4 */
+  /**
+   * Execution environments, i.e. batches in flight at once. Environments are created as batches
+   * overlap; a new batch is received only when one is free. @default 4
+   */
   readonly concurrency?: number;
   /** Messages per batch, at most 10 on a FIFO queue. @default 10 */
   readonly batchSize?: number;
@@ -54,6 +58,8 @@ export interface PollerOptions {
   readonly functionName?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /** The function's memory, reported in the context as Lambda does. @default 256 */
+  readonly memoryLimitInMB?: number;
   /** @default no logging */
   readonly logger?: PollerLogger;
   /** Watches each batch handed to the processor (the local inspector). @default none */
@@ -165,6 +171,51 @@ export function succeededRecords(
   return records.filter((record) => !failed.has(record.messageId));
 }
 
+/**
+ * Invokes the handler with one batch and deletes what succeeded, as the event source mapping does.
+ * A crash fails the whole batch (every message comes back after the visibility timeout); a
+ * timeout too, and is rethrown so that the environment is not reused.
+ */
+async function invokeAndDelete(
+  target: {
+    readonly sqs: SQSClient;
+    readonly queueUrl: string;
+    readonly fn: Parameters<typeof invokeWithTimeout>[0];
+    readonly logger?: PollerLogger;
+    readonly observer?: PollerObserver;
+  },
+  handler: SqsBatchHandler,
+  records: SQSRecord[],
+): Promise<void> {
+  const { sqs, queueUrl, fn, logger, observer } = target;
+  let succeeded: SQSRecord[];
+  observer?.batchStarted(records);
+  try {
+    succeeded = succeededRecords(records, await invokeWithTimeout(fn, handler, { Records: records }));
+  } catch (error) {
+    observer?.batchFinished(records, { succeeded: [], error });
+    logger?.error('processor invocation failed; the whole batch will be retried', {
+      error,
+      messageIds: records.map((record) => record.messageId),
+    });
+    if (error instanceof InvocationTimeoutError) throw error;
+    return;
+  }
+  observer?.batchFinished(records, { succeeded: succeeded.map((record) => record.messageId) });
+  if (succeeded.length === 0) return;
+  const deleted = await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: succeeded.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+    }),
+  );
+  if (deleted.Failed?.length) {
+    logger?.warn('could not delete processed messages; they will be delivered again', {
+      failed: deleted.Failed,
+    });
+  }
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((wake) => {
     const timer = setTimeout(wake, ms);
@@ -193,6 +244,7 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
     functionName: options.functionName ?? 'ofauth-processor',
     timeoutMs: options.timeoutMs ?? Number(attributes.Attributes?.VisibilityTimeout ?? 30) * 1000,
     region,
+    ...(options.memoryLimitInMB !== undefined && { memoryLimitInMB: options.memoryLimitInMB }),
   };
   const batchSize = Math.min(options.batchSize ?? 10, 10);
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
@@ -200,78 +252,78 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
   let invocations = 0;
 
   const processBatch = async (handler: SqsBatchHandler, messages: Message[]): Promise<void> => {
-    const records = messages.map((message) => toSqsRecord(message, queueArn, region));
     invocations += 1;
-    let succeeded: SQSRecord[];
-    observer?.batchStarted(records);
-    try {
-      succeeded = succeededRecords(records, await invokeWithTimeout(fn, handler, { Records: records }));
-    } catch (error) {
-      observer?.batchFinished(records, { succeeded: [], error });
-      // A crash or timeout fails the whole batch: every message comes back after the visibility timeout.
-      logger?.error('processor invocation failed; the whole batch will be retried', {
-        error,
-        messageIds: records.map((record) => record.messageId),
-      });
-      return;
-    }
-    observer?.batchFinished(records, { succeeded: succeeded.map((record) => record.messageId) });
-    if (succeeded.length === 0) return;
-    const deleted = await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: succeeded.map((record, index) => ({
-          Id: String(index),
-          ReceiptHandle: record.receiptHandle,
-        })),
-      }),
+    const records = messages.map((message) => toSqsRecord(message, queueArn, region));
+    await invokeAndDelete(
+      { sqs, queueUrl, fn, ...(logger && { logger }), ...(observer && { observer }) },
+      handler,
+      records,
     );
-    if (deleted.Failed?.length) {
-      logger?.warn('could not delete processed messages; they will be delivered again', {
-        failed: deleted.Failed,
-      });
+  };
+
+  const receive = async (): Promise<Message[]> => {
+    try {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: batchSize,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: SYSTEM_ATTRIBUTES,
+        }),
+        { abortSignal: abort.signal },
+      );
+      return received.Messages ?? [];
+    } catch (error) {
+      if (abort.signal.aborted) return [];
+      logger?.error('could not receive from the queue; retrying', { error, queueUrl });
+      await sleep(1000, abort.signal);
+      return [];
     }
   };
 
-  const loop = async (): Promise<void> => {
-    const handler = options.createHandler();
-    while (!abort.signal.aborted) {
-      let messages: Message[];
-      try {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: waitTimeSeconds,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: SYSTEM_ATTRIBUTES,
-          }),
-          { abortSignal: abort.signal },
-        );
-        messages = received.Messages ?? [];
-      } catch (error) {
-        if (abort.signal.aborted) return;
-        logger?.error('could not receive from the queue; retrying', { error, queueUrl });
-        await sleep(1000, abort.signal);
-        continue;
-      }
-      if (messages.length === 0) continue;
-      try {
-        await processBatch(handler, messages);
-      } catch (error) {
-        logger?.error('could not complete a batch; its messages will be delivered again', { error });
-      }
-    }
-  };
+  // One receive at a time, into a free environment, as Lambda's pollers hand batches to function
+  // instances. Several pollers each waiting on the queue would all be woken by every message (an
+  // emulator wakes every waiting receive), and all but one would come back empty.
+  const environments = new EnvironmentPool<SqsBatchHandler>({
+    create: () => options.createHandler(),
+    size: Math.max(1, options.concurrency ?? 4),
+  });
+  const inFlight = new Set<Promise<void>>();
+  const receiveIntoFreeEnvironment = () =>
+    new Promise<void>((received) => {
+      const batch = environments
+        .run(
+          async ({ handler }) => {
+            const messages = await receive().finally(received);
+            if (messages.length > 0) await processBatch(handler, messages);
+          },
+          (error) => error instanceof InvocationTimeoutError,
+        )
+        .catch(async (error: unknown) => {
+          if (error instanceof InvocationTimeoutError) return;
+          logger?.error('could not complete a batch; its messages will be delivered again', { error });
+          // Also when no environment could be created: pause before the next receive.
+          await sleep(1000, abort.signal);
+        })
+        .finally(() => {
+          received();
+          inFlight.delete(batch);
+        });
+      inFlight.add(batch);
+    });
+  const loop = (async () => {
+    while (!abort.signal.aborted) await receiveIntoFreeEnvironment();
+  })();
 
-  const loops = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () => loop());
   return {
     get invocations() {
       return invocations;
     },
     stop: async () => {
       abort.abort();
-      await Promise.all(loops);
+      await loop;
+      await Promise.all(inFlight);
     },
   };
 }

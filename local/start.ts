@@ -1,151 +1,219 @@
 /**
- * `npm start`: the whole receiver on this machine. Logs are JSON lines on stdout; the banner and
+ * `npm start`: the whole receiver on this machine. Every log line is JSON on stdout; the banner and
  * hints go to stderr, so `npm start --silent | jq` stays clean (`--silent` drops npm's own banner).
+ *
+ * Stopping: SIGINT (Ctrl-C), SIGTERM or SIGHUP stop everything, as does the death of the process
+ * that started this one (npm) or of DynamoDB Local; DynamoDB Local's Java ends by itself when this
+ * process dies, even by SIGKILL (`emulators/parent-watchdog.ts`). While it runs, the pipeline
+ * describes itself in `.local/pipeline.json` (`state.ts`), where the CLI's `status` and `redrive`
+ * find it.
  *
  * Environment: `PORT` (default 3000; the CLI's default URL follows it), `OFAUTH_WEBHOOK_SECRET`
  * (one or more secrets, comma or whitespace separated; when unset a development secret is
  * generated once and kept in `.local/dev-signing-secret`, or in `$OFAUTH_DEV_SECRET_FILE`, where
- * the CLI finds it too), `POWERTOOLS_LOG_LEVEL` (default INFO).
+ * the CLI finds it too), `POWERTOOLS_LOG_LEVEL` (default INFO), `OFAUTH_VERIFIER_ENVIRONMENTS`
+ * (default 8).
  */
 
 import { PortInUseError } from './gateway.ts';
 import { createInspector } from './inspector/index.ts';
 import { InvalidPortError, localPort } from './local-port.ts';
-import { LOCAL_VISIBILITY_TIMEOUT_SECONDS, type LocalPipeline, startLocalPipeline } from './pipeline.ts';
+import { printAllLogsToStdout } from './log-to-stdout.ts';
+import {
+  DEFAULT_POLLERS,
+  DEFAULT_VERIFIER_ENVIRONMENTS,
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+  type LocalPipeline,
+  startLocalPipeline,
+} from './pipeline.ts';
 import { devSecretFile, loadOrCreateDevSecret, parseSecretList, SECRET_ENV_VAR } from './signing-secrets.ts';
+import { localStateFile, removeLocalState, writeLocalState } from './state.ts';
+
+/** The environment variable that sets how many verifier execution environments run side by side. */
+export const VERIFIER_ENVIRONMENTS_ENV_VAR = 'OFAUTH_VERIFIER_ENVIRONMENTS';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+printAllLogsToStdout();
 
-function parsePort(raw: string | undefined): number {
+function fail(message: string, code: number): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(code);
+}
+
+function settings(): { port: number; verifierEnvironments: number } {
+  let port: number;
   try {
-    return localPort(raw);
+    port = localPort(process.env.PORT);
   } catch (error) {
     if (!(error instanceof InvalidPortError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
+    fail(error.message, 2);
   }
+  const raw = process.env[VERIFIER_ENVIRONMENTS_ENV_VAR]?.trim();
+  const verifierEnvironments = raw ? Number(raw) : DEFAULT_VERIFIER_ENVIRONMENTS;
+  if (!Number.isInteger(verifierEnvironments) || verifierEnvironments < 1 || verifierEnvironments > 64) {
+    fail(`${VERIFIER_ENVIRONMENTS_ENV_VAR} must be a whole number from 1 to 64, got "${raw}"`, 2);
+  }
+  return { port, verifierEnvironments };
+}
+
+async function signingSecrets(): Promise<{ secrets: string[]; note: string }> {
+  const secrets = parseSecretList(process.env[SECRET_ENV_VAR]);
+  if (secrets.length > 0)
+    return { secrets, note: `signing secrets: ${secrets.length} from ${SECRET_ENV_VAR}` };
+  const file = devSecretFile();
+  const dev = await loadOrCreateDevSecret(file);
+  return {
+    secrets: [dev.secret],
+    note: `development signing secret (${dev.generated ? 'generated now' : 'reused'}, kept in ${file}):\n    ${dev.secret}`,
+  };
+}
+
+/** Stops the pipeline once, whatever asks first. */
+interface Stopper {
+  /** Asks to stop, saying why; the process exits with `exitCode` once everything has stopped. */
+  stop(why: string, exitCode?: number): void;
+  /** Whether a stop was asked for. */
+  readonly requested: boolean;
+  /** Waited for before the state file is removed, so that a late write cannot outlive the stop. */
+  stateWritten: Promise<void>;
+}
+
+/**
+ * A second Ctrl-C more than a second after the first forces the exit. Ctrl-C reaches this process
+ * twice (from the terminal, and relayed by npm), hence the second.
+ */
+function stopper(starting: Promise<LocalPipeline>): Stopper {
+  let stopping: Promise<void> | undefined;
+  let firstAt = 0;
+  const control: Stopper = {
+    get requested() {
+      return stopping !== undefined;
+    },
+    stateWritten: Promise.resolve(),
+    stop: (why, exitCode = 0) => {
+      if (stopping) {
+        if (Date.now() - firstAt < 1000) return;
+        process.stderr.write(`\n${why} again: exiting now\n`);
+        process.exit(130);
+      }
+      firstAt = Date.now();
+      process.stderr.write(`\n${why}: stopping the local pipeline…\n`);
+      // A stop during start-up waits for the start to finish, so nothing it started is left behind.
+      stopping = starting
+        .then(
+          (pipeline) => pipeline.stop(),
+          () => undefined,
+        )
+        .then(() => control.stateWritten.catch(() => undefined))
+        .then(() => removeLocalState());
+      stopping.then(
+        () => {
+          process.stderr.write('local pipeline stopped\n');
+          process.exit(exitCode);
+        },
+        (error: unknown) => {
+          process.stderr.write(`could not stop cleanly: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    },
+  };
+  return control;
+}
+
+/** Calls `onGone` once the process that started this one has exited (this one is re-parented). */
+function watchParent(onGone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, 1000);
+  timer.unref();
+}
+
+function banner(pipeline: LocalPipeline, secretNote: string, verifierEnvironments: number): string {
+  const localUrl = `http://127.0.0.1:${pipeline.port}`;
+  const cliUrl = pipeline.port === 3000 ? '' : ` --url ${pipeline.url}`;
+  return [
+    '',
+    '  OFAuth webhook receiver — local pipeline ready',
+    '',
+    `  webhook URL   POST ${pipeline.url}`,
+    `  inspector     ${localUrl}/   (open in a browser: deliveries, their fate, connections, dead letters)`,
+    `  health        GET  ${localUrl}/healthz`,
+    `  functions     verifier: up to ${verifierEnvironments} execution environments side by side (${VERIFIER_ENVIRONMENTS_ENV_VAR}); processor: up to ${DEFAULT_POLLERS}`,
+    `  DynamoDB      ${pipeline.endpoints.dynamodb}  (tables ${pipeline.resources.ledgerTableName}, ${pipeline.resources.connectionsTableName})`,
+    `  SQS (fauxqs)  ${pipeline.endpoints.sqs}  (visibility timeout ${LOCAL_VISIBILITY_TIMEOUT_SECONDS} s)`,
+    `  queue         ${pipeline.resources.queueUrl}`,
+    `  dead letters  ${pipeline.resources.deadLetterQueueUrl}`,
+    `  state file    ${localStateFile()}`,
+    `  ${secretNote}`,
+    '',
+    '  Try it from a second terminal:',
+    `    npm run cli -- send connection.created${cliUrl}`,
+    `    npm run cli -- send rules.updated --scheme svix${cliUrl}`,
+    `    npm run cli -- send connection.updated --tamper${cliUrl}    # rejected: 401`,
+    `    npm run cli -- send connection.disconnected --connection conn_bye${cliUrl}   # a tombstone: later events of conn_bye are ignored`,
+    '    npm run cli -- status                                   # queue depth and dead letters',
+    '',
+    '  Logs below are JSON lines on stdout. Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+function readyLine(pipeline: LocalPipeline): string {
+  return `${JSON.stringify({
+    level: 'INFO',
+    message: 'local pipeline ready',
+    service: 'ofauth-local',
+    timestamp: new Date().toISOString(),
+    pid: process.pid,
+    url: pipeline.url,
+    port: pipeline.port,
+    dynamodbEndpoint: pipeline.endpoints.dynamodb,
+    sqsEndpoint: pipeline.endpoints.sqs,
+    dynamodbPid: pipeline.endpoints.dynamodbPid,
+    queueUrl: pipeline.resources.queueUrl,
+    deadLetterQueueUrl: pipeline.resources.deadLetterQueueUrl,
+    stateFile: localStateFile(),
+  })}\n`;
 }
 
 async function main(): Promise<void> {
-  const port = parsePort(process.env.PORT);
-  let secrets = parseSecretList(process.env[SECRET_ENV_VAR]);
-  let secretNote: string;
-  if (secrets.length > 0) {
-    secretNote = `signing secrets: ${secrets.length} from ${SECRET_ENV_VAR}`;
-  } else {
-    const file = devSecretFile();
-    const dev = await loadOrCreateDevSecret(file);
-    secrets = [dev.secret];
-    secretNote = `development signing secret (${dev.generated ? 'generated now' : 'reused'}, kept in ${file}):\n    ${dev.secret}`;
-  }
-
+  const { port, verifierEnvironments } = settings();
+  const { secrets, note } = await signingSecrets();
   // The inspector's page is served on the gateway's port, at `/`.
   const inspector = createInspector();
-  const starting: Promise<LocalPipeline> = startLocalPipeline({
+  const starting = startLocalPipeline({
     port,
     secrets,
+    verifierEnvironments,
     observer: inspector.observer,
     routes: inspector.routes,
   });
-  let stopping: Promise<void> | undefined;
-  let firstSignalAt = 0;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): only a later
-      // press forces the exit. The exit handler below still kills the java child.
-      if (Date.now() - firstSignalAt < 1000) return;
-      process.stderr.write(`\n${signal} again: exiting now\n`);
-      process.exit(130);
-    }
-    firstSignalAt = Date.now();
-    process.stderr.write(`\n${signal} received: stopping the local pipeline…\n`);
-    // A signal during start-up waits for the start to finish, so nothing it started is left behind.
-    stopping = starting.then(
-      (pipeline) => pipeline.stop(),
-      () => undefined,
-    );
-    stopping.then(
-      () => {
-        process.stderr.write('local pipeline stopped\n');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        process.stderr.write(`could not stop cleanly: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const control = stopper(starting);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => control.stop(`${signal} received`));
+  // Not a forced exit when a stop is under way: npm itself exits on Ctrl-C before node has stopped.
+  watchParent(() => control.requested || control.stop('the process that started npm start exited'));
 
-  let started: LocalPipeline;
+  let pipeline: LocalPipeline;
   try {
-    started = await starting;
+    pipeline = await starting;
   } catch (error) {
-    if (error instanceof PortInUseError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof PortInUseError) fail(error.message, 1);
     throw error;
   }
-  // Should anything end this process abruptly, DynamoDB Local must not outlive it.
-  process.on('exit', () => {
-    if (started.endpoints.dynamodbPid) {
-      try {
-        process.kill(started.endpoints.dynamodbPid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-  if (stopping) return;
-  await inspector.attach(started);
-
-  const localUrl = `http://127.0.0.1:${started.port}`;
-  const cliUrl = started.port === 3000 ? '' : ` --url ${started.url}`;
-  process.stderr.write(
-    [
-      '',
-      '  OFAuth webhook receiver — local pipeline ready',
-      '',
-      `  inspector     ${localUrl}/   (open in a browser: deliveries, their fate, connections, dead letters)`,
-      `  webhook URL   POST ${started.url}`,
-      `  health        GET  ${localUrl}/healthz`,
-      `  DynamoDB      ${started.endpoints.dynamodb}  (tables ${started.resources.ledgerTableName}, ${started.resources.connectionsTableName})`,
-      `  SQS (fauxqs)  ${started.endpoints.sqs}  (visibility timeout ${LOCAL_VISIBILITY_TIMEOUT_SECONDS} s)`,
-      `  queue         ${started.resources.queueUrl}`,
-      `  dead letters  ${started.resources.deadLetterQueueUrl}`,
-      `  ${secretNote}`,
-      '',
-      '  Try it from a second terminal:',
-      `    npm run cli -- send connection.created${cliUrl}`,
-      `    npm run cli -- send rules.updated --scheme svix${cliUrl}`,
-      `    npm run cli -- send connection.updated --tamper${cliUrl}    # rejected: 401`,
-      '',
-      '  Logs below are JSON lines. Ctrl-C stops everything.',
-      '',
-    ].join('\n'),
-  );
-  process.stdout.write(
-    `${JSON.stringify({
-      level: 'INFO',
-      message: 'local pipeline ready',
-      service: 'ofauth-local',
-      timestamp: new Date().toISOString(),
-      url: started.url,
-      port: started.port,
-      dynamodbEndpoint: started.endpoints.dynamodb,
-      sqsEndpoint: started.endpoints.sqs,
-      dynamodbPid: started.endpoints.dynamodbPid,
-      queueUrl: started.resources.queueUrl,
-      deadLetterQueueUrl: started.resources.deadLetterQueueUrl,
-    })}\n`,
-  );
+  if (control.requested) return;
+  await inspector.attach(pipeline);
+  pipeline.unexpectedExit.then((reason) => control.requested || control.stop(`error: ${reason}`, 1));
+  control.stateWritten = writeLocalState(pipeline.state);
+  await control.stateWritten;
+  process.stderr.write(banner(pipeline, note, verifierEnvironments));
+  process.stdout.write(readyLine(pipeline));
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `error: the local pipeline could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exit(1);
+  fail(`the local pipeline could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
 });

@@ -178,6 +178,7 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
       '',
       table(
         [
+          'setup',
           'connections',
           'events',
           'events/s',
@@ -190,6 +191,7 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
           'non-2xx',
         ],
         results.pipeline.map((p) => [
+          p.setup ?? 'default',
           String(p.connections),
           String(p.events),
           fmt(p.eventsPerSecond),

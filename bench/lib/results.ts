@@ -55,6 +55,8 @@ export interface HandlerEmulatorResult {
 
 /** One end-to-end run of the local pipeline. */
 export interface PipelineResult {
+  /** The pipeline's setup, e.g. `1 verifier environment, 4 pollers`. */
+  readonly setup?: string;
   readonly connections: number;
   readonly events: number;
   readonly eventsPerSecond: number;

@@ -97,3 +97,13 @@ export const PROCESSED_EVENTS_TABLE = {
   partitionKey: 'eventKey',
   ttlAttribute: 'expiresAt',
 } as const;
+
+/**
+ * The two functions' default memory and timeout. The construct's defaults (`lib/`) and the local
+ * pipeline's Lambda context (`local/`) both read them, so a local invocation reports what a
+ * deployed one would.
+ */
+export const FUNCTION_DEFAULTS = {
+  verifier: { memorySizeMb: 512, timeoutSeconds: 6 },
+  processor: { memorySizeMb: 256, timeoutSeconds: EVENT_QUEUE.defaultProcessorTimeoutSeconds },
+} as const;

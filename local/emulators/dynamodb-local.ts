@@ -3,17 +3,21 @@
  * `amplify-dynamodb-simulator` ships. Its licence forbids redistribution, so it is fetched from the
  * npm registry into a git-ignored cache on first use and never committed. Needs Java 17+.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { type FetchReporter, fetchPackageTarball } from './fetch-package.ts';
+import { COMMAND_NOT_FOUND_EXIT_CODE, spawnTiedToParent } from './parent-watchdog.ts';
 import { freePort, waitFor } from './ports.ts';
 
 const run = promisify(execFile);
 
 /** The npm package (pinned) whose tarball carries `emulator/DynamoDBLocal.jar`. */
 export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
+/** The size of that package's tarball, for the download's progress line. */
+export const DYNAMODB_LOCAL_TARBALL_BYTES = 56_573_501;
 
 /** Where the jar is cached: `<repo>/.cache/dynamodb-local/<package>/`. */
 export function dynamoDbLocalCacheDir(root = process.cwd()): string {
@@ -22,22 +26,26 @@ export function dynamoDbLocalCacheDir(root = process.cwd()): string {
 
 /**
  * Returns the folder holding `DynamoDBLocal.jar`, fetching it with `npm pack` when the cache is
- * empty. The tarball is unpacked into a temporary folder and renamed into place, so two processes
- * fetching at once never see a half-written cache.
+ * empty (saying so on `report`, with progress on a terminal). The tarball is unpacked into a
+ * temporary folder and renamed into place, so two processes fetching at once never see a
+ * half-written cache.
  */
-export async function ensureDynamoDbLocal(root = process.cwd()): Promise<string> {
+export async function ensureDynamoDbLocal(
+  root = process.cwd(),
+  report: FetchReporter = process.stderr,
+): Promise<string> {
   const dir = dynamoDbLocalCacheDir(root);
   const jarDir = join(dir, 'emulator');
   if (existsSync(join(jarDir, 'DynamoDBLocal.jar'))) return jarDir;
   await mkdir(resolve(dir, '..'), { recursive: true });
   const staging = await mkdtemp(`${dir}.tmp-`);
   try {
-    await run('npm', ['pack', DYNAMODB_LOCAL_PACKAGE, '--silent', '--pack-destination', staging], {
-      cwd: staging,
-      maxBuffer: 16 * 1024 * 1024,
+    const tarball = await fetchPackageTarball(DYNAMODB_LOCAL_PACKAGE, staging, {
+      label: 'DynamoDB Local',
+      expectedBytes: DYNAMODB_LOCAL_TARBALL_BYTES,
+      shownDestination: `${shortPath(resolve(dir, '..'))}/`,
+      report,
     });
-    const tarball = (await readdir(staging)).find((name) => name.endsWith('.tgz'));
-    if (!tarball) throw new Error(`npm pack ${DYNAMODB_LOCAL_PACKAGE} produced no tarball in ${staging}`);
     await run('tar', ['-xzf', tarball, '--strip-components=1'], { cwd: staging });
     await rm(join(staging, tarball));
     try {
@@ -52,11 +60,28 @@ export async function ensureDynamoDbLocal(root = process.cwd()): Promise<string>
   return jarDir;
 }
 
+/**
+ * The JVM's options. The emulator lives for minutes, not days, on a laptop or a 2-core CI runner:
+ * the C1 compiler alone and the serial collector spend far less CPU warming up than the default
+ * tiered C2 compilation and parallel GC threads (measured: about half the Java CPU per event,
+ * see docs/performance.md).
+ */
+const JAVA_OPTIONS = ['-Xms64m', '-Xmx512m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
+/** A path relative to the working folder when it lies inside it, else absolute. */
+function shortPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') ? inside : path;
+}
+
 /** A running DynamoDB Local. */
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The Java process. It ends by itself when this process dies (see `parent-watchdog.ts`). */
   readonly process: ChildProcess;
+  /** Resolves when Java exits, whoever stopped it, with its exit code or signal. */
+  readonly exited: Promise<number | NodeJS.Signals | null>;
   stop(): Promise<void>;
 }
 
@@ -73,20 +98,23 @@ export async function startDynamoDbLocal(
 ): Promise<DynamoDbLocal> {
   const jarDir = await ensureDynamoDbLocal(options.root);
   const port = options.port ?? (await freePort());
-  const child = spawn(
+  const child = spawnTiedToParent(
     'java',
     [
-      '-Xms64m',
-      '-Xmx512m',
+      ...JAVA_OPTIONS,
       `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(jarDir, 'DynamoDBLocal.jar'),
       '-inMemory',
       '-sharedDb',
+      '-disableTelemetry',
       '-port',
       String(port),
     ],
-    { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: jarDir },
+  );
+  const exited = new Promise<number | NodeJS.Signals | null>((done) =>
+    child.once('exit', (code, signal) => done(code ?? signal)),
   );
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -95,24 +123,28 @@ export async function startDynamoDbLocal(
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const spawnFailure = new Promise<never>((_, reject) => {
-    child.once('error', (error) =>
-      reject(
-        new Error(`could not start DynamoDB Local (is Java 17+ installed and on PATH?): ${error.message}`),
-      ),
-    );
+    child.once('error', (error) => reject(new Error(`could not start DynamoDB Local: ${error.message}`)));
     child.once('exit', (code) =>
-      reject(new Error(`DynamoDB Local exited with code ${code} before it was ready:\n${output}`)),
+      reject(
+        code === COMMAND_NOT_FOUND_EXIT_CODE
+          ? new Error('could not start DynamoDB Local: java not found (install Java 17+ and put it on PATH)')
+          : new Error(`DynamoDB Local exited with code ${code} before it was ready:\n${output}`),
+      ),
     );
   });
   spawnFailure.catch(() => {});
   const endpoint = `http://127.0.0.1:${port}`;
-  await Promise.race([spawnFailure, waitFor(() => answersDynamoDb(endpoint), 30_000, 'DynamoDB Local')]);
-  child.removeAllListeners('exit');
-  child.removeAllListeners('error');
+  try {
+    await Promise.race([spawnFailure, waitFor(() => answersDynamoDb(endpoint), 30_000, 'DynamoDB Local')]);
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
   return {
     endpoint,
     port,
     process: child,
+    exited,
     stop: () => stopProcess(child),
   };
 }
@@ -137,7 +169,8 @@ async function answersDynamoDb(endpoint: string): Promise<boolean> {
 
 /** Sends SIGTERM, then SIGKILL after a grace period, and resolves once the process has exited. */
 export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  // No pid: the process never started, and will never exit.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

@@ -1,11 +1,13 @@
 /**
  * The README's Quickstart, run as a user runs it: `npm start` in one terminal, `npm run cli --
- * send connection.created` in another, Ctrl-C, and `npm start` again. Two settings keep it from
- * meeting a developer's own pipeline or a parallel run, without changing what runs: `PORT` (read
- * by `npm start` and by the CLI's default URL alike) and `OFAUTH_DEV_SECRET_FILE` (where both
- * keep and find the development secret).
+ * send connection.created` in another, Ctrl-C, and `npm start` again; then the ways it can be
+ * stopped. Three settings keep it from meeting a developer's own pipeline or a parallel run,
+ * without changing what runs: `PORT` (read by `npm start` and by the CLI's default URL alike),
+ * `OFAUTH_DEV_SECRET_FILE` (where both keep and find the development secret) and
+ * `OFAUTH_LOCAL_STATE_FILE` (where `npm start` describes itself to the CLI's `status`).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +104,32 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Every process below `pid` (children, their children, …), from `ps`. */
+async function descendants(pid: number): Promise<number[]> {
+  const { stdout } = await run('ps', ['-A', '-o', 'pid=,ppid=']);
+  const children = new Map<number, number[]>();
+  for (const line of stdout.trim().split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    children.set(parent!, [...(children.get(parent!) ?? []), child!]);
+  }
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/** The ports a ready pipeline listens on: the gateway's and the emulators'. */
+function portsOf(ready: Record<string, unknown>): number[] {
+  return [ready.url, ready.dynamodbEndpoint, ready.sqsEndpoint].map((url) =>
+    Number(new URL(String(url)).port),
+  );
+}
+
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((done) => {
     const server = createServer();
@@ -139,7 +167,12 @@ describe('npm start', () => {
     // GIVEN no OFAUTH_WEBHOOK_SECRET and no development secret yet
     const port = await freePort();
     const secretFile = join(dir, 'dev-signing-secret');
-    const env = userEnv({ PORT: String(port), OFAUTH_DEV_SECRET_FILE: secretFile });
+    const stateFile = join(dir, 'quickstart-pipeline.json');
+    const env = userEnv({
+      PORT: String(port),
+      OFAUTH_DEV_SECRET_FILE: secretFile,
+      OFAUTH_LOCAL_STATE_FILE: stateFile,
+    });
 
     // WHEN `npm start` runs
     const first = start(env);
@@ -156,6 +189,17 @@ describe('npm start', () => {
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain(
       '<title>OFAuth webhook inspector</title>',
     );
+    // AND it describes itself in the state file and on /healthz, alike
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    expect(state).toMatchObject({
+      url: `http://127.0.0.1:${port}/webhooks/ofauth`,
+      port,
+      pid: firstReady.pid,
+    });
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({
+      status: 'ok',
+      ...state,
+    });
 
     // WHEN the CLI sends the example with no --url and no --secret, as the Quickstart says
     const cli = await run('npm', ['run', 'cli', '--', 'send', 'connection.created'], { cwd: REPO_ROOT, env });
@@ -168,11 +212,43 @@ describe('npm start', () => {
       'the "event processed" log line',
     );
     expect(processed).toMatchObject({ eventType: 'connection.created', connectionId: 'conn_abc123' });
+    // AND each function reports its stack's memory size, and its first invocation as a cold start
+    expect(first.lines.find((line) => line.message === 'delivery handed on')).toMatchObject({
+      service: 'ofauth-verifier',
+      function_memory_size: '512',
+      cold_start: true,
+    });
+    expect(processed).toMatchObject({
+      service: 'ofauth-processor',
+      function_memory_size: '256',
+      cold_start: true,
+    });
 
-    // WHEN Ctrl-C is pressed: SIGINT to the whole foreground group (npm, the shell, tsx, node)
+    // WHEN a tampered delivery is rejected
+    await run('npm', ['run', 'cli', '--', 'send', 'connection.updated', '--tamper'], {
+      cwd: REPO_ROOT,
+      env,
+    }).catch(() => undefined);
+    // THEN its WARN line is JSON on stdout, like every log line, and stderr holds no log line
+    const rejected = await eventually(
+      () => first.lines.find((line) => line.message === 'delivery rejected'),
+      10_000,
+      'the "delivery rejected" log line on stdout',
+    );
+    expect(rejected).toMatchObject({ level: 'WARN', statusCode: 401, code: 'invalid_signature' });
+    expect(first.stderr()).not.toMatch(/^\{/m);
+
+    // WHEN the CLI asks for the status with no flags at all
+    const status = await run('npm', ['run', 'cli', '--', 'status'], { cwd: REPO_ROOT, env });
+    // THEN it shows the local pipeline's queues
+    expect(status.stdout).toContain(`local pipeline     http://127.0.0.1:${port}/webhooks/ofauth`);
+    expect(status.stdout).toContain(`queue              ${state.resources.queueUrl}`);
+
+    // WHEN Ctrl-C is pressed: SIGINT to the whole foreground group (npm and node)
     process.kill(-first.child.pid!, 'SIGINT');
     // THEN everything stops: npm ends at once (as in a terminal), the pipeline stops cleanly,
-    // DynamoDB Local (java) and every other process of the group are gone, and the port is free
+    // DynamoDB Local (java) and every other process of the group are gone, the port is free, and
+    // the state file is removed
     expect([0, 'SIGINT']).toContain(await first.exited);
     await first.closed;
     expect(first.stderr()).toContain('SIGINT received: stopping the local pipeline');
@@ -185,29 +261,88 @@ describe('npm start', () => {
     );
     await eventually(() => (groupIsAlive(first.child.pid!) ? undefined : true), 5000, 'the group to exit');
     expect(await portIsFree(port)).toBe(true);
+    expect(existsSync(stateFile)).toBe(false);
 
     // WHEN `npm start` runs again right away
     const second = start(env);
-    const secondReady = await ready(second);
+    await ready(second);
     // THEN it starts on the same port with the same secret, and answers
     expect(second.stderr()).toContain(
       `development signing secret (reused, kept in ${secretFile}):\n    ${secret}`,
     );
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-
-    // WHEN its process group gets SIGTERM (`kill -TERM -- -<pgid>`, as a container runtime does)
-    process.kill(-second.child.pid!, 'SIGTERM');
-    // THEN it stops everything too
-    expect([0, 'SIGTERM']).toContain(await second.exited);
-    await second.closed;
-    expect(second.stderr()).toMatch(/local pipeline stopped\n$/);
-    await eventually(
-      () => (isRunning(secondReady.dynamodbPid as number) ? undefined : true),
-      5000,
-      'java to exit',
-    );
-    await eventually(() => (groupIsAlive(second.child.pid!) ? undefined : true), 5000, 'the group to exit');
   }, 110_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'stops everything on %s to the npm process alone: no process left, every port free',
+    async (signal) => {
+      // GIVEN a running `npm start` and every process below it
+      const started = start(
+        userEnv({
+          PORT: '0',
+          OFAUTH_DEV_SECRET_FILE: join(dir, 'signal-secret'),
+          OFAUTH_LOCAL_STATE_FILE: join(dir, `signal-${signal}.json`),
+        }),
+      );
+      const readyLine = await ready(started);
+      const below = await descendants(started.child.pid!);
+      expect(below).toEqual(expect.arrayContaining([readyLine.pid, readyLine.dynamodbPid]));
+      // WHEN only npm's own pid gets the signal (`kill -TERM <pid>`, not the group)
+      process.kill(started.child.pid!, signal);
+      // THEN npm exits, and within a few seconds no process it started survives and every port is free
+      await started.exited;
+      await eventually(
+        () => (below.some(isRunning) ? undefined : true),
+        10_000,
+        `every process below npm to exit (${below.filter(isRunning).join(', ')})`,
+      );
+      for (const port of portsOf(readyLine)) expect(await portIsFree(port)).toBe(true);
+      expect(started.stderr()).toContain(`${signal} received: stopping the local pipeline`);
+    },
+    90_000,
+  );
+
+  it('stops everything, exit 1, when DynamoDB Local is stopped under it', async () => {
+    // GIVEN a running `npm start`
+    const started = start(
+      userEnv({
+        PORT: '0',
+        OFAUTH_DEV_SECRET_FILE: join(dir, 'java-secret'),
+        OFAUTH_LOCAL_STATE_FILE: join(dir, 'java.json'),
+      }),
+    );
+    const readyLine = await ready(started);
+    // WHEN someone sends SIGTERM to its Java
+    process.kill(readyLine.dynamodbPid as number, 'SIGTERM');
+    // THEN the pipeline says so, stops, and npm exits 1 with nothing left behind
+    expect(await started.exited).toBe(1);
+    expect(started.stderr()).toMatch(
+      /error: DynamoDB Local \(pid \d+\) exited .*: stopping the local pipeline/,
+    );
+    await eventually(() => (groupIsAlive(started.child.pid!) ? undefined : true), 5000, 'the group to exit');
+  }, 90_000);
+
+  it('leaves no Java behind when the node process is killed outright (SIGKILL)', async () => {
+    // GIVEN a running `npm start`
+    const started = start(
+      userEnv({
+        PORT: '0',
+        OFAUTH_DEV_SECRET_FILE: join(dir, 'sigkill-secret'),
+        OFAUTH_LOCAL_STATE_FILE: join(dir, 'sigkill.json'),
+      }),
+    );
+    const readyLine = await ready(started);
+    // WHEN its node process is killed with SIGKILL, which it cannot handle
+    process.kill(readyLine.pid as number, 'SIGKILL');
+    // THEN DynamoDB Local's Java exits by itself within 10 s, and npm with it
+    await eventually(
+      () => (isRunning(readyLine.dynamodbPid as number) ? undefined : true),
+      10_000,
+      'java to exit after its parent died',
+    );
+    await started.exited;
+    await eventually(() => (groupIsAlive(started.child.pid!) ? undefined : true), 5000, 'the group to exit');
+  }, 90_000);
 
   it('fails with a clear message when the port is taken', async () => {
     // GIVEN a port that something else listens on

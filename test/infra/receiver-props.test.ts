@@ -273,4 +273,23 @@ describe('context', () => {
     expect(() => read(context)).toThrow(InvalidContextError);
     expect(() => read(context)).toThrow(message);
   });
+
+  it('rejects several bad values at once, naming each of them', () => {
+    // GIVEN three bad values and a good one
+    const context = { removalPolicy: 'delete', tracing: 'yes', maxReceiveCount: 'five', batchSize: '5' };
+    // WHEN the context is read
+    let thrown: unknown;
+    try {
+      read(context);
+    } catch (error) {
+      thrown = error;
+    }
+    // THEN one error lists every bad value, one problem each
+    expect(thrown).toBeInstanceOf(InvalidContextError);
+    expect((thrown as InvalidContextError).problems).toEqual([
+      'context maxReceiveCount must be a positive number, got "five"',
+      'context removalPolicy must be retain or destroy, got "delete"',
+      'context tracing must be true or false, got "yes"',
+    ]);
+  });
 });

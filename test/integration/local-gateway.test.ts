@@ -35,6 +35,7 @@ describe('the local HTTP gateway', () => {
       port: 0,
       timeoutMs: 300,
       isReady: () => ready,
+      health: () => ({ pid: 42 }),
       handler: async (event, context) => {
         seen.push({ event, context });
         return answer(event, context);
@@ -53,10 +54,15 @@ describe('the local HTTP gateway', () => {
 
   const origin = () => gateway.url.replace('/webhooks/ofauth', '');
 
-  it('answers /healthz 503 until ready, then 200', async () => {
+  it('answers /healthz and deliveries 503 until ready, then /healthz 200 with what the pipeline tells', async () => {
     expect((await send(`${origin()}/healthz`, { method: 'GET' })).status).toBe(503);
+    const early = await send(gateway.url, { body: '{}' });
+    expect(early.status).toBe(503);
+    expect(seen).toHaveLength(0);
     ready = true;
-    expect((await send(`${origin()}/healthz`, { method: 'GET' })).status).toBe(200);
+    const health = await send(`${origin()}/healthz`, { method: 'GET' });
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body.toString())).toEqual({ status: 'ok', pid: 42 });
   });
 
   it('turns a request into an API Gateway payload-2.0 event', async () => {
@@ -193,5 +199,87 @@ describe('the local HTTP gateway', () => {
     // THEN all are answered, none overlapping
     expect(responses.map((response) => response.status)).toEqual([202, 202, 202, 202, 202]);
     expect(overlapped).toBe(false);
+  });
+});
+
+describe('the local HTTP gateway with a pool of execution environments', () => {
+  let gateway: Gateway | undefined;
+
+  afterEach(async () => {
+    await gateway?.stop();
+    gateway = undefined;
+  });
+
+  it('runs requests side by side, one at a time per environment, never more environments than its pool', async () => {
+    // GIVEN a gateway with up to 3 environments whose handlers note overlapping invocations
+    const runningPerEnvironment = new Map<number, number>();
+    let running = 0;
+    let mostAtOnce = 0;
+    let overlappedInOneEnvironment = false;
+    gateway = await startGateway({
+      port: 0,
+      environments: 3,
+      createHandler: (index) => async (_event, context) => {
+        const inThisOne = (runningPerEnvironment.get(index) ?? 0) + 1;
+        runningPerEnvironment.set(index, inThisOne);
+        if (inThisOne > 1) overlappedInOneEnvironment = true;
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        await new Promise((wake) => setTimeout(wake, 50));
+        running -= 1;
+        runningPerEnvironment.set(index, inThisOne - 1);
+        return {
+          statusCode: 202,
+          body: JSON.stringify({ environment: index, memory: context.memoryLimitInMB }),
+        };
+      },
+    });
+    // WHEN ten requests arrive at once
+    const responses = await Promise.all(Array.from({ length: 10 }, () => send(gateway!.url, { body: '{}' })));
+    // THEN all are answered, three at a time, each environment running one at a time
+    expect(responses.map((response) => response.status)).toEqual(Array(10).fill(202));
+    expect(mostAtOnce).toBe(3);
+    expect(overlappedInOneEnvironment).toBe(false);
+    expect(gateway.environments).toBe(3);
+  });
+
+  it('replaces an environment whose invocation timed out instead of reusing it', async () => {
+    // GIVEN one environment whose first invocation outlives the 200 ms timeout
+    const environments: number[] = [];
+    gateway = await startGateway({
+      port: 0,
+      timeoutMs: 200,
+      environments: 1,
+      createHandler: (index) => {
+        let calls = 0;
+        return async () => {
+          calls += 1;
+          environments.push(index);
+          if (index === 0 && calls === 1) await new Promise((wake) => setTimeout(wake, 400));
+          return { statusCode: 202, body: '{}' };
+        };
+      },
+    });
+    const late = await send(gateway.url, { body: '{}' });
+    // WHEN the next request arrives while the timed-out handler still runs
+    const next = await send(gateway.url, { body: '{}' });
+    // THEN the first answered 500, the next ran in a new environment
+    expect(late.status).toBe(500);
+    expect(next.status).toBe(202);
+    expect(environments).toEqual([0, 1]);
+  });
+
+  it('reports the memory size it is given in the Lambda context', async () => {
+    let memory: string | undefined;
+    gateway = await startGateway({
+      port: 0,
+      memoryLimitInMB: 512,
+      handler: async (_event, context) => {
+        memory = context.memoryLimitInMB;
+        return { statusCode: 202 };
+      },
+    });
+    await send(gateway.url, { body: '{}' });
+    expect(memory).toBe('512');
   });
 });

@@ -181,6 +181,81 @@ describe('the local SQS poller (event source mapping)', () => {
     expect(await depth(resources)).toBe(0);
   }, 30_000);
 
+  it('runs batches of different groups side by side in up to `concurrency` environments, one batch each at a time', async () => {
+    // GIVEN 12 groups with one message each, and handlers that hold each batch for 300 ms
+    const resources = await createTestResources({ visibilityTimeoutSeconds: 10 });
+    for (let i = 0; i < 12; i += 1) await sendTo(resources, `m${i}`, `group-${i}`, `d-par-${i}`);
+    let created = 0;
+    let running = 0;
+    let mostAtOnce = 0;
+    let overlappedInOne = false;
+    const bodies: string[] = [];
+    // WHEN a poller with 3 environments and batches of 2 runs
+    poller = await startPoller({
+      sqs: resources.sqs,
+      queueUrl: resources.queueUrl,
+      concurrency: 3,
+      batchSize: 2,
+      waitTimeSeconds: 1,
+      createHandler: () => {
+        created += 1;
+        let busy = false;
+        return async (event) => {
+          if (busy) overlappedInOne = true;
+          busy = true;
+          running += 1;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          await new Promise((wake) => setTimeout(wake, 300));
+          bodies.push(...event.Records.map((record) => record.body));
+          running -= 1;
+          busy = false;
+          return { batchItemFailures: [] };
+        };
+      },
+    });
+    await until(() => bodies.length === 12, 20_000, 'every message processed');
+    // THEN three batches ran at once, never two in one environment, and no more than three environments exist
+    expect(mostAtOnce).toBe(3);
+    expect(overlappedInOne).toBe(false);
+    expect(created).toBe(3);
+    expect(bodies.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`).sort());
+    expect(await depth(resources)).toBe(0);
+  }, 30_000);
+
+  it('keeps one receive waiting at a time, however many environments are idle', async () => {
+    // GIVEN a poller with 8 idle environments, and a client that counts its receives
+    const resources = await createTestResources({ visibilityTimeoutSeconds: 10 });
+    let receives = 0;
+    resources.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand') receives += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countReceives' },
+    );
+    let processed = 0;
+    poller = await startPoller({
+      sqs: resources.sqs,
+      queueUrl: resources.queueUrl,
+      concurrency: 8,
+      waitTimeSeconds: 1,
+      createHandler: () => async (event) => {
+        processed += event.Records.length;
+        return { batchItemFailures: [] };
+      },
+    });
+    // WHEN 10 messages arrive one by one, 100 ms apart
+    const started = Date.now();
+    for (let i = 0; i < 10; i += 1) {
+      await sendTo(resources, `m${i}`, `group-${i}`, `d-one-${i}`);
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+    await until(() => processed === 10, 10_000, 'every message processed');
+    // THEN about one receive per message (plus one per idle second), not one per idle environment
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    expect(receives).toBeLessThanOrEqual(10 + seconds + 2);
+  }, 30_000);
+
   it('treats a response naming an unknown message as a failure of the whole batch', () => {
     const records = [{ messageId: 'a' }, { messageId: 'b' }] as SQSRecord[];
     expect(succeededRecords(records, { batchItemFailures: [{ itemIdentifier: 'b' }] })).toEqual([records[0]]);

@@ -17,7 +17,6 @@ import { PipelineObserver } from '../../bench/pipeline.ts';
 import type { HttpApiHandler } from '../../local/gateway.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
-import type { SqsBatchHandler } from '../../local/poller.ts';
 import { badRequests, type SecretSet, unparseableSignedRequests } from './support/bad-input.ts';
 import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
 import { sendWithRetries } from './support/sender.ts';
@@ -69,7 +68,7 @@ beforeAll(async () => {
       return verifier;
     },
     processor: (module) => {
-      const wrapped = observer.wrap(module.handler as unknown as SqsBatchHandler);
+      const wrapped = observer.wrap(module.createProcessorHandler());
       return (event, context) => {
         recordsSeenByProcessor += event.Records.length;
         return wrapped(event, context);

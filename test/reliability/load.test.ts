@@ -9,7 +9,6 @@ import { newSvixSecret } from '../../bench/lib/deliveries.ts';
 import type { PipelineResult } from '../../bench/lib/results.ts';
 import { driveLoad, PipelineObserver } from '../../bench/pipeline.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
-import type { SqsBatchHandler } from '../../local/poller.ts';
 import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
 import { recordFigures } from './support/summary.ts';
 
@@ -31,7 +30,7 @@ beforeAll(async () => {
     prefix: `rel-load-${randomBytes(4).toString('hex')}`,
     // INFO, as deployed: every processed event still writes its log line.
     env: { POWERTOOLS_LOG_LEVEL: 'INFO' },
-    processor: (module) => observer.wrap(module.handler as unknown as SqsBatchHandler),
+    processor: (module) => observer.wrap(module.createProcessorHandler()),
   });
 }, 60_000);
 

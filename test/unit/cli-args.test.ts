@@ -1,5 +1,6 @@
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
+import { rateNote } from '../../cli/send.ts';
 import { freePort } from '../../local/emulators/ports.ts';
 
 /** Runs the CLI in-process and captures what it writes. */
@@ -9,7 +10,8 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   const io: CliIo = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    env,
+    // Not a developer's running `npm start`: its state file would change what the CLI suggests.
+    env: { OFAUTH_LOCAL_STATE_FILE: '/nonexistent/ofauth-pipeline.json', ...env },
   };
   const code = await runCli(args, io);
   return { code, stdout, stderr };
@@ -34,6 +36,13 @@ describe('the CLI', () => {
     [['send'], /send needs an event type/],
     [['send', 'connection.created', 'rules.updated'], /send takes one event type or file, got 2/],
     [['send', 'payout.created'], /unknown event type "payout.created"; known types: .*connection.created/],
+    [
+      ['send', 'connection.create'],
+      /unknown event type "connection.create"; did you mean connection.created\?/,
+    ],
+    [['send', 'disconnected'], /unknown event type "disconnected"; did you mean connection.disconnected\?/],
+    [['send', 'rules-updated'], /did you mean rules.updated\?/],
+    [['stauts'], /unknown command "stauts"; did you mean status\?/],
     [['send', 'missing/file.json'], /file not found: .*missing\/file.json/],
     [['send', 'connection.created', '--scheme', 'hmac'], /--scheme must be one of ofauth, svix, got "hmac"/],
     [['send', 'connection.created', '--shape', 'flat'], /--shape must be one of documented, sdk, got "flat"/],
@@ -51,6 +60,10 @@ describe('the CLI', () => {
       ['send', 'connection.created', '--scheme', 'svix', '--secret', 'not base64!'],
       /--scheme svix needs a Svix secret/,
     ],
+    [
+      ['send', 'connection.created', '--scheme', 'svix', '--secret', 'hunter2'],
+      /--scheme svix needs a Svix secret/,
+    ],
     [['status', 'extra'], /unexpected argument: extra/],
     [['status', '--region', 'moon-1'], /--region must be an AWS region such as us-east-1, got "moon-1"/],
     [['redrive', '--rate', '9000'], /--rate must be a whole number between 1 and 500, got "9000"/],
@@ -61,9 +74,15 @@ describe('the CLI', () => {
   ])('rejects %j with a usage error (exit 2)', async (args, message) => {
     // WHEN the CLI gets a bad argument
     const { code, stdout, stderr } = await cli(args as string[], SECRET);
-    // THEN it says what is wrong and exits 2
+    // THEN it says what is wrong and exits 2, before sending anything
     expect(code).toBe(2);
     expect(stderr + stdout).toMatch(message);
+    if (args[0] === 'send') expect(stdout).toBe('');
+  });
+
+  it('suggests nothing for a type that is no near miss', async () => {
+    const { stderr } = await cli(['send', 'payout.created'], SECRET);
+    expect(stderr).not.toContain('did you mean');
   });
 
   it('rejects a send to a deployed URL without a secret, naming where one comes from', async () => {
@@ -88,10 +107,10 @@ describe('the CLI', () => {
       ['send', 'connection.created', '--url', `http://127.0.0.1:${port}/webhooks/ofauth`],
       SECRET,
     );
-    // THEN it explains and exits 1
+    // THEN it explains and exits 1, suggesting PORT or --url for a pipeline on another port
     expect(code).toBe(1);
     expect(stderr).toContain(
-      `could not reach http://127.0.0.1:${port}/webhooks/ofauth: connection refused — is \`npm start\` running?`,
+      `could not reach http://127.0.0.1:${port}/webhooks/ofauth: connection refused — is \`npm start\` running? If it runs on another port, set PORT to that port (as for \`npm start\`) or pass --url with the webhook URL its banner prints`,
     );
   });
 
@@ -140,5 +159,19 @@ describe('the CLI', () => {
       expect(stdout).toMatch(/^Usage: npm run cli -- /);
       expect(stdout).not.toContain('ofauth-webhooks');
     }
+  });
+
+  it('says when a paced load did not go out at --rate, and why', () => {
+    // GIVEN 11 requests at --rate 100 started 50 ms apart (20/s), 4 at a time, answered in 200 ms
+    const outcomes = Array.from({ length: 11 }, (_, i) => ({ startedAt: 1000 + i * 50 }));
+    const latencies = Array(11).fill(200);
+    // THEN the note names the rate reached and what --concurrency lets through
+    expect(rateNote({ rate: 100, concurrency: 4 }, outcomes, latencies)).toBe(
+      'rate: --rate 100 was not reached: requests went out at 20/s with --concurrency 4 (4 at 200 ms each fit about 20/s); raise --concurrency, or the receiver is the limit',
+    );
+    // AND nothing is said when they went out at the rate, or when no rate was asked for
+    const onTime = Array.from({ length: 11 }, (_, i) => ({ startedAt: 1000 + i * 10 }));
+    expect(rateNote({ rate: 100, concurrency: 4 }, onTime, latencies)).toBeUndefined();
+    expect(rateNote({ rate: undefined, concurrency: 4 }, outcomes, latencies)).toBeUndefined();
   });
 });

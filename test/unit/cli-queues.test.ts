@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -14,6 +17,7 @@ import {
   STACK_OUTPUTS as DEPLOYED_OUTPUTS,
   DEFAULT_STACK_NAME as DEPLOYED_STACK_NAME,
 } from '../../lib/receiver-stack.ts';
+import { writeLocalState } from '../../local/state.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq.fifo';
@@ -29,13 +33,16 @@ const clients: AwsClients = {
   cloudwatch: () => new CloudWatchClient({ region: 'eu-west-1' }),
 };
 
+/** This file's own local-pipeline state file: a developer's running `npm start` must not count. */
+const STATE_FILE = join(mkdtempSync(join(tmpdir(), 'ofauth-cli-queues-')), 'pipeline.json');
+
 async function cli(args: string[]) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    env: {},
+    env: { OFAUTH_LOCAL_STATE_FILE: STATE_FILE },
   };
   const code = await runCli(args, io, clients);
   return { code, stdout, stderr };
@@ -92,6 +99,7 @@ describe('status and redrive', () => {
     // THEN the numbers come from the queues the outputs name
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
+      local: false,
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: DLQ_URL,
       waiting: 3,
@@ -292,5 +300,34 @@ describe('status and redrive', () => {
     // THEN SQS's reason is shown
     expect(code).toBe(1);
     expect(stderr).toContain('UnsupportedOperation: There is already a task running.');
+  });
+
+  it('uses the deployed stack when a stack option is given, even while a local pipeline runs', async () => {
+    // GIVEN a live local pipeline (this process) described in the state file
+    await writeLocalState(
+      {
+        url: 'http://127.0.0.1:1/webhooks/ofauth',
+        port: 1,
+        pid: process.pid,
+        region: 'us-east-1',
+        endpoints: { dynamodb: 'http://127.0.0.1:1', sqs: 'http://127.0.0.1:1' },
+        resources: {
+          ledgerTableName: 'ofauth-ledger',
+          connectionsTableName: 'ofauth-connections',
+          queueUrl: 'http://127.0.0.1:1/000000000000/ofauth-events.fifo',
+          deadLetterQueueUrl: 'http://127.0.0.1:1/000000000000/ofauth-events-dlq.fifo',
+        },
+        startedAt: new Date().toISOString(),
+      },
+      STATE_FILE,
+    );
+    stackWithOutputs({ QueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL });
+    queues({ queue: 1, inFlight: 0, dlq: 0 });
+    // WHEN `status --stack` names the deployed stack
+    const { code, stdout } = await cli(['status', '--stack', DEFAULT_STACK_NAME, '--json']);
+    rmSync(STATE_FILE);
+    // THEN its queues are shown, not the local ones
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ local: false, queueUrl: QUEUE_URL, waiting: 1 });
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * The CLI against a running `npm start`: found through the state file it writes
+ * (`local/state.ts`), so that `status`, `redrive` and `send`'s hints work with no extra variables.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type LocalPipelineState, localStateFile, readLocalState } from '../local/state.ts';
+import type { CliIo } from './errors.ts';
+
+/** The emulators accept any credentials; these never leave the machine. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** The local pipeline that runs on this machine, if any (`$OFAUTH_LOCAL_STATE_FILE` moves its file). */
+export function findLocalPipeline(env: CliIo['env']): Promise<LocalPipelineState | undefined> {
+  return readLocalState(localStateFile(env));
+}
+
+/** An SQS client for the local pipeline's fauxqs. */
+export function localSqsClient(state: LocalPipelineState): SQSClient {
+  return new SQSClient({
+    region: state.region,
+    endpoint: state.endpoints.sqs,
+    credentials: LOCAL_CREDENTIALS,
+  });
+}
+
+/** A DynamoDB client configuration for the local pipeline's DynamoDB Local. */
+export function localDynamoDbConfig(state: LocalPipelineState) {
+  return { region: state.region, endpoint: state.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS };
+}
+
+/** A message as fauxqs's inspection endpoint lists it. */
+interface InspectedMessage {
+  readonly sentTimestamp?: number;
+}
+
+/**
+ * The age in seconds of the oldest message (waiting, delayed or in flight) of a local queue, or
+ * null when it is empty. fauxqs answers this from `GET /_fauxqs/queues/<name>`, which changes
+ * nothing; locally there is no CloudWatch to ask.
+ */
+export async function localOldestMessageAge(
+  state: LocalPipelineState,
+  queueUrl: string,
+  now = Date.now(),
+): Promise<number | null> {
+  const name = new URL(queueUrl).pathname.split('/').filter(Boolean).at(-1) ?? '';
+  const response = await fetch(`${state.endpoints.sqs}/_fauxqs/queues/${encodeURIComponent(name)}`);
+  if (!response.ok) throw new Error(`fauxqs could not describe queue ${name}: HTTP ${response.status}`);
+  const { messages } = (await response.json()) as {
+    messages?: {
+      ready?: InspectedMessage[];
+      delayed?: InspectedMessage[];
+      inflight?: Array<{ message?: InspectedMessage }>;
+    };
+  };
+  const sent = [
+    ...(messages?.ready ?? []),
+    ...(messages?.delayed ?? []),
+    ...(messages?.inflight ?? []).map((entry) => entry.message ?? {}),
+  ]
+    .map((message) => message.sentTimestamp)
+    .filter((at): at is number => typeof at === 'number');
+  return sent.length === 0 ? null : Math.max(0, (now - Math.min(...sent)) / 1000);
+}
+
+/** Whether `url` is the webhook URL of that local pipeline. */
+export function isLocalPipelineUrl(state: LocalPipelineState, url: URL): boolean {
+  try {
+    const local = new URL(state.url);
+    const loopback = (host: string) => ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host);
+    return (
+      loopback(url.hostname) &&
+      loopback(local.hostname) &&
+      url.port === local.port &&
+      url.pathname === local.pathname
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The CLI against a running local pipeline, found as `npm start` lets it be found: through the
+ * state file (here a file of this test's own, named by `OFAUTH_LOCAL_STATE_FILE`). `status` and
+ * `redrive` need no flag; `send` explains what a newcomer would otherwise have to work out.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CliIo } from '../../cli/errors.ts';
+import { runCli } from '../../cli/index.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
+import type { EventHandler } from '../../lambda/processor/router.ts';
+import { freePort } from '../../local/emulators/ports.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
+import { writeLocalState } from '../../local/state.ts';
+import { connectionItem, eventually, startTestPipeline, uniqueConnectionId } from './pipeline-support.ts';
+
+describe('the CLI against a running local pipeline', () => {
+  let pipeline: LocalPipeline;
+  let dir: string;
+  let env: Record<string, string>;
+  /** Connections whose `connection.created` handler fails, until removed. */
+  const failing = new Set<string>();
+
+  beforeAll(async () => {
+    // GIVEN a local pipeline that describes itself in a state file, as `npm start` does, whose
+    // connection.created handler fails for chosen connections, and a DLQ after one receive
+    const created: EventHandler = async (event, context) => {
+      if (failing.has(event.connectionId ?? '')) throw new Error('failing on purpose');
+      await (defaultHandlers['connection.created'] as EventHandler)(event, context);
+    };
+    pipeline = await startTestPipeline({
+      maxReceiveCount: 1,
+      visibilityTimeoutSeconds: 1,
+      processor: (module) => module.createProcessorHandler({ handlers: { 'connection.created': created } }),
+    });
+    dir = await mkdtemp(join(tmpdir(), 'ofauth-cli-local-'));
+    env = {
+      OFAUTH_LOCAL_STATE_FILE: join(dir, 'pipeline.json'),
+      OFAUTH_DEV_SECRET_FILE: join(dir, 'no-dev-secret'),
+      OFAUTH_WEBHOOK_SECRET: pipeline.secrets.values[0]!,
+    };
+    await writeLocalState(pipeline.state, env.OFAUTH_LOCAL_STATE_FILE);
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function cli(args: string[], extraEnv: Record<string, string> = {}) {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text), isTTY: false },
+      env: { ...env, ...extraEnv },
+    };
+    const code = await runCli(args, io);
+    return { code, stdout, stderr };
+  }
+
+  const send = (...args: string[]) => cli(['send', ...args, '--url', pipeline.url]);
+
+  it('shows the status of the local queues with no flags, and redrives the dead letters back', async () => {
+    // GIVEN an event whose handler fails, so that it lands on the dead-letter queue
+    const connectionId = uniqueConnectionId('dlq');
+    failing.add(connectionId);
+    expect((await send('connection.created', '--connection', connectionId)).code).toBe(0);
+    const before = await eventually(
+      async () => {
+        const status = await cli(['status', '--json']);
+        const parsed = JSON.parse(status.stdout);
+        return parsed.deadLetters === 1 ? parsed : undefined;
+      },
+      20_000,
+      'the event on the dead-letter queue',
+    );
+    // WHEN `status` runs with no flags
+    const status = await cli(['status']);
+    // THEN it shows the local pipeline's queues, the dead letter and its age, read from the queue
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`local pipeline     ${pipeline.url}`);
+    expect(status.stdout).toContain(`dead-letter queue  ${pipeline.resources.deadLetterQueueUrl}`);
+    expect(status.stdout).toMatch(/messages {9}1 {3}→ fix the cause, then `redrive`/);
+    expect(status.stdout).toMatch(/oldest message {3}\d+ s {3}\(from the queue's messages\)/);
+    expect(before).toMatchObject({ local: true, deadLetters: 1, queueUrl: pipeline.resources.queueUrl });
+    expect(before.deadLetterOldestMessageAgeSeconds).toBeGreaterThanOrEqual(0);
+
+    // WHEN the cause is fixed and `redrive` runs with no flags
+    failing.delete(connectionId);
+    const redrive = await cli(['redrive']);
+    // THEN the message moves back, is processed, and the dead-letter queue is empty
+    expect(redrive.code).toBe(0);
+    expect(redrive.stdout).toContain('COMPLETED: 1 moved');
+    await eventually(() => connectionItem(pipeline, connectionId), 15_000, 'the redriven event processed');
+    const after = JSON.parse((await cli(['status', '--json'])).stdout);
+    expect(after).toMatchObject({ deadLetters: 0, oldestMessageAgeSeconds: null });
+  }, 60_000);
+
+  it('fails a 401 with a note on where the development secret is', async () => {
+    // WHEN a delivery is signed with another secret than the pipeline's
+    const { code, stdout, stderr } = await send(
+      'connection.updated',
+      '--secret',
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    );
+    // THEN the answer is 401 and the note says which secret signed and which one npm start checks
+    expect(code).toBe(1);
+    expect(stdout).toContain('401 Unauthorized');
+    expect(stderr).toContain('note: the signature was made with --secret;');
+    expect(stderr).toContain(`its development secret, kept in ${env.OFAUTH_DEV_SECRET_FILE}`);
+  });
+
+  it('notes a connection event sent to a disconnected connection, which the processor ignores', async () => {
+    // GIVEN a connection that was disconnected (a tombstone)
+    const connectionId = uniqueConnectionId('gone');
+    const first = await send('connection.disconnected', '--connection', connectionId);
+    expect(first.stderr).toBe('');
+    await eventually(
+      async () =>
+        (await connectionItem(pipeline, connectionId))?.status === 'disconnected' ? true : undefined,
+      15_000,
+      'the tombstone',
+    );
+    // WHEN another event of that connection is sent
+    const { code, stdout, stderr } = await send('connection.created', '--connection', connectionId);
+    // THEN it is accepted, and the CLI says that the processor will ignore it, and what to do
+    expect(code).toBe(0);
+    expect(stdout).toContain('202 Accepted');
+    expect(stderr).toContain(`note: ${connectionId} was disconnected`);
+    expect(stderr).toContain('Send with --connection <another id>');
+  }, 30_000);
+
+  it('fails a refused connection with a note naming the running pipeline', async () => {
+    // WHEN sending to a port where nothing listens, while the pipeline runs elsewhere
+    const port = await freePort();
+    const { code, stderr } = await cli(['send', 'connection.created'], { PORT: String(port) });
+    // THEN the error suggests PORT or --url, and the note names the pipeline's own
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'connection refused — is `npm start` running? If it runs on another port, set PORT',
+    );
+    expect(stderr).toContain(
+      `note: \`npm start\` is running at ${pipeline.url}: set PORT=${pipeline.port} or pass --url ${pipeline.url}`,
+    );
+  });
+
+  it('says so in the summary when --rate was not reached', async () => {
+    // WHEN one request at a time cannot go out 2,000 times a second
+    const { code, stdout } = await send(
+      'rules.updated',
+      '--count',
+      '10',
+      '--rate',
+      '2000',
+      '--concurrency',
+      '1',
+    );
+    // THEN the summary says the rate was not reached, and why
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /rate: --rate 2000 was not reached: requests went out at \d+\/s with --concurrency 1/,
+    );
+  }, 30_000);
+});
