@@ -4,7 +4,7 @@
  * "Configure" table and parsed in `receiver-app.ts`.
  */
 import { App } from 'aws-cdk-lib';
-import { InvalidReceiverPropsError } from '../lib/index.ts';
+import { InvalidReceiverPropsError } from 'ofauth-webhook-receiver';
 import { configureReceiverApp, InvalidContextError } from './receiver-app.ts';
 
 const app = new App();

@@ -1,5 +1,6 @@
 /**
- * The CDK app as `npx cdk synth` runs it (`cdk.json`: `npx tsx bin/app.ts`, context in
+ * The CDK app as `npx cdk synth` runs it (`cdk.json`: `npx tsx --conditions=ofauth-receiver-source
+ * bin/app.ts`, so the package's own name resolves to its sources; context in
  * `CDK_CONTEXT_JSON`), given bad context values: what the user sees on the terminal.
  */
 import { execFile } from 'node:child_process';
@@ -14,7 +15,7 @@ const run = promisify(execFile);
 async function synth(context: Record<string, unknown>) {
   const outdir = await mkdtemp(join(tmpdir(), 'ofauth-cdk-out-'));
   try {
-    await run(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+    await run(process.execPath, ['--import', 'tsx', '--conditions=ofauth-receiver-source', 'bin/app.ts'], {
       cwd: REPO_ROOT,
       env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
     });
