@@ -298,7 +298,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       port: gateway.port,
       pid: process.pid,
       region,
-      endpoints: { dynamodb: endpoints.dynamodb, sqs: endpoints.sqs },
+      endpoints: {
+        dynamodb: endpoints.dynamodb,
+        sqs: endpoints.sqs,
+        ...(resources.archive && { archive: endpoints.sqs }),
+      },
       resources,
       startedAt: new Date().toISOString(),
     } satisfies LocalPipelineState;

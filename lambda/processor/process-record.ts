@@ -93,6 +93,7 @@ export function createRecordProcessor(
         ...keys,
         eventTimestamp: eventTime.toISOString(),
         eventTimeSource,
+        ...(queued.replay && { replay: true }),
         lagMs,
       });
     } finally {

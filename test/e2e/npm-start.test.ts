@@ -238,6 +238,29 @@ describe('npm start', () => {
     expect(rejected).toMatchObject({ level: 'WARN', statusCode: 401, code: 'invalid_signature' });
     expect(first.stderr()).not.toMatch(/^\{/m);
 
+    // WHEN the archived events of the last minutes are replayed with no flags but the window
+    const replay = await run(
+      'npm',
+      ['run', 'cli', '--', 'replay', '--since', new Date(Date.now() - 10 * 60_000).toISOString(), '--yes'],
+      { cwd: REPO_ROOT, env },
+    );
+    // THEN the created event is put back on the queue and processed again, marked as a replay
+    expect(replay.stdout).toMatch(/replayed 1 of 1 event/);
+    const replayed = await eventually(
+      () =>
+        first.lines.find(
+          (line) =>
+            line.message === 'event processed' && line.eventId === processed.eventId && line !== processed,
+        ),
+      20_000,
+      'the replayed event\'s "event processed" line',
+    );
+    expect(replayed).toMatchObject({
+      eventType: 'connection.created',
+      connectionId: 'conn_abc123',
+      replay: true,
+    });
+
     // WHEN the CLI asks for the status with no flags at all
     const status = await run('npm', ['run', 'cli', '--', 'status'], { cwd: REPO_ROOT, env });
     // THEN it shows the local pipeline's queues
