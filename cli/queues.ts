@@ -138,6 +138,27 @@ export function describeAwsError(error: unknown, stack: string): CliError {
   return new CliError(`${name ? `${name}: ` : ''}${message}`, { cause: error });
 }
 
+/** The outputs of a deployed stack, by key; an AWS error is turned into a {@link CliError}. */
+export async function readStackOutputs(
+  clients: Pick<AwsClients, 'cloudformation'>,
+  stack: string,
+  region: string | undefined,
+): Promise<Record<string, string>> {
+  try {
+    const described = await clients
+      .cloudformation(region)
+      .send(new DescribeStacksCommand({ StackName: stack }));
+    return Object.fromEntries(
+      (described.Stacks?.[0]?.Outputs ?? []).map((output) => [
+        output.OutputKey ?? '',
+        output.OutputValue ?? '',
+      ]),
+    );
+  } catch (error) {
+    throw describeAwsError(error, stack);
+  }
+}
+
 async function resolveTarget(
   values: Record<string, string | boolean | undefined>,
   clients: AwsClients,
@@ -167,20 +188,7 @@ async function resolveTarget(
     }
   }
   if (queueUrl === undefined || deadLetterQueueUrl === undefined) {
-    let outputs: Record<string, string>;
-    try {
-      const described = await clients
-        .cloudformation(region)
-        .send(new DescribeStacksCommand({ StackName: stack }));
-      outputs = Object.fromEntries(
-        (described.Stacks?.[0]?.Outputs ?? []).map((output) => [
-          output.OutputKey ?? '',
-          output.OutputValue ?? '',
-        ]),
-      );
-    } catch (error) {
-      throw describeAwsError(error, stack);
-    }
+    const outputs = await readStackOutputs(clients, stack, region);
     const missing = Object.values(STACK_OUTPUTS).filter((key) => !outputs[key]);
     if (missing.length > 0) {
       throw new CliError(

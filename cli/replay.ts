@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ArchivedEvent } from '../lambda/shared/queue-message.ts';
@@ -14,7 +14,7 @@ import { type LocalPipelineState, readLocalState } from '../local/state.ts';
 import { type ArchiveReadResult, readArchive, replayGroups } from './archive-reader.ts';
 import { CliError, type CliIo, UsageError } from './errors.ts';
 import { ProgressBar } from './progress.ts';
-import { DEFAULT_STACK_NAME, describeAwsError } from './queues.ts';
+import { DEFAULT_STACK_NAME, describeAwsError, readStackOutputs } from './queues.ts';
 import { sendReplay } from './replay-send.ts';
 
 /**
@@ -269,20 +269,7 @@ async function resolveTarget(values: Values, dependencies: ReplayDependencies): 
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
     throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
   }
-  let outputs: Record<string, string>;
-  try {
-    const described = await clients
-      .cloudformation(region)
-      .send(new DescribeStacksCommand({ StackName: stack }));
-    outputs = Object.fromEntries(
-      (described.Stacks?.[0]?.Outputs ?? []).map((output) => [
-        output.OutputKey ?? '',
-        output.OutputValue ?? '',
-      ]),
-    );
-  } catch (error) {
-    throw describeAwsError(error, stack);
-  }
+  const outputs = await readStackOutputs(clients, stack, region);
   const bucket = outputs[REPLAY_STACK_OUTPUTS.archiveBucketName];
   const queueUrl = outputs[REPLAY_STACK_OUTPUTS.queueUrl];
   if (!bucket || !queueUrl) {
