@@ -4,9 +4,12 @@
  * are passed to the workers through the environment.
  *
  * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability).
+ * Mutation testing (`npm run test:mutation`) runs a subset of these suites through
+ * stryker.jest.config.js, which reuses `common`.
  */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
-const common = {
+/** What every suite shares. */
+export const common = {
   transform,
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
