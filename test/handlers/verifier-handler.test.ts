@@ -67,6 +67,7 @@ interface Harness {
   handler: VerifierHandler;
   queue: FlakyQueue;
   ledger: InMemoryLedger;
+  rejectionLedger: InMemoryLedger;
   secrets: FakeSecrets;
   invoke(event: APIGatewayProxyEventV2): Promise<{
     result: APIGatewayProxyStructuredResultV2;
@@ -79,10 +80,11 @@ interface Harness {
 function harness(options: { secrets?: FakeSecrets; maxBodyBytes?: number } = {}): Harness {
   const queue = new FlakyQueue();
   const ledger = new InMemoryLedger();
+  const rejectionLedger = new InMemoryLedger();
   const secrets = options.secrets ?? new FakeSecrets();
   const handler = createVerifierHandler({
     secrets,
-    handOff: new HandOff({ ledger, rejectionLedger: new InMemoryLedger(), queue }),
+    handOff: new HandOff({ ledger, rejectionLedger, queue }),
     logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
     metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
@@ -91,6 +93,7 @@ function harness(options: { secrets?: FakeSecrets; maxBodyBytes?: number } = {})
     handler,
     queue,
     ledger,
+    rejectionLedger,
     secrets,
     async invoke(event) {
       const chunks: string[] = [];
@@ -376,6 +379,54 @@ describe('verifier handler: rejected deliveries', () => {
     expect(logs.every((line) => line.outcome === 'rejected')).toBe(true);
   });
 
+  it.each([
+    ['missing_signature', () => apiGatewayEvent({ body: connectionCreated })],
+    ['timestamp_out_of_tolerance', () => ofAuthDelivery({ body: connectionCreated, timestamp: now - 301 })],
+    [
+      'timestamp_out_of_tolerance',
+      () => svixDelivery({ body: connectionCreated, id: 'm', timestamp: now + 400 }),
+    ],
+    [
+      'malformed_signature',
+      () => apiGatewayEvent({ body: connectionCreated, headers: { 'OFAuth-Signature': `t=${now}` } }),
+    ],
+    [
+      'malformed_timestamp',
+      () =>
+        apiGatewayEvent({
+          body: connectionCreated,
+          headers: { 'OFAuth-Signature': `t=soon,v1=${'a'.repeat(64)}` },
+        }),
+    ],
+    [
+      'missing_timestamp',
+      () =>
+        apiGatewayEvent({ body: connectionCreated, headers: { 'svix-id': 'm', 'svix-signature': 'v1,x' } }),
+    ],
+  ])('rejects with 401 %s without re-reading the secrets', async (code, event) => {
+    // GIVEN a secret source that would answer a refresh with other secrets
+    const secrets = new FakeSecrets(SECRETS, [...SECRETS, 'a-rotated-secret']);
+    const h = harness({ secrets });
+    // WHEN a delivery fails for a reason a rotated secret cannot change
+    const { result } = await h.invoke(event());
+    // THEN it is rejected with no refresh: junk must not spend the refresh window a rotation needs
+    expect(result.statusCode).toBe(401);
+    expect(answerBody(result).error).toBe(code);
+    expect(secrets.refreshCalls).toBe(0);
+    expect(secrets.currentCalls).toBe(1);
+  });
+
+  it('rejects a forged delivery after exactly one refresh, verified against the refreshed secrets', async () => {
+    // GIVEN a cache that holds only an old secret, and a refresh that brings the sender's one
+    const secrets = new FakeSecrets(['old-secret'], ['old-secret', TEST_OFAUTH_SECRET]);
+    const h = harness({ secrets });
+    // WHEN a delivery signed with neither arrives, then one signed with the refreshed secret
+    const forged = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    // THEN the forgery is rejected after one refresh
+    expect(answerBody(forged.result).error).toBe('invalid_signature');
+    expect(secrets.refreshCalls).toBe(1);
+  });
+
   it('rejects with 401 when the refreshed secrets still do not match', async () => {
     const secrets = new FakeSecrets(['old'], ['old', 'newer']);
     const h = harness({ secrets });
@@ -465,6 +516,44 @@ describe('verifier handler: rejected deliveries', () => {
     // AND the next retry keeps it
     await h.invoke(ofAuthDelivery({ body: 'nope' }));
     expect(h.queue.rejected).toHaveLength(1);
+  });
+
+  it('rejects a bad body that another request is keeping right now without logging or counting a failure', async () => {
+    // GIVEN another request holds the claim to keep this very body (same svix-id)
+    const h = harness();
+    h.rejectionLedger.records.set('msg_bad_twice', {
+      status: 'in_progress',
+      leaseUntil: Date.now() + 60_000,
+    });
+    // WHEN the same signed bad body arrives concurrently
+    const { result, metrics, logs } = await h.invoke(svixDelivery({ body: 'not json', id: 'msg_bad_twice' }));
+    // THEN it gets the body's 4xx, and nothing is reported as a dependency failure
+    expect(result.statusCode).toBe(400);
+    expect(answerBody(result).error).toBe('invalid_json');
+    const names = metricEntries(metrics).map((e) => e.name);
+    expect(names).not.toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(names).toContain(VERIFIER_METRICS.rejected);
+    expect(logs.filter((line) => line.level === 'ERROR')).toEqual([]);
+    expect(logs.filter((line) => line.level === 'WARN').map((line) => line.message)).toEqual([
+      'delivery rejected',
+    ]);
+    expect(h.queue.rejected).toHaveLength(0);
+  });
+
+  it('rejects a bad body with its 4xx and names the dead-letter queue when keeping it fails', async () => {
+    const h = harness();
+    h.queue.failKeep = 1;
+    const { result, metrics, logs } = await h.invoke(
+      svixDelivery({ body: '{"data":{}}', id: 'msg_untyped' }),
+    );
+    expect(result.statusCode).toBe(422);
+    expect(answerBody(result).error).toBe('missing_event_type');
+    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
+      eventKey: 'msg_untyped',
+      scheme: 'svix',
+      dependency: 'dead-letter-queue',
+    });
   });
 
   it('rejects with a retryable 409 while another request holds the lease', async () => {

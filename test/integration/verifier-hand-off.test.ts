@@ -1,7 +1,7 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { MESSAGE_ATTRIBUTES, REJECTED_MESSAGE_GROUP_ID } from '../../lambda/shared/queue-message.ts';
 import { sha256Hex } from '../../lambda/verifier/event-key.ts';
-import { REJECTION_ATTRIBUTES } from '../../lambda/verifier/hand-off.ts';
+import { REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
 import { answerBody, fixtureBody, lambdaContext, ofAuthDelivery, svixDelivery } from '../support/signing.ts';
 import { drainQueue, queueDepth, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 
@@ -182,6 +182,98 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     expect(expiration).toBeGreaterThanOrEqual(start + 72 * 3600 - 5);
     expect(expiration).toBeLessThanOrEqual(start + 72 * 3600 + 60);
     expect(String(done[0]!.id!.S)).toMatch(/^ofauth#(event|rejected)#/);
+  });
+});
+
+describe('the dead-letter copy of a rejected body, against its size limit', () => {
+  const LIMIT = 100;
+  /** The largest raw body whose base64 fits in LIMIT characters. */
+  const FITS = 75;
+  let counter = 0;
+
+  /** Keeps one rejected body through the SQS adapter and reads back what the dead-letter queue holds. */
+  async function keep(body: Uint8Array, limit: number | 'default' = LIMIT) {
+    counter += 1;
+    const queue = new SqsEventQueue({
+      client: rig.sqs,
+      queueUrl: rig.queueUrl,
+      deadLetterQueueUrl: rig.deadLetterQueueUrl,
+      ...(limit !== 'default' && { maxDeadLetterBodyBytes: limit }),
+    });
+    await queue.keepRejected({
+      body,
+      eventKey: `key-size-${counter}`,
+      signatureScheme: 'svix',
+      receivedAt: '2024-01-15T10:30:00.000Z',
+      reason: 'invalid_json',
+    });
+    const kept = await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+    expect(kept).toHaveLength(1);
+    return {
+      body: kept[0]?.Body ?? '',
+      encoding: attr(kept[0]!, REJECTION_ATTRIBUTES.bodyEncoding),
+      truncated: attr(kept[0]!, REJECTION_ATTRIBUTES.truncated),
+    };
+  }
+
+  /** Bytes that are not UTF-8 (0xff never is), `length` of them. */
+  const binary = (length: number) => Buffer.alloc(length, 0xff);
+
+  it('keeps a text body of exactly the limit verbatim, untruncated', async () => {
+    const body = `"${'a'.repeat(LIMIT - 2)}"`;
+    expect(await keep(Buffer.from(body))).toEqual({ body, encoding: 'utf8', truncated: 'false' });
+  });
+
+  it('keeps a text body one byte over the limit, base64-encoded and cut to fit, marked truncated', async () => {
+    const body = Buffer.from('b'.repeat(LIMIT + 1));
+    const kept = await keep(body);
+    expect(kept).toEqual({
+      body: body.subarray(0, FITS).toString('base64'),
+      encoding: 'base64',
+      truncated: 'true',
+    });
+    expect(kept.body.length).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('keeps a body over the limit in bytes but not in characters, cut to fit', async () => {
+    // GIVEN 60 two-byte characters: 60 characters, 120 bytes
+    const body = Buffer.from('é'.repeat(60));
+    expect(await keep(body)).toEqual({
+      body: body.subarray(0, FITS).toString('base64'),
+      encoding: 'base64',
+      truncated: 'true',
+    });
+  });
+
+  it('keeps a binary body whose base64 just fits, whole', async () => {
+    const body = binary(FITS);
+    const kept = await keep(body);
+    expect(kept).toEqual({ body: body.toString('base64'), encoding: 'base64', truncated: 'false' });
+    expect(kept.body.length).toBe(LIMIT);
+  });
+
+  it('keeps a binary body that base64 would inflate past the limit, cut to fit and marked truncated', async () => {
+    // GIVEN 76 bytes, under the limit as bytes, but 104 characters as base64
+    const body = binary(FITS + 1);
+    expect(await keep(body)).toEqual({
+      body: binary(FITS).toString('base64'),
+      encoding: 'base64',
+      truncated: 'true',
+    });
+  });
+
+  it('keeps an empty body as a placeholder that says so', async () => {
+    expect(await keep(new Uint8Array(0))).toEqual({ body: '-', encoding: 'empty', truncated: 'false' });
+  });
+
+  it('keeps a large binary body within the dead-letter queue’s default limit (1 MiB less 8 KiB)', async () => {
+    // GIVEN 800,000 bytes of binary: 1,066,668 characters as base64, more than the queue takes
+    const kept = await keep(binary(800_000), 'default');
+    // THEN it is kept, cut to the bytes whose base64 fits, and marked truncated
+    const fits = Math.floor(((1024 * 1024 - 8 * 1024) / 4) * 3);
+    expect(kept.encoding).toBe('base64');
+    expect(kept.truncated).toBe('true');
+    expect(Buffer.from(kept.body, 'base64').equals(binary(fits))).toBe(true);
   });
 });
 
