@@ -556,6 +556,18 @@ describe('verifier handler: rejected deliveries', () => {
     });
   });
 
+  it('rejects a bad body with its 4xx and blames the dead-letter queue when keeping it fails with an unnamed error', async () => {
+    // GIVEN a rejection ledger that fails with an error naming no dependency
+    const h = harness();
+    h.rejectionLedger.once = async () => {
+      throw new Error('unexpected');
+    };
+    const { result, logs } = await h.invoke(svixDelivery({ body: 'not json', id: 'msg_unnamed' }));
+    // THEN the answer stays the body's 4xx, and the failure is put on the dead-letter queue's account
+    expect(result.statusCode).toBe(400);
+    expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({ dependency: 'dead-letter-queue' });
+  });
+
   it('rejects with a retryable 409 while another request holds the lease', async () => {
     const h = harness();
     const event = svixDelivery({ body: connectionCreated, id: 'msg_busy' });
