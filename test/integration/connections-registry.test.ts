@@ -4,6 +4,7 @@
  * redeliveries told apart from stale events, the disconnection tombstone, lookup by
  * clientReferenceId through the GSI, and the rules revision guard.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionRegistry, connectionKey } from '../../lambda/processor/connections.ts';
 import type { EventPosition } from '../../lambda/processor/connections-table.ts';
@@ -624,6 +625,47 @@ describe('the connection registry: fields', () => {
       at('2024-01-15T10:31:00Z'),
     );
     expect(await registry.get(id)).toMatchObject({ status: 'active', permissions: ['x'] });
+  });
+
+  it('stores no environment that is not a string', async () => {
+    const id = freshConnectionId();
+    const created = connectionEvent('connection.created', { connectionId: id, status: 'active' });
+    await registry.apply(
+      typedEvent({ ...created, data: { ...created.data, environment: 42 } }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    expect(await registry.get(id)).not.toHaveProperty('environment');
+  });
+
+  it('fails with the DynamoDB error when the write fails for another reason than its condition', async () => {
+    const missing = new ConnectionRegistry({ tableName: `${tableName}-missing`, client });
+    await expect(
+      missing.apply(
+        event('connection.created', { connectionId: freshConnectionId() }),
+        at('2024-01-15T10:30:00Z'),
+      ),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('reads a connection with a strongly consistent read, so a write is seen at once', async () => {
+    // GIVEN a document client that notes the input of every command it sends
+    const inputs: Array<Record<string, unknown>> = [];
+    const noting = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' }),
+    );
+    noting.middlewareStack.add(
+      (next) => async (args) => {
+        inputs.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const reader = new ConnectionRegistry({ tableName, client: noting });
+    // WHEN a connection is read
+    await reader.get('conn_consistent');
+    // THEN the read is consistent
+    expect(inputs).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+    noting.destroy();
   });
 
   it('removes user data and a platform user id sent as null', async () => {

@@ -262,6 +262,23 @@ describe('the dead-letter copy of a rejected body, against its size limit', () =
     });
   });
 
+  it('puts a placeholder in an attribute whose value is empty, as SQS takes no empty attribute', async () => {
+    const queue = new SqsEventQueue({
+      client: rig.sqs,
+      queueUrl: rig.queueUrl,
+      deadLetterQueueUrl: rig.deadLetterQueueUrl,
+    });
+    await queue.keepRejected({
+      body: Buffer.from('x'),
+      eventKey: 'key-empty-reason',
+      signatureScheme: 'svix',
+      receivedAt: '2024-01-15T10:30:00.000Z',
+      reason: '',
+    });
+    const kept = await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+    expect(attr(kept[0]!, REJECTION_ATTRIBUTES.reason)).toBe('-');
+  });
+
   it('keeps an empty body as a placeholder that says so', async () => {
     expect(await keep(new Uint8Array(0))).toEqual({ body: '-', encoding: 'empty', truncated: 'false' });
   });
