@@ -14,6 +14,8 @@ export const common = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/env.ts'],
+  // Stryker's sandboxes (a copy of the repository each) while `npm run test:mutation` runs.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
 };
 const project = (name, timeout) => ({
   ...common,
