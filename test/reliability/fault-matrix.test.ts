@@ -218,7 +218,6 @@ async function runCase(
   result: CaseResult;
   middle: DeliveryOutcome;
   duplicate?: DeliveryOutcome;
-  connectionId: string;
 }> {
   const connectionId = `conn_${name.replace(/[^a-z]+/gi, '_').slice(0, 24)}_${randomBytes(3).toString('hex')}`;
   const keys = [0, 1, 2, 3].map((seq) => `${connectionId}#${seq}`);
@@ -283,7 +282,7 @@ async function runCase(
     unfired,
   };
   results.push(result);
-  return { result, middle, connectionId, ...(duplicate && { duplicate }) };
+  return { result, middle, ...(duplicate && { duplicate }) };
 }
 
 describe('fault matrix × the sender retry policy (5 attempts)', () => {
