@@ -427,6 +427,55 @@ describe('verifier handler: rejected deliveries', () => {
     expect(secrets.refreshCalls).toBe(1);
   });
 
+  it('rejects each signature failure with its documented message', async () => {
+    const messages: Record<string, string> = {
+      missing_signature: 'no OFAuth-Signature, svix-signature or webhook-signature header',
+      malformed_signature: 'the signature header has no usable timestamp and v1 signature',
+      missing_webhook_id: 'the Svix / Standard Webhooks signature has no id header',
+      missing_timestamp: 'the Svix / Standard Webhooks signature has no timestamp header',
+      malformed_timestamp: 'the signature timestamp is not a whole number of seconds',
+      timestamp_out_of_tolerance: 'the signature timestamp is too far from the current time',
+      invalid_signature: 'the signature does not match any configured signing secret',
+    };
+    const events = [
+      apiGatewayEvent({ body: connectionCreated }),
+      apiGatewayEvent({ body: connectionCreated, headers: { 'OFAuth-Signature': `t=${now}` } }),
+      apiGatewayEvent({
+        body: connectionCreated,
+        headers: { 'svix-timestamp': String(now), 'svix-signature': 'v1,x' },
+      }),
+      apiGatewayEvent({ body: connectionCreated, headers: { 'svix-id': 'm', 'svix-signature': 'v1,x' } }),
+      apiGatewayEvent({
+        body: connectionCreated,
+        headers: { 'OFAuth-Signature': `t=soon,v1=${'a'.repeat(64)}` },
+      }),
+      ofAuthDelivery({ body: connectionCreated, timestamp: now - 301 }),
+      ofAuthDelivery({ body: connectionCreated, secret: 'not-configured' }),
+    ];
+    const answered: Record<string, string> = {};
+    for (const event of events) {
+      const { result } = await harness().invoke(event);
+      const { error, message } = answerBody(result) as { error: string; message: string };
+      answered[error] = message;
+    }
+    expect(answered).toEqual(messages);
+  });
+
+  it('rejects each unusable signed body with its documented message', async () => {
+    const cases: Array<[Buffer, string]> = [
+      [Buffer.from('not json'), 'the signed body is not valid UTF-8 JSON'],
+      [Buffer.from('{"data":{}}'), 'the signed body has no non-empty string "type" or "eventType"'],
+      [
+        Buffer.from('{"type":"x","data":"\uffff"}'),
+        'the signed body holds characters a queue message cannot carry (U+FFFE, U+FFFF)',
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const { result } = await harness().invoke(ofAuthDelivery({ body, base64: true }));
+      expect(answerBody(result).message).toBe(message);
+    }
+  });
+
   it('rejects with 401 when the refreshed secrets still do not match', async () => {
     const secrets = new FakeSecrets(['old'], ['old', 'newer']);
     const h = harness({ secrets });
@@ -487,6 +536,15 @@ describe('verifier handler: rejected deliveries', () => {
   it.each([
     ['invalid_json', 400, Buffer.from('not json at all')],
     ['invalid_json', 400, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    [
+      'invalid_json',
+      400,
+      Buffer.concat([
+        Buffer.from('{"type":"connection.created","data":{"connection":{"id":"conn_1"},"note":"'),
+        Buffer.from([0xff]),
+        Buffer.from('"}}'),
+      ]),
+    ],
     ['missing_event_type', 422, Buffer.from('{"data":{"connection":{"id":"conn_1"}}}')],
     ['unsupported_characters', 422, Buffer.from('{"type":"x","data":"\uffff"}')],
   ])('rejects a signed body with %s (%i) and keeps it once for inspection', async (code, status, body) => {

@@ -1,7 +1,7 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { MESSAGE_ATTRIBUTES, REJECTED_MESSAGE_GROUP_ID } from '../../lambda/shared/queue-message.ts';
 import { sha256Hex } from '../../lambda/verifier/event-key.ts';
-import { REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
+import { PowertoolsLedger, REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
 import { answerBody, fixtureBody, lambdaContext, ofAuthDelivery, svixDelivery } from '../support/signing.ts';
 import { drainQueue, queueDepth, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 
@@ -291,6 +291,80 @@ describe('the dead-letter copy of a rejected body, against its size limit', () =
     expect(kept.encoding).toBe('base64');
     expect(kept.truncated).toBe('true');
     expect(Buffer.from(kept.body, 'base64').equals(binary(fits))).toBe(true);
+  });
+});
+
+describe('the queue adapter’s attributes', () => {
+  it('replaces every character SQS refuses in an attribute, and cuts it to 256 characters', async () => {
+    const queue = new SqsEventQueue({
+      client: rig.sqs,
+      queueUrl: rig.queueUrl,
+      deadLetterQueueUrl: rig.deadLetterQueueUrl,
+    });
+    await queue.enqueue({
+      body: '{"type":"x","data":{}}',
+      messageGroupId: 'group-attributes',
+      attributes: {
+        eventType: `a\uffffb\u0000c${'t'.repeat(300)}`,
+        eventKey: 'key-attributes',
+        signatureScheme: 'svix',
+        receivedAt: '2024-01-15T10:30:00.000Z',
+      },
+    });
+    const [message] = await drainQueue(rig.sqs, rig.queueUrl);
+    const eventType = attr(message!, MESSAGE_ATTRIBUTES.eventType);
+    expect(eventType).toBe(`a\ufffdb\ufffdc${'t'.repeat(251)}`);
+    expect(eventType).toHaveLength(256);
+  });
+});
+
+describe('the Powertools ledger', () => {
+  const lease = { getRemainingTimeInMillis: () => 5_000 };
+  const ledger = (retryAfterSeconds?: number) =>
+    new PowertoolsLedger({
+      tableName: rig.ledgerTableName,
+      client: rig.dynamodb,
+      keyPrefix: 'ofauth#ledger-test',
+      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+    });
+
+  it('runs the work once per key, then answers duplicate', async () => {
+    let runs = 0;
+    const work = async () => {
+      runs += 1;
+    };
+    expect(await ledger().once('key-once', lease, work)).toEqual({ status: 'fresh', recorded: true });
+    expect(await ledger().once('key-once', lease, work)).toEqual({ status: 'duplicate' });
+    expect(runs).toBe(1);
+  });
+
+  it('fails with the work’s own error, unwrapped, and releases the key', async () => {
+    const failure = new Error('the work failed');
+    await expect(
+      ledger().once('key-failing', lease, async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await ledger().once('key-failing', lease, async () => {})).toEqual({
+      status: 'fresh',
+      recorded: true,
+    });
+  });
+
+  it('rejects a second claim while the first holds the lease, asking for a retry after 10 s by default', async () => {
+    let release: () => void = () => {};
+    const first = ledger().once('key-busy', lease, () => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((wake) => setTimeout(wake, 200));
+    const second = await ledger()
+      .once('key-busy', lease, async () => {})
+      .catch((error: unknown) => error);
+    const configured = await ledger(3)
+      .once('key-busy', lease, async () => {})
+      .catch((error: unknown) => error);
+    release();
+    await first;
+    expect(second).toMatchObject({ statusCode: 409, code: 'delivery_in_progress', retryAfterSeconds: 10 });
+    expect(configured).toMatchObject({ retryAfterSeconds: 3 });
   });
 });
 

@@ -89,7 +89,7 @@ describe('OFAuth-Signature: only v1 entries are signatures', () => {
 
   it('parses the entries it keeps into digests, in order, and skips entries without a key', () => {
     const wrong = 'ab'.repeat(32);
-    const parsed = parseOfAuthSignatureHeader(`=x, t = ${T} ,v1=${wrong}, v1 = ${rightHex()},novalue`);
+    const parsed = parseOfAuthSignatureHeader(`=x, t = ${T} ,v1=${wrong}, v1 = ${rightHex()},novalue,t5`);
     expect(parsed).toEqual({
       ok: true,
       timestamp: String(T),
@@ -285,6 +285,16 @@ describe('headers and keys', () => {
     expect(signingKeys([TEST_OFAUTH_SECRET, TEST_OFAUTH_SECRET], 'ofauth')).toEqual([
       Buffer.from(TEST_OFAUTH_SECRET),
     ]);
+  });
+
+  it('keys OFAuth signatures with a plain secret’s own bytes only, even when it looks like base64', () => {
+    expect(signingKeys(['QUJDRA=='], 'ofauth')).toEqual([Buffer.from('QUJDRA==')]);
+  });
+
+  it('derives no Svix key from a whsec_ secret that is not strict base64', () => {
+    for (const secret of ['whsec_AAAA!!==', 'whsec_AAA', 'whsec_AAAAA===']) {
+      expect(signingKeys([secret], 'svix')).toEqual([]);
+    }
   });
 
   it('ignores an entry of the secrets list that is not a string', () => {
