@@ -1,9 +1,10 @@
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { MESSAGE_ATTRIBUTES, REJECTED_MESSAGE_GROUP_ID } from '../../lambda/shared/queue-message.ts';
+import { DependencyError } from '../../lambda/verifier/errors.ts';
 import { sha256Hex } from '../../lambda/verifier/event-key.ts';
 import { PowertoolsLedger, REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
 import { answerBody, fixtureBody, lambdaContext, ofAuthDelivery, svixDelivery } from '../support/signing.ts';
-import { drainQueue, queueDepth, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
+import { drainQueue, queueDepth, SdkProbe, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 
 // The EMF lines are checked by the handler tests; here they would only bury the test output.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -349,6 +350,49 @@ describe('the Powertools ledger', () => {
       status: 'fresh',
       recorded: true,
     });
+  });
+
+  it('reports the work done but not recorded when marking the key done fails, with the error', async () => {
+    // GIVEN a DynamoDB client whose next UpdateItem (marking a claim done) fails
+    const probe = new SdkProbe();
+    const client = new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' });
+    probe.attach(client);
+    probe.inject('UpdateItemCommand');
+    const subject = new PowertoolsLedger({
+      tableName: rig.ledgerTableName,
+      client,
+      keyPrefix: 'ofauth#ledger-test',
+    });
+    // WHEN the work runs
+    const outcome = await subject.once('key-unrecorded', lease, async () => {});
+    // THEN it ran, and the failure to record it is reported rather than thrown
+    expect(outcome).toEqual({ status: 'fresh', recorded: false, recordError: expect.any(Error) });
+    client.destroy();
+  });
+
+  it('fails with a DependencyError naming the ledger, with its cause, when the claim cannot be written', async () => {
+    const probe = new SdkProbe();
+    const client = new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' });
+    probe.attach(client);
+    probe.inject('PutItemCommand');
+    const subject = new PowertoolsLedger({
+      tableName: rig.ledgerTableName,
+      client,
+      keyPrefix: 'ofauth#ledger-test',
+    });
+    let ran = false;
+    const failure = await subject
+      .once('key-unclaimed', lease, async () => {
+        ran = true;
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DependencyError);
+    expect(failure).toMatchObject({
+      dependency: 'ledger',
+      cause: expect.objectContaining({ name: expect.stringMatching(/^Idempotency/) }),
+    });
+    expect(ran).toBe(false);
+    client.destroy();
   });
 
   it('rejects a second claim while the first holds the lease, asking for a retry after 10 s by default', async () => {

@@ -70,7 +70,7 @@ describe('VerifyDelivery', () => {
 
   it('reports a recorded hand-on without a recordError field', async () => {
     const outcome = await verifier({}).handle(delivery(connectionCreated), lease);
-    expect(outcome).toEqual({ status: 'enqueued', eventKey: expect.any(String), recorded: true });
+    expect(outcome).toStrictEqual({ status: 'enqueued', eventKey: expect.any(String), recorded: true });
   });
 
   it('applies the tolerance it is given, and 300 s without one', async () => {
