@@ -6,9 +6,12 @@
  * Select a suite with `npm test -- --selectProjects unit` (or infra, integration, e2e, reliability,
  * browser, package). The browser suite drives the system's Chromium (`CHROMIUM_PATH`, default
  * /usr/bin/chromium) through playwright-core.
+ * Mutation testing (`npm run test:mutation`) runs a subset of these suites through
+ * stryker.jest.config.js, which reuses `common`.
  */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
-const common = {
+/** What every suite shares. */
+export const common = {
   transform,
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
@@ -16,6 +19,8 @@ const common = {
   // The repository imports its own package by name (bin/, lambda/processor/handlers/); this
   // condition maps those imports to the TypeScript sources instead of the built dist/.
   testEnvironmentOptions: { customExportConditions: ['ofauth-receiver-source', 'node', 'node-addons'] },
+  // Stryker's sandboxes (a copy of the repository each) while `npm run test:mutation` runs.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
 };
 const project = (name, timeout) => ({
   ...common,

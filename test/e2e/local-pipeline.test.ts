@@ -102,7 +102,19 @@ describe('the local pipeline, end to end', () => {
     // THEN the retry is answered as a duplicate and nothing is processed again
     expect(retry.status).toBe(200);
     expect(retry.json).toMatchObject({ duplicate: true });
-    await new Promise((wake) => setTimeout(wake, 2500));
+    // AND a later event of the same connection is processed (the positive control: had the retry
+    // been enqueued, the FIFO group would have processed it before this one)
+    const later = await deliver(
+      pipeline,
+      connectionEvent('connection.updated', {
+        connectionId,
+        timestamp: new Date(Date.now() + 1000).toISOString(),
+        permissions: ['profile:read', 'posts:read'],
+      }),
+    );
+    expect(later.status).toBe(202);
+    const laterId = String(later.json.eventId);
+    await eventually(() => (processedCount(laterId) > 0 ? true : undefined), 15_000, 'the later event');
     expect(processedCount(eventId)).toBe(1);
   }, 30_000);
 

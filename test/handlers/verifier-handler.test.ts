@@ -67,6 +67,7 @@ interface Harness {
   handler: VerifierHandler;
   queue: FlakyQueue;
   ledger: InMemoryLedger;
+  rejectionLedger: InMemoryLedger;
   secrets: FakeSecrets;
   invoke(event: APIGatewayProxyEventV2): Promise<{
     result: APIGatewayProxyStructuredResultV2;
@@ -79,10 +80,11 @@ interface Harness {
 function harness(options: { secrets?: FakeSecrets; maxBodyBytes?: number } = {}): Harness {
   const queue = new FlakyQueue();
   const ledger = new InMemoryLedger();
+  const rejectionLedger = new InMemoryLedger();
   const secrets = options.secrets ?? new FakeSecrets();
   const handler = createVerifierHandler({
     secrets,
-    handOff: new HandOff({ ledger, rejectionLedger: new InMemoryLedger(), queue }),
+    handOff: new HandOff({ ledger, rejectionLedger, queue }),
     logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
     metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
@@ -91,6 +93,7 @@ function harness(options: { secrets?: FakeSecrets; maxBodyBytes?: number } = {})
     handler,
     queue,
     ledger,
+    rejectionLedger,
     secrets,
     async invoke(event) {
       const chunks: string[] = [];
@@ -376,6 +379,103 @@ describe('verifier handler: rejected deliveries', () => {
     expect(logs.every((line) => line.outcome === 'rejected')).toBe(true);
   });
 
+  it.each([
+    ['missing_signature', () => apiGatewayEvent({ body: connectionCreated })],
+    ['timestamp_out_of_tolerance', () => ofAuthDelivery({ body: connectionCreated, timestamp: now - 301 })],
+    [
+      'timestamp_out_of_tolerance',
+      () => svixDelivery({ body: connectionCreated, id: 'm', timestamp: now + 400 }),
+    ],
+    [
+      'malformed_signature',
+      () => apiGatewayEvent({ body: connectionCreated, headers: { 'OFAuth-Signature': `t=${now}` } }),
+    ],
+    [
+      'malformed_timestamp',
+      () =>
+        apiGatewayEvent({
+          body: connectionCreated,
+          headers: { 'OFAuth-Signature': `t=soon,v1=${'a'.repeat(64)}` },
+        }),
+    ],
+    [
+      'missing_timestamp',
+      () =>
+        apiGatewayEvent({ body: connectionCreated, headers: { 'svix-id': 'm', 'svix-signature': 'v1,x' } }),
+    ],
+  ])('rejects with 401 %s without re-reading the secrets', async (code, event) => {
+    // GIVEN a secret source that would answer a refresh with other secrets
+    const secrets = new FakeSecrets(SECRETS, [...SECRETS, 'a-rotated-secret']);
+    const h = harness({ secrets });
+    // WHEN a delivery fails for a reason a rotated secret cannot change
+    const { result } = await h.invoke(event());
+    // THEN it is rejected with no refresh: junk must not spend the refresh window a rotation needs
+    expect(result.statusCode).toBe(401);
+    expect(answerBody(result).error).toBe(code);
+    expect(secrets.refreshCalls).toBe(0);
+    expect(secrets.currentCalls).toBe(1);
+  });
+
+  it('rejects a forged delivery after exactly one refresh, verified against the refreshed secrets', async () => {
+    // GIVEN a cache that holds only an old secret, and a refresh that brings the sender's one
+    const secrets = new FakeSecrets(['old-secret'], ['old-secret', TEST_OFAUTH_SECRET]);
+    const h = harness({ secrets });
+    // WHEN a delivery signed with neither arrives, then one signed with the refreshed secret
+    const forged = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    // THEN the forgery is rejected after one refresh
+    expect(answerBody(forged.result).error).toBe('invalid_signature');
+    expect(secrets.refreshCalls).toBe(1);
+  });
+
+  it('rejects each signature failure with its documented message', async () => {
+    const messages: Record<string, string> = {
+      missing_signature: 'no OFAuth-Signature, svix-signature or webhook-signature header',
+      malformed_signature: 'the signature header has no usable timestamp and v1 signature',
+      missing_webhook_id: 'the Svix / Standard Webhooks signature has no id header',
+      missing_timestamp: 'the Svix / Standard Webhooks signature has no timestamp header',
+      malformed_timestamp: 'the signature timestamp is not a whole number of seconds',
+      timestamp_out_of_tolerance: 'the signature timestamp is too far from the current time',
+      invalid_signature: 'the signature does not match any configured signing secret',
+    };
+    const events = [
+      apiGatewayEvent({ body: connectionCreated }),
+      apiGatewayEvent({ body: connectionCreated, headers: { 'OFAuth-Signature': `t=${now}` } }),
+      apiGatewayEvent({
+        body: connectionCreated,
+        headers: { 'svix-timestamp': String(now), 'svix-signature': 'v1,x' },
+      }),
+      apiGatewayEvent({ body: connectionCreated, headers: { 'svix-id': 'm', 'svix-signature': 'v1,x' } }),
+      apiGatewayEvent({
+        body: connectionCreated,
+        headers: { 'OFAuth-Signature': `t=soon,v1=${'a'.repeat(64)}` },
+      }),
+      ofAuthDelivery({ body: connectionCreated, timestamp: now - 301 }),
+      ofAuthDelivery({ body: connectionCreated, secret: 'not-configured' }),
+    ];
+    const answered: Record<string, string> = {};
+    for (const event of events) {
+      const { result } = await harness().invoke(event);
+      const { error, message } = answerBody(result) as { error: string; message: string };
+      answered[error] = message;
+    }
+    expect(answered).toEqual(messages);
+  });
+
+  it('rejects each unusable signed body with its documented message', async () => {
+    const cases: Array<[Buffer, string]> = [
+      [Buffer.from('not json'), 'the signed body is not valid UTF-8 JSON'],
+      [Buffer.from('{"data":{}}'), 'the signed body has no non-empty string "type" or "eventType"'],
+      [
+        Buffer.from('{"type":"x","data":"\uffff"}'),
+        'the signed body holds characters a queue message cannot carry (U+FFFE, U+FFFF)',
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const { result } = await harness().invoke(ofAuthDelivery({ body, base64: true }));
+      expect(answerBody(result).message).toBe(message);
+    }
+  });
+
   it('rejects with 401 when the refreshed secrets still do not match', async () => {
     const secrets = new FakeSecrets(['old'], ['old', 'newer']);
     const h = harness({ secrets });
@@ -436,6 +536,15 @@ describe('verifier handler: rejected deliveries', () => {
   it.each([
     ['invalid_json', 400, Buffer.from('not json at all')],
     ['invalid_json', 400, Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    [
+      'invalid_json',
+      400,
+      Buffer.concat([
+        Buffer.from('{"type":"connection.created","data":{"connection":{"id":"conn_1"},"note":"'),
+        Buffer.from([0xff]),
+        Buffer.from('"}}'),
+      ]),
+    ],
     ['missing_event_type', 422, Buffer.from('{"data":{"connection":{"id":"conn_1"}}}')],
     ['unsupported_characters', 422, Buffer.from('{"type":"x","data":"\uffff"}')],
   ])('rejects a signed body with %s (%i) and keeps it once for inspection', async (code, status, body) => {
@@ -465,6 +574,56 @@ describe('verifier handler: rejected deliveries', () => {
     // AND the next retry keeps it
     await h.invoke(ofAuthDelivery({ body: 'nope' }));
     expect(h.queue.rejected).toHaveLength(1);
+  });
+
+  it('rejects a bad body that another request is keeping right now without logging or counting a failure', async () => {
+    // GIVEN another request holds the claim to keep this very body (same svix-id)
+    const h = harness();
+    h.rejectionLedger.records.set('msg_bad_twice', {
+      status: 'in_progress',
+      leaseUntil: Date.now() + 60_000,
+    });
+    // WHEN the same signed bad body arrives concurrently
+    const { result, metrics, logs } = await h.invoke(svixDelivery({ body: 'not json', id: 'msg_bad_twice' }));
+    // THEN it gets the body's 4xx, and nothing is reported as a dependency failure
+    expect(result.statusCode).toBe(400);
+    expect(answerBody(result).error).toBe('invalid_json');
+    const names = metricEntries(metrics).map((e) => e.name);
+    expect(names).not.toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(names).toContain(VERIFIER_METRICS.rejected);
+    expect(logs.filter((line) => line.level === 'ERROR')).toEqual([]);
+    expect(logs.filter((line) => line.level === 'WARN').map((line) => line.message)).toEqual([
+      'delivery rejected',
+    ]);
+    expect(h.queue.rejected).toHaveLength(0);
+  });
+
+  it('rejects a bad body with its 4xx and names the dead-letter queue when keeping it fails', async () => {
+    const h = harness();
+    h.queue.failKeep = 1;
+    const { result, metrics, logs } = await h.invoke(
+      svixDelivery({ body: '{"data":{}}', id: 'msg_untyped' }),
+    );
+    expect(result.statusCode).toBe(422);
+    expect(answerBody(result).error).toBe('missing_event_type');
+    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
+      eventKey: 'msg_untyped',
+      scheme: 'svix',
+      dependency: 'dead-letter-queue',
+    });
+  });
+
+  it('rejects a bad body with its 4xx and blames the dead-letter queue when keeping it fails with an unnamed error', async () => {
+    // GIVEN a rejection ledger that fails with an error naming no dependency
+    const h = harness();
+    h.rejectionLedger.once = async () => {
+      throw new Error('unexpected');
+    };
+    const { result, logs } = await h.invoke(svixDelivery({ body: 'not json', id: 'msg_unnamed' }));
+    // THEN the answer stays the body's 4xx, and the failure is put on the dead-letter queue's account
+    expect(result.statusCode).toBe(400);
+    expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({ dependency: 'dead-letter-queue' });
   });
 
   it('rejects with a retryable 409 while another request holds the lease', async () => {

@@ -4,7 +4,8 @@
  * redeliveries told apart from stale events, the disconnection tombstone, lookup by
  * clientReferenceId through the GSI, and the rules revision guard.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionRegistry, connectionKey } from '../../lambda/processor/connections.ts';
 import type { EventPosition } from '../../lambda/processor/connections-table.ts';
 import { RulesStore } from '../../lambda/processor/rules.ts';
@@ -440,6 +441,245 @@ describe('the connection registry', () => {
 
   it('answers undefined for a connection it never saw', async () => {
     expect(await registry.get('conn_never_seen')).toBeUndefined();
+  });
+});
+
+describe('the connection registry: a late disconnection', () => {
+  it('keeps the newer permissions and userData when the disconnection that arrives late carries older ones', async () => {
+    // GIVEN a connection updated at 12:00 with new permissions and user data
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.updated', {
+        connectionId: id,
+        status: 'active',
+        permissions: ['profile:read', 'messages:read'],
+        userData: { id: 'of_1', name: 'New Name' },
+        platformUserId: 'pu_new',
+      }),
+      at('2024-01-15T12:00:00Z', 'evt-update'),
+    );
+    // WHEN a disconnection stamped 11:00 arrives, carrying the state it saw then
+    const outcome = await registry.apply(
+      event('connection.disconnected', {
+        connectionId: id,
+        permissions: ['profile:read'],
+        userData: { id: 'of_1', name: 'Old Name' },
+        platformUserId: 'pu_old',
+      }),
+      at('2024-01-15T11:00:00Z', 'evt-disconnect'),
+    );
+    // THEN the tombstone is laid, and every newer field is kept as it was
+    expect(outcome).toEqual({ applied: true });
+    expect(await registry.get(id)).toMatchObject({
+      status: 'disconnected',
+      disconnectedAt: '2024-01-15T11:00:00.000Z',
+      permissions: ['profile:read', 'messages:read'],
+      userData: { id: 'of_1', name: 'New Name' },
+      platformUserId: 'pu_new',
+      lastEventId: 'evt-disconnect',
+      lastEventType: 'connection.disconnected',
+    });
+  });
+
+  it('keeps the clientReferenceId when a disconnection sends it as null', async () => {
+    // GIVEN a connection that belongs to a user
+    const id = freshConnectionId();
+    const user = `user_${id}`;
+    await registry.apply(
+      event('connection.created', { connectionId: id, clientReferenceId: user, status: 'active' }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    // WHEN its disconnection carries clientReferenceId: null
+    await registry.apply(
+      event('connection.disconnected', { connectionId: id, clientReferenceId: null }),
+      at('2024-01-15T10:31:00Z'),
+    );
+    // THEN the tombstone still names the user, and the user's lookup still finds it when asked
+    expect(await registry.get(id)).toMatchObject({ status: 'disconnected', clientReferenceId: user });
+    const found = await registry.findByClientReferenceId(user, { includeDisconnected: true });
+    expect(found.map((connection) => connection.connectionId)).toEqual([id]);
+  });
+
+  it('fills the fields a disconnection carries that nothing stored yet', async () => {
+    // GIVEN no event of the connection so far
+    const id = freshConnectionId();
+    // WHEN its disconnection arrives first, with every field
+    await registry.apply(
+      event('connection.disconnected', {
+        connectionId: id,
+        clientReferenceId: 'u-first',
+        permissions: ['a'],
+        userData: { id: 'of_2' },
+      }),
+      at('2024-01-15T10:30:00Z', 'evt-d'),
+    );
+    // THEN they are stored on the tombstone
+    expect(await registry.get(id)).toEqual({
+      connectionId: id,
+      status: 'disconnected',
+      disconnectedAt: '2024-01-15T10:30:00.000Z',
+      clientReferenceId: 'u-first',
+      permissions: ['a'],
+      userData: { id: 'of_2' },
+      lastEventAt: '2024-01-15T10:30:00.000Z',
+      lastEventId: 'evt-d',
+      lastEventType: 'connection.disconnected',
+      updatedAt: expect.any(String),
+    });
+  });
+});
+
+describe('the connection registry: items of the earlier record layout', () => {
+  /** An item as earlier releases wrote it: a `lastEventOrder` (type, then id), no `lastEventRank`. */
+  async function putEarlierLayoutItem(id: string, time: string) {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: connectionKey(id),
+          connectionId: id,
+          status: 'active',
+          clientReferenceId: 'u-earlier',
+          permissions: ['old'],
+          lastEventAt: new Date(time).toISOString(),
+          lastEventTime: new Date(time).getTime(),
+          lastEventOrder: '1#evt-earlier',
+          lastEventId: 'evt-earlier',
+          lastEventType: 'connection.updated',
+          updatedAt: new Date(time).toISOString(),
+        },
+      }),
+    );
+  }
+
+  it('reads an item of the earlier layout without its bookkeeping attributes', async () => {
+    const id = freshConnectionId();
+    await putEarlierLayoutItem(id, '2024-01-15T10:30:00Z');
+    const record = await registry.get(id);
+    expect(record).toMatchObject({ connectionId: id, status: 'active', lastEventId: 'evt-earlier' });
+    for (const attribute of ['pk', 'lastEventTime', 'lastEventOrder', 'lastEventRank']) {
+      expect(record).not.toHaveProperty(attribute);
+    }
+  });
+
+  it('lets an event of the same time win over an item of the earlier layout, and upgrades the item', async () => {
+    // GIVEN an item of the earlier layout, stamped 10:30:00
+    const id = freshConnectionId();
+    await putEarlierLayoutItem(id, '2024-01-15T10:30:00Z');
+    // WHEN an event of the same second arrives (with a rank that sorts before the old order)
+    const outcome = await registry.apply(
+      event('connection.created', { connectionId: id, status: 'active', permissions: ['new'] }),
+      at('2024-01-15T10:30:00Z', 'evt-0', '1'),
+    );
+    // THEN it is applied: an item without a rank loses every tie
+    expect(outcome).toEqual({ applied: true });
+    // AND the item now has the current layout: a rank, no lastEventOrder
+    const item = await rawItem(id);
+    expect(item?.permissions).toEqual(['new']);
+    expect(item).not.toHaveProperty('lastEventOrder');
+    expect(item?.lastEventRank).toBe(`${'1'.padStart(40, '0')}#0#evt-0`);
+    // AND from now on its rank is compared: an event of that second sequenced earlier loses
+    const earlier = await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['earlier'] }),
+      at('2024-01-15T10:30:00Z', 'evt-z', '0'),
+    );
+    expect(earlier).toEqual({ applied: false, reason: 'not-newer' });
+  });
+
+  it('rejects an older event against an item of the earlier layout', async () => {
+    const id = freshConnectionId();
+    await putEarlierLayoutItem(id, '2024-01-15T10:30:00Z');
+    const before = await rawItem(id);
+    const outcome = await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['older'] }),
+      at('2024-01-15T10:29:59Z', 'evt-older', '5'),
+    );
+    expect(outcome).toEqual({ applied: false, reason: 'not-newer' });
+    expect(await rawItem(id)).toEqual(before);
+  });
+});
+
+describe('the connection registry: fields', () => {
+  it('stores the environment an event carries, and an updated status, keeping the rest', async () => {
+    const id = freshConnectionId();
+    const created = connectionEvent('connection.created', { connectionId: id, status: 'active' });
+    await registry.apply(
+      typedEvent({ ...created, data: { ...created.data, environment: 'sandbox' } }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(
+      event('connection.updated', { connectionId: id, status: 'awaiting_2fa' }),
+      at('2024-01-15T10:31:00Z'),
+    );
+    expect(await registry.get(id)).toMatchObject({ environment: 'sandbox', status: 'awaiting_2fa' });
+  });
+
+  it('keeps the status when an update carries none', async () => {
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.created', { connectionId: id, status: 'active' }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['x'] }),
+      at('2024-01-15T10:31:00Z'),
+    );
+    expect(await registry.get(id)).toMatchObject({ status: 'active', permissions: ['x'] });
+  });
+
+  it('stores no environment that is not a string', async () => {
+    const id = freshConnectionId();
+    const created = connectionEvent('connection.created', { connectionId: id, status: 'active' });
+    await registry.apply(
+      typedEvent({ ...created, data: { ...created.data, environment: 42 } }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    expect(await registry.get(id)).not.toHaveProperty('environment');
+  });
+
+  it('fails with the DynamoDB error when the write fails for another reason than its condition', async () => {
+    const missing = new ConnectionRegistry({ tableName: `${tableName}-missing`, client });
+    await expect(
+      missing.apply(
+        event('connection.created', { connectionId: freshConnectionId() }),
+        at('2024-01-15T10:30:00Z'),
+      ),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('reads a connection with a strongly consistent read, so a write is seen at once', async () => {
+    // GIVEN a document client that notes the input of every command it sends
+    const inputs: Array<Record<string, unknown>> = [];
+    const noting = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' }),
+    );
+    noting.middlewareStack.add(
+      (next) => async (args) => {
+        inputs.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const reader = new ConnectionRegistry({ tableName, client: noting });
+    // WHEN a connection is read
+    await reader.get('conn_consistent');
+    // THEN the read is consistent
+    expect(inputs).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+    noting.destroy();
+  });
+
+  it('keeps user data and a platform user id that a later event sends as null (null reads as absent)', async () => {
+    const id = freshConnectionId();
+    await registry.apply(
+      event('connection.created', { connectionId: id, userData: { id: 'of_3' }, platformUserId: 'pu_3' }),
+      at('2024-01-15T10:30:00Z'),
+    );
+    await registry.apply(
+      event('connection.updated', { connectionId: id, userData: null, platformUserId: null }),
+      at('2024-01-15T10:31:00Z'),
+    );
+    const record = await registry.get(id);
+    expect(record).toMatchObject({ userData: { id: 'of_3' }, platformUserId: 'pu_3' });
   });
 });
 

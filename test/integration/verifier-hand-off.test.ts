@@ -1,9 +1,10 @@
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { MESSAGE_ATTRIBUTES, REJECTED_MESSAGE_GROUP_ID } from '../../lambda/shared/queue-message.ts';
+import { DependencyError } from '../../lambda/verifier/errors.ts';
 import { sha256Hex } from '../../lambda/verifier/event-key.ts';
-import { REJECTION_ATTRIBUTES } from '../../lambda/verifier/hand-off.ts';
+import { PowertoolsLedger, REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
 import { answerBody, fixtureBody, lambdaContext, ofAuthDelivery, svixDelivery } from '../support/signing.ts';
-import { drainQueue, queueDepth, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
+import { drainQueue, queueDepth, SdkProbe, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 
 // The EMF lines are checked by the handler tests; here they would only bury the test output.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -182,6 +183,232 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     expect(expiration).toBeGreaterThanOrEqual(start + 72 * 3600 - 5);
     expect(expiration).toBeLessThanOrEqual(start + 72 * 3600 + 60);
     expect(String(done[0]!.id!.S)).toMatch(/^ofauth#(event|rejected)#/);
+  });
+});
+
+describe('the dead-letter copy of a rejected body, against its size limit', () => {
+  const LIMIT = 100;
+  /** The largest raw body whose base64 fits in LIMIT characters. */
+  const FITS = 75;
+  let counter = 0;
+
+  /** Keeps one rejected body through the SQS adapter and reads back what the dead-letter queue holds. */
+  async function keep(body: Uint8Array, limit: number | 'default' = LIMIT) {
+    counter += 1;
+    const queue = new SqsEventQueue({
+      client: rig.sqs,
+      queueUrl: rig.queueUrl,
+      deadLetterQueueUrl: rig.deadLetterQueueUrl,
+      ...(limit !== 'default' && { maxDeadLetterBodyBytes: limit }),
+    });
+    await queue.keepRejected({
+      body,
+      eventKey: `key-size-${counter}`,
+      signatureScheme: 'svix',
+      receivedAt: '2024-01-15T10:30:00.000Z',
+      reason: 'invalid_json',
+    });
+    const kept = await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+    expect(kept).toHaveLength(1);
+    return {
+      body: kept[0]?.Body ?? '',
+      encoding: attr(kept[0]!, REJECTION_ATTRIBUTES.bodyEncoding),
+      truncated: attr(kept[0]!, REJECTION_ATTRIBUTES.truncated),
+    };
+  }
+
+  /** Bytes that are not UTF-8 (0xff never is), `length` of them. */
+  const binary = (length: number) => Buffer.alloc(length, 0xff);
+
+  it('keeps a text body of exactly the limit verbatim, untruncated', async () => {
+    const body = `"${'a'.repeat(LIMIT - 2)}"`;
+    expect(await keep(Buffer.from(body))).toEqual({ body, encoding: 'utf8', truncated: 'false' });
+  });
+
+  it('keeps a text body one byte over the limit, base64-encoded and cut to fit, marked truncated', async () => {
+    const body = Buffer.from('b'.repeat(LIMIT + 1));
+    const kept = await keep(body);
+    expect(kept).toEqual({
+      body: body.subarray(0, FITS).toString('base64'),
+      encoding: 'base64',
+      truncated: 'true',
+    });
+    expect(kept.body.length).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('keeps a body over the limit in bytes but not in characters, cut to fit', async () => {
+    // GIVEN 60 two-byte characters: 60 characters, 120 bytes
+    const body = Buffer.from('é'.repeat(60));
+    expect(await keep(body)).toEqual({
+      body: body.subarray(0, FITS).toString('base64'),
+      encoding: 'base64',
+      truncated: 'true',
+    });
+  });
+
+  it('keeps a binary body whose base64 just fits, whole', async () => {
+    const body = binary(FITS);
+    const kept = await keep(body);
+    expect(kept).toEqual({ body: body.toString('base64'), encoding: 'base64', truncated: 'false' });
+    expect(kept.body.length).toBe(LIMIT);
+  });
+
+  it('keeps a binary body that base64 would inflate past the limit, cut to fit and marked truncated', async () => {
+    // GIVEN 76 bytes, under the limit as bytes, but 104 characters as base64
+    const body = binary(FITS + 1);
+    expect(await keep(body)).toEqual({
+      body: binary(FITS).toString('base64'),
+      encoding: 'base64',
+      truncated: 'true',
+    });
+  });
+
+  it('puts a placeholder in an attribute whose value is empty, as SQS takes no empty attribute', async () => {
+    const queue = new SqsEventQueue({
+      client: rig.sqs,
+      queueUrl: rig.queueUrl,
+      deadLetterQueueUrl: rig.deadLetterQueueUrl,
+    });
+    await queue.keepRejected({
+      body: Buffer.from('x'),
+      eventKey: 'key-empty-reason',
+      signatureScheme: 'svix',
+      receivedAt: '2024-01-15T10:30:00.000Z',
+      reason: '',
+    });
+    const kept = await drainQueue(rig.sqs, rig.deadLetterQueueUrl);
+    expect(attr(kept[0]!, REJECTION_ATTRIBUTES.reason)).toBe('-');
+  });
+
+  it('keeps an empty body as a placeholder that says so', async () => {
+    expect(await keep(new Uint8Array(0))).toEqual({ body: '-', encoding: 'empty', truncated: 'false' });
+  });
+
+  it('keeps a large binary body within the dead-letter queue’s default limit (1 MiB less 8 KiB)', async () => {
+    // GIVEN 800,000 bytes of binary: 1,066,668 characters as base64, more than the queue takes
+    const kept = await keep(binary(800_000), 'default');
+    // THEN it is kept, cut to the bytes whose base64 fits, and marked truncated
+    const fits = Math.floor(((1024 * 1024 - 8 * 1024) / 4) * 3);
+    expect(kept.encoding).toBe('base64');
+    expect(kept.truncated).toBe('true');
+    expect(Buffer.from(kept.body, 'base64').equals(binary(fits))).toBe(true);
+  });
+});
+
+describe('the queue adapter’s attributes', () => {
+  it('replaces every character SQS refuses in an attribute, and cuts it to 256 characters', async () => {
+    const queue = new SqsEventQueue({
+      client: rig.sqs,
+      queueUrl: rig.queueUrl,
+      deadLetterQueueUrl: rig.deadLetterQueueUrl,
+    });
+    await queue.enqueue({
+      body: '{"type":"x","data":{}}',
+      messageGroupId: 'group-attributes',
+      attributes: {
+        eventType: `a\uffffb\u0000c${'t'.repeat(300)}`,
+        eventKey: 'key-attributes',
+        signatureScheme: 'svix',
+        receivedAt: '2024-01-15T10:30:00.000Z',
+      },
+    });
+    const [message] = await drainQueue(rig.sqs, rig.queueUrl);
+    const eventType = attr(message!, MESSAGE_ATTRIBUTES.eventType);
+    expect(eventType).toBe(`a\ufffdb\ufffdc${'t'.repeat(251)}`);
+    expect(eventType).toHaveLength(256);
+  });
+});
+
+describe('the Powertools ledger', () => {
+  const lease = { getRemainingTimeInMillis: () => 5_000 };
+  const ledger = (retryAfterSeconds?: number) =>
+    new PowertoolsLedger({
+      tableName: rig.ledgerTableName,
+      client: rig.dynamodb,
+      keyPrefix: 'ofauth#ledger-test',
+      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+    });
+
+  it('runs the work once per key, then answers duplicate', async () => {
+    let runs = 0;
+    const work = async () => {
+      runs += 1;
+    };
+    expect(await ledger().once('key-once', lease, work)).toEqual({ status: 'fresh', recorded: true });
+    expect(await ledger().once('key-once', lease, work)).toEqual({ status: 'duplicate' });
+    expect(runs).toBe(1);
+  });
+
+  it('fails with the work’s own error, unwrapped, and releases the key', async () => {
+    const failure = new Error('the work failed');
+    await expect(
+      ledger().once('key-failing', lease, async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await ledger().once('key-failing', lease, async () => {})).toEqual({
+      status: 'fresh',
+      recorded: true,
+    });
+  });
+
+  it('reports the work done but not recorded when marking the key done fails, with the error', async () => {
+    // GIVEN a DynamoDB client whose next UpdateItem (marking a claim done) fails
+    const probe = new SdkProbe();
+    const client = new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' });
+    probe.attach(client);
+    probe.inject('UpdateItemCommand');
+    const subject = new PowertoolsLedger({
+      tableName: rig.ledgerTableName,
+      client,
+      keyPrefix: 'ofauth#ledger-test',
+    });
+    // WHEN the work runs
+    const outcome = await subject.once('key-unrecorded', lease, async () => {});
+    // THEN it ran, and the failure to record it is reported rather than thrown
+    expect(outcome).toEqual({ status: 'fresh', recorded: false, recordError: expect.any(Error) });
+    client.destroy();
+  });
+
+  it('fails with a DependencyError naming the ledger, with its cause, when the claim cannot be written', async () => {
+    const probe = new SdkProbe();
+    const client = new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' });
+    probe.attach(client);
+    probe.inject('PutItemCommand');
+    const subject = new PowertoolsLedger({
+      tableName: rig.ledgerTableName,
+      client,
+      keyPrefix: 'ofauth#ledger-test',
+    });
+    let ran = false;
+    const failure = await subject
+      .once('key-unclaimed', lease, async () => {
+        ran = true;
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DependencyError);
+    expect(failure).toMatchObject({
+      dependency: 'ledger',
+      cause: expect.objectContaining({ name: expect.stringMatching(/^Idempotency/) }),
+    });
+    expect(ran).toBe(false);
+    client.destroy();
+  });
+
+  it('rejects a second claim while the first holds the lease, asking for a retry after 10 s by default', async () => {
+    let release: () => void = () => {};
+    const first = ledger().once('key-busy', lease, () => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((wake) => setTimeout(wake, 200));
+    const second = await ledger()
+      .once('key-busy', lease, async () => {})
+      .catch((error: unknown) => error);
+    const configured = await ledger(3)
+      .once('key-busy', lease, async () => {})
+      .catch((error: unknown) => error);
+    release();
+    await first;
+    expect(second).toMatchObject({ statusCode: 409, code: 'delivery_in_progress', retryAfterSeconds: 10 });
+    expect(configured).toMatchObject({ retryAfterSeconds: 3 });
   });
 });
 

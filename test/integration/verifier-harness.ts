@@ -147,7 +147,13 @@ export async function startVerifierRig(options: { secretValue?: string } = {}): 
     ledgerTableName: resources.ledgerTableName,
     sqs: resources.sqs,
     dynamodb: resources.dynamodb,
-    stop: () => secretsManager.stop(),
+    stop: async () => {
+      await secretsManager.stop();
+      // Idle keep-alive sockets do not hold the process open, but destroying the clients lets
+      // nothing outlive the file that started them.
+      for (const client of [dynamodb, sqs, secretsClient, resources.dynamodb, resources.sqs])
+        client.destroy();
+    },
   };
 }
 

@@ -3,6 +3,14 @@
 import { printReliabilitySummary } from '../reliability/support/summary.ts';
 
 export default async function globalTeardown() {
-  await globalThis.__OFAUTH_EMULATORS__?.stop();
+  const emulators = globalThis.__OFAUTH_EMULATORS__;
+  await emulators?.stop();
   printReliabilitySummary();
+  if (emulators) {
+    // A process that runs jest again (Stryker's test runner does, once per mutant) must not find
+    // the endpoints of emulators that are gone.
+    globalThis.__OFAUTH_EMULATORS__ = undefined;
+    delete process.env.TEST_DYNAMODB_ENDPOINT;
+    delete process.env.TEST_SQS_ENDPOINT;
+  }
 }

@@ -12,7 +12,10 @@ export type FaultMode =
   | 'hang'
   /** Goes through after `delayMs`. */
   | 'slow'
-  /** Goes through, then the next call of `then` hangs: a crash right after this call succeeded. */
+  /**
+   * Goes through, then never answers: a crash right after the call succeeded. Its effect is done
+   * (the message is sent, the item written), and the invocation never learns of it.
+   */
   | 'succeed-then-crash';
 
 /** One armed fault. */
@@ -74,8 +77,9 @@ export function injectFaults(client: { send: (...args: never[]) => Promise<unkno
       case 'slow':
         await new Promise((wake) => setTimeout(wake, fault.delayMs));
         return original(command, ...rest);
-      default:
-        return original(command, ...rest);
+      case 'succeed-then-crash':
+        await original(command, ...rest);
+        return new Promise(() => {});
     }
   };
   return {

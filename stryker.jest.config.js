@@ -1,0 +1,25 @@
+/**
+ * The jest configuration Stryker runs for each mutant (`npm run test:mutation`): the suites that
+ * exercise the core in-process, as one flat project. Stryker's jest runner swaps the test
+ * environment for its own wrapper (to see which test covers which mutant) only at the top level
+ * of a configuration, never inside `projects`, so this file lists no projects.
+ *
+ * Left out: infra (CDK synth; no core code), e2e (child processes Stryker cannot see into) and
+ * reliability (minutes per run; its behaviour is also pinned by the integration suites).
+ * Fast suites run first, and a run stops at its first failure (see the two support files).
+ */
+import { fileURLToPath } from 'node:url';
+import { common } from './jest.config.js';
+
+// Absolute: Stryker's wrapper resolves the environment it wraps with `require`, not jest's <rootDir>.
+const support = (file) => fileURLToPath(new URL(`./test/support/${file}`, import.meta.url));
+
+export default {
+  ...common,
+  testEnvironment: support('mutant-bail-environment.cjs'),
+  testSequencer: support('mutant-test-sequencer.cjs'),
+  testMatch: ['<rootDir>/test/{unit,handlers,integration}/**/*.test.ts'],
+  testTimeout: 60_000,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+};

@@ -1,0 +1,109 @@
+/**
+ * The verifier's use case without its middleware: the outcome it reports, the tolerance it is
+ * given, the keys it announces, and the error it throws for a body it refuses.
+ */
+import { HandOff, type LeaseClock, type Ledger, type LedgerOutcome } from '../../lambda/verifier/hand-off.ts';
+import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
+import { signOfAuth } from '../../lambda/verifier/signature.ts';
+import {
+  BodyRejectedError,
+  type DeliveryKeys,
+  type RawDelivery,
+  VerifyDelivery,
+} from '../../lambda/verifier/verify-delivery.ts';
+
+const SECRET = 'verify_delivery_test_secret';
+const NOW = 1_700_000_000_000;
+const lease: LeaseClock = { getRemainingTimeInMillis: () => 5_000 };
+const secrets: SigningSecretSource = { current: async () => [SECRET], refresh: async () => undefined };
+
+function delivery(body: string, ageSeconds = 0): RawDelivery {
+  const timestamp = NOW / 1000 - ageSeconds;
+  return {
+    body: Buffer.from(body),
+    headers: { 'OFAuth-Signature': signOfAuth({ secret: SECRET, body, timestamp }) },
+    receivedAt: NOW,
+  };
+}
+
+const connectionCreated = '{"type":"connection.created","data":{"connection":{"id":"conn_1"}}}';
+
+/** A ledger that runs the work, then reports that marking it done failed. */
+class UnrecordedLedger implements Ledger {
+  readonly recordError = new Error('the ledger update failed');
+  async once(_key: string, _lease: LeaseClock, work: () => Promise<void>): Promise<LedgerOutcome> {
+    await work();
+    return { status: 'fresh', recorded: false, recordError: this.recordError };
+  }
+}
+
+function verifier(options: {
+  ledger?: Ledger;
+  toleranceSeconds?: number;
+  annotate?: (k: DeliveryKeys) => void;
+}) {
+  return new VerifyDelivery({
+    secrets,
+    handOff: new HandOff({
+      ledger: options.ledger ?? new InMemoryLedger(),
+      rejectionLedger: new InMemoryLedger(),
+      queue: new InMemoryEventQueue(),
+    }),
+    clock: () => NOW,
+    ...(options.toleranceSeconds !== undefined && { toleranceSeconds: options.toleranceSeconds }),
+    ...(options.annotate && { annotate: options.annotate }),
+  });
+}
+
+describe('VerifyDelivery', () => {
+  it('reports an event handed on whose ledger record could not be marked done, with the error', async () => {
+    const ledger = new UnrecordedLedger();
+    const outcome = await verifier({ ledger }).handle(delivery(connectionCreated), lease);
+    expect(outcome).toEqual({
+      status: 'enqueued',
+      eventKey: expect.any(String),
+      recorded: false,
+      recordError: ledger.recordError,
+    });
+  });
+
+  it('reports a recorded hand-on without a recordError field', async () => {
+    const outcome = await verifier({}).handle(delivery(connectionCreated), lease);
+    expect(outcome).toStrictEqual({ status: 'enqueued', eventKey: expect.any(String), recorded: true });
+  });
+
+  it('applies the tolerance it is given, and 300 s without one', async () => {
+    const old = delivery(connectionCreated, 100);
+    await expect(verifier({ toleranceSeconds: 60 }).handle(old, lease)).rejects.toMatchObject({
+      statusCode: 401,
+      code: 'timestamp_out_of_tolerance',
+    });
+    await expect(verifier({}).handle(old, lease)).resolves.toMatchObject({ status: 'enqueued' });
+    await expect(verifier({}).handle(delivery(connectionCreated, 301), lease)).rejects.toMatchObject({
+      code: 'timestamp_out_of_tolerance',
+    });
+  });
+
+  it('announces the scheme once it is known, and no scheme for a delivery without a signature', async () => {
+    const announced: DeliveryKeys[] = [];
+    const subject = verifier({ annotate: (keys) => announced.push(keys) });
+    await expect(
+      subject.handle({ body: Buffer.from(connectionCreated), headers: {}, receivedAt: NOW }, lease),
+    ).rejects.toMatchObject({ code: 'missing_signature' });
+    expect(announced).toEqual([]);
+    await subject.handle(delivery(connectionCreated), lease);
+    expect(announced).toEqual([
+      { scheme: 'ofauth' },
+      { eventKey: expect.any(String), eventType: 'connection.created', connectionId: 'conn_1' },
+    ]);
+  });
+
+  it('rejects a signed body that is not JSON with a BodyRejectedError', async () => {
+    const failure = await verifier({})
+      .handle(delivery('not json'), lease)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BodyRejectedError);
+    expect(failure).toMatchObject({ name: 'BodyRejectedError', statusCode: 400, code: 'invalid_json' });
+  });
+});
