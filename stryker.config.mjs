@@ -1,5 +1,5 @@
 // Mutation testing of the core (`npm run test:mutation`, see docs/testing.md). Not part of
-// `npm test`: a full run takes tens of minutes on two cores.
+// `npm test`: a full run takes tens of minutes to hours on two cores.
 //
 // - Runner: jest, on the same native-ESM + @swc/jest setup as `npm test`
 //   (stryker.jest.config.js), with `--experimental-vm-modules` as `npm test` passes it.
@@ -11,7 +11,11 @@
 //   sandbox: Stryker rewrites a sandboxed tsconfig.json with the compiler's JS API, and nothing
 //   in a test run reads it (@swc/jest reads .swcrc).
 // - Incremental: the results are kept in reports/stryker-incremental.json (git-ignored, like the
-//   rest of reports/), so a rerun only tests mutants in code or tests that changed since.
+//   rest of reports/), so a rerun only tests mutants in code or tests that changed since. A
+//   static mutant (in a module-level constant) keeps its earlier result even when a new test
+//   would kill it: after adding such tests, rerun the file with `-- --force`.
+// - Bail: a jest run stops at the first test that kills the mutant, fast suites first
+//   (stryker.jest.config.js).
 // - Emulators: test/support/run-mutation.mjs starts DynamoDB Local and fauxqs once for the whole
 //   run; the jest global setup reuses them (OFAUTH_TEST_EMULATORS=external).
 // - concurrency 1: the machine is shared; raise it with `-- --concurrency 2` on a free machine.
