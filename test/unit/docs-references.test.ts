@@ -54,8 +54,8 @@ describe('references to documents', () => {
   });
 
   it('fails on a mention of a document that is not in the repository (the check can fail)', () => {
-    const mentions = mentionedDocuments('see ARCHITECTURE.md and `docs/missing.md`, not https://x.io/a.md');
-    expect(mentions).toEqual(['ARCHITECTURE.md', 'docs/missing.md']);
+    const mentions = mentionedDocuments('see DESIGN-NOTES.md and `docs/missing.md`, not https://x.io/a.md');
+    expect(mentions).toEqual(['DESIGN-NOTES.md', 'docs/missing.md']);
     expect(mentions.filter((mention) => existsSync(resolve(ROOT, mention)))).toEqual([]);
   });
 });
