@@ -313,6 +313,7 @@ describe('the queue adapter’s attributes', () => {
       },
     });
     const [message] = await drainQueue(rig.sqs, rig.queueUrl);
+    expect(message?.MessageAttributes?.[MESSAGE_ATTRIBUTES.eventType]?.DataType).toBe('String');
     const eventType = attr(message!, MESSAGE_ATTRIBUTES.eventType);
     expect(eventType).toBe(`a\ufffdb\ufffdc${'t'.repeat(251)}`);
     expect(eventType).toHaveLength(256);
