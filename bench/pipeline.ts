@@ -107,25 +107,47 @@ export class PipelineObserver {
   }
 }
 
+/**
+ * Gaps before attempts 2..5. The sender's real schedule runs from seconds to hours; these are
+ * shorter but still grow past the verifier's 6-second lease (`LOCAL_VERIFIER_TIMEOUT_MS`), so that
+ * a delivery whose attempt left an in-progress ledger record (say, a write that landed after its
+ * SDK timeout) is answered once the lease ends, as it would be for the real sender. Retrying five
+ * times within half a second would only measure the lease.
+ */
+export const DELIVERY_RETRY_GAPS_MS = [250, 1_000, 3_000, 7_000] as const;
+
+/** What one delivery's attempts got. */
+export interface DeliveryAnswer {
+  /** The acknowledging 2xx, or 0 when every attempt failed (the sender gave up). */
+  readonly status: number;
+  /** Attempts not answered 2xx. */
+  readonly non2xx: number;
+  /** Each failed attempt's status (`0` for no answer), in order. */
+  readonly failures: readonly number[];
+}
+
 /** Posts one delivery; retries a non-2xx (or a network error) up to 5 attempts, as the sender does. */
 export async function deliver(
   url: string,
   body: string,
   headers: Record<string, string>,
-): Promise<{ status: number; non2xx: number }> {
-  let non2xx = 0;
-  for (let attempt = 1; attempt <= 5; attempt += 1) {
+  gaps: readonly number[] = DELIVERY_RETRY_GAPS_MS,
+): Promise<DeliveryAnswer> {
+  const failures: number[] = [];
+  for (let attempt = 1; attempt <= gaps.length + 1; attempt += 1) {
+    if (attempt > 1) await new Promise((wake) => setTimeout(wake, gaps[attempt - 2]));
+    let status = 0;
     try {
       const response = await fetch(url, { method: 'POST', headers, body });
       await response.arrayBuffer();
-      if (response.status >= 200 && response.status < 300) return { status: response.status, non2xx };
+      status = response.status;
+      if (status >= 200 && status < 300) return { status, non2xx: failures.length, failures };
     } catch {
       // Counted like a non-2xx: the sender sees no answer and retries.
     }
-    non2xx += 1;
-    await new Promise((wake) => setTimeout(wake, 50 * attempt));
+    failures.push(status);
   }
-  return { status: 0, non2xx };
+  return { status: 0, non2xx: failures.length, failures };
 }
 
 /**
@@ -142,6 +164,8 @@ export async function driveLoad(
   const sentAt = new Map<string, number>();
   const answerMs: number[] = [];
   let non2xx = 0;
+  let unacknowledged = 0;
+  const non2xxStatuses: Record<string, number> = {};
   const keys: string[] = [];
   const tag = randomBytes(3).toString('hex');
   const before = { reordered: observer.reordered, duplicateEffects: observer.duplicateEffects };
@@ -160,6 +184,9 @@ export async function driveLoad(
         const answer = await deliver(url, delivery.body, delivery.headers);
         answerMs.push(performance.now() - t0);
         non2xx += answer.non2xx;
+        if (answer.status === 0) unacknowledged += 1;
+        for (const status of answer.failures)
+          non2xxStatuses[String(status)] = (non2xxStatuses[String(status)] ?? 0) + 1;
       }
     }),
   );
@@ -182,6 +209,8 @@ export async function driveLoad(
       reordered: observer.reordered - before.reordered,
       duplicateEffects: observer.duplicateEffects - before.duplicateEffects,
       non2xx,
+      non2xxStatuses,
+      unacknowledged,
     },
   };
 }

@@ -68,6 +68,10 @@ export interface PipelineResult {
   readonly reordered: number;
   readonly duplicateEffects: number;
   readonly non2xx: number;
+  /** Non-2xx attempts by status (`0`: no answer). */
+  readonly non2xxStatuses?: Readonly<Record<string, number>>;
+  /** Deliveries that got no 2xx in five attempts: the sender gave up on them. */
+  readonly unacknowledged?: number;
 }
 
 /** Everything one run measured. */

@@ -52,7 +52,15 @@ afterAll(async () => {
       required: '0',
     },
     { figure: 'enqueued more than once', value: observer.enqueuedMoreThanOnce, required: '0' },
-    { figure: 'non-2xx answers (retried by the sender)', value: result?.non2xx ?? 'not run' },
+    {
+      figure: 'non-2xx answers (retried by the sender), by status',
+      value: result ? `${result.non2xx} ${JSON.stringify(result.non2xxStatuses ?? {})}` : 'not run',
+    },
+    {
+      figure: 'deliveries the sender gave up on (5 attempts, none 2xx)',
+      value: result?.unacknowledged ?? 'not run',
+      required: '0',
+    },
     {
       figure: 'throughput, events/s (HTTP → processed)',
       value: result ? Math.round(result.eventsPerSecond) : 'not run',
@@ -85,6 +93,7 @@ describe('load through the local pipeline', () => {
     durationSeconds = (Date.now() - started) / 1000;
     // THEN every event is processed once, in order per connection, and enqueued once
     expect(result.events).toBe(CONNECTIONS * EVENTS_PER_CONNECTION);
+    expect(result.unacknowledged).toBe(0);
     expect(result.lost).toBe(0);
     expect(result.reordered).toBe(0);
     expect(result.duplicateEffects).toBe(0);
