@@ -2,8 +2,9 @@
  * Builds a processor Lambda handler from a handler map: SQS FIFO batches in, partial batch
  * responses out.
  *
- * Records run in order through Powertools' `SqsFifoPartialProcessorAsync` with
- * `skipGroupOnError`: when a connection's handler throws, that message and the rest of its message
+ * Each message group (connection) runs in order through a Powertools
+ * `SqsFifoPartialProcessorAsync` of its own, and the batch's groups run side by side
+ * (`message-groups.ts`): when a connection's handler throws, that message and the rest of its
  * group in the batch are reported as failures (retried later, still in order) while other
  * connections go on. The response always lists failures rather than failing the invocation, so a
  * batch whose every message failed is retried the same way; `EventsFailed` counts them. A message
@@ -14,7 +15,6 @@
  * its handler runs and comes back later. A delivery whose event key was already handled is
  * skipped (`processed-events.ts`).
  */
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -30,6 +30,7 @@ import { getProcessorConfig, loadDeadLetterQueueUrl, loadRecordKeepingConfig } f
 import { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
 import { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
+import { processMessageGroups } from './message-groups.ts';
 import { BatchMetrics } from './metrics.ts';
 import { createRecordProcessor, type RecordProcessorDependencies } from './process-record.ts';
 import { DynamoDbProcessedEvents, type ProcessedEvents } from './processed-events.ts';
@@ -99,20 +100,20 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     { ...defaultHandlers, ...options.handlers } as EventHandlers,
     options.onUnknownEvent ?? defaultOnUnknownEvent,
   );
-  const processor = new SqsFifoPartialProcessorAsync();
+  let invocations = 0;
   let dependencies: (RecordProcessorDependencies & { readonly archive?: ArchiveWriter }) | undefined;
 
   const processBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     dependencies ??= { route, logger, ...createStores(options), clock: options.clock ?? Date.now };
+    const coldStart = invocations++ === 0;
     const { archive } = dependencies;
     const metrics = new BatchMetrics();
     try {
       const notArchived = archive ? await archiveBatch(event.Records, archive, logger) : undefined;
-      const response = await processPartialResponse(
+      const response = await processMessageGroups(
         event,
-        createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived }),
-        processor,
-        { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
+        createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived, coldStart }),
+        context,
       );
       const failures = response.batchItemFailures.length;
       logger.info('batch processed', {

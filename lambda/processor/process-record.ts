@@ -51,6 +51,8 @@ export interface BatchState {
   readonly lambdaContext?: Context;
   /** Message ids whose archive write failed, with the reason: they fail instead of running. */
   readonly notArchived?: ReadonlyMap<string, string>;
+  /** Whether this is the execution environment's first invocation (its lines say `cold_start: true`). */
+  readonly coldStart?: boolean;
 }
 
 /** The per-record function of one invocation's batch. */
@@ -75,31 +77,45 @@ export function createRecordProcessor(
     const { event, eventId, eventTime, eventTimeSource } = queued;
     // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
     const keys = { eventId, eventType: event.type, connectionId: event.connectionId };
-    logger.appendKeys(keys);
+    // A logger of this record's own: other connections' records run at the same time.
+    const recordLogger = loggerForRecord(logger, keys, batch);
+    const recordDependencies = { ...dependencies, logger: recordLogger };
     try {
-      try {
-        if (await isAlreadyProcessed(queued, dependencies, batch.metrics)) return;
-        await dependencies.route(event, handlerContext(queued, dependencies, batch.lambdaContext));
-      } catch (error) {
-        // A handler that threw, or a processed-events record that could not be read.
-        batch.metrics.failed(event.type);
-        logger.error('event failed', error as Error);
-        throw error;
-      }
-      await recordProcessed(queued, dependencies);
-      const lagMs = clock() - eventTime.getTime();
-      batch.metrics.processed(event.type, lagMs);
-      logger.info('event processed', {
-        ...keys,
-        eventTimestamp: eventTime.toISOString(),
-        eventTimeSource,
-        ...(queued.replay && { replay: true }),
-        lagMs,
-      });
-    } finally {
-      logger.removeKeys(Object.keys(keys));
+      if (await isAlreadyProcessed(queued, recordDependencies, batch.metrics)) return;
+      await dependencies.route(event, handlerContext(queued, recordDependencies, batch.lambdaContext));
+    } catch (error) {
+      // A handler that threw, or a processed-events record that could not be read.
+      batch.metrics.failed(event.type);
+      recordLogger.error('event failed', error as Error);
+      throw error;
     }
+    await recordProcessed(queued, recordDependencies);
+    const lagMs = clock() - eventTime.getTime();
+    batch.metrics.processed(event.type, lagMs);
+    recordLogger.info('event processed', {
+      eventTimestamp: eventTime.toISOString(),
+      eventTimeSource,
+      ...(queued.replay && { replay: true }),
+      lagMs,
+    });
   };
+}
+
+/**
+ * A child of the processor's logger carrying the record's keys, for the record's own lines and its
+ * handler's. Records of different message groups run concurrently, so keys appended to the shared
+ * logger would land on another record's lines. Powertools' `createChild` reports the child's own
+ * first use as a cold start; in a warm invocation the context is set again, so that its lines say
+ * `cold_start: false` as the invocation's other lines do.
+ */
+function loggerForRecord(
+  logger: Logger,
+  keys: Record<string, string | undefined>,
+  batch: BatchState,
+): Logger {
+  const child = logger.createChild({ persistentKeys: keys });
+  if (batch.lambdaContext && !batch.coldStart) child.addContext(batch.lambdaContext);
+  return child;
 }
 
 /**

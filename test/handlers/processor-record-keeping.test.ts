@@ -109,16 +109,16 @@ describe('the archive step', () => {
     const { run } = processorUnderTest({ archive, journal, fail: new Set(['A-2']) });
     // WHEN a batch of, B-1 is processed
     const response = await run(sqsEvent(update('A', 1), update('A', 2), update('B', 1)));
-    // THEN all three were archived first, the failing one included, then the handlers ran
+    // THEN all three were archived first, the failing one included, then the handlers ran (A in
+    // order; B's group runs beside A's)
     expect(archive.archived.map((event) => event.eventKey)).toEqual(['key-A-1', 'key-A-2', 'key-B-1']);
-    expect(journal).toEqual([
-      'archived key-A-1',
-      'archived key-A-2',
-      'archived key-B-1',
+    expect(journal.slice(0, 3)).toEqual(['archived key-A-1', 'archived key-A-2', 'archived key-B-1']);
+    expect(journal.slice(3).filter((line) => line.includes('key-A'))).toEqual([
       'handled key-A-1',
       'handled key-A-2',
-      'handled key-B-1',
     ]);
+    expect(journal.slice(3)).toContain('handled key-B-1');
+    expect(journal).toHaveLength(6);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-2' }]);
   });
 

@@ -104,7 +104,13 @@ describe('the processor handler', () => {
       'connection.disconnected',
     ]);
     expect(rules.writes.map((write) => write.event.type)).toEqual(['rules.updated']);
-    expect(output.logs('event processed').map((line) => line.eventType)).toEqual([...EXAMPLE_EVENT_TYPES]);
+    // (each connection's events in order; different connections' lines may interleave)
+    expect(
+      output
+        .logs('event processed')
+        .map((line) => line.eventType)
+        .sort(),
+    ).toEqual([...EXAMPLE_EVENT_TYPES].sort());
   });
 
   it('fails only the failing message and the rest of its group, while other groups go on', async () => {
@@ -123,7 +129,10 @@ describe('the processor handler', () => {
     const response = await run(batch);
     // THEN A-2 and the later A-3 are reported (in order), A-3 never ran, B and C all ran in order
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-2' }, { itemIdentifier: 'A-3' }]);
-    expect(seen).toEqual(['A-1', 'B-1', 'B-2', 'C-1']);
+    expect(seen.filter((id) => id.startsWith('A'))).toEqual(['A-1']);
+    expect(seen.filter((id) => id.startsWith('B'))).toEqual(['B-1', 'B-2']);
+    expect(seen.filter((id) => id.startsWith('C'))).toEqual(['C-1']);
+    expect(seen).toHaveLength(4);
     expect(output.logs('event failed')).toEqual([
       expect.objectContaining({ eventId: 'key-A-2', connectionId: 'A', level: 'ERROR' }),
     ]);
@@ -152,7 +161,8 @@ describe('the processor handler', () => {
       // THEN the bad message is on the dead-letter queue with its attributes and the reason, and
       // acknowledged: A's later message runs in this same batch
       expect(response.batchItemFailures).toEqual([]);
-      expect(seen).toEqual(['A-1', 'B-1', 'A-2']);
+      expect(seen.filter((id) => id.startsWith('A'))).toEqual(['A-1', 'A-2']);
+      expect(seen).toContain('B-1');
       expect(deadLetterQueue.sent).toEqual([
         {
           body,

@@ -1,0 +1,58 @@
+/**
+ * One SQS FIFO batch, processed one message group (one connection) at a time per group and the
+ * groups side by side.
+ *
+ * FIFO promises order within a message group only; Lambda already runs different groups in
+ * different invocations at once. Processing a batch's groups one after another, as Powertools'
+ * `SqsFifoPartialProcessorAsync` does over a whole batch, makes a batch of ten connections take
+ * ten handlers' time and holds every connection behind the slowest. Here each group gets its own
+ * `SqsFifoPartialProcessorAsync` over its own records, in batch order, so the per-group rules stay
+ * Powertools' own (a failed message fails the rest of its group in this batch, to be retried in
+ * order), and the groups' runs overlap.
+ */
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** Groups a batch's records by message group, each group's records in batch order. */
+export function recordsByMessageGroup(records: readonly SQSRecord[]): SQSRecord[][] {
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of records) {
+    // Every FIFO message has a group; a record without one is kept with the others without one.
+    const group = record.attributes?.MessageGroupId ?? '';
+    const members = groups.get(group);
+    if (members) members.push(record);
+    else groups.set(group, [record]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Runs `recordHandler` over a FIFO batch: each message group in order, the groups concurrently.
+ * The response lists the failed messages in batch order; it never throws for failed records.
+ *
+ * @example
+ * const response = await processMessageGroups(event, async (record) => { … }, context);
+ */
+export async function processMessageGroups(
+  event: SQSEvent,
+  recordHandler: (record: SQSRecord) => Promise<void>,
+  context: Context,
+): Promise<SQSBatchResponse> {
+  const groupResponses = await Promise.all(
+    recordsByMessageGroup(event.Records).map((Records) =>
+      processPartialResponse({ Records }, recordHandler, new SqsFifoPartialProcessorAsync(), {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      }),
+    ),
+  );
+  const failed = new Set(
+    groupResponses.flatMap((response) => response.batchItemFailures.map((failure) => failure.itemIdentifier)),
+  );
+  return {
+    batchItemFailures: event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({
+      itemIdentifier: record.messageId,
+    })),
+  };
+}
