@@ -71,6 +71,13 @@ export interface ProcessorHandlerOptions {
    */
   readonly archive?: ArchiveWriter | false;
   /**
+   * Whether the message groups (connections) of one batch run at the same time, each still in
+   * order. `false` runs them one after another, for handlers that must never overlap in one
+   * process (e.g. module-level state that is not safe across awaits); batches then take the sum of
+   * their groups' time. @default true
+   */
+  readonly concurrentGroups?: boolean;
+  /**
    * The processed-events record; `false` switches it off (every delivery runs its handler).
    * @default the table named by PROCESSED_EVENTS_TABLE_NAME; off when it is unset
    */
@@ -114,6 +121,7 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
         event,
         createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived, coldStart }),
         context,
+        options.concurrentGroups ?? true,
       );
       const failures = response.batchItemFailures.length;
       logger.info('batch processed', {

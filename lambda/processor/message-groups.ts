@@ -27,8 +27,9 @@ export function recordsByMessageGroup(records: readonly SQSRecord[]): SQSRecord[
 }
 
 /**
- * Runs `recordHandler` over a FIFO batch: each message group in order, the groups concurrently.
- * The response lists the failed messages in batch order; it never throws for failed records.
+ * Runs `recordHandler` over a FIFO batch: each message group in order, the groups concurrently
+ * (or one group after another when `concurrent` is false). The response lists the failed messages
+ * in batch order; it never throws for failed records.
  *
  * @example
  * const response = await processMessageGroups(event, async (record) => { … }, context);
@@ -37,16 +38,18 @@ export async function processMessageGroups(
   event: SQSEvent,
   recordHandler: (record: SQSRecord) => Promise<void>,
   context: Context,
+  concurrent = true,
 ): Promise<SQSBatchResponse> {
-  const groupResponses = await Promise.all(
-    recordsByMessageGroup(event.Records).map((Records) =>
-      processPartialResponse({ Records }, recordHandler, new SqsFifoPartialProcessorAsync(), {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      }),
-    ),
-  );
+  const processGroup = (Records: SQSRecord[]) =>
+    processPartialResponse({ Records }, recordHandler, new SqsFifoPartialProcessorAsync(), {
+      context,
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+  const groups = recordsByMessageGroup(event.Records);
+  const groupResponses: SQSBatchResponse[] = [];
+  if (concurrent) groupResponses.push(...(await Promise.all(groups.map(processGroup))));
+  else for (const group of groups) groupResponses.push(await processGroup(group));
   const failed = new Set(
     groupResponses.flatMap((response) => response.batchItemFailures.map((failure) => failure.itemIdentifier)),
   );

@@ -57,8 +57,9 @@ async function within(promise: Promise<void>, ms: number): Promise<boolean> {
   }
 }
 
-function processorWith(handlers: Partial<EventHandlers>) {
+function processorWith(handlers: Partial<EventHandlers>, options: { concurrentGroups?: boolean } = {}) {
   const handle = createProcessorHandler({
+    ...options,
     connections: new FakeStore() as unknown as ConnectionRegistry,
     rules: new FakeStore() as unknown as RulesStore,
     logger: testLogger(),
@@ -87,6 +88,24 @@ describe('message groups in one batch', () => {
     // THEN B ran while A waited, and both succeeded
     expect(journal).toEqual(['A start', 'B start', 'B end', 'A saw B start', 'A end']);
     expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it('runs the groups one after another with concurrentGroups: false', async () => {
+    // GIVEN the same waiting handler, in a processor that runs one group at a time
+    const bStarted = gate();
+    const journal: string[] = [];
+    const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = async (event) => {
+      const id = event.data.connection.id;
+      journal.push(`${id} start`);
+      if (id === 'A') journal.push((await within(bStarted.opened, 50)) ? 'A saw B start' : 'A timed out');
+      else bStarted.open();
+      journal.push(`${id} end`);
+    };
+    const run = processorWith({ 'connection.updated': onUpdated }, { concurrentGroups: false });
+    // WHEN a batch of A-1 then B-1 is processed
+    await run(update('A', 1), update('B', 1));
+    // THEN B started only after A had ended
+    expect(journal).toEqual(['A start', 'A timed out', 'A end', 'B start', 'B end']);
   });
 
   it("gives each record's lines its own keys while another record runs", async () => {
