@@ -20,7 +20,7 @@ function endpoints() {
 }
 
 /** The pipeline setup this process measures, from `BENCH_PIPELINE_SETUP` (JSON) set by `bench/run.ts`. */
-function pipelineSetup(): { verifierEnvironments?: number; pollers?: number } {
+function pipelineSetup(): import('./pipeline.ts').PipelineSetup {
   return JSON.parse(process.env.BENCH_PIPELINE_SETUP ?? '{}');
 }
 
@@ -56,6 +56,10 @@ async function run(): Promise<unknown> {
             ],
         log,
       );
+    }
+    case 'costs': {
+      const { benchCosts } = await import('./costs.ts');
+      return benchCosts(quick, log);
     }
     default:
       throw new Error(`unknown part "${part}"`);

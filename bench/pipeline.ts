@@ -25,6 +25,8 @@ export interface PipelineSetup {
   readonly verifierEnvironments?: number;
   /** Pollers. @default the pipeline's default */
   readonly pollers?: number;
+  /** Whether a batch's message groups run side by side (the processor's `concurrentGroups`). @default true */
+  readonly concurrentGroups?: boolean;
 }
 
 /**
@@ -219,7 +221,8 @@ export async function driveLoad(
 export function setupName(setup: PipelineSetup): string {
   const environments = setup.verifierEnvironments ?? DEFAULT_VERIFIER_ENVIRONMENTS;
   const pollers = setup.pollers ?? DEFAULT_POLLERS;
-  return `${environments} verifier environment${environments === 1 ? '' : 's'}, ${pollers} poller${pollers === 1 ? '' : 's'}`;
+  const groups = setup.concurrentGroups === false ? ', groups one after another' : '';
+  return `${environments} verifier environment${environments === 1 ? '' : 's'}, ${pollers} poller${pollers === 1 ? '' : 's'}${groups}`;
 }
 
 /**
@@ -259,8 +262,12 @@ async function benchSetup(
     secrets: [secret],
     endpoints,
     prefix: `bench-${randomBytes(4).toString('hex')}`,
-    ...setup,
-    processor: (module, defaults) => observer.wrap(module.createProcessorHandler(defaults)),
+    ...(setup.verifierEnvironments !== undefined && { verifierEnvironments: setup.verifierEnvironments }),
+    ...(setup.pollers !== undefined && { pollers: setup.pollers }),
+    processor: (module, defaults) =>
+      observer.wrap(
+        module.createProcessorHandler({ ...defaults, concurrentGroups: setup.concurrentGroups ?? true }),
+      ),
   });
   const results: PipelineResult[] = [];
   const samples: Record<string, number[]> = {};

@@ -9,8 +9,9 @@
  * npm run bench                          # everything (about 2–4 minutes on 2 cores)
  * npm run bench -- --quick               # fewer samples, for a smoke test
  * npm run bench -- --only pipeline       # the local pipeline alone
- * BENCH_PIPELINE_SETUPS=1x4,8x8,16x16 npm run bench -- --only pipeline   # verifier × processor environments
+ * BENCH_PIPELINE_SETUPS=1x4,8x8s,8x8 npm run bench -- --only pipeline   # verifier × processor environments (s: groups one after another)
  * npm run bench -- --only signatures,bundles
+ * npm run bench -- --only costs         # CPU per event by process, per call, and the ceiling it implies
  * npm run bench -- --sample              # also refresh the committed sample report
  */
 import { spawn } from 'node:child_process';
@@ -23,10 +24,11 @@ import { type BundlingVariant, measureBundles, STACK_BUNDLING } from './bundles.
 import { renderReport } from './lib/report.ts';
 import type { BenchResults } from './lib/results.ts';
 import { latencyCdfSvg } from './lib/svg-chart.ts';
+import type { PipelineSetup } from './pipeline.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
-const PARTS = ['signatures', 'handler-stubbed', 'handler-emulators', 'bundles', 'pipeline'] as const;
+const PARTS = ['signatures', 'handler-stubbed', 'handler-emulators', 'bundles', 'pipeline', 'costs'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values } = parseArgs({
@@ -46,17 +48,30 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
  * The local pipeline setups measured side by side, each in a process of its own: one verifier
- * execution environment (the gateway before it ran a pool of them) and the defaults.
- * `BENCH_PIPELINE_SETUPS` picks others, e.g. `1x4,8x8,16x16` (verifier environments × pollers).
+ * environment and 4 pollers with a batch's message groups one after another (the closest to the
+ * pipeline before it ran environment pools), the default pools with groups one after another, and
+ * the defaults. `BENCH_PIPELINE_SETUPS` picks others, e.g. `1x4,8x8s,8x8`
+ * (verifier environments × pollers; a trailing `s` runs a batch's groups one after another).
  */
-function pipelineSetups(): Array<{ verifierEnvironments?: number; pollers?: number }> {
+function pipelineSetups(): PipelineSetup[] {
   const configured = process.env.BENCH_PIPELINE_SETUPS?.trim();
-  if (!configured) return [{ verifierEnvironments: 1, pollers: 4 }, {}];
+  if (!configured)
+    return [
+      { verifierEnvironments: 1, pollers: 4, concurrentGroups: false },
+      { concurrentGroups: false },
+      {},
+    ];
   return configured.split(',').map((setup) => {
-    const [verifierEnvironments, pollers] = setup.split('x').map(Number);
-    if (!Number.isInteger(verifierEnvironments) || !Number.isInteger(pollers))
-      throw new Error(`BENCH_PIPELINE_SETUPS: "${setup}" is not <environments>x<pollers>`);
-    return { verifierEnvironments: verifierEnvironments!, pollers: pollers! };
+    const match = /^(\d+)x(\d+)(s?)$/.exec(setup.trim());
+    if (!match)
+      throw new Error(
+        `BENCH_PIPELINE_SETUPS: "${setup}" is not <environments>x<pollers>, optionally followed by s`,
+      );
+    return {
+      verifierEnvironments: Number(match[1]),
+      pollers: Number(match[2]),
+      ...(match[3] && { concurrentGroups: false }),
+    };
   });
 }
 
@@ -165,6 +180,10 @@ async function main(): Promise<void> {
           chartSeries.push({ name, samplesMs });
       }
       results.pipeline = measured;
+    });
+    // Its own emulators (it reads their processes' CPU), started after the others are idle.
+    await timed('costs', async () => {
+      results.costs = await runPart('costs', {}, scratch);
     });
 
     durations.total = (Date.now() - started) / 1000;

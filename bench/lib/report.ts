@@ -208,6 +208,42 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
       ...(chartFile ? [`![receive → processed latency distribution](${chartFile})`, ''] : []),
     );
   }
+  if (results.costs) {
+    const { pipeline, dynamodbLocal, sdk, cores, ceilingEventsPerSecond } = results.costs;
+    const total = pipeline.cpuMsPerEvent.node + pipeline.cpuMsPerEvent.java + pipeline.cpuMsPerEvent.fauxqs;
+    out.push(
+      '## Where the CPU goes',
+      '',
+      `The pipeline at ${pipeline.connections} connections (${pipeline.events} events, ${fmt(pipeline.eventsPerSecond)} events/s), CPU per event by process:`,
+      '',
+      table(
+        ['process', 'CPU ms per event'],
+        [
+          ['Node.js: gateway, verifier, processor (one thread)', String(pipeline.cpuMsPerEvent.node)],
+          ['DynamoDB Local (JVM)', String(pipeline.cpuMsPerEvent.java)],
+          ['fauxqs (SQS, S3)', String(pipeline.cpuMsPerEvent.fauxqs)],
+          ['**all**', `**${fmt(total)}**`],
+        ],
+      ),
+      '',
+      `AWS calls per event: ${Object.entries(pipeline.callsPerEvent)
+        .map(([operation, count]) => `${operation} ${count}`)
+        .join(', ')}.`,
+      '',
+      `**Ceiling on this machine: ${cores} cores × 1000 / ${fmt(total)} ms = ${ceilingEventsPerSecond} events/s**, however the work is scheduled.`,
+      '',
+      table(
+        ['DynamoDB Local, bare HTTP client (no SDK), warm JVM', 'JVM CPU ms per call', 'calls/s'],
+        dynamodbLocal.map((row) => [row.operation, String(row.javaMsPerCall), String(row.callsPerSecond)]),
+      ),
+      '',
+      table(
+        ['one call against a trivial in-process server', 'Node.js CPU ms per call (client and server)'],
+        sdk.map((row) => [row.call, String(row.nodeMsPerCall)]),
+      ),
+      '',
+    );
+  }
   if (results.skipped.length) {
     out.push(
       '## Not measured in this run',

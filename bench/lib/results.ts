@@ -3,6 +3,7 @@
  * machine it ran on. The Markdown report is rendered from this alone.
  */
 import type { BundleComparison } from '../bundles.ts';
+import type { CostResults } from '../costs.ts';
 import type { Summary } from './stats.ts';
 
 /** One signature-verification task: an implementation, a scheme, a body size. */
@@ -91,6 +92,8 @@ export interface BenchResults {
   readonly handlerEmulators?: readonly HandlerEmulatorResult[];
   readonly bundles?: readonly BundleComparison[];
   readonly pipeline?: readonly PipelineResult[];
+  /** Where the pipeline's CPU goes, and the ceiling on this machine. */
+  readonly costs?: CostResults;
   /** Parts that could not run, with the reason; the report shows them instead of numbers. */
   readonly skipped: ReadonlyArray<{ readonly part: string; readonly reason: string }>;
   /** How long each part took, seconds. */
