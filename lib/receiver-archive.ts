@@ -20,6 +20,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -55,6 +56,15 @@ export interface ReceiverArchiveProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * A customer-managed KMS key for the bucket's objects (SSE-KMS with an S3 Bucket Key, so S3
+   * calls KMS about once per object batch rather than per object). Firehose's role and a connected
+   * processor get `kms:GenerateDataKey` on it through S3 only; whoever runs `replay` needs
+   * `kms:Decrypt` on it. The stream's own short-lived buffer keeps Firehose's AWS-owned key.
+   *
+   * @default - S3-managed keys (SSE-S3)
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /** The delivery stream's CloudWatch Logs stream for S3 delivery errors. */
@@ -79,6 +89,8 @@ export class ReceiverArchive extends Construct {
   public readonly logGroup: LogGroup;
   /** How long events are kept. */
   public readonly retention: Duration;
+  /** The key of the bucket's objects, when it is customer-managed. */
+  public readonly encryptionKey?: IKey;
 
   constructor(scope: Construct, id: string, props: ReceiverArchiveProps = {}) {
     super(scope, id);
@@ -90,6 +102,7 @@ export class ReceiverArchive extends Construct {
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (props.encryptionKey) this.encryptionKey = props.encryptionKey;
     this.bucket = this.buildBucket(days, removalPolicy);
     this.logGroup = new LogGroup(this, 'DeliveryLogGroup', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -130,6 +143,7 @@ export class ReceiverArchive extends Construct {
         resources: [this.bucket.arnForObjects(`${ARCHIVE_EVENTS_PREFIX}*`)],
       }),
     );
+    if (this.encryptionKey) processor.grantPrincipal.addToPrincipalPolicy(this.keyForS3Writes());
     Validations.of(processor.role ?? processor).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${ARCHIVE_EVENTS_PREFIX}*]`,
       reason:
@@ -208,7 +222,9 @@ export class ReceiverArchive extends Construct {
 
   private buildBucket(days: number, removalPolicy: RemovalPolicy): Bucket {
     const bucket = new Bucket(this, 'Bucket', {
-      encryption: BucketEncryption.S3_MANAGED,
+      ...(this.encryptionKey
+        ? { encryption: BucketEncryption.KMS, encryptionKey: this.encryptionKey, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
@@ -269,6 +285,7 @@ export class ReceiverArchive extends Construct {
         ],
       }),
     );
+    if (this.encryptionKey) role.addToPolicy(this.keyForS3Writes());
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${ARCHIVE_EVENTS_PREFIX}*]`,
       reason:
@@ -280,6 +297,19 @@ export class ReceiverArchive extends Construct {
         'Firehose names each object itself, with the error type in its path: object actions can only be granted under the errors/ prefix, not on names known at deploy time.',
     });
     return role;
+  }
+
+  /**
+   * Writing SSE-KMS objects into the bucket: a data key from the bucket's key (Firehose's multipart
+   * uploads also decrypt it), only on S3's behalf in this region.
+   */
+  private keyForS3Writes(): PolicyStatement {
+    return new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.encryptionKey!.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+    });
   }
 
   private buildDeliveryStream(): CfnDeliveryStream {

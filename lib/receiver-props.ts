@@ -89,11 +89,13 @@ export interface OFAuthWebhookReceiverProps {
   readonly metricsNamespace?: string;
 
   /**
-   * A customer-managed KMS key for the queues, the tables and the signing secret the receiver
-   * creates; the functions get exactly the key permissions they need. Log groups keep CloudWatch
-   * Logs' own encryption.
+   * A customer-managed KMS key for the queues, the tables, the signing secret the receiver
+   * creates and the archive bucket's objects; the functions (and the archive's delivery stream) get
+   * exactly the key permissions they need. Log groups keep CloudWatch Logs' own encryption; whoever
+   * runs `replay` needs `kms:Decrypt` on the key.
    *
-   * @default - SQS-managed encryption for the queues, AWS-managed keys for the tables and the secret
+   * @default - SQS-managed encryption for the queues, AWS-managed keys for the tables and the
+   *   secret, S3-managed keys for the archive
    */
   readonly encryptionKey?: IKey;
 

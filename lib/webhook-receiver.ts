@@ -126,6 +126,7 @@ export class OFAuthWebhookReceiver extends Construct {
       retention: settings.archiveRetention,
       removalPolicy: settings.removalPolicy,
       logRetention: settings.logRetention,
+      ...(settings.encryptionKey && { encryptionKey: settings.encryptionKey }),
     });
     archive.connectProcessor(this.processor);
     return archive;

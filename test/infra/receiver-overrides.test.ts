@@ -196,6 +196,40 @@ describe('an existing KMS key', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
   });
 
+  it('encrypts the archive bucket with it, and lets Firehose and the processor write there through S3 only', () => {
+    const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+    // THEN the bucket's objects are SSE-KMS with the key and an S3 Bucket Key
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+          },
+        ],
+      },
+    });
+    // AND the delivery stream's role and the processor's may use the key only through S3
+    const s3Only = {
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: keyArn,
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      },
+    };
+    for (const role of ['ReceiverArchiveDeliveryRole', 'ReceiverProcessorRole']) {
+      const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith(role))!;
+      const policies = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: roleId }] },
+      });
+      const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(statements).toEqual(expect.arrayContaining([s3Only]));
+    }
+  });
+
   it('lets each function use the key, without wildcard actions', () => {
     for (const role of ['ReceiverVerifierRole', 'ReceiverProcessorRole']) {
       const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith(role))!;
