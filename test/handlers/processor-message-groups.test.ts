@@ -11,10 +11,9 @@ import { processMessageGroups, recordsByMessageGroup } from '../../lambda/proces
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
-import { connectionEvent } from '../fixtures/events.ts';
 import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
-import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+import { connectionUpdatedRecord, lambdaContext, sqsEvent } from '../fixtures/sqs-events.ts';
 
 let output: CapturedOutput;
 beforeEach(() => {
@@ -22,18 +21,7 @@ beforeEach(() => {
 });
 afterEach(() => output.restore());
 
-/** A connection.updated of connection `group`, numbered `n`. */
-function update(group: string, n: number): SQSRecord {
-  return sqsRecord({
-    body: connectionEvent('connection.updated', {
-      connectionId: group,
-      timestamp: `2024-01-15T10:30:0${n}Z`,
-      permissions: [`p${n}`],
-    }),
-    messageId: `${group}-${n}`,
-    eventKey: `key-${group}-${n}`,
-  });
-}
+const update = connectionUpdatedRecord;
 
 /** A promise and the function that settles it. */
 function gate(): { readonly opened: Promise<void>; open(): void } {
@@ -69,20 +57,27 @@ function processorWith(handlers: Partial<EventHandlers>, options: { concurrentGr
   return (...records: SQSRecord[]) => handle(sqsEvent(...records), lambdaContext());
 }
 
+/**
+ * A connection.updated handler that journals each connection's start and end; A's waits until B's
+ * has started, or `waitMs` (so a run that handles the groups one after another ends).
+ */
+function waitingForB(journal: string[], waitMs: number): EventHandler<RealtimeEvent<'connection.updated'>> {
+  const bStarted = gate();
+  return async (event) => {
+    const id = event.data.connection.id;
+    journal.push(`${id} start`);
+    if (id === 'A') journal.push((await within(bStarted.opened, waitMs)) ? 'A saw B start' : 'A timed out');
+    else bStarted.open();
+    journal.push(`${id} end`);
+  };
+}
+
 describe('message groups in one batch', () => {
   it("runs another connection's events while one connection's handler waits", async () => {
     // GIVEN A's handler, which waits until B's handler has started (or 2 s, so a run that
     // handles the groups one after another ends, and fails)
-    const bStarted = gate();
     const journal: string[] = [];
-    const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = async (event) => {
-      const id = event.data.connection.id;
-      journal.push(`${id} start`);
-      if (id === 'A') journal.push((await within(bStarted.opened, 2_000)) ? 'A saw B start' : 'A timed out');
-      else bStarted.open();
-      journal.push(`${id} end`);
-    };
-    const run = processorWith({ 'connection.updated': onUpdated });
+    const run = processorWith({ 'connection.updated': waitingForB(journal, 2_000) });
     // WHEN a batch of A-1 then B-1 is processed
     const response = await run(update('A', 1), update('B', 1));
     // THEN B ran while A waited, and both succeeded
@@ -92,16 +87,11 @@ describe('message groups in one batch', () => {
 
   it('runs the groups one after another with concurrentGroups: false', async () => {
     // GIVEN the same waiting handler, in a processor that runs one group at a time
-    const bStarted = gate();
     const journal: string[] = [];
-    const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = async (event) => {
-      const id = event.data.connection.id;
-      journal.push(`${id} start`);
-      if (id === 'A') journal.push((await within(bStarted.opened, 50)) ? 'A saw B start' : 'A timed out');
-      else bStarted.open();
-      journal.push(`${id} end`);
-    };
-    const run = processorWith({ 'connection.updated': onUpdated }, { concurrentGroups: false });
+    const run = processorWith(
+      { 'connection.updated': waitingForB(journal, 50) },
+      { concurrentGroups: false },
+    );
     // WHEN a batch of A-1 then B-1 is processed
     await run(update('A', 1), update('B', 1));
     // THEN B started only after A had ended
