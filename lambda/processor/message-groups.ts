@@ -17,8 +17,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 export function recordsByMessageGroup(records: readonly SQSRecord[]): SQSRecord[][] {
   const groups = new Map<string, SQSRecord[]>();
   for (const record of records) {
-    // Every FIFO message has a group; a record without one is kept with the others without one.
-    const group = record.attributes?.MessageGroupId ?? '';
+    // Every FIFO message has a group; records without one (a standard queue) form one group.
+    const group = record.attributes.MessageGroupId ?? '';
     const members = groups.get(group);
     if (members) members.push(record);
     else groups.set(group, [record]);
@@ -40,10 +40,11 @@ export async function processMessageGroups(
   context: Context,
   concurrent = true,
 ): Promise<SQSBatchResponse> {
+  // Over one group, the FIFO processor's default rule is the group rule: the first failure fails
+  // the record and every later one (`skipGroupOnError` would change nothing here).
   const processGroup = (Records: SQSRecord[]) =>
     processPartialResponse({ Records }, recordHandler, new SqsFifoPartialProcessorAsync(), {
       context,
-      skipGroupOnError: true,
       throwOnFullBatchFailure: false,
     });
   const groups = recordsByMessageGroup(event.Records);

@@ -165,6 +165,41 @@ describe('processMessageGroups', () => {
     ]);
   });
 
+  it('runs the groups concurrently by default, and one after another when asked', async () => {
+    // GIVEN A-1, whose handler waits until B-1's has started (or 50 ms)
+    const journalOf = async (...concurrent: [] | [boolean]) => {
+      const bStarted = gate();
+      const journal: string[] = [];
+      const handler = async (record: SQSRecord) => {
+        if (record.messageId === 'A-1')
+          journal.push((await within(bStarted.opened, 50)) ? 'A saw B' : 'A alone');
+        else bStarted.open();
+        journal.push(`${record.messageId} done`);
+      };
+      await processMessageGroups(
+        sqsEvent(update('A', 1), update('B', 1)),
+        handler,
+        lambdaContext(),
+        ...concurrent,
+      );
+      return journal;
+    };
+    // WHEN the batch runs with the default, then with `concurrent` false
+    // THEN by default B ran while A waited; asked to, B waited for A
+    expect(await journalOf()).toEqual(['B-1 done', 'A saw B', 'A-1 done']);
+    expect(await journalOf(false)).toEqual(['A alone', 'A-1 done', 'B-1 done']);
+  });
+
+  it('keeps records without a message group id together, in batch order', () => {
+    const withoutGroup = (messageId: string): SQSRecord => {
+      const record = update('A', 1);
+      const { MessageGroupId: _group, ...attributes } = record.attributes;
+      return { ...record, messageId, attributes };
+    };
+    const groups = recordsByMessageGroup([withoutGroup('x'), update('B', 1), withoutGroup('y')]);
+    expect(groups.map((group) => group.map((record) => record.messageId))).toEqual([['x', 'y'], ['B-1']]);
+  });
+
   it("reports failures in batch order, each failed group's later records included", async () => {
     // GIVEN a batch where B-1 fails late (after A's records have failed) and C succeeds
     const records = [update('A', 1), update('B', 1), update('A', 2), update('C', 1), update('B', 2)];
