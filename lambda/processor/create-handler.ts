@@ -107,12 +107,13 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     { ...defaultHandlers, ...options.handlers } as EventHandlers,
     options.onUnknownEvent ?? defaultOnUnknownEvent,
   );
-  let invocations = 0;
+  let firstInvocation = true;
   let dependencies: (RecordProcessorDependencies & { readonly archive?: ArchiveWriter }) | undefined;
 
   const processBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     dependencies ??= { route, logger, ...createStores(options), clock: options.clock ?? Date.now };
-    const coldStart = invocations++ === 0;
+    const coldStart = firstInvocation;
+    firstInvocation = false;
     const { archive } = dependencies;
     const metrics = new BatchMetrics();
     try {
@@ -121,7 +122,7 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
         event,
         createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived, coldStart }),
         context,
-        options.concurrentGroups ?? true,
+        options.concurrentGroups !== false,
       );
       const failures = response.batchItemFailures.length;
       logger.info('batch processed', {
