@@ -14,7 +14,6 @@ import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import { MAX_REJECTION_DETAIL_CHARS } from '../../lambda/shared/queue-message.ts';
 import {
-  connectionEvent,
   EXAMPLE_EVENT_TYPES,
   exampleEvent,
   fixtureEvent,
@@ -26,7 +25,7 @@ import {
 } from '../fixtures/events.ts';
 import { FakeStore, RecordingDeadLetterQueue, testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
-import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+import { connectionUpdatedRecord, lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 
 let output: CapturedOutput;
 beforeEach(() => {
@@ -53,17 +52,7 @@ function processorUnderTest(options: ProcessorHandlerOptions = {}) {
 }
 
 /** A connection.updated for connection `group`, numbered `n` (in its permissions). */
-function update(group: string, n: number) {
-  return sqsRecord({
-    body: connectionEvent('connection.updated', {
-      connectionId: group,
-      timestamp: `2024-01-15T10:30:0${n}Z`,
-      permissions: [`p${n}`],
-    }),
-    messageId: `${group}-${n}`,
-    eventKey: `key-${group}-${n}`,
-  });
-}
+const update = connectionUpdatedRecord;
 
 /** Handlers that record `<connection>-<n>` for every connection.updated, failing on `fail`. */
 function recordingUpdates(seen: string[], fail: ReadonlySet<string> = new Set()): Partial<EventHandlers> {
