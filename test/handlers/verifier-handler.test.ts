@@ -640,7 +640,10 @@ describe('verifier handler: rejected deliveries', () => {
     const { result, logs } = await h.invoke(event);
     expect(result.statusCode).toBe(409);
     expect(result.headers?.['retry-after']).toBe('10');
-    expect(answerBody(result).error).toBe('delivery_in_progress');
+    expect(answerBody(result)).toEqual({
+      error: 'delivery_in_progress',
+      message: 'this event is being handed on by another request; retry later',
+    });
     expect(logs.every((line) => line.outcome === 'in_progress')).toBe(true);
     expect(h.queue.events).toHaveLength(0);
   });
@@ -682,6 +685,17 @@ describe('verifier handler: failing dependencies', () => {
     h.queue.failEnqueue = 1;
     const first = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
     expect(first.result.statusCode).toBe(503);
+    // AND the log line names the queue, and the SDK's error beneath it
+    expect(first.logs.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        dependency: 'queue',
+        error: expect.objectContaining({
+          name: 'DependencyError',
+          message: 'queue is unavailable',
+          cause: expect.objectContaining({ message: 'SQS is down' }),
+        }),
+      }),
+    ]);
     expect(h.queue.events).toHaveLength(0);
     const retry = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
     expect(retry.result.statusCode).toBe(202);
