@@ -21,7 +21,15 @@ import {
   S3ArchiveWriter,
 } from '../../lambda/processor/archive-writers.ts';
 import { loadProcessorConfig, loadRecordKeepingConfig } from '../../lambda/processor/config.ts';
-import { archiveHourPrefix, archiveHourPrefixes, archiveLine } from '../../lambda/shared/archive-layout.ts';
+import {
+  ARCHIVE_ERRORS_PREFIX,
+  ARCHIVE_EVENTS_PREFIX,
+  archiveHourPrefix,
+  archiveHourPrefixes,
+  archiveLine,
+  FIREHOSE_ERRORS_PREFIX,
+  FIREHOSE_EVENTS_PREFIX,
+} from '../../lambda/shared/archive-layout.ts';
 import { ConfigurationError } from '../../lambda/shared/config.ts';
 import { type ArchivedEvent, MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import { ARCHIVE } from '../../lambda/shared/resource-definitions.ts';
@@ -460,6 +468,20 @@ describe('the S3 archive writer', () => {
 describe('the archive layout', () => {
   it('names hour prefixes in UTC', () => {
     expect(archiveHourPrefix(new Date('2026-12-31T23:59:59.999Z'))).toBe('events/2026/12/31/23/');
+  });
+
+  it('gives Firehose prefixes that put events where the reader looks, and its errors apart', () => {
+    // GIVEN Firehose's prefix expressions, filled in as Firehose does for an arrival time
+    const at = new Date('2026-01-05T13:45:12Z');
+    const fill = (expression: string) =>
+      expression
+        .replace('!{timestamp:yyyy/MM/dd/HH}', '2026/01/05/13')
+        .replace('!{firehose:error-output-type}', 'processing-failed');
+    // THEN events land under the hour prefix the replay reads, errors under their own prefix
+    expect(fill(FIREHOSE_EVENTS_PREFIX)).toBe(archiveHourPrefix(at));
+    expect(fill(FIREHOSE_ERRORS_PREFIX)).toBe('errors/processing-failed/2026/01/05/13/');
+    expect(ARCHIVE_ERRORS_PREFIX).not.toBe(ARCHIVE_EVENTS_PREFIX);
+    expect(fill(FIREHOSE_ERRORS_PREFIX).startsWith(ARCHIVE_EVENTS_PREFIX)).toBe(false);
   });
 
   it('lists every hour of a window, both ends included', () => {
