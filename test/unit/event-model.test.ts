@@ -155,6 +155,12 @@ describe('parseEnvelope, field by field', () => {
       connectionId: 'conn_1',
       clientReferenceId: 'user_1',
     });
+    // AND its null there as null: the connection has no user
+    const noUser = parseEnvelope({
+      type: 'realtime.chat_typing.updated',
+      data: { connection: { id: 'conn_1', clientReferenceId: null } },
+    });
+    expect(noUser.ok && noUser.envelope.clientReferenceId).toBeNull();
   });
 });
 
