@@ -248,6 +248,49 @@ describe('the processed-events record', () => {
     const original = update('A', 1);
     await run(sqsEvent(original, sqsRecord({ body: original.body, eventKey: 'key-A-1' })));
     expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'A-1']);
+    // AND nothing tried to write a record that is not there
+    expect(output.lines().filter((line) => line.level === 'ERROR')).toEqual([]);
+  });
+
+  it('does not record a message without an event key under its message id', async () => {
+    // GIVEN the record, and a message without the verifier's eventKey attribute
+    const processedEvents = new FakeProcessedEvents();
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const record = sqsRecord({ body: update('A', 1).body, eventKey: null, messageId: 'no-key' });
+    // WHEN it is processed
+    const response = await run(sqsEvent(record));
+    // THEN its handler ran, under its message id, and nothing was recorded for it
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen.map((entry) => entry.context.eventId)).toEqual(['no-key']);
+    expect([...processedEvents.keys]).toEqual([]);
+  });
+
+  it('does not record a replay of an event it never recorded, so a late duplicate still runs', async () => {
+    // GIVEN an event whose key is not in the record (e.g. remembered past its TTL)
+    const processedEvents = new FakeProcessedEvents();
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const original = update('A', 1);
+    // WHEN a replay of it is processed
+    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
+    // THEN its handler ran and the record still does not hold its key
+    expect(seen.map((entry) => entry.id)).toEqual(['A-1']);
+    expect([...processedEvents.keys]).toEqual([]);
+  });
+
+  it('skips a duplicate that carries no receipt time, logging it without one', async () => {
+    // GIVEN a recorded event key, and a delivery of it without the receivedAt attribute
+    const processedEvents = new FakeProcessedEvents();
+    processedEvents.keys.add('key-A-1');
+    const { run, seen } = processorUnderTest({ processedEvents });
+    const record = sqsRecord({ body: update('A', 1).body, eventKey: 'key-A-1', receivedAt: null });
+    // WHEN it is processed
+    const response = await run(sqsEvent(record));
+    // THEN it is acknowledged as a duplicate, without running its handler
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([]);
+    const [skipped] = output.logs('duplicate event skipped: its handler already succeeded');
+    expect(skipped).toMatchObject({ eventId: 'key-A-1', messageId: record.messageId });
+    expect(skipped).not.toHaveProperty('receivedAt');
   });
 });
 
@@ -272,6 +315,19 @@ describe('a replayed message, as a handler sees it', () => {
     expect(replayed.receivedAt?.toISOString()).toBe('2026-01-04T09:00:00.000Z');
     expect(replayed.sequenceNumber).toBe('42');
     expect(replay.attributes.SequenceNumber).not.toBe('42');
+  });
+
+  it('is logged as a replay on its "event processed" line; an original is not', async () => {
+    // GIVEN an event and its replay
+    const original = update('A', 1);
+    const { run } = processorUnderTest();
+    // WHEN both are processed
+    await run(sqsEvent(original));
+    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
+    // THEN only the replay's line says replay
+    const [first, second] = output.logs('event processed');
+    expect(first).not.toHaveProperty('replay');
+    expect(second).toMatchObject({ eventId: 'key-A-1', replay: true });
   });
 
   it("has no sequence number when the archive had none, rather than the replay message's own", async () => {

@@ -6,7 +6,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { SERVICE_NAMES, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts';
 import { createVerifierHandler, type VerifierHandler } from '../../lambda/verifier/create-handler.ts';
 import { DependencyError } from '../../lambda/verifier/errors.ts';
-import { HandOff, type QueuedEvent, type RejectedDelivery } from '../../lambda/verifier/hand-off.ts';
+import {
+  HandOff,
+  type Ledger,
+  type QueuedEvent,
+  type RejectedDelivery,
+} from '../../lambda/verifier/hand-off.ts';
 import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
 import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
 import {
@@ -68,7 +73,7 @@ interface Harness {
   queue: FlakyQueue;
   ledger: InMemoryLedger;
   rejectionLedger: InMemoryLedger;
-  secrets: FakeSecrets;
+  secrets: SigningSecretSource;
   invoke(event: APIGatewayProxyEventV2): Promise<{
     result: APIGatewayProxyStructuredResultV2;
     logs: Record<string, unknown>[];
@@ -77,14 +82,16 @@ interface Harness {
   }>;
 }
 
-function harness(options: { secrets?: FakeSecrets; maxBodyBytes?: number } = {}): Harness {
+function harness(
+  options: { secrets?: SigningSecretSource; maxBodyBytes?: number; ledger?: Ledger } = {},
+): Harness {
   const queue = new FlakyQueue();
   const ledger = new InMemoryLedger();
   const rejectionLedger = new InMemoryLedger();
   const secrets = options.secrets ?? new FakeSecrets();
   const handler = createVerifierHandler({
     secrets,
-    handOff: new HandOff({ ledger, rejectionLedger, queue }),
+    handOff: new HandOff({ ledger: options.ledger ?? ledger, rejectionLedger, queue }),
     logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
     metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
@@ -633,7 +640,10 @@ describe('verifier handler: rejected deliveries', () => {
     const { result, logs } = await h.invoke(event);
     expect(result.statusCode).toBe(409);
     expect(result.headers?.['retry-after']).toBe('10');
-    expect(answerBody(result).error).toBe('delivery_in_progress');
+    expect(answerBody(result)).toEqual({
+      error: 'delivery_in_progress',
+      message: 'this event is being handed on by another request; retry later',
+    });
     expect(logs.every((line) => line.outcome === 'in_progress')).toBe(true);
     expect(h.queue.events).toHaveLength(0);
   });
@@ -675,6 +685,17 @@ describe('verifier handler: failing dependencies', () => {
     h.queue.failEnqueue = 1;
     const first = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
     expect(first.result.statusCode).toBe(503);
+    // AND the log line names the queue, and the SDK's error beneath it
+    expect(first.logs.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        dependency: 'queue',
+        error: expect.objectContaining({
+          name: 'DependencyError',
+          message: 'queue is unavailable',
+          cause: expect.objectContaining({ message: 'SQS is down' }),
+        }),
+      }),
+    ]);
     expect(h.queue.events).toHaveLength(0);
     const retry = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
     expect(retry.result.statusCode).toBe(202);
@@ -727,5 +748,214 @@ describe('verifier handler: logs', () => {
     const h = harness();
     const { logs } = await h.invoke(svixDelivery({ body: connectionCreated, id: 'msg_keys' }));
     for (const line of logs) for (const key of LOG_KEYS) expect(line[key]).toEqual(expect.any(String));
+  });
+});
+
+describe('verifier handler: the edges of the answers', () => {
+  const secretsFailingWith = (error: unknown): SigningSecretSource => ({
+    current: () => Promise.reject(error),
+    refresh: () => Promise.reject(error),
+  });
+
+  it('answers JSON, and logs and counts an accepted delivery as handed on', async () => {
+    const h = harness();
+    const { result, logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(result.statusCode).toBe(202);
+    expect(result.headers?.['content-type']).toBe('application/json');
+    expect(logs.filter((line) => line.message === 'delivery handed on')).toEqual([
+      expect.objectContaining({ statusCode: 202, outcome: 'enqueued' }),
+    ]);
+    // AND the ledger was marked done, so nothing warns of a duplicate to come
+    expect(logs.filter((line) => line.level === 'WARN')).toEqual([]);
+  });
+
+  it('logs a duplicate delivery as such, with its 200', async () => {
+    const h = harness();
+    await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    const { logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(logs.filter((line) => line.message === 'duplicate delivery: already handed on')).toEqual([
+      expect.objectContaining({ statusCode: 200, outcome: 'duplicate' }),
+    ]);
+  });
+
+  it('warns, and still answers 202, when the event was queued but the ledger could not be marked done', async () => {
+    // GIVEN a ledger that runs the hand-off and then fails to mark it done
+    const markError = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    const ledger: Ledger = {
+      once: async (_key, _lease, work) => {
+        await work();
+        return { status: 'fresh', recorded: false, recordError: markError };
+      },
+    };
+    const h = harness({ ledger });
+    // WHEN a delivery is handed on
+    const { result, logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    // THEN it is answered 202, and a warning says a later duplicate may be sent on again
+    expect(result.statusCode).toBe(202);
+    expect(h.queue.events).toHaveLength(1);
+    expect(logs.filter((line) => line.level === 'WARN')).toEqual([
+      expect.objectContaining({
+        message: 'event enqueued but the ledger could not be marked done; a later duplicate may re-send it',
+        error: expect.objectContaining({ name: 'ThrottlingException', message: 'throttled' }),
+        outcome: 'enqueued',
+      }),
+    ]);
+  });
+
+  it('marks the lines logged before the outcome is known as pending', async () => {
+    // GIVEN a forged delivery, and a refresh of the secrets that fails
+    const secrets = new FakeSecrets();
+    secrets.failRefresh = true;
+    const h = harness({ secrets });
+    // WHEN it is answered
+    const { logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    // THEN the warning logged while it was being verified says pending, the answer's line rejected
+    expect(logs.map((line) => [line.message, line.outcome])).toEqual([
+      ['refreshing the signing secrets after a signature miss failed; answering 401', 'pending'],
+      ['delivery rejected', 'rejected'],
+    ]);
+  });
+
+  it('logs a rejection with its status and code, and says when the body was kept', async () => {
+    const h = harness();
+    const forged = await h.invoke(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    const bad = await h.invoke(ofAuthDelivery({ body: 'not json' }));
+    const rejected = (logs: Record<string, unknown>[]) =>
+      logs.filter((line) => line.message === 'delivery rejected');
+    expect(rejected(forged.logs)).toEqual([
+      expect.objectContaining({ level: 'WARN', statusCode: 401, code: 'invalid_signature' }),
+    ]);
+    expect(rejected(forged.logs)[0]).not.toHaveProperty('keptOnDeadLetterQueue');
+    expect(rejected(bad.logs)).toEqual([
+      expect.objectContaining({ statusCode: 400, code: 'invalid_json', keptOnDeadLetterQueue: true }),
+    ]);
+  });
+
+  it('logs a failed keep of a bad body as an error naming the dependency', async () => {
+    const h = harness();
+    h.queue.failKeep = 1;
+    const { logs } = await h.invoke(ofAuthDelivery({ body: 'not json' }));
+    expect(logs.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        message: 'signed body rejected, and keeping it on the dead-letter queue failed',
+        statusCode: 400,
+        code: 'invalid_json',
+      }),
+    ]);
+  });
+
+  it('counts only a 401 as a signature rejection and only a 413 as too large', async () => {
+    const h = harness({ maxBodyBytes: Buffer.byteLength(connectionCreated) });
+    const names = async (event: APIGatewayProxyEventV2) =>
+      metricEntries((await h.invoke(event)).metrics).map((entry) => entry.name);
+    const tooLarge = await names(ofAuthDelivery({ body: `${connectionCreated} ` }));
+    const forged = await names(ofAuthDelivery({ body: connectionCreated, secret: 'forged' }));
+    const bad = await names(ofAuthDelivery({ body: 'not json' }));
+    expect(tooLarge).toContain(VERIFIER_METRICS.tooLarge);
+    expect(tooLarge).not.toContain(VERIFIER_METRICS.signatureRejected);
+    expect(forged).toContain(VERIFIER_METRICS.signatureRejected);
+    expect(forged).not.toContain(VERIFIER_METRICS.tooLarge);
+    expect(bad).not.toContain(VERIFIER_METRICS.signatureRejected);
+    expect(bad).not.toContain(VERIFIER_METRICS.tooLarge);
+  });
+
+  it('says why in the answer to a body over the limit and to a method other than POST', async () => {
+    const h = harness({ maxBodyBytes: 100 });
+    const big = await h.invoke(ofAuthDelivery({ body: `{"type":"${'x'.repeat(200)}"}` }));
+    expect(answerBody(big.result)).toEqual({
+      error: 'payload_too_large',
+      message: 'the body is larger than 100 bytes',
+    });
+    const get = await h.invoke(apiGatewayEvent({ method: 'get' }));
+    expect(answerBody(get.result)).toEqual({
+      error: 'method_not_allowed',
+      message: 'GET is not supported; use POST',
+    });
+  });
+
+  it('takes a body of exactly the limit, raw or base64-encoded', async () => {
+    // GIVEN a limit of exactly the body's size (in bytes; base64 takes 4 characters per 3 bytes)
+    const body = `{"type":"connection.created","data":{"connection":{"id":"c"}},"pad":"${'x'.repeat(30)}"}`;
+    const h = harness({ maxBodyBytes: Buffer.byteLength(body) });
+    // WHEN it comes as text and base64-encoded THEN both are handed on
+    for (const base64 of [false, true]) {
+      const { result } = await h.invoke(
+        ofAuthDelivery({ body, base64, timestamp: Math.floor(Date.now() / 1000) }),
+      );
+      expect(result.statusCode).not.toBe(413);
+    }
+    expect(h.queue.events).toHaveLength(1);
+  });
+
+  it.each([
+    ['no requestContext', (event: APIGatewayProxyEventV2) => ({ ...event, requestContext: undefined })],
+    [
+      'no http',
+      (event: APIGatewayProxyEventV2) => ({
+        ...event,
+        requestContext: { ...event.requestContext, http: undefined },
+      }),
+    ],
+    [
+      'no method',
+      (event: APIGatewayProxyEventV2) => ({
+        ...event,
+        requestContext: {
+          ...event.requestContext,
+          http: { ...event.requestContext.http, method: undefined },
+        },
+      }),
+    ],
+  ])('reads a request with %s as a POST', async (_case, strip) => {
+    const h = harness();
+    const event = strip(ofAuthDelivery({ body: connectionCreated })) as unknown as APIGatewayProxyEventV2;
+    const { result } = await h.invoke(event);
+    expect(result.statusCode).toBe(202);
+  });
+
+  it('reads a request without a body as an empty body', async () => {
+    // GIVEN an empty body, genuinely signed, that API Gateway passes on without a body field
+    const h = harness();
+    const event = ofAuthDelivery({ body: '' });
+    delete event.body;
+    // WHEN it is answered THEN as the signed empty body it is: not JSON
+    const { result } = await h.invoke(event);
+    expect(result.statusCode).toBe(400);
+    expect(answerBody(result).error).toBe('invalid_json');
+  });
+
+  it('answers a timeout of any dependency with 503, naming the timeout', async () => {
+    const timeout = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const h = harness({ secrets: secretsFailingWith(timeout) });
+    const { result, logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(result.statusCode).toBe(503);
+    expect(answerBody(result)).toEqual({
+      error: 'dependency_unavailable',
+      message: 'timeout is unavailable; retry later',
+    });
+    expect(logs.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        message: 'a dependency failed; the sender will retry',
+        statusCode: 503,
+        dependency: 'timeout',
+        outcome: 'dependency_failure',
+      }),
+    ]);
+  });
+
+  it.each([
+    ['an error', new Error('a bug')],
+    ['something that is not an error', 'a string'],
+  ])('answers %s it does not know with 500, logged as unexpected', async (_case, thrown) => {
+    const h = harness({ secrets: secretsFailingWith(thrown) });
+    const { result, logs, metrics } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    expect(result.statusCode).toBe(500);
+    expect(answerBody(result)).toEqual({ error: 'internal_error', message: 'unexpected error; retry later' });
+    expect(logs.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({ message: 'unexpected error', statusCode: 500, outcome: 'error' }),
+    ]);
+    expect(metricEntries(metrics).map((entry) => entry.name)).not.toContain(
+      VERIFIER_METRICS.dependencyFailures,
+    );
   });
 });

@@ -75,9 +75,46 @@ describe('the SQS dead-letter queue adapter', () => {
     expect(attribute('rejectionDetail')).toMatch(/connection\.permissions/);
   });
 
+  it('keeps at most 8 of the string attributes, leaving room for its own two within SQS’s 10', async () => {
+    // GIVEN a poison message with a binary attribute and ten string attributes
+    const record = sqsRecord({ body: 'not json', messageId: 'poison-many', groupId: 'g-many' });
+    record.messageAttributes = {
+      blob: { dataType: 'Binary', binaryValue: 'AAEC' },
+      ...Object.fromEntries(
+        Array.from({ length: 10 }, (_, n) => [`a${n}`, { dataType: 'String', stringValue: `v${n}` }]),
+      ),
+    };
+    const message = rejectedMessage(record, parseError(record));
+    // WHEN it becomes a dead-letter message THEN the first 8 string attributes are kept, the binary
+    // one (no string value to copy) is not, and the reason and detail make 10
+    expect(Object.keys(message.attributes)).toEqual([
+      ...Array.from({ length: 8 }, (_, n) => `a${n}`),
+      'rejectionReason',
+      'rejectionDetail',
+    ]);
+    // AND SQS takes it
+    await new SqsDeadLetterQueue({
+      queueUrl: resources.deadLetterQueueUrl,
+      client: () => resources.sqs,
+    }).send(message);
+    expect((await receiveAll()).map((kept) => kept.Body)).toContain('not json');
+  });
+
+  it('puts a detail SQS accepts: forbidden characters replaced, an empty one written as "-"', () => {
+    const record = sqsRecord({ body: 'not json', messageId: 'poison-text' });
+    const detail = (message: string) =>
+      rejectedMessage(record, new UnprocessableMessageError('invalid_json', message)).attributes
+        .rejectionDetail?.StringValue;
+    expect(detail('bad\u0000byte\u001f')).toBe('bad\uFFFDbyte\uFFFD');
+    expect(detail('')).toBe('-');
+  });
+
   it('rejects an empty queue URL', () => {
     expect(() => new SqsDeadLetterQueue({ queueUrl: ' ', client: () => resources.sqs })).toThrow(
       /queueUrl must be a non-empty string, got " "/,
     );
+    expect(
+      () => new SqsDeadLetterQueue({ queueUrl: undefined as unknown as string, client: () => resources.sqs }),
+    ).toThrow('queueUrl must be a non-empty string, got "undefined"');
   });
 });

@@ -107,8 +107,38 @@ describe('the processed-events record in DynamoDB', () => {
     ]);
   });
 
+  it('counts an item as gone from the second its expiry names, as the replacing write does', async () => {
+    // GIVEN a key recorded at t0, and the very millisecond its expiry names
+    const t0 = Date.parse('2026-01-05T10:00:00Z');
+    const key = `msg_boundary_${Date.now()}`;
+    await store(() => t0).record(key, 'connection.updated');
+    const expiry = (t0 / 1000 + 72 * 3600) * 1000;
+    // WHEN it is looked up a millisecond before, and at that moment
+    // THEN it is known until then, gone from then on, and a record at that moment replaces it
+    expect(await store(() => expiry - 1).has(key)).toBe(true);
+    expect(await store(() => expiry).has(key)).toBe(false);
+    await store(() => expiry).record(key, 'connection.created');
+    expect(await item(key)).toMatchObject({ eventType: 'connection.created' });
+  });
+
+  it('fails a record it could not write for any reason but an existing record', async () => {
+    // GIVEN a record whose table does not exist
+    const missing = new DynamoDbProcessedEvents({
+      tableName: 'no-such-table',
+      ttlSeconds: 60,
+      client: documents,
+    });
+    // WHEN a key is recorded THEN the write fails loudly (the processor logs it)
+    await expect(missing.record('msg_1', 'connection.updated')).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+
   it('rejects a table name or TTL it cannot use', () => {
     expect(() => new DynamoDbProcessedEvents({ tableName: ' ', ttlSeconds: 60 })).toThrow(/tableName/);
+    expect(
+      () => new DynamoDbProcessedEvents({ tableName: undefined as unknown as string, ttlSeconds: 60 }),
+    ).toThrow('tableName must be a non-empty string, got "undefined"');
     expect(() => new DynamoDbProcessedEvents({ tableName: 't', ttlSeconds: 0 })).toThrow(/ttlSeconds/);
   });
 });

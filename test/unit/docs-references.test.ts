@@ -6,7 +6,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.cache', 'cdk.out', '.local', 'coverage']);
+// Also the outputs of `npm run test:mutation` (git-ignored): its reports embed the test sources,
+// whose relative links would be read from the wrong folder, and its sandboxes copy the repository.
+const SKIPPED_FOLDERS = new Set([
+  'node_modules',
+  '.git',
+  '.cache',
+  'cdk.out',
+  '.local',
+  'coverage',
+  'reports',
+  '.stryker-tmp',
+]);
 const SCANNED = /\.(ts|mjs|js|md|json)$/;
 /** Written by `npm run bench`, not committed (see .gitignore). */
 const GENERATED = new Set(['bench/results/latest.md', 'latest.md']);

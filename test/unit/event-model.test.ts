@@ -121,6 +121,49 @@ describe('parseEnvelope', () => {
   });
 });
 
+describe('parseEnvelope, field by field', () => {
+  it('says what a body without a type lacks', () => {
+    expect(parseEnvelope('{"data":{}}')).toEqual({
+      ok: false,
+      problem: 'missing_event_type',
+      message: 'body is JSON but has no non-empty string "type" or "eventType"',
+    });
+  });
+
+  it('leaves out the fields a body does not carry', () => {
+    // GIVEN a documented body with a type and data only
+    const result = parseEnvelope('{"type":"payout.created","data":{}}');
+    // THEN the envelope has no key for the timestamp, id, connection or client reference
+    expect(result.ok && Object.keys(result.envelope).sort()).toEqual(['data', 'shape', 'type']);
+  });
+
+  it('reads no connection id or client reference that is not a non-empty string', () => {
+    const result = parseEnvelope({
+      type: 'connection.updated',
+      data: { clientReferenceId: 42, connection: { id: 7, clientReferenceId: '' } },
+    });
+    expect(result.ok && result.envelope).not.toHaveProperty('connectionId');
+    expect(result.ok && result.envelope).not.toHaveProperty('clientReferenceId');
+  });
+
+  it("reads a beta event's client reference from its connection", () => {
+    const result = parseEnvelope({
+      type: 'realtime.chat_typing.updated',
+      data: { connection: { id: 'conn_1', clientReferenceId: 'user_1' } },
+    });
+    expect(result.ok && result.envelope).toMatchObject({
+      connectionId: 'conn_1',
+      clientReferenceId: 'user_1',
+    });
+    // AND its null there as null: the connection has no user
+    const noUser = parseEnvelope({
+      type: 'realtime.chat_typing.updated',
+      data: { connection: { id: 'conn_1', clientReferenceId: null } },
+    });
+    expect(noUser.ok && noUser.envelope.clientReferenceId).toBeNull();
+  });
+});
+
 describe('parseEvent', () => {
   it('types the data of a known event', () => {
     const parsed = parseEnvelope({
@@ -313,5 +356,19 @@ describe('parseEvent', () => {
     const parsed = parseEnvelope({ type: 'something.new', data: { x: 1 } });
     if (!parsed.ok) throw new Error('expected an envelope');
     expect(parseEvent(parsed.envelope).data).toEqual({ x: 1 });
+  });
+
+  it('names each failing place in its error, (root) for data that is not an object, separated by "; "', () => {
+    const envelope = (data: unknown) => {
+      const result = parseEnvelope({ type: 'connection.updated', data });
+      if (!result.ok) throw new Error('expected an envelope');
+      return result.envelope;
+    };
+    expect(() => parseEvent(envelope('not an object'))).toThrow(
+      /^data of event type "connection\.updated" does not match its schema: \(root\): /,
+    );
+    expect(() => parseEvent(envelope({ clientReferenceId: 5, connection: { id: '' } }))).toThrow(
+      /clientReferenceId: [^;]+; connection\.id: /,
+    );
   });
 });

@@ -38,8 +38,19 @@ describe('the time in a Svix message id', () => {
     ['28 characters', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4WW'],
     ['a character outside base62', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4_'],
     ['a value above 2^160', 'msg_zzzzzzzzzzzzzzzzzzzzzzzzzzz'],
+    ['the value 2^160, one above the largest KSUID', 'msg_aWgEPTl1tmebfsQzFP4bxwgy80W'],
+    ['a leading zero before 27 valid characters', 'msg_02KWPBgLlAfxdpx2AI54pPJ85f4W'],
+    ['a trailing zero after 27 valid characters', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W0'],
   ])('rejects an id with %s', (_case, id) => {
     expect(svixMessageTime(id)).toBeUndefined();
+  });
+});
+
+describe('the largest KSUID', () => {
+  it('is read: 2^160 − 1 is the time 2150-06-19T23:21:35Z', () => {
+    expect(svixMessageTime('msg_aWgEPTl1tmebfsQzFP4bxwgy80V')?.toISOString()).toBe(
+      '2150-06-19T23:21:35.000Z',
+    );
   });
 });
 
@@ -85,5 +96,18 @@ describe('resolving an event time', () => {
       time: receivedAt,
       source: 'received',
     });
+  });
+
+  it('believes a Svix id time up to 5 minutes after the receipt, that instant included', () => {
+    // GIVEN ids minted 4 minutes and exactly 5 minutes after the receipt (clock skew)
+    const receipt = new Date('2024-01-15T10:30:00Z');
+    for (const ahead of [4 * 60_000, MAX_SVIX_ID_SKEW_MS]) {
+      const id = svixMessageId(new Date(receipt.getTime() + ahead));
+      // WHEN the time is resolved THEN the id's time is taken
+      expect(resolveEventTime({ webhookId: id, receivedAt: receipt })).toEqual({
+        time: new Date(receipt.getTime() + ahead),
+        source: 'svix-id',
+      });
+    }
   });
 });

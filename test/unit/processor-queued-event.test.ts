@@ -1,6 +1,7 @@
 import { readQueuedEvent, UnprocessableMessageError } from '../../lambda/processor/queued-event.ts';
+import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import { exampleEvent, toSdkShape } from '../fixtures/events.ts';
-import { sqsRecord } from '../fixtures/sqs-events.ts';
+import { replayedRecord, sqsRecord } from '../fixtures/sqs-events.ts';
 import { svixMessageId } from '../support/svix-ids.ts';
 
 describe('reading a queued event', () => {
@@ -110,6 +111,39 @@ describe('reading a queued event', () => {
       receivedAt: '2024-01-15T10:33:00Z',
     });
     expect(readQueuedEvent(record).eventTime.toISOString()).toBe('2024-01-15T10:33:00.000Z');
+  });
+
+  it('lists only the attributes the record carries, and no signature scheme it does not know', () => {
+    // GIVEN a record without receivedAt whose signatureScheme attribute names no scheme OFAuth uses
+    const record = sqsRecord({ body: exampleEvent('connection.updated'), eventKey: 'k1', receivedAt: null });
+    record.messageAttributes[MESSAGE_ATTRIBUTES.signatureScheme] = {
+      dataType: 'String',
+      stringValue: 'hmac',
+    };
+    // WHEN it is read
+    const { attributes } = readQueuedEvent(record);
+    // THEN the handler's attributes hold the type and key only: no key for what is missing or unknown
+    expect(Object.keys(attributes).sort()).toEqual(['eventKey', 'eventType']);
+    expect(attributes).toEqual({ eventKey: 'k1', eventType: 'connection.updated' });
+  });
+
+  it.each(['x42', '42x', '4 2', ''])(
+    "ignores a replay's original sequence number that is not a decimal number (%j)",
+    (originalSequenceNumber) => {
+      // GIVEN a replayed message whose originalSequenceNumber attribute is not all digits
+      const original = sqsRecord({ body: exampleEvent('connection.updated'), sequenceNumber: '42' });
+      // WHEN it is read
+      const queued = readQueuedEvent(replayedRecord(original, originalSequenceNumber));
+      // THEN it has no sequence number (it loses every tie) rather than a value the stores cannot order
+      expect(queued.replay).toBe(true);
+      expect(queued).not.toHaveProperty('sequenceNumber');
+    },
+  );
+
+  it("keeps a replay's original sequence number of 40 digits", () => {
+    const original = sqsRecord({ body: exampleEvent('connection.updated'), sequenceNumber: '42' });
+    const digits = '1234567890'.repeat(4);
+    expect(readQueuedEvent(replayedRecord(original, digits)).sequenceNumber).toBe(digits);
   });
 
   it.each([

@@ -34,12 +34,16 @@ describe('verifier configuration', () => {
       LEDGER_TTL_SECONDS: '3600',
       MAX_BODY_BYTES: '1000',
       SECRETS_CACHE_TTL_SECONDS: '30',
+      POWERTOOLS_SERVICE_NAME: 'webhooks-verifier',
+      POWERTOOLS_METRICS_NAMESPACE: 'Webhooks',
     });
     expect(config).toMatchObject({
       toleranceSeconds: 60,
       ledgerTtlSeconds: 3600,
       maxBodyBytes: 1000,
       secretsCacheTtlSeconds: 30,
+      serviceName: 'webhooks-verifier',
+      metricsNamespace: 'Webhooks',
     });
   });
 

@@ -1,5 +1,12 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { DependencyError } from '../../lambda/verifier/errors.ts';
-import { CachedSigningSecrets, parseSigningSecrets } from '../../lambda/verifier/secrets.ts';
+import {
+  CachedSigningSecrets,
+  parseSigningSecrets,
+  StaticSigningSecrets,
+  secretsManagerFetcher,
+} from '../../lambda/verifier/secrets.ts';
 
 /** A Secrets Manager stand-in: a value, a call count, and failures on demand. */
 function fakeStore(initial: string) {
@@ -103,6 +110,11 @@ describe('CachedSigningSecrets', () => {
     store.failing = true;
     const secrets = new CachedSigningSecrets({ fetch: store.fetch });
     await expect(secrets.current()).rejects.toBeInstanceOf(DependencyError);
+    // AND it names the secrets, with the fetch's own error as its cause (what the log line shows)
+    await expect(secrets.current()).rejects.toMatchObject({
+      dependency: 'secrets',
+      cause: expect.objectContaining({ message: 'Secrets Manager is down' }),
+    });
     // AND recovers on the next call
     store.failing = false;
     expect(await secrets.current()).toEqual(['s1']);
@@ -121,5 +133,65 @@ describe('CachedSigningSecrets', () => {
   it('fails when the secret value holds no secret', async () => {
     const secrets = new CachedSigningSecrets({ fetch: async () => ' , \n' });
     await expect(secrets.current()).rejects.toThrow('holds no secret');
+    await expect(secrets.current()).rejects.toMatchObject({ name: 'DependencyError', dependency: 'secrets' });
+  });
+
+  it('rate-limits forced refreshes to one per 10 s by default', async () => {
+    // GIVEN a cache with the default options, just filled
+    const store = fakeStore('s1');
+    const time = clock();
+    const secrets = new CachedSigningSecrets({ fetch: store.fetch, now: time.read });
+    await secrets.current();
+    // WHEN misses ask for a refresh just before and at 10 s
+    time.now += 9_999;
+    expect(await secrets.refresh()).toBeUndefined();
+    time.now += 1;
+    // THEN only the second fetches
+    expect(await secrets.refresh()).toEqual(['s1']);
+    expect(store.calls).toBe(2);
+  });
+
+  it('answers a refresh asked while a fetch is running with that fetch', async () => {
+    // GIVEN a cold cache whose first fetch is still running
+    const store = fakeStore('s1');
+    const secrets = new CachedSigningSecrets({ fetch: store.fetch, minRefreshIntervalMs: 10_000 });
+    const cold = secrets.current();
+    // WHEN a miss asks for a refresh meanwhile
+    const refreshed = secrets.refresh();
+    // THEN it gets the running fetch's secrets, not a rate-limited nothing, and one fetch is made
+    expect(await refreshed).toEqual(['s1']);
+    expect(await cold).toEqual(['s1']);
+    expect(store.calls).toBe(1);
+  });
+});
+
+describe('reading the secret from Secrets Manager', () => {
+  const secretsManager = mockClient(SecretsManagerClient);
+  beforeEach(() => secretsManager.reset());
+
+  it("reads the secret's string value by its id", async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: 'ofauth/signing' })
+      .resolves({ SecretString: 'whsec_a' });
+    const fetch = secretsManagerFetcher(new SecretsManagerClient({ region: 'us-east-1' }), 'ofauth/signing');
+    expect(await fetch()).toBe('whsec_a');
+  });
+
+  it('fails with a DependencyError for a secret that has no string value (a binary secret)', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
+    const fetch = secretsManagerFetcher(new SecretsManagerClient({ region: 'us-east-1' }), 'ofauth/signing');
+    await expect(fetch()).rejects.toMatchObject({
+      name: 'DependencyError',
+      dependency: 'secrets',
+      message: 'secret ofauth/signing has no string value',
+    });
+  });
+});
+
+describe('fixed secrets, for tests and local tools', () => {
+  it('serves the secrets they were given, and never refreshes', async () => {
+    const secrets = new StaticSigningSecrets(['whsec_a', 'plain']);
+    expect(await secrets.current()).toEqual(['whsec_a', 'plain']);
+    expect(await secrets.refresh()).toBeUndefined();
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * How the processor logs and counts the outcome of each record (lambda/processor/process-record.ts)
+ * where test/handlers/processor.test.ts does not look: a rejected message's log keys, a failed
+ * dead-letter send counted as a failure, and record keys that do not leak past their record.
+ * Stores are fakes; the dead-letter queue adapter is tested against fauxqs in test/integration/.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSEvent } from 'aws-lambda';
+import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
+import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import type { RulesStore } from '../../lambda/processor/rules.ts';
+import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
+import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
+import { connectionEvent } from '../fixtures/events.ts';
+import { FakeStore, RecordingDeadLetterQueue, testLogger } from '../fixtures/handler-context.ts';
+import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+
+let output: CapturedOutput;
+beforeEach(() => {
+  output = captureStdout();
+});
+afterEach(() => output.restore());
+
+function processorUnderTest(options: ProcessorHandlerOptions = {}) {
+  const handle = createProcessorHandler({
+    connections: new FakeStore() as unknown as ConnectionRegistry,
+    rules: new FakeStore() as unknown as RulesStore,
+    logger: testLogger(),
+    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+    archive: false,
+    processedEvents: false,
+    ...options,
+  });
+  return (event: SQSEvent) => handle(event, lambdaContext());
+}
+
+const metricTotal = (name: string) =>
+  output
+    .metrics()
+    .filter((line) => name in line)
+    .reduce((sum, line) => sum + Number(line[name]), 0);
+
+describe('the outcome of a record', () => {
+  it('takes the event type of a body that is not JSON from its eventType attribute', async () => {
+    // GIVEN a message whose body is not JSON but whose attributes name its type
+    const deadLetterQueue = new RecordingDeadLetterQueue();
+    const run = processorUnderTest({ deadLetterQueue });
+    const record = sqsRecord({ body: '{"type":"connection.updated"', groupId: 'A', messageId: 'bad' });
+    record.messageAttributes[MESSAGE_ATTRIBUTES.eventType] = {
+      dataType: 'String',
+      stringValue: 'connection.updated',
+    };
+    // WHEN it is processed
+    await run(sqsEvent(record));
+    // THEN its rejection is logged under that type
+    expect(output.logs('message moved to the dead-letter queue')).toEqual([
+      expect.objectContaining({ messageId: 'bad', eventType: 'connection.updated', reason: 'invalid_json' }),
+    ]);
+  });
+
+  it('names no dead-letter error when there is no dead-letter queue to send to', async () => {
+    // GIVEN no dead-letter queue
+    const run = processorUnderTest();
+    // WHEN a body that is not JSON is processed
+    const response = await run(sqsEvent({ body: 'not json', groupId: 'A', messageId: 'bad' }));
+    // THEN it fails, and its line says why without blaming a send that never happened
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+    const [line] = output.logs('message not processable');
+    expect(line).toMatchObject({ messageId: 'bad', reason: 'invalid_json', error: 'body is not valid JSON' });
+    expect(line).not.toHaveProperty('deadLetterError');
+  });
+
+  it('counts a message whose dead-letter send failed as a failed event, for the alarm', async () => {
+    // GIVEN a dead-letter queue that cannot be reached
+    const run = processorUnderTest({ deadLetterQueue: new RecordingDeadLetterQueue(new Error('sqs down')) });
+    // WHEN a known type with invalid data is processed
+    await run(sqsEvent({ body: '{"type":"connection.updated","data":{"connection":{}}}', messageId: 'bad' }));
+    // THEN it is counted as failed (by type and in the alarm's total), not as rejected
+    const line = output.metrics().find((entry) => entry[EVENT_TYPE_DIMENSION] === 'connection.updated');
+    expect(line).toMatchObject({ [PROCESSOR_METRICS.failed]: 1 });
+    expect(line).not.toHaveProperty(PROCESSOR_METRICS.rejected);
+    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(1);
+    expect(output.logs('batch processed')).toEqual([expect.objectContaining({ failed: 1, rejected: 0 })]);
+  });
+
+  it("leaves no record's keys on the lines logged after it", async () => {
+    // GIVEN a batch of one connection event
+    const run = processorUnderTest();
+    const record = sqsRecord({
+      body: connectionEvent('connection.updated', { connectionId: 'A' }),
+      eventKey: 'key-A',
+    });
+    // WHEN it is processed
+    await run(sqsEvent(record));
+    // THEN its line carries its keys, and the batch's line after it none of them
+    expect(output.logs('event processed')).toEqual([
+      expect.objectContaining({ eventId: 'key-A', eventType: 'connection.updated', connectionId: 'A' }),
+    ]);
+    const [batch] = output.logs('batch processed');
+    expect(batch).toBeDefined();
+    expect(batch).not.toHaveProperty('eventId');
+    expect(batch).not.toHaveProperty('eventType');
+    expect(batch).not.toHaveProperty('connectionId');
+  });
+});
