@@ -5,7 +5,7 @@
  * record and the registry are tested in test/integration/processor-record-keeping.test.ts.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import type { ArchiveFailure, ArchiveWriter } from '../../lambda/processor/archive.ts';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
@@ -18,7 +18,13 @@ import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
-import { lambdaContext, replayedRecord, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+import {
+  connectionUpdatedRecord,
+  lambdaContext,
+  replayedRecord,
+  sqsEvent,
+  sqsRecord,
+} from '../fixtures/sqs-events.ts';
 
 let output: CapturedOutput;
 beforeEach(() => {
@@ -58,17 +64,7 @@ class FakeProcessedEvents implements ProcessedEvents {
 }
 
 /** A connection.updated of connection `group`, numbered `n`, with event key `key-<group>-<n>`. */
-function update(group: string, n: number): SQSRecord {
-  return sqsRecord({
-    body: connectionEvent('connection.updated', {
-      connectionId: group,
-      timestamp: `2024-01-15T10:30:0${n}Z`,
-      permissions: [`p${n}`],
-    }),
-    messageId: `${group}-${n}`,
-    eventKey: `key-${group}-${n}`,
-  });
-}
+const update = connectionUpdatedRecord;
 
 /** A processor whose connection.updated handler records what it saw (and the context), failing on `fail`. */
 function processorUnderTest(

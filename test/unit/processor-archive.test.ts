@@ -209,14 +209,17 @@ describe('archiving a batch', () => {
   });
 });
 
+/** A Firehose writer to stream `archive`, retrying after 1 ms, with `oversize` for long lines. */
+const firehoseWriter = (oversize: ArchiveWriter = new RecordingWriter()) =>
+  new FirehoseArchiveWriter({
+    deliveryStreamName: 'archive',
+    oversize,
+    client: new FirehoseClient({ region: 'us-east-1' }),
+    retryDelayMs: 1,
+  });
+
 describe('the Firehose archive writer', () => {
-  const writer = (oversize: ArchiveWriter = new RecordingWriter()) =>
-    new FirehoseArchiveWriter({
-      deliveryStreamName: 'archive',
-      oversize,
-      client: new FirehoseClient({ region: 'us-east-1' }),
-      retryDelayMs: 1,
-    });
+  const writer = firehoseWriter;
 
   it('puts one JSON line per event in one request', async () => {
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [] });
@@ -309,13 +312,7 @@ describe('the Firehose archive writer', () => {
 });
 
 describe('the Firehose archive writer at its limits', () => {
-  const writer = (oversize: ArchiveWriter = new RecordingWriter()) =>
-    new FirehoseArchiveWriter({
-      deliveryStreamName: 'archive',
-      oversize,
-      client: new FirehoseClient({ region: 'us-east-1' }),
-      retryDelayMs: 1,
-    });
+  const writer = firehoseWriter;
   afterEach(() => {
     jest.useRealTimers();
   });
