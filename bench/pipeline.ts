@@ -122,8 +122,6 @@ export const DELIVERY_RETRY_GAPS_MS = [250, 1_000, 3_000, 7_000] as const;
 export interface DeliveryAnswer {
   /** The acknowledging 2xx, or 0 when every attempt failed (the sender gave up). */
   readonly status: number;
-  /** Attempts not answered 2xx. */
-  readonly non2xx: number;
   /** Each failed attempt's status (`0` for no answer), in order. */
   readonly failures: readonly number[];
 }
@@ -143,13 +141,13 @@ export async function deliver(
       const response = await fetch(url, { method: 'POST', headers, body });
       await response.arrayBuffer();
       status = response.status;
-      if (status >= 200 && status < 300) return { status, non2xx: failures.length, failures };
+      if (status >= 200 && status < 300) return { status, failures };
     } catch {
       // Counted like a non-2xx: the sender sees no answer and retries.
     }
     failures.push(status);
   }
-  return { status: 0, non2xx: failures.length, failures };
+  return { status: 0, failures };
 }
 
 /**
@@ -185,7 +183,7 @@ export async function driveLoad(
         sentAt.set(key, t0);
         const answer = await deliver(url, delivery.body, delivery.headers);
         answerMs.push(performance.now() - t0);
-        non2xx += answer.non2xx;
+        non2xx += answer.failures.length;
         if (answer.status === 0) unacknowledged += 1;
         for (const status of answer.failures)
           non2xxStatuses[String(status)] = (non2xxStatuses[String(status)] ?? 0) + 1;

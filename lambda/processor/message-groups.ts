@@ -1,6 +1,5 @@
 /**
- * One SQS FIFO batch, processed one message group (one connection) at a time per group and the
- * groups side by side.
+ * One SQS FIFO batch: each message group (connection) in order, the groups side by side.
  *
  * FIFO promises order within a message group only; Lambda already runs different groups in
  * different invocations at once. Processing a batch's groups one after another, as Powertools'
