@@ -226,7 +226,9 @@ describe('the processed-events record', () => {
     );
     expect(more).toEqual([]);
     // The operator reading the line learns why: the write's error, by name and message.
-    expect(line?.error).toEqual(expect.objectContaining({ name: 'ThrottlingException', message: 'throttled' }));
+    expect(line?.error).toEqual(
+      expect.objectContaining({ name: 'ThrottlingException', message: 'throttled' }),
+    );
   });
 
   it('fails the event, counted and logged, when the record cannot be read, without running its handler', async () => {

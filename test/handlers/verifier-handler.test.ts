@@ -83,7 +83,15 @@ interface Harness {
 }
 
 function harness(
-  options: { secrets?: SigningSecretSource; maxBodyBytes?: number; ledger?: Ledger } = {},
+  options: {
+    secrets?: SigningSecretSource;
+    maxBodyBytes?: number;
+    ledger?: Ledger;
+    clock?: () => number;
+    toleranceSeconds?: number;
+    /** Leave out the logger and metrics, so the handler builds its own. */
+    defaultTelemetry?: boolean;
+  } = {},
 ): Harness {
   const queue = new FlakyQueue();
   const ledger = new InMemoryLedger();
@@ -92,9 +100,13 @@ function harness(
   const handler = createVerifierHandler({
     secrets,
     handOff: new HandOff({ ledger: options.ledger ?? ledger, rejectionLedger, queue }),
-    logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
-    metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
+    ...(!options.defaultTelemetry && {
+      logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
+      metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
+    }),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.clock && { clock: options.clock }),
+    ...(options.toleranceSeconds !== undefined && { toleranceSeconds: options.toleranceSeconds }),
   });
   return {
     handler,
@@ -814,6 +826,8 @@ describe('verifier handler: the edges of the answers', () => {
       ['refreshing the signing secrets after a signature miss failed; answering 401', 'pending'],
       ['delivery rejected', 'rejected'],
     ]);
+    // AND the warning carries the refresh's error, for the operator to act on
+    expect(logs[0]?.error).toEqual(expect.objectContaining({ name: 'DependencyError' }));
   });
 
   it('logs a rejection with its status and code, and says when the body was kept', async () => {
@@ -957,5 +971,40 @@ describe('verifier handler: the edges of the answers', () => {
     expect(metricEntries(metrics).map((entry) => entry.name)).not.toContain(
       VERIFIER_METRICS.dependencyFailures,
     );
+  });
+});
+
+describe('the verifier handler’s options', () => {
+  const connectionCreated = fixtureBody('connection.created');
+  const T = Date.parse('2024-01-15T10:30:00Z');
+
+  it('judges a signature’s age by the clock it is given, and stamps the receipt time from it', async () => {
+    // GIVEN a handler whose clock reads T, and a delivery signed at T (years ago by the wall clock)
+    const h = harness({ clock: () => T });
+    // WHEN it arrives
+    const { result } = await h.invoke(ofAuthDelivery({ body: connectionCreated, timestamp: T / 1000 }));
+    // THEN it is fresh by that clock, and handed on received at T
+    expect(result.statusCode).toBe(202);
+    expect(h.queue.events.map((event) => event.attributes.receivedAt)).toEqual(['2024-01-15T10:30:00.000Z']);
+  });
+
+  it('rejects a signature older than the tolerance it is given, which the default of 300 s accepts', async () => {
+    const signedAt = Math.floor(Date.now() / 1000) - 60;
+    const strict = await harness({ toleranceSeconds: 10 }).invoke(
+      ofAuthDelivery({ body: connectionCreated, timestamp: signedAt }),
+    );
+    expect(strict.result.statusCode).toBe(401);
+    expect(answerBody(strict.result).error).toBe('timestamp_out_of_tolerance');
+    const lenient = await harness().invoke(ofAuthDelivery({ body: connectionCreated, timestamp: signedAt }));
+    expect(lenient.result.statusCode).toBe(202);
+  });
+
+  it('builds its own logger and metrics for the verifier’s service when given none', async () => {
+    const { result, logs, metrics } = await harness({ defaultTelemetry: true }).invoke(
+      ofAuthDelivery({ body: connectionCreated }),
+    );
+    expect(result.statusCode).toBe(202);
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const line of [...logs, ...metrics]) expect(line.service).toBe(SERVICE_NAMES.verifier);
   });
 });

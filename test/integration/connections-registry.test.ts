@@ -776,3 +776,68 @@ describe('the Dynamic Rules store', () => {
     expect(outcome).toEqual({ applied: false, reason: 'same-event' });
   });
 });
+
+describe('the stores’ DynamoDB clients', () => {
+  // A rules body as a handler may pass it on: one field present but undefined. DynamoDB has no
+  // undefined, so a client that does not drop such fields fails the whole write.
+  // (Set after parsing: a JSON body cannot carry undefined.)
+  const withUndefinedField = () => {
+    const event = typedEvent<'rules.updated'>(
+      rulesUpdatedEvent({ revision: 'rev-u', rules: { app_token: 't' } }),
+    );
+    return { ...event, data: { ...event.data, rules: { ...event.data.rules, prefix: undefined } } };
+  };
+
+  it('reads the Dynamic Rules with a strongly consistent read, so a write is seen at once', async () => {
+    // GIVEN a document client that notes the input of every command it sends
+    const inputs: Array<Record<string, unknown>> = [];
+    const noting = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' }),
+    );
+    noting.middlewareStack.add(
+      (next) => async (args) => {
+        inputs.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    // WHEN the latest rules are read
+    await new RulesStore({ tableName, client: noting }).getLatest();
+    // THEN the read is consistent
+    expect(inputs).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+    noting.destroy();
+  });
+
+  it('builds a client from a client configuration that drops undefined fields', async () => {
+    const { connectionsTableName } = await createTestResources();
+    const store = new RulesStore({
+      tableName: connectionsTableName,
+      clientConfig: { endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' },
+    });
+    expect(await store.apply(withUndefinedField(), at('2024-01-15T10:30:00Z'))).toEqual({ applied: true });
+    const latest = await store.getLatest();
+    expect(latest?.rules).toEqual({ app_token: 't' });
+  });
+
+  it('uses the processor’s shared client when given neither, which drops undefined fields too', async () => {
+    // GIVEN the SDK's own endpoint variable pointing the shared client at DynamoDB Local, as
+    // `npm start` does (read when the client sends, so setting it here is in time)
+    const { connectionsTableName } = await createTestResources();
+    const previous = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = process.env.TEST_DYNAMODB_ENDPOINT;
+    try {
+      // WHEN a store without a client writes and reads
+      const store = new RulesStore({ tableName: connectionsTableName });
+      const outcome = await store.apply(withUndefinedField(), at('2024-01-15T10:30:00Z'));
+      // THEN the write went to DynamoDB Local, without the undefined field
+      expect(outcome).toEqual({ applied: true });
+      const { Item } = await client.send(
+        new GetCommand({ TableName: connectionsTableName, Key: { pk: 'rules#latest' } }),
+      );
+      expect(Item?.rules).toEqual({ app_token: 't' });
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+      else process.env.AWS_ENDPOINT_URL_DYNAMODB = previous;
+    }
+  });
+});

@@ -412,27 +412,3 @@ describe('the Powertools ledger', () => {
     expect(configured).toMatchObject({ retryAfterSeconds: 3 });
   });
 });
-
-describe('the Lambda entry point wired from the environment', () => {
-  it('runs against the emulators through the SDK endpoint variables alone', async () => {
-    // GIVEN the function's environment, with the SDK's endpoint variables pointing at the emulators
-    Object.assign(process.env, {
-      SIGNING_SECRET_ID: 'ofauth/signing',
-      LEDGER_TABLE_NAME: rig.ledgerTableName,
-      QUEUE_URL: rig.queueUrl,
-      DEAD_LETTER_QUEUE_URL: rig.deadLetterQueueUrl,
-      AWS_ENDPOINT_URL_DYNAMODB: process.env.TEST_DYNAMODB_ENDPOINT,
-      AWS_ENDPOINT_URL_SQS: process.env.TEST_SQS_ENDPOINT,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: rig.secretsManager.endpoint,
-    });
-    // WHEN the entry module is loaded and invoked
-    const { handler } = await import('../../lambda/verifier/handler.ts');
-    const body = '{"type":"connection.created","data":{"connection":{"id":"conn_entry"}}}';
-    const first = await handler(ofAuthDelivery({ body }), lambdaContext());
-    const again = await handler(ofAuthDelivery({ body }), lambdaContext());
-    // THEN it hands the event on once
-    expect([first.statusCode, again.statusCode]).toEqual([202, 200]);
-    const messages = await drainQueue(rig.sqs, rig.queueUrl);
-    expect(messages.map((m) => m.Attributes?.MessageGroupId)).toEqual(['conn_entry']);
-  });
-});

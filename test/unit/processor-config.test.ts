@@ -1,4 +1,8 @@
-import { loadDeadLetterQueueUrl, loadProcessorConfig } from '../../lambda/processor/config.ts';
+import {
+  loadDeadLetterQueueUrl,
+  loadProcessorConfig,
+  loadRecordKeepingConfig,
+} from '../../lambda/processor/config.ts';
 
 describe('the processor configuration', () => {
   it('reads the dead-letter queue URL, trimmed', () => {
@@ -14,5 +18,13 @@ describe('the processor configuration', () => {
 
   it('fails fast without CONNECTIONS_TABLE_NAME', () => {
     expect(() => loadProcessorConfig({})).toThrow(/CONNECTIONS_TABLE_NAME is required/);
+  });
+
+  it('asks for path-style S3 URLs only when ARCHIVE_S3_FORCE_PATH_STYLE is "true"', () => {
+    const pathStyle = (value?: string) =>
+      loadRecordKeepingConfig(value === undefined ? {} : { ARCHIVE_S3_FORCE_PATH_STYLE: value })
+        .archiveS3ForcePathStyle;
+    expect(pathStyle('true')).toBe(true);
+    for (const value of [undefined, '', 'false', 'yes', '1']) expect(pathStyle(value)).toBe(false);
   });
 });

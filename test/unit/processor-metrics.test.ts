@@ -10,6 +10,15 @@ describe('the eventType dimension', () => {
     ['realtime.chat_typing.updated', 'realtime.chat_typing.updated'],
     ['realtime.Chat Typing!', 'unknown'],
     [`realtime.${'x'.repeat(80)}`, 'unknown'],
+    // At most 64 characters keep their name: each distinct value is a billed CloudWatch metric.
+    [`realtime.${'x'.repeat(55)}`, `realtime.${'x'.repeat(55)}`],
+    [`realtime.${'x'.repeat(56)}`, 'unknown'],
+    // A family and up to three more dot-separated parts, each of lower-case letters, digits, `_`.
+    ['realtime.messages', 'realtime.messages'],
+    ['realtime.a.b.c.d', 'realtime.a.b.c.d'],
+    ['realtime.a.b.c.d.e', 'unknown'],
+    ['realtime.Bad.realtime.ok', 'unknown'],
+    ['realtime.ok.Bad', 'unknown'],
     ['payout.created', 'unknown'],
     ['anything-at-all', 'unknown'],
     [undefined, 'unparseable'],
