@@ -4,7 +4,7 @@
  * environment for its own wrapper (to see which test covers which mutant) only at the top level
  * of a configuration, never inside `projects`, so this file lists no projects.
  *
- * Left out: infra (CDK synth; no core code), e2e (child processes Stryker cannot see into) and
+ * Left out: infra (CDK synth; no core code, but see MUTATION_SUITES below), e2e (child processes Stryker cannot see into) and
  * reliability (minutes per run; its behaviour is also pinned by the integration suites).
  * Fast suites run first, and a run stops at its first failure (see the two support files).
  */
@@ -14,11 +14,16 @@ import { common } from './jest.config.js';
 // Absolute: Stryker's wrapper resolves the environment it wraps with `require`, not jest's <rootDir>.
 const support = (file) => fileURLToPath(new URL(`./test/support/${file}`, import.meta.url));
 
+// MUTATION_SUITES=unit,infra,handlers,integration adds the infra suite, for the shared definitions
+// that lib/ reads (resource-definitions.ts, metrics.ts): the deployed template is where their
+// values show, and only the infra tests read it.
+const suites = (process.env.MUTATION_SUITES ?? 'unit,handlers,integration').split(',');
+
 export default {
   ...common,
   testEnvironment: support('mutant-bail-environment.cjs'),
   testSequencer: support('mutant-test-sequencer.cjs'),
-  testMatch: ['<rootDir>/test/{unit,handlers,integration}/**/*.test.ts'],
+  testMatch: suites.map((suite) => `<rootDir>/test/${suite.trim()}/**/*.test.ts`),
   testTimeout: 60_000,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
