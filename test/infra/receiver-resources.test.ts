@@ -1,6 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { METRICS_NAMESPACE } from '../../lambda/shared/metrics.ts';
-import { CONNECTIONS_TABLE, EVENT_QUEUE, LEDGER_TABLE } from '../../lambda/shared/resource-definitions.ts';
+import {
+  CONNECTIONS_TABLE,
+  EVENT_QUEUE,
+  fifoQueueAttributes,
+  LEDGER_TABLE,
+} from '../../lambda/shared/resource-definitions.ts';
 import { STACK_OUTPUTS } from '../../lib/index.ts';
 import { logicalIdOf, synthStack } from './support/synth.ts';
 
@@ -222,8 +227,9 @@ describe('SQS', () => {
     DeduplicationScope: 'messageGroup',
     FifoThroughputLimit: 'perMessageGroupId',
     SqsManagedSseEnabled: true,
-    MaximumMessageSize: EVENT_QUEUE.defaultMaxMessageSizeBytes,
-    MessageRetentionPeriod: EVENT_QUEUE.retentionSeconds,
+    // 1 MiB, SQS's largest message, and 14 days, its longest retention (the tests' titles).
+    MaximumMessageSize: 1024 * 1024,
+    MessageRetentionPeriod: 14 * 24 * 60 * 60,
   };
 
   it('makes the event queue FIFO in high-throughput mode, encrypted, 1 MiB, 14 days, with the dead-letter queue after 5 receives', () => {
@@ -242,6 +248,29 @@ describe('SQS', () => {
 
   it('makes the dead-letter queue FIFO, encrypted and 14 days long', () => {
     expect(template.toJSON().Resources[ids.deadLetterQueue].Properties).toEqual(fifoHighThroughput);
+  });
+
+  it('gives the local pipeline’s queues the deployed queue’s attributes, so `npm start` behaves as deployed', () => {
+    const deployed = template.toJSON().Resources[ids.queue].Properties as Record<string, unknown>;
+    const local = fifoQueueAttributes({ visibilityTimeoutSeconds: deployed.VisibilityTimeout as number });
+    // CreateQueue takes every attribute as a string.
+    const expected = Object.fromEntries(Object.keys(local).map((name) => [name, String(deployed[name])]));
+    expect(local).toEqual(expected);
+    expect(Object.keys(local).sort()).toEqual(
+      [
+        'ContentBasedDeduplication',
+        'DeduplicationScope',
+        'FifoQueue',
+        'FifoThroughputLimit',
+        'MaximumMessageSize',
+        'MessageRetentionPeriod',
+        'VisibilityTimeout',
+      ].sort(),
+    );
+    expect(fifoQueueAttributes({ visibilityTimeoutSeconds: 60, maxMessageSizeBytes: 2048 })).toMatchObject({
+      MaximumMessageSize: '2048',
+      VisibilityTimeout: '60',
+    });
   });
 
   it('denies every request to either queue that does not use TLS', () => {
