@@ -6,7 +6,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { readReceiverContext } from '../../bin/receiver-app.ts';
 import { METRICS_NAMESPACE, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
-import { ARCHIVE, PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
+import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import { InvalidReceiverPropsError, OFAuthWebhookReceiver, STACK_OUTPUTS } from '../../lib/index.ts';
 import { logicalIdOf, newApp, synthStack } from './support/synth.ts';
 
