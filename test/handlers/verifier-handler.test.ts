@@ -1000,11 +1000,19 @@ describe('the verifier handler’s options', () => {
   });
 
   it('builds its own logger and metrics for the verifier’s service when given none', async () => {
-    const { result, logs, metrics } = await harness({ defaultTelemetry: true }).invoke(
-      ofAuthDelivery({ body: connectionCreated }),
-    );
-    expect(result.statusCode).toBe(202);
-    expect(metrics.length).toBeGreaterThan(0);
-    for (const line of [...logs, ...metrics]) expect(line.service).toBe(SERVICE_NAMES.verifier);
+    // GIVEN the log level a deployment has (the tests' default is SILENT)
+    const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    try {
+      const { result, logs, metrics } = await harness({ defaultTelemetry: true }).invoke(
+        ofAuthDelivery({ body: connectionCreated }),
+      );
+      expect(result.statusCode).toBe(202);
+      expect(logs.map((line) => line.message)).toContain('delivery handed on');
+      expect(metrics.length).toBeGreaterThan(0);
+      for (const line of [...logs, ...metrics]) expect(line.service).toBe(SERVICE_NAMES.verifier);
+    } finally {
+      process.env.POWERTOOLS_LOG_LEVEL = logLevel;
+    }
   });
 });
