@@ -332,6 +332,17 @@ describe('the Firehose archive writer at its limits', () => {
     expect(oversize.written).toEqual([]);
   });
 
+  it('sends a line one byte over 1,000 KiB, Firehose’s largest record, to the oversize writer', async () => {
+    // GIVEN a line Firehose would refuse (its documented record limit, written out here on purpose)
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
+    const oversize = new RecordingWriter();
+    const event = archivedOfLineBytes(1, 1000 * 1024 + 1);
+    // WHEN it is written THEN it goes to the oversize writer, and Firehose is not asked
+    expect(await writer(oversize).write([event])).toEqual([]);
+    expect(oversize.written).toEqual([[event]]);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toEqual([]);
+  });
+
   it('fills a request up to exactly 4 MiB', async () => {
     // GIVEN five lines that add up to exactly PutRecordBatch's 4 MiB
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
