@@ -46,14 +46,6 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 90, low: 80, break: null },
   // docs/ stays in the sandbox: a unit test reads the documented metric names.
-  ignorePatterns: [
-    '/tsconfig.json',
-    '.cache',
-    'cdk.out',
-    '.local',
-    'bench/results',
-    'coverage',
-    'reports',
-  ],
+  ignorePatterns: ['/tsconfig.json', '.cache', 'cdk.out', '.local', 'bench/results', 'coverage', 'reports'],
   tempDirName: '.stryker-tmp',
 };
