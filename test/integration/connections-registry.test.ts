@@ -49,6 +49,22 @@ function event(type: ConnectionEventType, input: ConnectionEventInput): Realtime
   return typedEvent(connectionEvent(type, input));
 }
 
+/** A document client on DynamoDB Local that notes the input of every command it sends. */
+function notingClient(): { client: DynamoDBDocumentClient; inputs: Array<Record<string, unknown>> } {
+  const inputs: Array<Record<string, unknown>> = [];
+  const noting = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' }),
+  );
+  noting.middlewareStack.add(
+    (next) => async (args) => {
+      inputs.push(args.input as Record<string, unknown>);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return { client: noting, inputs };
+}
+
 async function rawItem(connectionId: string) {
   const { Item } = await client.send(
     new GetCommand({ TableName: tableName, Key: { pk: connectionKey(connectionId) } }),
@@ -649,17 +665,7 @@ describe('the connection registry: fields', () => {
 
   it('reads a connection with a strongly consistent read, so a write is seen at once', async () => {
     // GIVEN a document client that notes the input of every command it sends
-    const inputs: Array<Record<string, unknown>> = [];
-    const noting = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' }),
-    );
-    noting.middlewareStack.add(
-      (next) => async (args) => {
-        inputs.push(args.input as Record<string, unknown>);
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
+    const { client: noting, inputs } = notingClient();
     const reader = new ConnectionRegistry({ tableName, client: noting });
     // WHEN a connection is read
     await reader.get('conn_consistent');
@@ -790,17 +796,7 @@ describe('the stores’ DynamoDB clients', () => {
 
   it('reads the Dynamic Rules with a strongly consistent read, so a write is seen at once', async () => {
     // GIVEN a document client that notes the input of every command it sends
-    const inputs: Array<Record<string, unknown>> = [];
-    const noting = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' }),
-    );
-    noting.middlewareStack.add(
-      (next) => async (args) => {
-        inputs.push(args.input as Record<string, unknown>);
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
+    const { client: noting, inputs } = notingClient();
     // WHEN the latest rules are read
     await new RulesStore({ tableName, client: noting }).getLatest();
     // THEN the read is consistent
