@@ -4,8 +4,8 @@
  * environment for its own wrapper (to see which test covers which mutant) only at the top level
  * of a configuration, never inside `projects`, so this file lists no projects.
  *
- * Left out: infra (CDK synth; no core code, but see MUTATION_SUITES below), e2e (child processes Stryker cannot see into) and
- * reliability (minutes per run; its behaviour is also pinned by the integration suites).
+ * Left out: e2e (child processes Stryker cannot see into), reliability (minutes per run; its
+ * behaviour is also pinned by the integration suites) and, unless MUTATION_SUITES adds it, infra.
  * Fast suites run first, and a run stops at its first failure (see the two support files).
  */
 import { fileURLToPath } from 'node:url';

@@ -1012,7 +1012,8 @@ describe('the verifier handler’s options', () => {
       expect(metrics.length).toBeGreaterThan(0);
       for (const line of [...logs, ...metrics]) expect(line.service).toBe(SERVICE_NAMES.verifier);
     } finally {
-      process.env.POWERTOOLS_LOG_LEVEL = logLevel;
+      if (logLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+      else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
     }
   });
 });
