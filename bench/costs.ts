@@ -75,11 +75,12 @@ async function startChild(
   return { child, port };
 }
 
-/** fauxqs in a process of its own. */
+/** fauxqs in a process of its own, on loopback only (its `startFauxqs` listens on 0.0.0.0). */
 const FAUXQS = `
-  const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({ port: 0, logger: false });
-  console.log(server.port);`;
+  const { buildApp } = await import('fauxqs');
+  const app = buildApp({ logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  console.log(app.server.address().port);`;
 
 /** A pass-through proxy that counts requests by operation; any stdin byte prints the counts. */
 const COUNTING_PROXY = `

@@ -18,8 +18,14 @@ import { InvocationTimeoutError, invokeWithTimeout, LOCAL_ACCOUNT_ID } from './l
 
 /** The one route the stack exposes. */
 export const WEBHOOK_ROUTE = { method: 'POST', path: '/webhooks/ofauth' } as const;
-/** API Gateway's payload limit for HTTP APIs. */
+/** API Gateway's payload limit for HTTP APIs: a larger body is answered 413 before anything else. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's limit on a synchronous invocation's payload, the event JSON (6 MiB). A body under
+ * {@link MAX_REQUEST_BYTES} whose event passes it never reaches the function: a base64-encoded body
+ * (binary content types) passes it from about 4.5 MiB, a text body from about 6 MiB.
+ */
+export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /** An API Gateway HTTP API (payload 2.0) Lambda handler. */
 export type HttpApiHandler = (
@@ -305,6 +311,27 @@ export function fromHttpApiResult(result: APIGatewayProxyResultV2): HttpAnswer {
 
 const INTERNAL_ERROR = Buffer.from(JSON.stringify({ message: 'Internal Server Error' }));
 
+/**
+ * The answer to a request whose invocation payload Lambda would refuse. Not shown on an HTTP API
+ * here: this is what a REST API was seen answering (see docs/how-it-works.md#body-size-limits).
+ */
+const REQUEST_TOO_LONG: HttpAnswer = {
+  statusCode: 413,
+  headers: { 'content-type': 'application/json' },
+  cookies: [],
+  body: Buffer.from(JSON.stringify({ message: 'Request Too Long' })),
+};
+
+/** Whether Lambda would refuse to be invoked with `event`: its JSON is over 6 MiB. */
+function exceedsInvocationLimit(event: APIGatewayProxyEventV2): boolean {
+  // JSON escaping turns one character into at most 6 bytes (`\u0001`), and the rest of the event
+  // is a few KiB: only a body over an eighth of the limit can pass it, so only such a body is
+  // serialized to be measured.
+  const bodyLength = event.body?.length ?? 0;
+  if (bodyLength < MAX_INVOCATION_PAYLOAD_BYTES / 8) return false;
+  return Buffer.byteLength(JSON.stringify(event)) > MAX_INVOCATION_PAYLOAD_BYTES;
+}
+
 function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
   const text = Buffer.from(JSON.stringify(body));
   response.writeHead(statusCode, {
@@ -376,6 +403,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pool = environmentPool(options);
   let port = 0;
 
+  /** Runs the verifier in a free environment; API Gateway answers a function error or timeout with a bare 500. */
+  const invoke = async (event: APIGatewayProxyEventV2): Promise<HttpAnswer> => {
+    try {
+      return fromHttpApiResult(
+        await pool.run(
+          ({ handler }) => invokeWithTimeout(fn, handler, event),
+          (error) => error instanceof InvocationTimeoutError,
+        ),
+      );
+    } catch (error) {
+      logger?.error('verifier invocation failed', { requestId: event.requestContext.requestId, error });
+      return {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        cookies: [],
+        body: INTERNAL_ERROR,
+      };
+    }
+  };
+
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = performance.now();
     const path = (request.url ?? '/').split('?', 1)[0];
@@ -405,24 +452,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       port,
     });
-    let answer: HttpAnswer;
-    try {
-      answer = fromHttpApiResult(
-        await pool.run(
-          ({ handler }) => invokeWithTimeout(fn, handler, event),
-          (error) => error instanceof InvocationTimeoutError,
-        ),
-      );
-    } catch (error) {
-      // API Gateway answers a function error or timeout with a bare 500.
-      logger?.error('verifier invocation failed', { requestId: event.requestContext.requestId, error });
-      answer = {
-        statusCode: 500,
-        headers: { 'content-type': 'application/json' },
-        cookies: [],
-        body: INTERNAL_ERROR,
-      };
-    }
+    const answer = exceedsInvocationLimit(event) ? REQUEST_TOO_LONG : await invoke(event);
     const headers: Record<string, string | string[]> = {
       ...answer.headers,
       'content-length': String(answer.body.length),

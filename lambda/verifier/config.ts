@@ -1,15 +1,30 @@
 /**
  * The verifier's configuration, read once from the environment at start-up.
  */
-import { intEnv, optionalEnv, requireEnv } from '../shared/config.ts';
+import { ConfigurationError, intEnv, optionalEnv, requireEnv } from '../shared/config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
 import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
 import { DEFAULT_SECRETS_TTL_SECONDS } from './secrets.ts';
 import { DEFAULT_TOLERANCE_SECONDS } from './signature.ts';
 
-/** The default body limit (MAX_BODY_BYTES): the queue's maximum message size minus the attributes. */
+/**
+ * The default body limit (MAX_BODY_BYTES): the queue's maximum message size minus the attributes.
+ * Also the highest accepted: SQS takes no larger message (1 MiB), so a larger body would pass the
+ * check only to fail SendMessage.
+ */
 export const DEFAULT_MAX_BODY_BYTES =
   EVENT_QUEUE.defaultMaxMessageSizeBytes - EVENT_QUEUE.messageAttributeAllowanceBytes;
+
+/** MAX_BODY_BYTES, at most {@link DEFAULT_MAX_BODY_BYTES}. */
+function maxBodyBytes(env: Readonly<Record<string, string | undefined>>): number {
+  const value = intEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, env);
+  if (value > DEFAULT_MAX_BODY_BYTES) {
+    throw new ConfigurationError(
+      `environment variable MAX_BODY_BYTES must be at most ${DEFAULT_MAX_BODY_BYTES} (a 1 MiB queue message less 8 KiB for its attributes), got "${value}"`,
+    );
+  }
+  return value;
+}
 
 /** Everything the verifier reads from its environment. */
 export interface VerifierConfig {
@@ -25,7 +40,7 @@ export interface VerifierConfig {
   readonly toleranceSeconds: number;
   /** LEDGER_TTL_SECONDS @default 259200 (72 h) */
   readonly ledgerTtlSeconds: number;
-  /** MAX_BODY_BYTES @default {@link DEFAULT_MAX_BODY_BYTES} */
+  /** MAX_BODY_BYTES, at most its default @default {@link DEFAULT_MAX_BODY_BYTES} */
   readonly maxBodyBytes: number;
   /** SECRETS_CACHE_TTL_SECONDS @default 300 */
   readonly secretsCacheTtlSeconds: number;
@@ -38,7 +53,8 @@ export interface VerifierConfig {
 /**
  * Reads the verifier's configuration.
  *
- * @throws {ConfigurationError} when a required variable is missing or a number is malformed
+ * @throws {ConfigurationError} when a required variable is missing, a number is malformed, or
+ *   MAX_BODY_BYTES is above {@link DEFAULT_MAX_BODY_BYTES}
  * @example
  * const config = loadVerifierConfig(); // at module scope, once per cold start
  */
@@ -52,7 +68,7 @@ export function loadVerifierConfig(
     deadLetterQueueUrl: requireEnv('DEAD_LETTER_QUEUE_URL', env),
     toleranceSeconds: intEnv('SIGNATURE_TOLERANCE_SECONDS', DEFAULT_TOLERANCE_SECONDS, env),
     ledgerTtlSeconds: intEnv('LEDGER_TTL_SECONDS', LEDGER_TABLE.defaultRecordTtlSeconds, env),
-    maxBodyBytes: intEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, env),
+    maxBodyBytes: maxBodyBytes(env),
     secretsCacheTtlSeconds: intEnv('SECRETS_CACHE_TTL_SECONDS', DEFAULT_SECRETS_TTL_SECONDS, env),
     serviceName: optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.verifier, env),
     metricsNamespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE, env),

@@ -1,12 +1,14 @@
 /**
  * DynamoDB Local, the emulator AWS publishes, run from the jar that the npm package
  * `amplify-dynamodb-simulator` ships. Its licence forbids redistribution, so it is fetched from the
- * npm registry into a git-ignored cache on first use and never committed. Needs Java 17+.
+ * npm registry into a git-ignored cache on first use and never committed. Needs Java 17+ (a JRE is
+ * enough). It listens on 127.0.0.1 only (see `dynamodb-local-loopback.xml`).
  */
 import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type FetchReporter, fetchPackageTarball } from './fetch-package.ts';
 import { COMMAND_NOT_FOUND_EXIT_CODE, spawnTiedToParent } from './parent-watchdog.ts';
@@ -68,6 +70,18 @@ export async function ensureDynamoDbLocal(
  */
 const JAVA_OPTIONS = ['-Xms64m', '-Xmx512m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
+/**
+ * Starts DynamoDB Local in memory, shared across credentials and regions, without telemetry, on
+ * 127.0.0.1 only (its own main has no bind address and listens on every interface).
+ */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./dynamodb-local-loopback.xml', import.meta.url));
+
+/**
+ * The logging settings DynamoDB Local's main sets before Jetty starts: without them, Jetty logs its
+ * start-up at INFO.
+ */
+const QUIET_JETTY = ['-Dorg.eclipse.jetty.util.log.announce=false', '-Dorg.eclipse.jetty.LEVEL=WARN'];
+
 /** A path relative to the working folder when it lies inside it, else absolute. */
 function shortPath(path: string): string {
   const inside = relative(process.cwd(), path);
@@ -102,14 +116,15 @@ export async function startDynamoDbLocal(
     'java',
     [
       ...JAVA_OPTIONS,
+      ...QUIET_JETTY,
       `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
-      '-jar',
+      // Not `-jar DynamoDBLocal.jar`: its main listens on every interface. Jetty's XmlConfiguration
+      // (on the jar's class path) runs our launcher file, which starts the same server on 127.0.0.1.
+      '-cp',
       join(jarDir, 'DynamoDBLocal.jar'),
-      '-inMemory',
-      '-sharedDb',
-      '-disableTelemetry',
-      '-port',
-      String(port),
+      'org.eclipse.jetty.xml.XmlConfiguration',
+      `port=${port}`,
+      LOOPBACK_LAUNCHER,
     ],
     { cwd: jarDir },
   );

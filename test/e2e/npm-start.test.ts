@@ -15,6 +15,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../local/emulators/ports.ts';
 import { REPO_ROOT } from '../../local/signing-secrets.ts';
+import { isLoopback, listeningSocketsOfTree } from '../support/listening-sockets.ts';
 import { eventually } from './pipeline-support.ts';
 
 const run = promisify(execFile);
@@ -324,6 +325,24 @@ describe('npm start', () => {
     },
     90_000,
   );
+
+  it('listens on loopback only: every listening socket of its process tree is on 127.0.0.1 or ::1', async () => {
+    // GIVEN a running `npm start`
+    const started = start(
+      userEnv({
+        PORT: '0',
+        OFAUTH_DEV_SECRET_FILE: join(dir, 'loopback-secret'),
+        OFAUTH_LOCAL_STATE_FILE: join(dir, 'loopback.json'),
+      }),
+    );
+    const readyLine = await ready(started);
+    // WHEN the listening TCP sockets of npm and every process below it are read from /proc
+    const sockets = await listeningSocketsOfTree(started.child.pid!);
+    // THEN they include the gateway's and both emulators' (the search found them) ...
+    expect(sockets.map((socket) => socket.port)).toEqual(expect.arrayContaining(portsOf(readyLine)));
+    // AND not one of them is reachable from another machine
+    expect(sockets.filter((socket) => !isLoopback(socket.address))).toEqual([]);
+  }, 90_000);
 
   it('stops everything, exit 1, when DynamoDB Local is stopped under it', async () => {
     // GIVEN a running `npm start`

@@ -53,4 +53,19 @@ describe('verifier configuration', () => {
       /positive integer/,
     );
   });
+
+  it('fails fast when MAX_BODY_BYTES is above what a queue message can carry with its attributes', () => {
+    // GIVEN a limit one byte above SQS's largest message (1 MiB) minus the attribute allowance:
+    // such a body would pass the check and then fail SendMessage, a 503 the sender retries in vain
+    const env = { ...required, MAX_BODY_BYTES: String(DEFAULT_MAX_BODY_BYTES + 1) };
+    // WHEN the configuration is read THEN the cold start fails, naming the variable and the bound
+    expect(() => loadVerifierConfig(env)).toThrow(
+      new ConfigurationError(
+        `environment variable MAX_BODY_BYTES must be at most ${DEFAULT_MAX_BODY_BYTES} (a 1 MiB queue message less 8 KiB for its attributes), got "${DEFAULT_MAX_BODY_BYTES + 1}"`,
+      ),
+    );
+    expect(loadVerifierConfig({ ...env, MAX_BODY_BYTES: String(DEFAULT_MAX_BODY_BYTES) }).maxBodyBytes).toBe(
+      DEFAULT_MAX_BODY_BYTES,
+    );
+  });
 });
