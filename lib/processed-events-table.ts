@@ -1,7 +1,9 @@
 /**
  * The processed-events record's table: one item per event key whose handler succeeded, expiring
- * by TTL, so that the processor runs a handler once per event key even when a sender retry slips
- * past SQS's 5-minute deduplication window (`lambda/processor/processed-events.ts`).
+ * by TTL, so that the processor skips a second delivery of an event key (a sender retry that
+ * slipped past SQS's 5-minute deduplication window) while the item lives. A handler still runs
+ * twice if the processor stops between its success and this write
+ * (`lambda/processor/processed-events.ts`).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';

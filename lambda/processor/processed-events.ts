@@ -3,7 +3,9 @@
  * invocation crashes after its SQS send and before it marks the ledger done, and the sender's
  * retry that takes the ledger over comes after SQS FIFO's 5-minute deduplication window, the event
  * is queued twice. The processor records each event key once its handler has succeeded and skips
- * a later delivery of a recorded key, so handlers run once per event key.
+ * a later delivery of a recorded key while the record lives (its TTL): delivery stays at least
+ * once, and a handler runs twice for one event only in the crash window below, or for a delivery
+ * after the record expired.
  *
  * A plain read-then-conditional-write rather than Powertools Idempotency: the FIFO message group
  * already serializes every delivery of an event key (same body, same connection), so the

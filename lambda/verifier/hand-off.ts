@@ -119,7 +119,7 @@ export class HandOff {
   ) {}
 
   /**
-   * Hands an event on exactly once per event key.
+   * Hands an event on once per event key while the ledger remembers the key (its record TTL).
    *
    * A failure to mark the ledger done after the message was sent still reports `enqueued`: the
    * event is on the queue, and a 5xx would only invite a retry that, once the lease has run out

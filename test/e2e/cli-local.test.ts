@@ -60,6 +60,15 @@ describe('the CLI against a running local pipeline', () => {
     return { code, stdout, stderr };
   }
 
+  /** The sent time of the one message on the dead-letter queue, from fauxqs's read-only inspection. */
+  async function deadLetterSentAt(): Promise<number> {
+    const name = new URL(pipeline.resources.deadLetterQueueUrl).pathname.split('/').at(-1)!;
+    const response = await fetch(`${pipeline.endpoints.sqs}/_fauxqs/queues/${encodeURIComponent(name)}`);
+    const { messages } = (await response.json()) as { messages: { ready: Array<{ sentTimestamp: number }> } };
+    expect(messages.ready).toHaveLength(1);
+    return messages.ready[0]!.sentTimestamp;
+  }
+
   const send = (...args: string[]) => cli(['send', ...args, '--url', pipeline.url]);
 
   it('shows the status of the local queues with no flags, and redrives the dead letters back', async () => {
@@ -85,7 +94,13 @@ describe('the CLI against a running local pipeline', () => {
     expect(status.stdout).toMatch(/messages {9}1 {3}→ fix the cause, then `redrive`/);
     expect(status.stdout).toMatch(/oldest message {3}\d+ s {3}\(from the queue's messages\)/);
     expect(before).toMatchObject({ local: true, deadLetters: 1, queueUrl: pipeline.resources.queueUrl });
-    expect(before.deadLetterOldestMessageAgeSeconds).toBeGreaterThanOrEqual(0);
+    // AND the age is the dead letter's own: from its sent time (read from fauxqs) to the reading
+    const sentAt = await deadLetterSentAt();
+    const readFrom = Date.now();
+    const reading = JSON.parse((await cli(['status', '--json'])).stdout);
+    const readUntil = Date.now();
+    expect(reading.deadLetterOldestMessageAgeSeconds).toBeGreaterThanOrEqual((readFrom - sentAt) / 1000);
+    expect(reading.deadLetterOldestMessageAgeSeconds).toBeLessThanOrEqual((readUntil - sentAt) / 1000);
 
     // WHEN the cause is fixed and `redrive` runs with no flags
     failing.delete(connectionId);

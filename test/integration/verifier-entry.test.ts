@@ -5,6 +5,7 @@
  * the service name on its log lines and metrics, the signing secrets' cache lifetime, and the
  * warning when a refresh of them fails. The module is imported once per file, as one cold start.
  */
+import { createHash } from 'node:crypto';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, ofAuthDelivery } from '../support/signing.ts';
@@ -73,13 +74,18 @@ describe('the verifier’s Lambda entry point, wired from the environment', () =
   });
 
   it('hands an event on once, through the SDK endpoint variables alone', async () => {
+    // GIVEN a body with no id and no webhook id: its event key is the SHA-256 of the body
     const body = '{"type":"connection.created","data":{"connection":{"id":"conn_entry"}}}';
+    const eventKey = createHash('sha256').update(body).digest('hex');
+    // WHEN it is delivered twice
     const first = await handler(ofAuthDelivery({ body }), lambdaContext());
     const again = await handler(ofAuthDelivery({ body }), lambdaContext());
     expect([first.statusCode, again.statusCode]).toEqual([202, 200]);
     const messages = await drainQueue(rig.sqs, rig.queueUrl);
     expect(messages.map((m) => m.Attributes?.MessageGroupId)).toEqual(['conn_entry']);
-    expect(messages[0]?.MessageAttributes?.[MESSAGE_ATTRIBUTES.eventKey]?.StringValue).toBeDefined();
+    // THEN it is queued once, under that key, and the sender is told the same key
+    expect(messages[0]?.MessageAttributes?.[MESSAGE_ATTRIBUTES.eventKey]?.StringValue).toBe(eventKey);
+    expect(JSON.parse(String(first.body))).toMatchObject({ eventId: eventKey });
   });
 
   it('names its service on every log line and metric, and writes metrics to the configured namespace', async () => {

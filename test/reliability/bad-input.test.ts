@@ -8,19 +8,21 @@
  * that are not JSON or carry no type are generated apart: they are meant to be kept once each on
  * the dead-letter queue.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { apiGatewayEvent } from '../../bench/lib/api-event.ts';
+import { apiGatewayEvent, type RawRequest } from '../../bench/lib/api-event.ts';
 import { eventBody, newOfauthSecret, newSvixSecret, svixDelivery } from '../../bench/lib/deliveries.ts';
 import { PipelineObserver } from '../../bench/pipeline.ts';
 import type { HttpApiHandler } from '../../local/gateway.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { badRequests, type SecretSet, unparseableSignedRequests } from './support/bad-input.ts';
+import { invariantMismatches } from './support/documented-figures.ts';
 import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
 import { sendWithRetries } from './support/sender.ts';
-import { recordFigures } from './support/summary.ts';
+import { candidateKeys, countEchoes, digestsIn, expectedSignatureDigests } from './support/signature-echo.ts';
+import { type FigureRow, recordFigures } from './support/summary.ts';
 
 const BAD_REQUESTS = 10_000;
 const UNPARSEABLE = 210;
@@ -35,6 +37,10 @@ const SECRETS: SecretSet = {
 };
 
 const logs = captureLogs();
+/** HMAC keys of the configured secrets, as either scheme might use them. */
+const KEYS = candidateKeys([SECRETS.svix, SECRETS.ofauth]);
+/** Every signature the verifier could have expected for a bad or unparseable request (hex digests). */
+const expectedDigests = new Set<string>();
 let pipeline: LocalPipeline;
 let verifier: HttpApiHandler;
 const observer = new PipelineObserver();
@@ -46,6 +52,7 @@ const byCategory = new Map<string, Map<number, number>>();
 let fiveHundreds = 0;
 let crashes = 0;
 let expectedSignatureInAnswer = 0;
+let expectedSignatureInLog = 0;
 let keptOnDeadLetterQueue = 0;
 let unparseableStatuses = new Map<number, number>();
 let genuineAfterwards = 'not run';
@@ -81,8 +88,14 @@ afterAll(async () => {
   await pipeline?.stop();
   logs.stop();
   dumpLogsIfAsked(logs.lines, 'bad-input');
-  const leaks = findSecretLeaks(logs.lines, Object.values(SECRETS));
-  recordFigures('bad input', [
+  recordFigures(SUITE, figures());
+});
+
+const SUITE = 'bad input';
+
+/** The suite's figures (the log line count varies with timing; the rest is fixed by the seed). */
+function figures(): FigureRow[] {
+  return [
     {
       figure: 'generated bad requests',
       value: [...statusCounts.values()].reduce((a, b) => a + b, 0),
@@ -99,16 +112,21 @@ afterAll(async () => {
     { figure: 'handler crashed (threw)', value: crashes, required: '0' },
     { figure: 'enqueued (records seen by the processor)', value: enqueuedByBadInput, required: '0' },
     { figure: 'expected signature echoed in an answer', value: expectedSignatureInAnswer, required: '0' },
+    { figure: 'expected signature in a log line', value: expectedSignatureInLog, required: '0' },
     {
       figure: `signed but unparseable bodies (${UNPARSEABLE}, each sent twice): kept on the DLQ`,
       value: `${keptOnDeadLetterQueue} (answers ${[...unparseableStatuses.entries()].map(([s, c]) => `${c}× ${s}`).join(', ')})`,
       required: `${UNPARSEABLE}`,
     },
     { figure: 'genuine delivery afterwards', value: genuineAfterwards, required: '202, processed' },
-    { figure: 'log lines captured (bad input)', value: logs.lines.length },
-    { figure: 'secret found in a log line (bad input)', value: leaks.length, required: '0' },
-  ]);
-});
+    { figure: 'log lines captured (bad input)', value: logs.lines.length, measured: true },
+    {
+      figure: 'secret found in a log line (bad input)',
+      value: findSecretLeaks(logs.lines, Object.values(SECRETS)).length,
+      required: '0',
+    },
+  ];
+}
 
 async function invoke(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2 | 'crash'> {
   const context: Context = createLambdaContext({ functionName: 'ofauth-verifier', timeoutMs: 6000 });
@@ -137,12 +155,20 @@ async function positiveControl(): Promise<void> {
   expect(await observer.waitFor([`${connectionId}#0`], 15_000)).toBe(0);
 }
 
-/** What a careless verifier might echo: the signature it expected for this body now. */
-function expectedSignatures(body: string | undefined, nowSeconds: number): string[] {
-  if (!body) return [];
-  return [SECRETS.ofauth, SECRETS.svix].map((secret) =>
-    createHmac('sha256', secret).update(`${nowSeconds}.${body}`).digest('hex'),
-  );
+/**
+ * Whether an answer carries a signature the verifier could have expected for its request (either
+ * scheme, any configured secret, the request's own timestamps and ids); remembers those signatures
+ * for the log scan.
+ */
+function echoesExpectedSignature(
+  request: RawRequest,
+  answer: APIGatewayProxyStructuredResultV2,
+  nowSeconds: number,
+): boolean {
+  const expected = expectedSignatureDigests(request, KEYS, nowSeconds);
+  for (const digest of expected) expectedDigests.add(digest);
+  const echoed = digestsIn(`${answer.body ?? ''}${JSON.stringify(answer.headers ?? {})}`);
+  return expected.some((digest) => echoed.has(digest));
 }
 
 describe('bad input', () => {
@@ -170,14 +196,8 @@ describe('bad input', () => {
       perCategory.set(status, (perCategory.get(status) ?? 0) + 1);
       byCategory.set(category, perCategory);
       if (status >= 500) fiveHundreds += 1;
-      const answerText = `${answer.body ?? ''}${JSON.stringify(answer.headers ?? {})}`;
-      if (
-        expectedSignatures(typeof request.body === 'string' ? request.body : undefined, nowSeconds).some(
-          (s) => answerText.includes(s),
-        )
-      ) {
+      if (echoesExpectedSignature(request, answer, Math.floor(Date.now() / 1000)))
         expectedSignatureInAnswer += 1;
-      }
     }
     // AND a genuine delivery afterwards reaches the processor (the positive control)
     await positiveControl();
@@ -197,8 +217,11 @@ describe('bad input', () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const requests = unparseableSignedRequests(SECRETS, nowSeconds, UNPARSEABLE);
     const statuses = new Map<number, number>();
+    let echoes = 0;
     for (const { request } of [...requests, ...requests]) {
       const answer = await invoke(apiGatewayEvent(request));
+      if (answer !== 'crash' && echoesExpectedSignature(request, answer, Math.floor(Date.now() / 1000)))
+        echoes += 1;
       const status = answer === 'crash' ? -1 : (answer.statusCode ?? 200);
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
@@ -232,6 +255,8 @@ describe('bad input', () => {
     // THEN every answer was a 4xx, each body is kept exactly once, and nothing but the controls
     // reached the processor
     expect([...statuses.keys()].every((s) => s >= 400 && s < 500)).toBe(true);
+    expect(echoes).toBe(0);
+    expectedSignatureInAnswer += echoes;
     expect(bodies.length).toBe(UNPARSEABLE);
     expect(new Set(bodies).size).toBe(UNPARSEABLE);
     enqueuedByBadInput = recordsSeenByProcessor - controls;
@@ -250,8 +275,19 @@ describe('bad input', () => {
     expect(lost).toBe(0);
   }, 30_000);
 
-  it('writes no secret to any log line', () => {
+  it('writes no secret and no expected signature to any log line', () => {
+    // GIVEN every line logged while the bad input went through (log level DEBUG, metrics on)
     expect(logs.lines.length).toBeGreaterThan(BAD_REQUESTS);
+    expect(expectedDigests.size).toBeGreaterThan(BAD_REQUESTS);
+    // THEN none carries a secret in any encoding, nor a signature the verifier could have expected
     expect(findSecretLeaks(logs.lines, Object.values(SECRETS))).toEqual([]);
+    expectedSignatureInLog = countEchoes(logs.lines, expectedDigests);
+    expect(expectedSignatureInLog).toBe(0);
+  });
+
+  it('measures the figures docs/reliability.md states', () => {
+    // GIVEN every case above has run (the requests are drawn with a fixed seed)
+    // THEN the answers and counts are the ones docs/reliability-figures.json holds
+    expect(invariantMismatches(SUITE, figures())).toEqual([]);
   });
 });

@@ -3,9 +3,10 @@
  * leak because it cannot, or a generator that never makes some category, would prove nothing.
  */
 import { createHmac } from 'node:crypto';
-import { newOfauthSecret, newSvixSecret } from '../../bench/lib/deliveries.ts';
+import { newOfauthSecret, newSvixSecret, ofauthDelivery, svixDelivery } from '../../bench/lib/deliveries.ts';
 import { badRequests, unparseableSignedRequests } from './support/bad-input.ts';
 import { captureLogs, findSecretLeaks, secretForms } from './support/log-capture.ts';
+import { candidateKeys, countEchoes, expectedSignatureDigests } from './support/signature-echo.ts';
 
 describe('reliability instruments', () => {
   it('finds a secret in every encoding a log line could carry it', () => {
@@ -74,5 +75,35 @@ describe('reliability instruments', () => {
       genuine.filter(({ category }) => !['stale_or_future_signature', 'oversized_body'].includes(category)),
     ).toEqual([]);
     expect(new Set(unparseableSignedRequests(secrets, 1_800_000_000, 50).map((r) => r.body)).size).toBe(50);
+  });
+
+  it('finds an expected signature of either scheme, in any encoding, at the timestamp the request carries', () => {
+    // GIVEN a verifier configured with a Svix and an OFAuth secret, and one delivery of each scheme
+    // signed an hour ago (a stale request: not the current second)
+    const svix = newSvixSecret();
+    const ofauth = newOfauthSecret();
+    const now = 1_800_000_000;
+    const body = '{"type":"connection.updated"}';
+    const ofauthRequest = ofauthDelivery(body, ofauth, now - 3600);
+    const svixRequest = svixDelivery(body, svix, 'msg_echo', now - 3600);
+    const keys = candidateKeys([svix, ofauth]);
+    const expected = new Set([
+      ...expectedSignatureDigests(ofauthRequest, keys, now),
+      ...expectedSignatureDigests(svixRequest, keys, now),
+    ]);
+    const ofauthSignature = /v1=([0-9a-f]{64})/.exec(ofauthRequest.headers['ofauth-signature']!)![1]!;
+    const svixSignature = svixRequest.headers['svix-signature']!.slice('v1,'.length);
+    const svixBytes = Buffer.from(svixSignature, 'base64');
+    // WHEN lines carry those signatures in hex, base64 and base64url, inside other text
+    const lines = [
+      `{"expected":"t=${now - 3600},v1=${ofauthSignature}"}`,
+      `{"expected":"${Buffer.from(ofauthSignature, 'hex').toString('base64')}"}`,
+      `{"message":"expected v1,${svixSignature} for msg_echo"}`,
+      `{"expected":"${svixBytes.toString('base64url')}"}`,
+      `{"expected":"${svixBytes.toString('hex').toUpperCase()}"}`,
+      `{"eventKey":"${'ab'.repeat(32)}","message":"nothing to see"}`,
+    ];
+    // THEN each of the first five is found, the last is not
+    expect(lines.map((line) => countEchoes([line], expected))).toEqual([1, 1, 1, 1, 1, 0]);
   });
 });

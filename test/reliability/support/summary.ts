@@ -2,7 +2,9 @@
  * The reliability figures: each suite records its rows, prints them when it ends, and the jest
  * global teardown prints every suite's rows as one table at the end of the run (so CI logs show
  * it once, after the test results). Rows travel through a folder named after this run's
- * emulator endpoints, which the global setup shares with every worker.
+ * emulator endpoints, which the global setup shares with every worker. Each suite's rows are also
+ * written to `reports/reliability/`, from which the docs' figures are regenerated
+ * (`documented-figures.ts`).
  *
  * Loaded natively by Node in the global teardown: erasable TypeScript only, node: imports only.
  */
@@ -10,14 +12,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type FigureRow, writeSuiteReport } from './documented-figures.ts';
 
-/** One figure of one suite. */
-export interface FigureRow {
-  readonly figure: string;
-  readonly value: string | number;
-  /** The requirement, e.g. `0` or `≥ 10000`; empty when the figure is informative. */
-  readonly required?: string;
-}
+export type { FigureRow };
 
 function runDir(): string {
   const id = `${process.env.TEST_DYNAMODB_ENDPOINT ?? ''}|${process.env.TEST_SQS_ENDPOINT ?? ''}`;
@@ -46,6 +43,7 @@ export function recordFigures(suite: string, rows: readonly FigureRow[]): void {
   const dir = runDir();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${suite.replace(/[^a-z0-9-]+/gi, '-')}.json`), JSON.stringify({ suite, rows }));
+  writeSuiteReport(suite, rows);
   console.log(`Reliability figures: ${suite}\n\n${figuresTable(rows)}\n`);
 }
 
