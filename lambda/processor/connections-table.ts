@@ -87,7 +87,8 @@ const RANK_LAYOUT = 'r';
 
 /**
  * The sortable form of a receipt time: its milliseconds since the epoch, zero-padded to a fixed
- * width, or `''` when absent or not a valid time, which sorts before every present one.
+ * width, or `''` when absent, invalid or before 1970 (no receipt the verifier stamps), which sorts
+ * before every present one.
  */
 export function sortableReceipt(receivedAt: Date | undefined): string {
   const millis = receivedAt?.getTime();
