@@ -94,8 +94,10 @@ function matches(event: ArchivedEvent, query: ArchiveQuery): boolean {
 
 /**
  * The events grouped by the FIFO message group they were queued in (their connection, or their
- * type for account-wide events), each group in its original order: by receipt time, then by the
- * original queue sequence number, then by event key so that the order is total.
+ * type for account-wide events), each group in its original order: by receipt time (the key the
+ * stores order events of one second by), then by the archived queue sequence number, then by
+ * event key so that the order is total. The send order only decides the order handlers see; the
+ * stores' guard does not depend on it.
  */
 export function replayGroups(events: readonly ArchivedEvent[]): ArchivedEvent[][] {
   const groups = new Map<string, ArchivedEvent[]>();

@@ -49,12 +49,13 @@ export interface EventPosition {
    */
   readonly eventTime: Date;
   /**
-   * The SQS FIFO `SequenceNumber` of the message that carried the event: it increases within a
-   * message group (one connection, or one account-wide type) and is unchanged on redelivery, so
-   * it orders events stamped with the same time in the order OFAuth sent them.
-   * @default absent: events of equal time fall back to a fixed order (type, then event id)
+   * When the verifier received the delivery (the `receivedAt` message attribute). Set once, at
+   * ingest, and kept by everything that puts the message back on the queue (SQS's redrive keeps
+   * message attributes; `replay` sends the archived one), so it orders events stamped with the
+   * same time in the order they reached the receiver, however often they were re-queued.
+   * @default absent: the event loses every tie against one with a receipt time
    */
-  readonly sequenceNumber?: string;
+  readonly receivedAt?: Date;
 }
 
 /**
@@ -70,32 +71,41 @@ export type WriteOutcome =
   | { readonly applied: false; readonly reason: SkippedWriteReason };
 
 /**
- * Width of a stored sequence number. AWS documents `SequenceNumber` as a 128-bit number (up to 39
- * decimal digits), beyond both a JavaScript number (exact to 2^53, 16 digits) and a DynamoDB Number
- * (38 digits of precision), so it is stored as a string padded with zeros to one fixed width:
- * DynamoDB compares strings byte by byte, which for digit strings of equal length is numeric order.
+ * Width of a stored receipt time: milliseconds since the epoch have 13 digits until 2286 and 16
+ * for any date JavaScript can hold, so zero-padded to 16 they compare as strings in time order
+ * (DynamoDB compares strings byte by byte).
  */
-const SEQUENCE_WIDTH = 40;
-const SEQUENCE_PATTERN = new RegExp(`^[0-9]{1,${SEQUENCE_WIDTH}}$`);
+const RECEIPT_WIDTH = 16;
 
 /**
- * The sortable form of a sequence number: zero-padded to a fixed width, or `''` when absent or not
- * a decimal number, which sorts before every present one (`''` < `'0…'`).
+ * The first character of every rank this release writes. Ranks of the earlier layout (a queue
+ * sequence number of up to 40 digits first, or `#` when there was none) begin with a digit or `#`,
+ * which sort before `r`: at equal times a stored item of that layout loses the tie to the first
+ * event of this release, which rewrites it (docs: lambda/processor/README.md, "Upgrading").
  */
-export function sortableSequence(sequenceNumber: string | undefined): string {
-  return sequenceNumber !== undefined && SEQUENCE_PATTERN.test(sequenceNumber)
-    ? sequenceNumber.padStart(SEQUENCE_WIDTH, '0')
+const RANK_LAYOUT = 'r';
+
+/**
+ * The sortable form of a receipt time: its milliseconds since the epoch, zero-padded to a fixed
+ * width, or `''` when absent, invalid or before 1970 (no receipt the verifier stamps), which sorts
+ * before every present one.
+ */
+export function sortableReceipt(receivedAt: Date | undefined): string {
+  const millis = receivedAt?.getTime();
+  return millis !== undefined && Number.isFinite(millis) && millis >= 0
+    ? String(millis).padStart(RECEIPT_WIDTH, '0')
     : '';
 }
 
 /**
  * The rank of an event among events of the same time, as one string compared with `<` in a
- * condition: the queue's sequence number first (arrival order within the message group), then the
- * caller's `tieBreaks` (e.g. the lifecycle order of the type), then the event id, the last resort
- * that makes the order total when the sequence number is missing.
+ * condition: the receipt time first (fixed at ingest, so a redriven or replayed message keeps its
+ * place; the queue's sequence number, which a redrive renews, decides nothing), then the caller's
+ * `tieBreaks` (e.g. the lifecycle order of the type), then the event id, which makes the order
+ * total.
  */
 export function eventRank(position: EventPosition, ...tieBreaks: readonly (string | number)[]): string {
-  return [sortableSequence(position.sequenceNumber), ...tieBreaks, position.eventId].join('#');
+  return RANK_LAYOUT + [sortableReceipt(position.receivedAt), ...tieBreaks, position.eventId].join('#');
 }
 
 /**

@@ -4,9 +4,10 @@
  *
  * Ordering rule (every write is one conditional `UpdateItem`, no read first):
  * - An event is applied only when it is newer than the stored one: by event time; for equal times
- *   (OFAuth stamps whole seconds) by the queue's sequence number, i.e. the order OFAuth sent them
- *   in; when that is missing, by type precedence (created < updated < expired < disconnected, the
- *   lifecycle order), then by event id. Whatever order events arrive in, the newest one wins
+ *   (OFAuth stamps whole seconds) by when the verifier received it (the `receivedAt` attribute,
+ *   fixed at ingest and kept by a redrive or a replay, unlike the queue's sequence number); then by
+ *   type precedence (created < updated < expired < disconnected, the lifecycle order), then by
+ *   event id. Whatever order events arrive in, the newest one wins
  *   (status, last event), and re-processing an event changes nothing: it is not newer than itself,
  *   and the outcome says `same-event`, so that a retry can tell itself from a stale event. Fields
  *   the newest event leaves out keep the value of the last event that carried them and was applied.
@@ -81,7 +82,7 @@ export interface FindConnectionsOptions {
   readonly includeDisconnected?: boolean;
 }
 
-/** Tie-break at equal event times when the sequence number is missing: the lifecycle order. */
+/** Tie-break at equal event and receipt times: the lifecycle order. */
 const TYPE_PRECEDENCE: Readonly<Record<ConnectionEventType, number>> = {
   'connection.created': 0,
   'connection.updated': 1,
@@ -91,8 +92,9 @@ const TYPE_PRECEDENCE: Readonly<Record<ConnectionEventType, number>> = {
 
 /**
  * Item attributes that are the registry's own bookkeeping, not part of a {@link ConnectionRecord}.
- * `lastEventOrder` is the rank of earlier releases (type, then id; no sequence number): it is
- * removed on the next write, and an item without `lastEventRank` loses every tie.
+ * `lastEventOrder` is the rank of earlier releases (type, then id): it is removed on the next
+ * write, and an item without `lastEventRank` loses every tie, as does one whose rank is of the
+ * sequence-number layout (see `eventRank`).
  */
 const INTERNAL_ATTRIBUTES = ['pk', 'lastEventTime', 'lastEventRank', 'lastEventOrder'] as const;
 
@@ -159,7 +161,7 @@ export class ConnectionRegistry {
     }
 
     // The tombstone is applied whatever the stored state; anything else only when newer. An item
-    // of an earlier release has no rank and loses every tie.
+    // of an earlier release has no rank, or one of an earlier layout, and loses every tie.
     const name = (attribute: string) => update.name(attribute);
     const condition = disconnecting
       ? `attribute_not_exists(${name('disconnectedAt')})`

@@ -23,7 +23,10 @@ export interface QueuedEvent {
   readonly eventTime: Date;
   /** Where {@link QueuedEvent.eventTime} came from. */
   readonly eventTimeSource: EventTimeSource;
-  /** The `receivedAt` attribute: when the verifier first received the delivery. */
+  /**
+   * The `receivedAt` attribute: when the verifier first received the delivery; kept by a redrive
+   * and a replay, it orders events of the same time in the stores.
+   */
   readonly receivedAt?: Date;
   /** Whether a replay from the archive put this message back on the queue. */
   readonly replay: boolean;
@@ -33,8 +36,9 @@ export interface QueuedEvent {
   readonly attributes: Partial<QueueMessageAttributes>;
   readonly messageId: string;
   /**
-   * The SQS FIFO `SequenceNumber`: increases within the message group, unchanged on redelivery;
-   * absent when the record has none (not a FIFO queue). A replay carries the original message's.
+   * The SQS FIFO `SequenceNumber`: queue order within the message group, unchanged on redelivery,
+   * renewed by a redrive; absent when the record has none (not a FIFO queue). A replay carries the
+   * original message's. Passed on to handlers; the stores do not order by it.
    */
   readonly sequenceNumber?: string;
 }
@@ -126,9 +130,8 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
 }
 
 /**
- * A replayed message's place among events of its second: the original message's sequence number,
- * never the replay's own, which is larger than every stored one and would let a replayed old
- * event win a tie against newer state. Without it the replay loses every tie.
+ * A replayed message's queue position as handlers see it: the original message's sequence
+ * number, never the replay's own (absent when the archive had none or it is not a decimal number).
  */
 function originalSequenceNumber(record: SQSRecord): string | undefined {
   const value = record.messageAttributes?.[REPLAY_ATTRIBUTES.originalSequenceNumber]?.stringValue;

@@ -32,13 +32,17 @@ export interface HandlerContext {
    * carried by a Svix message id (`msg_` + KSUID), or the time the verifier received the delivery.
    */
   readonly eventTimeSource: EventTimeSource;
-  /** When the verifier first received the delivery (a replay keeps the original time), if known. */
+  /**
+   * When the verifier first received the delivery, if known. Set once at ingest and kept by a
+   * redrive and a replay, so the stores order events of the same second by it.
+   */
   readonly receivedAt?: Date;
   /** `true` when the event was put back on the queue by a replay from the archive. */
   readonly replay: boolean;
   /**
-   * The SQS FIFO sequence number of the message: increases within the connection's message group
-   * and is unchanged on redelivery, so the stores order events of the same second by it. A
+   * The SQS FIFO sequence number of the message: queue order within the connection's message
+   * group, unchanged on redelivery. It is not the order OFAuth sent events in, and a message
+   * moved back from the dead-letter queue gets a new, larger one; the stores do not use it. A
    * replayed event carries its original message's number (absent when it was not archived).
    */
   readonly sequenceNumber?: string;

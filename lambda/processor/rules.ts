@@ -4,8 +4,8 @@
  * requests.
  *
  * A `rules.updated` event is applied only when it is newer than the stored one (event time; for
- * equal times the queue's sequence number, i.e. the order OFAuth sent them in, then event id), so a
- * late retry never rolls the revision back. When an event carries no rules body, a stored body is
+ * equal times the receipt time the verifier stamped, which a redrive or a replay keeps, then event
+ * id), so neither a late retry nor a redrive rolls the revision back. When an event carries no rules body, a stored body is
  * removed: it belonged to an older revision.
  *
  * @example
@@ -107,7 +107,7 @@ export class RulesStore {
           TableName: this.tableName,
           Key: { [CONNECTIONS_TABLE.partitionKey]: LATEST_RULES_KEY },
           ...update.build(),
-          // An item of an earlier release has no rank and loses every tie.
+          // An item of an earlier release has no rank, or one of an earlier layout: it loses every tie.
           ConditionExpression:
             `attribute_not_exists(${pk}) OR ${time} < :lastEventTime OR (${time} = :lastEventTime AND ` +
             `(attribute_not_exists(${rank}) OR ${rank} < :lastEventRank))`,

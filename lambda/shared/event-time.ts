@@ -1,15 +1,20 @@
 /**
  * When an event happened, as far as a delivery tells: the envelope's `timestamp` (documented
  * shape), else the creation time inside a Svix message id (the SDK shape has no timestamp, and
- * Svix ids are `msg_` + a KSUID), else when the receiver got it. See docs/ofauth-contract.md,
+ * Svix ids are `msg_` + a KSUID), else when the receiver got it; a carried time more than
+ * {@link MAX_EVENT_TIME_SKEW_MS} after the receipt is not believed. See docs/ofauth-contract.md,
  * "Event time".
  *
  * Pure: no clock, no I/O. The processor orders the registry by the result; the archive and the
  * local tools may record it.
  */
 
-/** Where an event's time came from: its envelope, its Svix message id, or its receipt. */
-export type EventTimeSource = 'envelope' | 'svix-id' | 'received';
+/**
+ * Where an event's time came from: its envelope, its Svix message id, or its receipt;
+ * `received-future` is the receipt too, used because the envelope or Svix id time lay more than
+ * {@link MAX_EVENT_TIME_SKEW_MS} after it.
+ */
+export type EventTimeSource = 'envelope' | 'svix-id' | 'received' | 'received-future';
 
 /** An event's time and where it came from. */
 export interface ResolvedEventTime {
@@ -61,11 +66,13 @@ export interface EventTimeInput {
 }
 
 /**
- * How far after its receipt a Svix id's time may lie and still be believed: a message cannot be
- * created after it arrived, beyond the clock skew between Svix and AWS. A later time means the id
- * was not minted by Svix, so the receipt time is used.
+ * How far after its receipt an event's carried time (envelope `timestamp` or Svix id) may lie and
+ * still be believed: an event cannot happen after it arrived, beyond the clock skew between OFAuth
+ * and AWS. The registry orders by event time, so a time believed further ahead would make every
+ * later event of its connection "not newer" until then; capped here, a future-stamped event holds
+ * its connection's later events back for at most this long.
  */
-export const MAX_SVIX_ID_SKEW_MS = 5 * 60_000;
+export const MAX_EVENT_TIME_SKEW_MS = 5_000;
 
 /** An ISO-8601 text as a date, or `undefined` when it is not one. */
 function parseTime(text: string | undefined): Date | undefined {
@@ -75,8 +82,10 @@ function parseTime(text: string | undefined): Date | undefined {
 }
 
 /**
- * The event's time: the envelope `timestamp`, else the time in a Svix message id (when it is
- * not after the receipt, give or take {@link MAX_SVIX_ID_SKEW_MS}), else the receipt time.
+ * The event's time: the envelope `timestamp`, else the time in a Svix message id, else the
+ * receipt time. A carried time later than the receipt by more than {@link MAX_EVENT_TIME_SKEW_MS}
+ * is replaced by the receipt time, source `received-future` (a Svix id is not consulted then:
+ * an envelope that lies about its time tells nothing more reliable).
  *
  * @example
  * resolveEventTime({ webhookId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', receivedAt: new Date() });
@@ -84,10 +93,17 @@ function parseTime(text: string | undefined): Date | undefined {
  */
 export function resolveEventTime(input: EventTimeInput): ResolvedEventTime {
   const envelopeTime = parseTime(input.timestamp);
-  if (envelopeTime) return { time: envelopeTime, source: 'envelope' };
-  const idTime = input.webhookId === undefined ? undefined : svixMessageTime(input.webhookId);
-  if (idTime && idTime.getTime() <= input.receivedAt.getTime() + MAX_SVIX_ID_SKEW_MS) {
-    return { time: idTime, source: 'svix-id' };
+  const carried: ResolvedEventTime | undefined = envelopeTime
+    ? { time: envelopeTime, source: 'envelope' }
+    : carriedIdTime(input.webhookId);
+  if (!carried) return { time: input.receivedAt, source: 'received' };
+  if (carried.time.getTime() > input.receivedAt.getTime() + MAX_EVENT_TIME_SKEW_MS) {
+    return { time: input.receivedAt, source: 'received-future' };
   }
-  return { time: input.receivedAt, source: 'received' };
+  return carried;
+}
+
+function carriedIdTime(webhookId: string | undefined): ResolvedEventTime | undefined {
+  const time = webhookId === undefined ? undefined : svixMessageTime(webhookId);
+  return time && { time, source: 'svix-id' };
 }

@@ -75,8 +75,9 @@ export const REPLAY_ATTRIBUTES = {
   /** ISO-8601 time the replay put the message back on the queue. */
   replayedAt: 'replayedAt',
   /**
-   * The SQS FIFO sequence number of the original message, when it was archived: a replayed event
-   * keeps its place among events of the same second instead of taking the replay's new, larger one.
+   * The SQS FIFO sequence number of the original message, when it was archived, passed on to
+   * handlers as `sequenceNumber` instead of the replay's own (queue order; the stores order events
+   * of one second by the original `receivedAt`, which the replay keeps).
    */
   originalSequenceNumber: 'originalSequenceNumber',
 } as const;

@@ -1,6 +1,6 @@
 /**
  * The connection registry and the Dynamic Rules store against DynamoDB Local: the stale-event
- * guard, equal times ordered by the queue's sequence number (and deterministically without one),
+ * guard, equal times ordered by the receipt time (and deterministically without one),
  * redeliveries told apart from stale events, the disconnection tombstone, lookup by
  * clientReferenceId through the GSI, and the rules revision guard.
  */
@@ -40,9 +40,14 @@ function freshConnectionId(): string {
   return `conn_${Date.now().toString(36)}_${counter}`;
 }
 
-/** An event's position; without a sequence number unless one is given. */
-function at(iso: string, eventId = `evt-${iso}`, sequenceNumber?: string): EventPosition {
-  return { eventId, eventTime: new Date(iso), ...(sequenceNumber !== undefined && { sequenceNumber }) };
+/** An event's position; without a receipt time unless given as milliseconds after `iso`. */
+function at(iso: string, eventId = `evt-${iso}`, receivedAfterMs?: number): EventPosition {
+  const eventTime = new Date(iso);
+  return {
+    eventId,
+    eventTime,
+    ...(receivedAfterMs !== undefined && { receivedAt: new Date(eventTime.getTime() + receivedAfterMs) }),
+  };
 }
 
 function event(type: ConnectionEventType, input: ConnectionEventInput): RealtimeEvent<ConnectionEventType> {
@@ -161,23 +166,23 @@ describe('the connection registry', () => {
     expect(await registry.findByClientReferenceId('u1')).toEqual([]);
   });
 
-  it('applies in-order events stamped with the same second in queue order: expired, then a reconnecting update', async () => {
+  it('applies in-order events stamped with the same second in receipt order: expired, then a reconnecting update', async () => {
     // GIVEN a connection that expires and is reconnected within one second (OFAuth stamps whole
-    // seconds), queued in that order: the update has the larger sequence number
+    // seconds), received in that order: the update has the later receipt time
     const id = freshConnectionId();
     const time = '2024-01-15T10:30:00Z';
     await registry.apply(
       event('connection.created', { connectionId: id, status: 'active', permissions: ['a'] }),
-      at('2024-01-15T10:00:00Z', 'evt-created', '100'),
+      at('2024-01-15T10:00:00Z', 'evt-created', 100),
     );
     const expired = await registry.apply(
       event('connection.expired', { connectionId: id, status: 'expired' }),
-      at(time, 'evt-expired', '101'),
+      at(time, 'evt-expired', 101),
     );
     // WHEN the update that reconnects it is applied
     const reconnected = await registry.apply(
       event('connection.updated', { connectionId: id, status: 'active', permissions: ['a', 'b'] }),
-      at(time, 'evt-reconnected', '102'),
+      at(time, 'evt-reconnected', 102),
     );
     // THEN the later event wins: the connection is active again
     expect([expired, reconnected]).toEqual([{ applied: true }, { applied: true }]);
@@ -195,74 +200,65 @@ describe('the connection registry', () => {
     const time = '2024-01-15T10:30:00Z';
     await registry.apply(
       event('connection.updated', { connectionId: id, permissions: ['first'] }),
-      at(time, 'evt-b', '200'),
+      at(time, 'evt-b', 200),
     );
     // WHEN the later one is applied
     const outcome = await registry.apply(
       event('connection.updated', { connectionId: id, permissions: ['second'] }),
-      at(time, 'evt-a', '201'),
+      at(time, 'evt-a', 201),
     );
     // THEN it wins
     expect(outcome).toEqual({ applied: true });
     expect((await registry.get(id))?.permissions).toEqual(['second']);
   });
 
-  it('rejects an event of the same second that the queue sequenced earlier', async () => {
+  it('rejects an event of the same second that was received earlier', async () => {
     // GIVEN the later of two same-second events already applied
     const id = freshConnectionId();
     const time = '2024-01-15T10:30:00Z';
     await registry.apply(
       event('connection.updated', { connectionId: id, status: 'active' }),
-      at(time, 'evt-later', '301'),
+      at(time, 'evt-later', 301),
     );
     const before = await rawItem(id);
-    // WHEN the earlier-sequenced one is applied afterwards (higher type precedence, too)
+    // WHEN the one received earlier is applied afterwards (higher type precedence, too)
     const outcome = await registry.apply(
       event('connection.expired', { connectionId: id, status: 'expired' }),
-      at(time, 'evt-earlier', '300'),
+      at(time, 'evt-earlier', 300),
     );
     // THEN it is not newer, and the item is unchanged
     expect(outcome).toEqual({ applied: false, reason: 'not-newer' });
     expect(await rawItem(id)).toEqual(before);
   });
 
-  it.each([
-    ['of different lengths', '9', '10'],
-    ['beyond a JavaScript number’s precision', '18446744073709551616', '18446744073709551617'],
-    ['across a power of ten at 20 digits', '99999999999999999999', '100000000000000000000'],
-    [
-      'of 39 digits, beyond a DynamoDB number’s 38',
-      '340282366920938463463374607431768211454',
-      '340282366920938463463374607431768211455',
-    ],
-  ])('compares sequence numbers as numbers: %s', async (_case, lower, higher) => {
-    // GIVEN, for each arrival order, two updates of one second whose sequence numbers are lower
-    // and higher (the higher one with the event id that sorts first)
+  it('orders receipt times to the millisecond, whatever the arrival order and the event ids', async () => {
+    // GIVEN, for each arrival order, two updates of one second received 1 ms apart (the later one
+    // with the event id that sorts first)
     const time = '2024-01-15T10:30:00Z';
     const finals = [];
     for (const order of [
-      [lower, higher],
-      [higher, lower],
+      [500, 501],
+      [501, 500],
     ]) {
       const id = freshConnectionId();
       // WHEN both are applied
-      for (const sequenceNumber of order) {
+      for (const receivedAfterMs of order) {
         await registry.apply(
-          event('connection.updated', { connectionId: id, permissions: [sequenceNumber] }),
-          at(time, sequenceNumber === higher ? 'evt-a' : 'evt-b', sequenceNumber),
+          event('connection.updated', { connectionId: id, permissions: [String(receivedAfterMs)] }),
+          at(time, receivedAfterMs === 501 ? 'evt-a' : 'evt-b', receivedAfterMs),
         );
       }
       finals.push((await registry.get(id))?.permissions);
     }
-    // THEN the higher sequence number wins either way
-    expect(finals).toEqual([[higher], [higher]]);
+    // THEN the later receipt wins either way
+    expect(finals).toEqual([['501'], ['501']]);
   });
 
   it('rejects a redelivery of the stored event as the same event, and changes nothing', async () => {
     // GIVEN an applied update
     const id = freshConnectionId();
     const update = event('connection.updated', { connectionId: id, status: 'active', permissions: ['p'] });
-    const position = at('2024-01-15T10:30:00Z', 'msg_once', '400');
+    const position = at('2024-01-15T10:30:00Z', 'msg_once', 400);
     await registry.apply(update, position);
     const before = await rawItem(id);
     // WHEN the very same event is applied again (a retry after its handler threw)
@@ -275,30 +271,30 @@ describe('the connection registry', () => {
   it('rejects a redelivered disconnection as the same event, not as a tombstone', async () => {
     const id = freshConnectionId();
     const disconnected = event('connection.disconnected', { connectionId: id });
-    await registry.apply(disconnected, at('2024-01-15T10:30:00Z', 'msg_gone', '500'));
-    const again = await registry.apply(disconnected, at('2024-01-15T10:30:00Z', 'msg_gone', '500'));
+    await registry.apply(disconnected, at('2024-01-15T10:30:00Z', 'msg_gone', 500));
+    const again = await registry.apply(disconnected, at('2024-01-15T10:30:00Z', 'msg_gone', 500));
     expect(again).toEqual({ applied: false, reason: 'same-event' });
   });
 
-  it('rejects a later-sequenced event of the same second after a disconnection: the tombstone stands', async () => {
+  it('rejects a later-received event of the same second after a disconnection: the tombstone stands', async () => {
     // GIVEN a connection disconnected at 10:30:00
     const id = freshConnectionId();
     const time = '2024-01-15T10:30:00Z';
-    await registry.apply(event('connection.disconnected', { connectionId: id }), at(time, 'evt-d', '600'));
+    await registry.apply(event('connection.disconnected', { connectionId: id }), at(time, 'evt-d', 600));
     const tombstone = await rawItem(id);
-    // WHEN an update of the same second, queued after it, arrives
+    // WHEN an update of the same second, received after it, arrives
     const outcome = await registry.apply(
       event('connection.updated', { connectionId: id, status: 'active' }),
-      at(time, 'evt-u', '601'),
+      at(time, 'evt-u', 601),
     );
     // THEN the tombstone is not revived
     expect(outcome).toEqual({ applied: false, reason: 'tombstone' });
     expect(await rawItem(id)).toEqual(tombstone);
   });
 
-  it('without sequence numbers, settles events with equal times the same way whatever order they arrive in', async () => {
-    // GIVEN created, updated and expired, all stamped with the same second, and no sequence
-    // number (the last resort: the lifecycle order of the type, then the event id)
+  it('without receipt times, settles events with equal times the same way whatever order they arrive in', async () => {
+    // GIVEN created, updated and expired, all stamped with the same second, and no receipt time
+    // (the lifecycle order of the type decides, then the event id)
     const time = '2024-01-15T10:30:00Z';
     const events = [
       [event('connection.created', { status: 'active', permissions: ['c'] }), 'evt-c'],
@@ -339,7 +335,7 @@ describe('the connection registry', () => {
     );
   });
 
-  it('without sequence numbers, breaks a tie between two events of one type and time by event id', async () => {
+  it('without receipt times, breaks a tie between two events of one type and time by event id', async () => {
     const time = '2024-01-15T10:30:00Z';
     const finals = [];
     for (const order of [
@@ -585,7 +581,7 @@ describe('the connection registry: items of the earlier record layout', () => {
     // WHEN an event of the same second arrives (with a rank that sorts before the old order)
     const outcome = await registry.apply(
       event('connection.created', { connectionId: id, status: 'active', permissions: ['new'] }),
-      at('2024-01-15T10:30:00Z', 'evt-0', '1'),
+      at('2024-01-15T10:30:00Z', 'evt-0', 1),
     );
     // THEN it is applied: an item without a rank loses every tie
     expect(outcome).toEqual({ applied: true });
@@ -593,13 +589,54 @@ describe('the connection registry: items of the earlier record layout', () => {
     const item = await rawItem(id);
     expect(item?.permissions).toEqual(['new']);
     expect(item).not.toHaveProperty('lastEventOrder');
-    expect(item?.lastEventRank).toBe(`${'1'.padStart(40, '0')}#0#evt-0`);
-    // AND from now on its rank is compared: an event of that second sequenced earlier loses
+    expect(item?.lastEventRank).toBe('r0001705314600001#0#evt-0');
+    // AND from now on its rank is compared: an event of that second received earlier loses
     const earlier = await registry.apply(
       event('connection.updated', { connectionId: id, permissions: ['earlier'] }),
-      at('2024-01-15T10:30:00Z', 'evt-z', '0'),
+      at('2024-01-15T10:30:00Z', 'evt-z', 0),
     );
     expect(earlier).toEqual({ applied: false, reason: 'not-newer' });
+  });
+
+  it('lets an event of the same second win over an item ranked by queue sequence number (the previous release), and rewrites its rank', async () => {
+    // GIVEN an item the previous release wrote at 10:30:00: its rank starts with a sequence number
+    // padded to 40 digits (here a large one, of the last type in the lifecycle)
+    const id = freshConnectionId();
+    const time = '2024-01-15T10:30:00Z';
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: connectionKey(id),
+          connectionId: id,
+          status: 'expired',
+          permissions: ['previous'],
+          lastEventAt: new Date(time).toISOString(),
+          lastEventTime: new Date(time).getTime(),
+          lastEventRank: `${'99999999999999999999'.padStart(40, '0')}#2#evt-previous`,
+          lastEventId: 'evt-previous',
+          lastEventType: 'connection.expired',
+          updatedAt: new Date(time).toISOString(),
+        },
+      }),
+    );
+    // WHEN the first event of that second after the upgrade arrives
+    const outcome = await registry.apply(
+      event('connection.updated', { connectionId: id, status: 'active', permissions: ['upgraded'] }),
+      at(time, 'evt-after-upgrade', 1),
+    );
+    // THEN it wins the tie (the receipt order of the two cannot be known) and writes a current rank
+    expect(outcome).toEqual({ applied: true });
+    expect(await rawItem(id)).toMatchObject({
+      permissions: ['upgraded'],
+      lastEventRank: 'r0001705314600001#1#evt-after-upgrade',
+    });
+    // AND an older second is still rejected
+    const older = await registry.apply(
+      event('connection.updated', { connectionId: id, permissions: ['older'] }),
+      at('2024-01-15T10:29:59Z', 'evt-older', 0),
+    );
+    expect(older).toEqual({ applied: false, reason: 'not-newer' });
   });
 
   it('rejects an older event against an item of the earlier layout', async () => {
@@ -608,7 +645,7 @@ describe('the connection registry: items of the earlier record layout', () => {
     const before = await rawItem(id);
     const outcome = await registry.apply(
       event('connection.updated', { connectionId: id, permissions: ['older'] }),
-      at('2024-01-15T10:29:59Z', 'evt-older', '5'),
+      at('2024-01-15T10:29:59Z', 'evt-older', 5),
     );
     expect(outcome).toEqual({ applied: false, reason: 'not-newer' });
     expect(await rawItem(id)).toEqual(before);
@@ -742,7 +779,7 @@ describe('the Dynamic Rules store', () => {
     expect(latest).not.toHaveProperty('rules');
   });
 
-  it('without sequence numbers, breaks a tie at equal times by event id', async () => {
+  it('without receipt times, breaks a tie at equal times by event id', async () => {
     await store.apply(
       typedEvent(rulesUpdatedEvent({ revision: 'rev-z' })),
       at('2024-01-15T14:00:00Z', 'evt-z'),
@@ -754,16 +791,16 @@ describe('the Dynamic Rules store', () => {
     expect((await store.getLatest())?.revision).toBe('rev-z');
   });
 
-  it('applies the later of two revisions stamped with the same second, in queue order', async () => {
-    // GIVEN a revision stored at 15:00:00, queued first
+  it('applies the later of two revisions stamped with the same second, in receipt order', async () => {
+    // GIVEN a revision stored at 15:00:00, received first
     await store.apply(
       typedEvent(rulesUpdatedEvent({ revision: 'rev-first' })),
-      at('2024-01-15T15:00:00Z', 'evt-z', '700'),
+      at('2024-01-15T15:00:00Z', 'evt-z', 700),
     );
-    // WHEN the next revision, of the same second and queued after it, arrives
+    // WHEN the next revision, of the same second and received after it, arrives
     const outcome = await store.apply(
       typedEvent(rulesUpdatedEvent({ revision: 'rev-second' })),
-      at('2024-01-15T15:00:00Z', 'evt-a', '701'),
+      at('2024-01-15T15:00:00Z', 'evt-a', 701),
     );
     // THEN the later one wins, although its event id sorts first
     expect(outcome).toEqual({ applied: true });
@@ -776,7 +813,7 @@ describe('the Dynamic Rules store', () => {
     // WHEN the same event is applied again
     const outcome = await store.apply(
       typedEvent(rulesUpdatedEvent({ revision: 'rev-second' })),
-      at('2024-01-15T15:00:00Z', 'evt-a', '701'),
+      at('2024-01-15T15:00:00Z', 'evt-a', 701),
     );
     // THEN it is recognized as the same event
     expect(outcome).toEqual({ applied: false, reason: 'same-event' });

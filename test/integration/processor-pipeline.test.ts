@@ -153,8 +153,8 @@ describe('re-processing', () => {
     ]);
   });
 
-  it('applies in-order events stamped with the same second in queue order', async () => {
-    // GIVEN a connection that expires and is reconnected within one second, queued in that order
+  it('applies in-order events stamped with the same second in receipt order', async () => {
+    // GIVEN a connection that expires and is reconnected within one second, received in that order
     const { run, registry } = await processorOnFreshTable();
     const time = '2024-01-15T10:30:00Z';
     const batch = sqsEvent(
@@ -167,6 +167,7 @@ describe('re-processing', () => {
           status: 'expired',
           timestamp: time,
         }),
+        receivedAt: '2024-01-15T10:30:00.100Z',
       },
       {
         body: connectionEvent('connection.updated', {
@@ -175,6 +176,7 @@ describe('re-processing', () => {
           permissions: ['again'],
           timestamp: time,
         }),
+        receivedAt: '2024-01-15T10:30:00.200Z',
       },
     );
     // WHEN the batch is processed

@@ -156,20 +156,27 @@ describe('a replay meeting the connection registry', () => {
       processedEvents: store(),
     });
   const run = (...records: SQSRecord[]) => processor()(sqsEvent(...records), lambdaContext());
-  const updated = (connectionId: string, timestamp: string, permission: string, sequenceNumber: string) =>
+  const updated = (
+    connectionId: string,
+    timestamp: string,
+    permission: string,
+    sequenceNumber: string,
+    receivedAt: string,
+  ) =>
     sqsRecord({
       body: connectionEvent('connection.updated', { connectionId, timestamp, permissions: [permission] }),
       eventKey: `key-${connectionId}-${permission}`,
       sequenceNumber,
+      receivedAt,
     });
 
   it('does not roll back newer state, whether the replayed event is an older second or the same second', async () => {
-    // GIVEN a connection updated three times: at 10:29:59, then twice within 10:30:00 (seq 101, 102)
-    // (the replays' own SQS sequence numbers, 18000000000000000000 and up, are far larger)
+    // GIVEN a connection updated three times: at 10:29:59, then twice within 10:30:00 (received at
+    // .100 and .200; the replays' own SQS sequence numbers, 18000000000000000000 and up, are far larger)
     const id = `conn_replay_${Date.now()}`;
-    const older = updated(id, '2024-01-15T10:29:59Z', 'older', '100');
-    const sameSecond = updated(id, '2024-01-15T10:30:00Z', 'same-second', '101');
-    const newest = updated(id, '2024-01-15T10:30:00Z', 'newest', '102');
+    const older = updated(id, '2024-01-15T10:29:59Z', 'older', '100', '2024-01-15T10:29:59.100Z');
+    const sameSecond = updated(id, '2024-01-15T10:30:00Z', 'same-second', '101', '2024-01-15T10:30:00.100Z');
+    const newest = updated(id, '2024-01-15T10:30:00Z', 'newest', '102', '2024-01-15T10:30:00.200Z');
     await run(older, sameSecond, newest);
     expect((await registry().get(id))?.permissions).toEqual(['newest']);
     // WHEN the two older events are replayed (each gets a new, larger SQS sequence number)
@@ -189,7 +196,7 @@ describe('a replay meeting the connection registry', () => {
   it('applies a replayed event that is still the newest, as the original would have been', async () => {
     // GIVEN a connection whose registry item was lost (e.g. a bug deleted it)
     const id = `conn_restore_${Date.now()}`;
-    const only = updated(id, '2024-01-15T10:30:00Z', 'restored', '200');
+    const only = updated(id, '2024-01-15T10:30:00Z', 'restored', '200', '2024-01-15T10:30:00.100Z');
     await run(only);
     await documents.send(
       new PutCommand({

@@ -1,7 +1,8 @@
 /**
  * What the connection registry and the Dynamic Rules store share, taken alone: how a store's
- * options are checked, how an event's rank among events of the same time is built from its queue
- * sequence number, and the update expressions. Their effect on stored items is in
+ * options are checked, how an event's rank among events of the same time is built from its
+ * receipt time (never the queue's sequence number, which a redrive renews), and the update
+ * expressions. Their effect on stored items is in
  * test/integration/connections-registry.test.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,10 +11,13 @@ import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import {
   eventRank,
   resolveClient,
-  sortableSequence,
+  sortableReceipt,
   UpdateExpressionBuilder,
 } from '../../lambda/processor/connections-table.ts';
+import { readQueuedEvent } from '../../lambda/processor/queued-event.ts';
 import { RulesStore } from '../../lambda/processor/rules.ts';
+import { exampleEvent } from '../fixtures/events.ts';
+import { redrivenRecord, sqsRecord } from '../fixtures/sqs-events.ts';
 
 describe('a store’s options', () => {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -50,31 +54,75 @@ describe('a store’s options', () => {
   });
 });
 
-describe('the sortable form of a queue sequence number', () => {
-  it('pads a decimal sequence number to 40 digits', () => {
-    expect(sortableSequence('18')).toBe('18'.padStart(40, '0'));
-    expect(sortableSequence('9'.repeat(40))).toBe('9'.repeat(40));
+describe('the sortable form of a receipt time', () => {
+  it('is the milliseconds since the epoch, zero-padded to 16 digits', () => {
+    expect(sortableReceipt(new Date('2024-01-15T10:30:00.123Z'))).toBe('0001705314600123');
+    expect(sortableReceipt(new Date(0))).toBe('0'.repeat(16));
   });
 
-  it('is empty for a missing, non-decimal or over-long sequence number, which sorts before every real one', () => {
-    for (const sequenceNumber of [undefined, '', 'abc', '12a', '-5', '1e9', '9'.repeat(41)]) {
-      expect(sortableSequence(sequenceNumber)).toBe('');
+  it('is empty for a missing or invalid time, which sorts before every real one', () => {
+    for (const receivedAt of [undefined, new Date(Number.NaN), new Date(-1)]) {
+      expect(sortableReceipt(receivedAt)).toBe('');
     }
-    expect('' < sortableSequence('0')).toBe(true);
+    expect('' < sortableReceipt(new Date(0))).toBe(true);
   });
 
-  it('orders as the numbers do, whatever their lengths', () => {
-    const numbers = ['9', '10', '18446744073709551616', '340282366920938463463374607431768211455', '100'];
-    const sorted = [...numbers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-    expect([...numbers].sort((a, b) => (sortableSequence(a) < sortableSequence(b) ? -1 : 1))).toEqual(sorted);
+  it('orders as the times do, to the millisecond, across a change in their number of digits', () => {
+    const times = [
+      new Date('2286-11-20T17:46:40.000Z'), // 10^13 ms: one digit more than today's times
+      new Date('2024-01-15T10:30:00.124Z'),
+      new Date('2001-09-09T01:46:39.999Z'), // 10^12 − 1 ms
+      new Date('2024-01-15T10:30:00.123Z'),
+    ];
+    const byTime = [...times].sort((a, b) => a.getTime() - b.getTime());
+    const byText = [...times].sort((a, b) => (sortableReceipt(a) < sortableReceipt(b) ? -1 : 1));
+    expect(byText).toEqual(byTime);
   });
 });
 
 describe('an event’s rank among events of the same time', () => {
-  it('is its sequence number, then the tie-breaks, then its id', () => {
-    const position = { eventId: 'evt_1', eventTime: new Date(0), sequenceNumber: '7' };
-    expect(eventRank(position, 2, 'x')).toBe(`${'7'.padStart(40, '0')}#2#x#evt_1`);
-    expect(eventRank({ eventId: 'evt_1', eventTime: new Date(0) })).toBe('#evt_1');
+  const receivedAt = new Date('2024-01-15T10:30:00.123Z');
+
+  it('is its receipt time, then the tie-breaks, then its id, after the layout mark', () => {
+    const position = { eventId: 'evt_1', eventTime: new Date(0), receivedAt };
+    expect(eventRank(position, 2, 'x')).toBe('r0001705314600123#2#x#evt_1');
+    expect(eventRank({ eventId: 'evt_1', eventTime: new Date(0) })).toBe('r#evt_1');
+  });
+
+  it('puts the earlier receipt first, whatever the tie-breaks and ids', () => {
+    const earlier = eventRank({ eventId: 'evt_z', eventTime: new Date(0), receivedAt }, 3);
+    const later = eventRank(
+      { eventId: 'evt_a', eventTime: new Date(0), receivedAt: new Date(receivedAt.getTime() + 1) },
+      0,
+    );
+    expect(earlier < later).toBe(true);
+  });
+
+  it('sorts after every rank of the earlier layout (a sequence number of up to 40 digits first), so a stored item of that layout loses a tie', () => {
+    const current = eventRank({ eventId: 'evt_0', eventTime: new Date(0) });
+    for (const earlier of [`${'9'.repeat(40)}#3#evt_z`, `${'0'.repeat(21)}18#0#evt`, '#3#evt_z', '']) {
+      expect(earlier < current).toBe(true);
+    }
+  });
+});
+
+describe('an event redriven or replayed with its attributes', () => {
+  it('keeps its rank although the queue gave it a new, larger sequence number', () => {
+    // GIVEN a queued connection.created and the same message after a redrive: the same body and
+    // attributes (receivedAt among them), a new sequence number
+    const original = sqsRecord({
+      body: exampleEvent('connection.created'),
+      receivedAt: '2024-01-15T10:30:00.100Z',
+      sequenceNumber: '18000000000000000001',
+    });
+    const redriven = redrivenRecord(original);
+    expect(BigInt(redriven.attributes.SequenceNumber!)).toBeGreaterThan(
+      BigInt(original.attributes.SequenceNumber!),
+    );
+    // WHEN each is ranked as the registry ranks it
+    const rank = (record: typeof original) => eventRank(readQueuedEvent(record), 0);
+    // THEN the ranks are equal: the redrive does not move the event
+    expect(rank(redriven)).toBe(rank(original));
   });
 });
 

@@ -1,6 +1,6 @@
 import {
   KSUID_EPOCH_SECONDS,
-  MAX_SVIX_ID_SKEW_MS,
+  MAX_EVENT_TIME_SKEW_MS,
   resolveEventTime,
   svixMessageTime,
 } from '../../lambda/shared/event-time.ts';
@@ -87,27 +87,70 @@ describe('resolving an event time', () => {
   });
 
   it('rejects a Svix id time after the receipt beyond the clock skew, using the receipt time', () => {
-    // GIVEN ids minted just inside and well outside the allowed skew after the receipt
-    const inside = svixMessageId(new Date(receivedAt.getTime() + MAX_SVIX_ID_SKEW_MS - 1000));
-    const outside = svixMessageId(new Date(receivedAt.getTime() + MAX_SVIX_ID_SKEW_MS + 2000));
+    // GIVEN ids minted 4.75 s and a minute after the receipt
+    const inside = svixMessageId(new Date('2024-01-15T10:31:05Z'));
+    const outside = svixMessageId(new Date(receivedAt.getTime() + 60_000));
     // WHEN resolved / THEN only the plausible one is believed
     expect(resolveEventTime({ webhookId: inside, receivedAt }).source).toBe('svix-id');
     expect(resolveEventTime({ webhookId: outside, receivedAt })).toEqual({
       time: receivedAt,
-      source: 'received',
+      source: 'received-future',
+    });
+  });
+});
+
+describe('an event time later than its receipt', () => {
+  // Svix ids keep whole seconds: a receipt at .000 puts an id exactly 5 s after it, one at .999
+  // puts the next second 5.001 s after it.
+  const receipt = new Date('2024-01-15T10:30:00.000Z');
+  const justBefore = new Date('2024-01-15T10:29:59.999Z');
+  const fiveSecondsLater = new Date(receipt.getTime() + 5_000);
+
+  it('allows 5 seconds of clock skew, no more', () => {
+    expect(MAX_EVENT_TIME_SKEW_MS).toBe(5_000);
+  });
+
+  it('keeps an envelope timestamp 5 s after the receipt, that instant included', () => {
+    // GIVEN an envelope stamped exactly 5 s after its receipt
+    // WHEN its time is resolved THEN the envelope's time is taken
+    expect(resolveEventTime({ timestamp: fiveSecondsLater.toISOString(), receivedAt: receipt })).toEqual({
+      time: fiveSecondsLater,
+      source: 'envelope',
     });
   });
 
-  it('believes a Svix id time up to 5 minutes after the receipt, that instant included', () => {
-    // GIVEN ids minted 4 minutes and exactly 5 minutes after the receipt (clock skew)
-    const receipt = new Date('2024-01-15T10:30:00Z');
-    for (const ahead of [4 * 60_000, MAX_SVIX_ID_SKEW_MS]) {
-      const id = svixMessageId(new Date(receipt.getTime() + ahead));
-      // WHEN the time is resolved THEN the id's time is taken
-      expect(resolveEventTime({ webhookId: id, receivedAt: receipt })).toEqual({
-        time: new Date(receipt.getTime() + ahead),
-        source: 'svix-id',
-      });
-    }
+  it('rejects an envelope timestamp 5 s + 1 ms after the receipt, using the receipt time', () => {
+    // GIVEN an envelope stamped 1 ms beyond the allowed skew (the receipt 1 ms before the second)
+    // WHEN its time is resolved
+    const resolved = resolveEventTime({ timestamp: fiveSecondsLater.toISOString(), receivedAt: justBefore });
+    // THEN the receipt time is used, and the source says the carried time lay in the future
+    expect(resolved).toEqual({ time: justBefore, source: 'received-future' });
+  });
+
+  it('rejects an envelope timestamp two days ahead, without looking at a Svix id', () => {
+    const twoDaysAhead = new Date(receipt.getTime() + 2 * 86_400_000).toISOString();
+    const plausibleId = svixMessageId(new Date(receipt.getTime() - 1000));
+    expect(
+      resolveEventTime({ timestamp: twoDaysAhead, webhookId: plausibleId, receivedAt: receipt }),
+    ).toEqual({
+      time: receipt,
+      source: 'received-future',
+    });
+  });
+
+  it('keeps a Svix id time 5 s after the receipt, that instant included', () => {
+    const id = svixMessageId(fiveSecondsLater);
+    expect(resolveEventTime({ webhookId: id, receivedAt: receipt })).toEqual({
+      time: fiveSecondsLater,
+      source: 'svix-id',
+    });
+  });
+
+  it('rejects a Svix id time 5 s + 1 ms after the receipt, using the receipt time', () => {
+    const id = svixMessageId(fiveSecondsLater);
+    expect(resolveEventTime({ webhookId: id, receivedAt: justBefore })).toEqual({
+      time: justBefore,
+      source: 'received-future',
+    });
   });
 });

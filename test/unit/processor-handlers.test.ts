@@ -34,14 +34,14 @@ describe('the default connection handlers', () => {
       const event = typedEvent(exampleEvent(type));
       // WHEN the handler runs
       await (handler as EventHandler<RealtimeEvent>)(event, context);
-      // THEN the registry got the event with the event id, time and queue sequence number
+      // THEN the registry got the event with the event id, time and receipt time
       expect(context.fakeConnections.writes).toEqual([
         {
           event,
           position: {
             eventId: context.eventId,
             eventTime: context.eventTime,
-            sequenceNumber: context.sequenceNumber,
+            receivedAt: context.receivedAt,
           },
         },
       ]);
