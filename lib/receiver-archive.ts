@@ -7,6 +7,11 @@
  * Firehose buffers the records into S3 objects of JSON lines under `events/yyyy/MM/dd/HH/`
  * (`lambda/shared/archive-layout.ts`); a line over Firehose's 1,000 KiB record limit is put into
  * the same prefix by the processor itself. Cost and replay delay: docs/archive-and-replay.md.
+ *
+ * Firehose does not park what it cannot deliver. A Direct PUT stream keeps a record for 24 hours
+ * and retries an S3 destination for as long; a record still undelivered then is dropped. Only
+ * failed Lambda transformations and format conversions go under the `errors/` prefix, and this
+ * stream has neither. Hence the two alarms on `DeliveryToS3.DataFreshness`, long before that.
  */
 import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
@@ -17,7 +22,6 @@ import {
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -69,6 +73,14 @@ export interface ReceiverArchiveProps {
 
 /** The delivery stream's CloudWatch Logs stream for S3 delivery errors. */
 const DELIVERY_LOG_STREAM = 'S3Delivery';
+
+/** Undelivered for this long (`DeliveryToS3.DataFreshness`, 3 × 5 minutes): the first alarm. */
+const STALE_DELIVERY_SECONDS = 15 * 60;
+/**
+ * Undelivered for this long: the second alarm, at half the 24 hours after which Firehose drops a
+ * record it could not deliver to S3. The first is in ALARM since then and notifies no more.
+ */
+const DROP_WARNING_SECONDS = 12 * 60 * 60;
 
 /**
  * A private, encrypted, TLS-only bucket with a lifecycle expiration, and the Firehose stream
@@ -152,8 +164,9 @@ export class ReceiverArchive extends Construct {
   }
 
   /**
-   * Two alarms, notifying the monitoring's topic when there is one, and a dashboard row: the
-   * processor could not archive events; Firehose has not delivered to S3 for 15 minutes.
+   * Three alarms, handed to the monitoring (its topic and its alarm widget), and a dashboard row:
+   * the processor could not archive events; Firehose has not delivered to S3 for 15 minutes; and
+   * Firehose has held records for 12 hours, half the 24 after which it drops them.
    */
   addMonitoring(monitoring: ReceiverMonitoring, metrics: ReceiverMetricsIdentity): Alarm[] {
     const archiveFailures = new Metric({
@@ -170,34 +183,40 @@ export class ReceiverArchive extends Construct {
       statistic: Stats.MAXIMUM,
       period: Duration.minutes(5),
     });
+    const alarm = (id: string, metric: Metric, threshold: number, periods: number, description: string) =>
+      new Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
     const alarms = [
-      new Alarm(this, 'ArchiveFailures', {
-        metric: archiveFailures,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'The processor could not archive events (Firehose or S3 failing or throttled): they wait on the queue, unprocessed, and are retried; after maxReceiveCount attempts they move to the dead-letter queue. Read the "archive write failed" lines in the processor log group; check the Firehose stream and its quotas (docs/runbook.md "Archive failing").',
-      }),
-      new Alarm(this, 'ArchiveDeliveryStale', {
-        metric: freshness,
-        threshold: 900,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'Firehose has held archived events for over 15 minutes without delivering them to S3: they cannot be replayed yet. Firehose retries for 24 hours, then writes them under errors/; read the stream\'s S3Delivery log (docs/runbook.md "Archive failing").',
-      }),
+      alarm(
+        'ArchiveFailures',
+        archiveFailures,
+        1,
+        1,
+        'The processor could not archive events (Firehose or S3 failing or throttled): they wait on the queue, unprocessed, and are retried; after maxReceiveCount attempts they move to the dead-letter queue. Read the "archive write failed" lines in the processor log group; check the Firehose stream and its quotas (docs/runbook.md "Archive failing").',
+      ),
+      alarm(
+        'ArchiveDeliveryStale',
+        freshness,
+        STALE_DELIVERY_SECONDS,
+        3,
+        'Firehose has held archived events for over 15 minutes without delivering them to S3: they cannot be replayed yet, and Firehose drops them after 24 hours of retries (nothing goes to errors/). Read the stream\'s S3Delivery log and fix the bucket or the role (docs/runbook.md "Archive failing").',
+      ),
+      alarm(
+        'ArchiveRecordsAboutToBeDropped',
+        freshness,
+        DROP_WARNING_SECONDS,
+        1,
+        'Firehose has held archived events for 12 hours without delivering them to S3, and drops them at 24 hours: fix the delivery now (S3Delivery log, bucket, role), or the undelivered events are lost to replay (docs/runbook.md "Archive failing").',
+      ),
     ];
-    if (monitoring.alarmTopic) {
-      const action = new SnsAction(monitoring.alarmTopic);
-      for (const alarm of alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
+    for (const each of alarms) monitoring.addAlarm(each);
     monitoring.dashboard.addWidgets(
       new GraphWidget({
         title: 'Archive',
@@ -213,6 +232,7 @@ export class ReceiverArchive extends Construct {
           archiveFailures.with({ label: 'archive failures (retried)' }),
         ],
         right: [freshness.with({ label: 'oldest record not in S3 yet (s)' })],
+        rightAnnotations: [{ value: DROP_WARNING_SECONDS, label: 'dropped at twice this' }],
         width: 24,
         height: 6,
       }),

@@ -19,6 +19,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EVENT_QUEUE } from '../lambda/shared/resource-definitions.ts';
 import { buildAlarms } from './monitoring/alarms.ts';
 import { buildDashboard } from './monitoring/dashboard.ts';
 import { ReceiverMetrics } from './monitoring/receiver-metrics.ts';
@@ -59,6 +60,19 @@ export interface ReceiverMonitoringProps {
    */
   readonly serverErrorThreshold?: number;
   /**
+   * The dead-letter queue's message retention: the alarm on its oldest message fires at half of it.
+   *
+   * @default Duration.seconds(EVENT_QUEUE.retentionSeconds) (14 days)
+   */
+  readonly deadLetterRetention?: Duration;
+  /**
+   * Whether the processor keeps the processed-events record; when it does, failed writes to it
+   * have an alarm.
+   *
+   * @default true
+   */
+  readonly processedEventRecord?: boolean;
+  /**
    * An e-mail address subscribed to a topic that every alarm notifies (on alarm and on recovery).
    *
    * @default - no topic
@@ -82,26 +96,38 @@ export interface ReceiverMonitoringProps {
 export class ReceiverMonitoring extends Construct {
   /** Messages are on the dead-letter queue. */
   public readonly deadLetterQueueAlarm: Alarm;
+  /** A message has waited on the dead-letter queue for half its retention. */
+  public readonly deadLetterAgeAlarm: Alarm;
   /** The oldest queued message is older than the threshold. */
   public readonly oldestMessageAgeAlarm: Alarm;
   /** The API answered 5xx. */
   public readonly serverErrorAlarm: Alarm;
+  /** A large share of the API's answers were 4xx (429s of the stage throttle included). */
+  public readonly clientErrorRateAlarm: Alarm;
   /** The verifier threw, timed out or ran out of memory. */
   public readonly verifierErrorAlarm: Alarm;
+  /** The verifier ran out of time and answered 503 itself (which Lambda's `Errors` does not count). */
+  public readonly verifierTimeoutAlarm: Alarm;
+  /** The verifier was throttled. */
+  public readonly verifierThrottleAlarm: Alarm;
   /** Signature rejections spiked. */
   public readonly signatureRejectionAlarm: Alarm;
+  /** A signed body answered 4xx could not be kept on the dead-letter queue. */
+  public readonly rejectedNotKeptAlarm: Alarm;
   /** The processor threw, timed out or ran out of memory. */
   public readonly processorErrorAlarm: Alarm;
   /** Events whose handler (or parsing) failed: the processor reports them as batch item failures. */
   public readonly processorFailureAlarm: Alarm;
   /** The processor was throttled. */
   public readonly processorThrottleAlarm: Alarm;
-  /** Every alarm above. */
-  public readonly alarms: readonly Alarm[];
+  /** Handled events could not be written to the processed-events record (when it is on). */
+  public readonly processedRecordAlarm?: Alarm;
   /** The flow at a glance. */
   public readonly dashboard: Dashboard;
   /** The topic every alarm notifies, when an e-mail address was given. */
   public readonly alarmTopic?: Topic;
+  /** Every alarm, the added ones included; the dashboard's alarm widget reads it when rendered. */
+  readonly #alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ReceiverMonitoringProps) {
     super(scope, id);
@@ -115,24 +141,51 @@ export class ReceiverMonitoring extends Construct {
         ...inputs,
         signatureRejectionThreshold: props.signatureRejectionThreshold ?? 10,
         serverErrorThreshold: props.serverErrorThreshold ?? 5,
+        deadLetterRetentionSeconds: (
+          props.deadLetterRetention ?? Duration.seconds(EVENT_QUEUE.retentionSeconds)
+        ).toSeconds(),
+        processedEventRecord: props.processedEventRecord ?? true,
       },
       metrics,
     );
     this.deadLetterQueueAlarm = alarms.deadLetterQueueAlarm;
+    this.deadLetterAgeAlarm = alarms.deadLetterAgeAlarm;
     this.oldestMessageAgeAlarm = alarms.oldestMessageAgeAlarm;
     this.serverErrorAlarm = alarms.serverErrorAlarm;
+    this.clientErrorRateAlarm = alarms.clientErrorRateAlarm;
     this.verifierErrorAlarm = alarms.verifierErrorAlarm;
+    this.verifierTimeoutAlarm = alarms.verifierTimeoutAlarm;
+    this.verifierThrottleAlarm = alarms.verifierThrottleAlarm;
     this.signatureRejectionAlarm = alarms.signatureRejectionAlarm;
+    this.rejectedNotKeptAlarm = alarms.rejectedNotKeptAlarm;
     this.processorErrorAlarm = alarms.processorErrorAlarm;
     this.processorFailureAlarm = alarms.processorFailureAlarm;
     this.processorThrottleAlarm = alarms.processorThrottleAlarm;
-    this.alarms = Object.values(alarms);
+    if (alarms.processedRecordAlarm) this.processedRecordAlarm = alarms.processedRecordAlarm;
 
     if (props.alarmEmail !== undefined) {
       this.alarmTopic = this.createAlarmTopic(props.alarmEmail, props.removalPolicy ?? RemovalPolicy.RETAIN);
-      this.notifyOnEveryAlarm(this.alarmTopic);
     }
-    this.dashboard = buildDashboard(this, { ...inputs, alarms: this.alarms }, metrics);
+    for (const each of Object.values(alarms)) this.addAlarm(each);
+    this.dashboard = buildDashboard(this, { ...inputs, alarms: this.#alarms }, metrics);
+  }
+
+  /** Every alarm: the receiver's own and those added with {@link addAlarm} (the archive's). */
+  get alarms(): readonly Alarm[] {
+    return [...this.#alarms];
+  }
+
+  /**
+   * Takes an alarm of another part of the receiver (the archive's) into the monitoring: it
+   * notifies the alarm topic, when there is one, and shows on the dashboard's alarm widget.
+   */
+  addAlarm(alarm: Alarm): void {
+    this.#alarms.push(alarm);
+    if (this.alarmTopic) {
+      const action = new SnsAction(this.alarmTopic);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
   }
 
   /**
@@ -161,14 +214,5 @@ export class ReceiverMonitoring extends Construct {
     });
     topic.addSubscription(new EmailSubscription(email));
     return topic;
-  }
-
-  /** On alarm and on recovery. */
-  private notifyOnEveryAlarm(topic: Topic): void {
-    const action = new SnsAction(topic);
-    for (const each of this.alarms) {
-      each.addAlarmAction(action);
-      each.addOkAction(action);
-    }
   }
 }

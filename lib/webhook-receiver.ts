@@ -157,6 +157,10 @@ export class OFAuthWebhookReceiver extends Construct {
       oldestMessageAgeThreshold: settings.oldestMessageAgeAlarmThreshold,
       signatureRejectionThreshold: settings.signatureRejectionAlarmThreshold,
       serverErrorThreshold: settings.serverErrorAlarmThreshold,
+      processedEventRecord: settings.processedEventRecord,
+      ...(settings.deadLetterQueueProps?.retentionPeriod && {
+        deadLetterRetention: settings.deadLetterQueueProps.retentionPeriod,
+      }),
       removalPolicy: settings.removalPolicy,
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),
     });

@@ -12,7 +12,11 @@ import type { ArchivedEvent } from './queue-message.ts';
 /** The prefix of every archived event's object. */
 export const ARCHIVE_EVENTS_PREFIX = 'events/';
 
-/** Where Firehose puts records it could not deliver (with the error type in the path). */
+/**
+ * Where Firehose puts records whose Lambda transformation or format conversion failed (with the
+ * error type in the path). The archive stream has neither, so nothing is written here: a record
+ * Firehose could not deliver to S3 within 24 hours is dropped, not parked.
+ */
 export const ARCHIVE_ERRORS_PREFIX = 'errors/';
 
 /** Firehose's `Prefix` expression that yields {@link archiveHourPrefix} for its arrival time. */

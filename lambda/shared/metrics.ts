@@ -26,8 +26,23 @@ export const VERIFIER_METRICS = {
   enqueued: 'EventsEnqueued',
   /** Bodies above the queue's message size (answered 413). */
   tooLarge: 'PayloadsTooLarge',
-  /** A dependency (Secrets Manager, DynamoDB, SQS) failed and the request was answered 5xx. */
+  /**
+   * A dependency (Secrets Manager, DynamoDB, SQS) failed, or the invocation ran out of time waiting
+   * for one, and the request was answered 503 (the sender retries).
+   */
   dependencyFailures: 'DependencyFailures',
+  /**
+   * A genuinely signed body that is not an event was answered 4xx, and keeping it on the
+   * dead-letter queue failed: the sender does not retry a 4xx, so the body is lost but for its log
+   * line. The alarm's input.
+   */
+  rejectedNotKept: 'RejectedBodiesNotKept',
+  /**
+   * Invocations that ran out of time and were answered 503 by the early timeout (middy's
+   * `timeoutEarlyResponse`): Lambda's own `Errors` metric never counts them, because the function
+   * returned an answer. Each also counts as a `DependencyFailures`. The alarm's input.
+   */
+  timeouts: 'VerifierTimeouts',
 } as const;
 
 /** Metrics emitted by the processor. */
@@ -55,6 +70,11 @@ export const PROCESSOR_METRICS = {
   archiveFailures: 'ArchiveFailures',
   /** Deliveries of an event key whose handler already succeeded, skipped without running it. */
   duplicatesSkipped: 'DuplicateEventsSkipped',
+  /**
+   * Events whose handler succeeded but whose key could not be written to the processed-events
+   * record: a later duplicate of them would run its handler again. The alarm's input.
+   */
+  processedRecordWriteFailures: 'ProcessedRecordWriteFailures',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */

@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SERVICE_NAMES } from '../shared/metrics.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './config.ts';
+import { VerifierTimeoutError } from './errors.ts';
 import type { HandOff } from './hand-off.ts';
 import { deliveryAnswers, rawDelivery, type VerifierContext } from './middleware.ts';
 import type { SigningSecretSource } from './secrets.ts';
@@ -63,7 +64,13 @@ export function createVerifierHandler(deps: VerifierDependencies): VerifierHandl
       }),
   });
 
-  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, VerifierContext>()
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, VerifierContext>({
+    // middy's own early timeout (5 ms before Lambda's), with an error of ours, so that the answer
+    // can tell an invocation that ran out of time from an SDK call that timed out.
+    timeoutEarlyResponse: () => {
+      throw new VerifierTimeoutError();
+    },
+  })
     // logEvent stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries signatures.
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(metrics))

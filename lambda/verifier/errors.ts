@@ -50,3 +50,16 @@ export class DependencyError extends Error {
     this.name = 'DependencyError';
   }
 }
+
+/**
+ * The invocation ran out of time: thrown by middy's early timeout (`timeoutEarlyResponse`) a few
+ * milliseconds before Lambda would end the invocation, and answered 503 so the sender retries.
+ * Lambda counts no error for it (the function answered), so it has its own metric.
+ */
+export class VerifierTimeoutError extends Error {
+  constructor() {
+    super('the verifier ran out of time before the delivery was handed on');
+    // The name every timeout carries, so that it is answered as one.
+    this.name = 'TimeoutError';
+  }
+}

@@ -8,7 +8,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { REASON_DIMENSION, VERIFIER_METRICS } from '../shared/metrics.ts';
-import { DeliveryRejectedError, DependencyError } from './errors.ts';
+import { DeliveryRejectedError, DependencyError, VerifierTimeoutError } from './errors.ts';
 import {
   BodyRejectedError,
   type DeliveryKeys,
@@ -169,7 +169,9 @@ function answerError(
     if (statusCode === UNAUTHORIZED) addMetric(metrics, VERIFIER_METRICS.signatureRejected);
     if (statusCode === 413) addMetric(metrics, VERIFIER_METRICS.tooLarge);
     if (error instanceof BodyRejectedError && error.keepFailure) {
-      addMetric(metrics, VERIFIER_METRICS.dependencyFailures);
+      // Answered 4xx, so no dependency failure answered 503: the sender will not retry, and the
+      // body is lost but for this line.
+      addMetric(metrics, VERIFIER_METRICS.rejectedNotKept);
       logger.error('signed body rejected, and keeping it on the dead-letter queue failed', {
         statusCode,
         code,
@@ -190,6 +192,7 @@ function answerError(
   if (dependencyFailure) {
     setOutcome('dependency_failure');
     addMetric(metrics, VERIFIER_METRICS.dependencyFailures);
+    if (error instanceof VerifierTimeoutError) addMetric(metrics, VERIFIER_METRICS.timeouts);
     const dependency = error instanceof DependencyError ? error.dependency : 'timeout';
     logger.error('a dependency failed; the sender will retry', {
       statusCode: 503,

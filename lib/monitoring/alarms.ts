@@ -1,10 +1,18 @@
 /**
- * The receiver's eight alarms, each with a description that tells the operator what to do. They
- * read this receiver's queues, functions and API, and its own metrics only.
+ * The receiver's own alarms (fourteen, thirteen without the processed-events record), each with a
+ * description that tells the operator what to do. They read this receiver's queues, functions and
+ * API, and its own metrics only. The archive adds its alarms through `ReceiverMonitoring.addAlarm`.
  */
 import { Tokenization } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -21,19 +29,38 @@ export interface AlarmInputs {
   readonly oldestMessageAgeSeconds: number;
   readonly signatureRejectionThreshold: number;
   readonly serverErrorThreshold: number;
+  /** The dead-letter queue's retention; its age alarm fires at half of it. */
+  readonly deadLetterRetentionSeconds: number;
+  /** Whether the processor keeps the processed-events record (and so can fail to write it). */
+  readonly processedEventRecord: boolean;
 }
 
 /** The alarms, by what they watch. */
 export interface ReceiverAlarms {
   readonly deadLetterQueueAlarm: Alarm;
+  readonly deadLetterAgeAlarm: Alarm;
   readonly oldestMessageAgeAlarm: Alarm;
   readonly serverErrorAlarm: Alarm;
+  readonly clientErrorRateAlarm: Alarm;
   readonly verifierErrorAlarm: Alarm;
+  readonly verifierTimeoutAlarm: Alarm;
+  readonly verifierThrottleAlarm: Alarm;
   readonly signatureRejectionAlarm: Alarm;
+  readonly rejectedNotKeptAlarm: Alarm;
   readonly processorErrorAlarm: Alarm;
   readonly processorFailureAlarm: Alarm;
   readonly processorThrottleAlarm: Alarm;
+  /** Absent when the processed-events record is off. */
+  readonly processedRecordAlarm?: Alarm;
 }
+
+/**
+ * The 4xx-rate alarm: the share of answers (percent) at which it fires, and the requests a
+ * 5-minute period must hold for the share to count (a few probes at night are no rate).
+ */
+export const CLIENT_ERROR_RATE = { percent: 20, minimumRequests: 20 } as const;
+
+const SECONDS_PER_DAY = 86_400;
 
 /** A number for a description, also when it is a token. */
 const n = (value: number) => Tokenization.stringifyNumber(value);
@@ -80,6 +107,8 @@ function ingestAlarms(scope: Construct, inputs: AlarmInputs) {
       `Events have waited over ${n(age)} s on the queue: the processor is failing, throttled or stuck on one connection's message group; check the processor alarms and logs (docs/runbook.md "Queue backlog").`,
       3,
     ),
+    deadLetterAgeAlarm: deadLetterAgeAlarm(scope, inputs),
+    clientErrorRateAlarm: clientErrorRateAlarm(scope, httpApi),
     serverErrorAlarm: alarm(
       scope,
       'ApiServerErrors',
@@ -90,7 +119,52 @@ function ingestAlarms(scope: Construct, inputs: AlarmInputs) {
   };
 }
 
-/** The verifier alarms: crashes, and a spike of signature rejections in its own metric. */
+/**
+ * A message has sat on the dead-letter queue for half its retention. The not-empty alarm is in
+ * ALARM since its first minute and notifies no more: this one tells again, while half the time is
+ * left. On a FIFO queue the age counts from the move to the dead-letter queue, as the retention does.
+ */
+function deadLetterAgeAlarm(scope: Construct, inputs: AlarmInputs) {
+  const retention = inputs.deadLetterRetentionSeconds;
+  const threshold = Math.floor(retention / 2);
+  const days = (seconds: number) => `${Number((seconds / SECONDS_PER_DAY).toFixed(1))} days`;
+  return alarm(
+    scope,
+    'DeadLetterMessagesAging',
+    inputs.deadLetterQueue.metricApproximateAgeOfOldestMessage({
+      period: FIVE_MINUTES,
+      statistic: Stats.MAXIMUM,
+    }),
+    threshold,
+    `A message has waited on the dead-letter queue for ${days(threshold)}: SQS deletes it after ${days(retention)}, and it is lost; redrive it (npm run cli -- redrive) once its cause is fixed, or save it before then (docs/runbook.md "Dead-letter queue").`,
+  );
+}
+
+/**
+ * The share of 4xx answers. HTTP APIs publish no metric of their own for 429 (only `4xx`, `5xx`,
+ * `Count`, latencies and bytes), so the stage throttle's answers are counted here with the rest.
+ */
+function clientErrorRateAlarm(scope: Construct, httpApi: IHttpApi) {
+  const { percent, minimumRequests } = CLIENT_ERROR_RATE;
+  const sum = { period: FIVE_MINUTES, statistic: Stats.SUM };
+  return alarm(
+    scope,
+    'ApiClientErrorRate',
+    new MathExpression({
+      expression: `IF(requests >= ${minimumRequests}, 100 * clientErrors / requests, 0)`,
+      usingMetrics: { requests: httpApi.metricCount(sum), clientErrors: httpApi.metricClientError(sum) },
+      period: FIVE_MINUTES,
+      label: '4xx share of requests (%)',
+    }),
+    percent,
+    `${percent} %+ of the webhook endpoint's answers in 5 minutes were 4xx (of ${minimumRequests}+ requests): 429 is the stage throttle (raise throttleRateLimit / throttleBurstLimit; OFAuth retries meanwhile), 404 a wrong URL, 413 bodies over the limit, 401 signatures; the access log's status says which (docs/runbook.md "Client errors").`,
+  );
+}
+
+/**
+ * The verifier alarms: crashes, timeouts it answered itself, throttles, a spike of signature
+ * rejections, and signed bodies answered 4xx that could not be kept.
+ */
 function verifierAlarms(scope: Construct, inputs: AlarmInputs, metrics: ReceiverMetrics) {
   const threshold = inputs.signatureRejectionThreshold;
   return {
@@ -101,6 +175,20 @@ function verifierAlarms(scope: Construct, inputs: AlarmInputs, metrics: Receiver
       1,
       'The verifier crashed or timed out: read the error in its log group, fix and deploy; OFAuth retries the affected deliveries (docs/runbook.md "Verifier failing").',
     ),
+    verifierTimeoutAlarm: alarm(
+      scope,
+      'VerifierTimeouts',
+      metrics.metric('verifier', VERIFIER_METRICS.timeouts),
+      1,
+      'The verifier ran out of time and answered 503 (Lambda counts no error for it): OFAuth retries, but find the slow dependency in the verifier log group and compare its duration with its timeout (docs/runbook.md "Verifier failing").',
+    ),
+    verifierThrottleAlarm: alarm(
+      scope,
+      'VerifierThrottles',
+      inputs.verifier.metricThrottles({ period: FIVE_MINUTES, statistic: Stats.SUM }),
+      1,
+      'The verifier is throttled by Lambda\'s concurrency limit: API Gateway answers those deliveries 5xx and OFAuth retries them; raise the account\'s concurrency quota or find the function using it up (docs/runbook.md "Verifier failing").',
+    ),
     signatureRejectionAlarm: alarm(
       scope,
       'SignatureRejectionSpike',
@@ -108,10 +196,20 @@ function verifierAlarms(scope: Construct, inputs: AlarmInputs, metrics: Receiver
       threshold,
       `${n(threshold)}+ signature rejections in 5 minutes: the signing secret was rotated in OFAuth but not added to Secrets Manager, or someone is probing the URL; compare with the OFAuth Dashboard's delivery history (docs/runbook.md "Signature rejections").`,
     ),
+    rejectedNotKeptAlarm: alarm(
+      scope,
+      'RejectedBodiesNotKept',
+      metrics.metric('verifier', VERIFIER_METRICS.rejectedNotKept),
+      1,
+      'A genuinely signed body was answered 4xx but could not be kept on the dead-letter queue: OFAuth will not resend it, and the verifier log line "keeping it on the dead-letter queue failed" is its only trace; fix the queue access, then ask OFAuth to resend the event (docs/runbook.md "Rejected bodies not kept").',
+    ),
   };
 }
 
-/** The processor alarms: failed batches, failed events (which Lambda's Errors never sees), throttles. */
+/**
+ * The processor alarms: failed batches, failed events (which Lambda's Errors never sees),
+ * throttles, and failed writes to the processed-events record.
+ */
 function processorAlarms(scope: Construct, inputs: AlarmInputs, metrics: ReceiverMetrics) {
   const { processor } = inputs;
   return {
@@ -136,6 +234,15 @@ function processorAlarms(scope: Construct, inputs: AlarmInputs, metrics: Receive
       1,
       'The processor is throttled by Lambda\'s concurrency limit: the queue backs up until it recovers; raise the account\'s concurrency quota or find the function using it (docs/runbook.md "Processor failing").',
     ),
+    ...(inputs.processedEventRecord && {
+      processedRecordAlarm: alarm(
+        scope,
+        'ProcessedRecordWriteFailures',
+        metrics.metric('processor', PROCESSOR_METRICS.processedRecordWriteFailures),
+        1,
+        'Handlers ran for events the processor could not record as processed (DynamoDB failing or throttled): a late duplicate of those events would run its handler again; read the "could not record the event as processed" lines in the processor log group and check the processed-events table (docs/runbook.md "Processed-events record failing").',
+      ),
+    }),
   };
 }
 

@@ -36,7 +36,8 @@ export interface DashboardInputs {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly oldestMessageAgeSeconds: number;
-  readonly alarms: readonly Alarm[];
+  /** The live list: an alarm added to it after the dashboard is built (the archive's) shows too. */
+  readonly alarms: Alarm[];
 }
 
 function graph(title: string, left: IMetric[], options: { right?: IMetric[]; width?: number } = {}) {
@@ -77,6 +78,8 @@ function ingestRow({ httpApi }: DashboardInputs, metrics: ReceiverMetrics): IWid
       verifier(VERIFIER_METRICS.duplicates, 'duplicates'),
       verifier(VERIFIER_METRICS.tooLarge, 'too large'),
       verifier(VERIFIER_METRICS.dependencyFailures, 'dependency failures'),
+      verifier(VERIFIER_METRICS.timeouts, 'timeouts'),
+      verifier(VERIFIER_METRICS.rejectedNotKept, 'rejected bodies not kept'),
     ]),
     graph('Rejections by reason', [
       metrics.search('verifier', VERIFIER_METRICS.rejected, REASON_DIMENSION, 'Sum'),
@@ -90,7 +93,14 @@ function processingRow(metrics: ReceiverMetrics): IWidget[] {
     metrics.search('processor', name, EVENT_TYPE_DIMENSION, statistic);
   return [
     graph('Processed by event type', [byType(PROCESSOR_METRICS.processed, 'Sum')]),
-    graph('Failed by event type', [byType(PROCESSOR_METRICS.failed, 'Sum')]),
+    graph('Failed by event type', [
+      byType(PROCESSOR_METRICS.failed, 'Sum'),
+      metrics.metric(
+        'processor',
+        PROCESSOR_METRICS.processedRecordWriteFailures,
+        'processed-record write failures',
+      ),
+    ]),
     graph('Processing lag p99 (ms) by event type', [byType(PROCESSOR_METRICS.lag, 'p99')]),
   ];
 }
@@ -109,9 +119,14 @@ function queueRow({ queue, deadLetterQueue, oldestMessageAgeSeconds }: Dashboard
       width: 8,
       height: 6,
     }),
-    graph('Dead-letter queue depth', [
-      deadLetterQueue.metricApproximateNumberOfMessagesVisible(max('messages')),
-    ]),
+    graph(
+      'Dead-letter queue depth',
+      [deadLetterQueue.metricApproximateNumberOfMessagesVisible(max('messages'))],
+      {
+        // Its messages are deleted at the end of the retention: the age says how close that is.
+        right: [deadLetterQueue.metricApproximateAgeOfOldestMessage(max('oldest dead-letter message (s)'))],
+      },
+    ),
   ];
 }
 
@@ -174,7 +189,7 @@ export function buildDashboard(
   });
   dashboard.addWidgets(...headerRow(inputs));
   dashboard.addWidgets(
-    new AlarmStatusWidget({ title: 'Alarms', alarms: [...inputs.alarms], width: 24, height: 3 }),
+    new AlarmStatusWidget({ title: 'Alarms', alarms: inputs.alarms, width: 24, height: 3 }),
   );
   dashboard.addWidgets(...ingestRow(inputs, metrics));
   dashboard.addWidgets(...processingRow(metrics));

@@ -74,7 +74,11 @@ interface Harness {
   ledger: InMemoryLedger;
   rejectionLedger: InMemoryLedger;
   secrets: SigningSecretSource;
-  invoke(event: APIGatewayProxyEventV2): Promise<{
+  /** Invokes the handler with a fresh Lambda context (8 s left unless `context` says otherwise). */
+  invoke(
+    event: APIGatewayProxyEventV2,
+    context?: ReturnType<typeof lambdaContext>,
+  ): Promise<{
     result: APIGatewayProxyStructuredResultV2;
     logs: Record<string, unknown>[];
     metrics: Record<string, unknown>[];
@@ -114,7 +118,7 @@ function harness(
     ledger,
     rejectionLedger,
     secrets,
-    async invoke(event) {
+    async invoke(event, context = lambdaContext()) {
       const chunks: string[] = [];
       const capture = (chunk: unknown) => {
         chunks.push(String(chunk));
@@ -124,7 +128,7 @@ function harness(
       const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
       let result: APIGatewayProxyStructuredResultV2;
       try {
-        result = await handler(event, lambdaContext());
+        result = await handler(event, context);
       } finally {
         out.mockRestore();
         err.mockRestore();
@@ -583,12 +587,22 @@ describe('verifier handler: rejected deliveries', () => {
     expect(h.queue.rejected[0]).toMatchObject({ reason: code, signatureScheme: 'ofauth' });
   });
 
-  it('still answers 4xx when keeping a bad body fails, and counts the dependency failure', async () => {
+  it('still answers 4xx when keeping a bad body fails, and counts it as a rejected body not kept', async () => {
+    // GIVEN a dead-letter queue that refuses the next kept body
     const h = harness();
     h.queue.failKeep = 1;
+    // WHEN a signed body that is not JSON arrives
     const { result, metrics, logs } = await h.invoke(ofAuthDelivery({ body: 'nope' }));
+    // THEN the sender still gets its 4xx (and will not retry it), so the loss has its own metric,
+    // once, with the service dimension only; it is no dependency failure answered 503
     expect(result.statusCode).toBe(400);
-    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    const entries = metricEntries(metrics);
+    expect(
+      entries
+        .filter((e) => e.name === VERIFIER_METRICS.rejectedNotKept)
+        .map(({ name, dimensions }) => [name, dimensions]),
+    ).toEqual([[VERIFIER_METRICS.rejectedNotKept, ['service']]]);
+    expect(entries.map((e) => e.name)).not.toContain(VERIFIER_METRICS.dependencyFailures);
     expect(logs.some((line) => line.level === 'ERROR')).toBe(true);
     // AND the next retry keeps it
     await h.invoke(ofAuthDelivery({ body: 'nope' }));
@@ -609,6 +623,7 @@ describe('verifier handler: rejected deliveries', () => {
     expect(answerBody(result).error).toBe('invalid_json');
     const names = metricEntries(metrics).map((e) => e.name);
     expect(names).not.toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(names).not.toContain(VERIFIER_METRICS.rejectedNotKept);
     expect(names).toContain(VERIFIER_METRICS.rejected);
     expect(logs.filter((line) => line.level === 'ERROR')).toEqual([]);
     expect(logs.filter((line) => line.level === 'WARN').map((line) => line.message)).toEqual([
@@ -625,7 +640,7 @@ describe('verifier handler: rejected deliveries', () => {
     );
     expect(result.statusCode).toBe(422);
     expect(answerBody(result).error).toBe('missing_event_type');
-    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(metricEntries(metrics).map((e) => e.name)).toContain(VERIFIER_METRICS.rejectedNotKept);
     expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({
       eventKey: 'msg_untyped',
       scheme: 'svix',
@@ -955,6 +970,47 @@ describe('verifier handler: the edges of the answers', () => {
         outcome: 'dependency_failure',
       }),
     ]);
+  });
+
+  it('fails with 503 and counts a verifier timeout when the invocation runs out of time', async () => {
+    // GIVEN a Secrets Manager that never answers, and an invocation with 60 ms left
+    const h = harness({
+      secrets: { current: () => new Promise(() => {}), refresh: () => new Promise(() => {}) },
+    });
+    // WHEN a delivery arrives
+    const { result, logs, metrics } = await h.invoke(
+      ofAuthDelivery({ body: connectionCreated }),
+      lambdaContext({ remainingMs: 60 }),
+    );
+    // THEN middy's early timeout answers 503, so the sender retries
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('5');
+    // AND, since Lambda counts no error for an invocation that answered, VerifierTimeouts counts it
+    // (with the service dimension only), besides the 503's DependencyFailures
+    const entries = metricEntries(metrics);
+    expect(
+      entries
+        .filter((e) => e.name === VERIFIER_METRICS.timeouts)
+        .map(({ name, dimensions }) => [name, dimensions]),
+    ).toEqual([[VERIFIER_METRICS.timeouts, ['service']]]);
+    expect(entries.map((e) => e.name)).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(logs.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({ statusCode: 503, dependency: 'timeout', outcome: 'dependency_failure' }),
+    ]);
+    expect(h.queue.events).toHaveLength(0);
+  });
+
+  it('does not count an SDK call’s own timeout as a verifier timeout', async () => {
+    // GIVEN a dependency whose SDK call timed out (the invocation itself still had time)
+    const timeout = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const h = harness({ secrets: secretsFailingWith(timeout) });
+    // WHEN a delivery arrives
+    const { result, metrics } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    // THEN it is a dependency failure answered 503, not an invocation that ran out of time
+    expect(result.statusCode).toBe(503);
+    const names = metricEntries(metrics).map((e) => e.name);
+    expect(names).toContain(VERIFIER_METRICS.dependencyFailures);
+    expect(names).not.toContain(VERIFIER_METRICS.timeouts);
   });
 
   it.each([

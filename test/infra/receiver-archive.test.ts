@@ -141,7 +141,22 @@ describe('the archive delivery stream', () => {
 });
 
 describe('the archive alarms', () => {
-  it("alarm on the processor's archive failures and on Firehose not delivering for 15 minutes", () => {
+  const freshness = () => ({
+    Namespace: 'AWS/Firehose',
+    MetricName: 'DeliveryToS3.DataFreshness',
+    Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: ids.stream } }],
+    Statistic: 'Maximum',
+    Period: 300,
+  });
+  const archiveAlarm = (t: Template, start: string) => {
+    const found = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
+      String(alarm.Properties.AlarmDescription).startsWith(start),
+    );
+    expect(found).toHaveLength(1);
+    return found[0]!.Properties as Record<string, unknown>;
+  };
+
+  it("alarm on the processor's archive failures", () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: PROCESSOR_METRICS.archiveFailures,
@@ -149,13 +164,43 @@ describe('the archive alarms', () => {
       Statistic: 'Sum',
       Threshold: 1,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Firehose',
-      MetricName: 'DeliveryToS3.DataFreshness',
-      Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: ids.stream } }],
+  });
+
+  it('alarm when Firehose has not delivered for 15 minutes, and say that it drops records after 24 hours', () => {
+    // Firehose retries an S3 destination for 24 hours, then drops the records: only failed
+    // transformations or format conversions (neither is configured here) go under errors/.
+    const stale = archiveAlarm(template, 'Firehose has held archived events for over 15 minutes');
+    expect(stale).toMatchObject({
+      ...freshness(),
       Threshold: 900,
       EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
     });
+    expect(stale.AlarmDescription).toMatch(/drops them after 24 hours/);
+    expect(stale.AlarmDescription).not.toMatch(/writes them under errors\//);
+  });
+
+  it('alarm again when Firehose has held records for 12 hours, half of the 24 before it drops them', () => {
+    // A second state change, so the topic is told again while half the window is left.
+    const late = archiveAlarm(template, 'Firehose has held archived events for 12 hours');
+    expect(late).toMatchObject({
+      ...freshness(),
+      Threshold: 12 * 3600,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(late.AlarmDescription).toMatch(/drops them at 24 hours/);
+    expect(late.AlarmDescription).toMatch(/docs\/runbook\.md "Archive failing"/);
+  });
+
+  it('are held by the monitoring, with its other alarms', () => {
+    const { stack } = synthStack();
+    const held = stack.receiver.monitoring.alarms.map((alarm) => alarm.node.id);
+    expect(held).toEqual(
+      expect.arrayContaining(['ArchiveFailures', 'ArchiveDeliveryStale', 'ArchiveRecordsAboutToBeDropped']),
+    );
+    expect(held).toHaveLength(17);
   });
 
   it('notify the alarm topic when there is one', () => {
@@ -163,7 +208,7 @@ describe('the archive alarms', () => {
     const archiveAlarms = Object.values(withEmail.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
       String(alarm.Properties.AlarmDescription).includes('"Archive failing"'),
     );
-    expect(archiveAlarms).toHaveLength(2);
+    expect(archiveAlarms).toHaveLength(3);
     for (const alarm of archiveAlarms) {
       expect(alarm.Properties.AlarmActions).toEqual([
         { Ref: expect.stringMatching(/^ReceiverMonitoringAlarmTopic/) },
@@ -209,7 +254,7 @@ describe('switches and outputs', () => {
     off.resourceCountIs('AWS::S3::Bucket', 0);
     off.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
     off.resourceCountIs('AWS::DynamoDB::Table', 2);
-    off.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    off.resourceCountIs('AWS::CloudWatch::Alarm', 13);
     const processor = Object.entries(off.findResources('AWS::Lambda::Function')).find(([id]) =>
       id.startsWith('ReceiverProcessor'),
     )![1];

@@ -76,9 +76,18 @@ describe('two receivers in one stack', () => {
     ['Production', 'Staging'],
   ])('lets no alarm of %s read a resource or a metric of %s', (own, other) => {
     const alarms = ofReceiver(resources, 'AWS::CloudWatch::Alarm', own);
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(17);
     for (const [id, alarm] of alarms) {
-      const dimensions = alarm.Properties?.Dimensions as Array<{ Name: string; Value: unknown }>;
+      // A metric alarm has its dimensions; a metric-math alarm (the 4xx rate) those of each input.
+      const inputs = (alarm.Properties?.Metrics ?? []) as Array<{
+        MetricStat?: { Metric: { Dimensions: Array<{ Name: string; Value: unknown }> } };
+      }>;
+      const dimensions = (alarm.Properties?.Dimensions ??
+        inputs.flatMap((input) => input.MetricStat?.Metric.Dimensions ?? [])) as Array<{
+        Name: string;
+        Value: unknown;
+      }>;
+      expect({ id, dimensions: dimensions.length > 0 }).toEqual({ id, dimensions: true });
       // Every resource an alarm's dimensions point at belongs to this receiver...
       const refs = referencedIds(dimensions);
       expect({ id, foreign: refs.filter((ref) => !ref.startsWith(own)) }).toEqual({ id, foreign: [] });

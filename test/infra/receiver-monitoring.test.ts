@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { METRICS_NAMESPACE, PROCESSOR_METRICS, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts';
@@ -32,14 +33,28 @@ function alarmStartingWith(t: Template, start: string): Record<string, unknown> 
 }
 
 describe('alarms', () => {
-  it('creates ten alarms (eight, and two of the archive), each with a one-line description that names the runbook', () => {
+  it('creates seventeen alarms (fourteen, and three of the archive), each with a one-line description that names the runbook', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(10);
+    expect(alarms).toHaveLength(17);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmDescription).toMatch(/^[^\n]{40,400}$/);
       expect(alarm.Properties.AlarmDescription).toMatch(/docs\/runbook\.md/);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
     }
+  });
+
+  it('sends the operator only to runbook sections that exist', () => {
+    // GIVEN the runbook's section headings
+    const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+    const headings = new Set([...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((match) => match[1]!.trim()));
+    // THEN every section an alarm description names is one of them
+    const named = Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap((alarm) =>
+      [...String(alarm.Properties.AlarmDescription).matchAll(/docs\/runbook\.md "([^"]+)"/g)].map(
+        (match) => match[1]!,
+      ),
+    );
+    expect(named.length).toBeGreaterThanOrEqual(17);
+    expect(named.filter((section) => !headings.has(section))).toEqual([]);
   });
 
   it('fires when any message is on the dead-letter queue', () => {
@@ -152,6 +167,139 @@ describe('alarms', () => {
     });
   });
 
+  it('fires when a signed body answered 4xx could not be kept on the dead-letter queue', () => {
+    // The sender does not retry a 4xx: such a body is lost but for its log line.
+    const alarm = alarmStartingWith(template, 'A genuinely signed body was answered 4xx');
+    expect(alarm).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: VERIFIER_METRICS.rejectedNotKept,
+      Dimensions: [{ Name: 'service', Value: SERVICE.verifier }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(alarm.AlarmDescription).toMatch(/will not resend it/);
+    expect(alarm.AlarmDescription).toMatch(/docs\/runbook\.md "Rejected bodies not kept"/);
+  });
+
+  it('fires when the verifier ran out of time and answered 503, which Lambda Errors does not count', () => {
+    const alarm = alarmStartingWith(template, 'The verifier ran out of time');
+    expect(alarm).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: VERIFIER_METRICS.timeouts,
+      Dimensions: [{ Name: 'service', Value: SERVICE.verifier }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+    expect(alarm.AlarmDescription).toMatch(/docs\/runbook\.md "Verifier failing"/);
+  });
+
+  it('fires on verifier throttles', () => {
+    const alarm = alarmStartingWith(template, 'The verifier is throttled');
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: [
+        {
+          Name: 'FunctionName',
+          Value: { Ref: logicalIdOf(template, 'AWS::Lambda::Function', 'ReceiverVerifier') },
+        },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+    });
+    expect(alarm.AlarmDescription).toMatch(/docs\/runbook\.md "Verifier failing"/);
+  });
+
+  it('fires when a fifth or more of at least 20 requests in 5 minutes were answered 4xx, 429s included', () => {
+    // HTTP APIs publish no metric of their own for 429: the stage throttle's answers are in `4xx`.
+    const alarm = alarmStartingWith(template, '20 %+ of the webhook endpoint');
+    const api = { Ref: logicalIdOf(template, 'AWS::ApiGatewayV2::Api', 'ReceiverHttpApi') };
+    const stat = (metricName: string) => ({
+      Metric: {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'ApiId', Value: api }],
+      },
+      Period: 300,
+      Stat: 'Sum',
+    });
+    expect(alarm).toMatchObject({
+      Threshold: 20,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Expression: 'IF(requests >= 20, 100 * clientErrors / requests, 0)',
+          ReturnData: true,
+        }),
+        expect.objectContaining({ Id: 'requests', MetricStat: stat('Count'), ReturnData: false }),
+        expect.objectContaining({ Id: 'clientErrors', MetricStat: stat('4xx'), ReturnData: false }),
+      ]),
+    );
+    expect(alarm.AlarmDescription).toMatch(/429/);
+    expect(alarm.AlarmDescription).toMatch(/throttleRateLimit/);
+    expect(alarm.AlarmDescription).toMatch(/docs\/runbook\.md "Client errors"/);
+  });
+
+  it('fires when a message has waited on the dead-letter queue for half its 14-day retention', () => {
+    const alarm = alarmStartingWith(template, 'A message has waited on the dead-letter queue for 7 days');
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: {
+            'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue', 'ReceiverDeadLetterQueue'), 'QueueName'],
+          },
+        },
+      ],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 7 * 24 * 3600,
+      EvaluationPeriods: 1,
+    });
+    expect(alarm.AlarmDescription).toMatch(/deletes it after 14 days/);
+    expect(alarm.AlarmDescription).toMatch(/docs\/runbook\.md "Dead-letter queue"/);
+  });
+
+  it('keeps the dead-letter age alarm at half of a retention given in deadLetterQueueProps', () => {
+    const { template: short } = synthStack({
+      receiver: { deadLetterQueueProps: { retentionPeriod: Duration.days(4) } },
+    });
+    const alarm = alarmStartingWith(short, 'A message has waited on the dead-letter queue for 2 days');
+    expect(alarm.Threshold).toBe(2 * 24 * 3600);
+    expect(alarm.AlarmDescription).toMatch(/deletes it after 4 days/);
+  });
+
+  it('fires when the processor could not record handled events as processed, and only with the record on', () => {
+    const start = 'Handlers ran for events the processor could not record as processed';
+    expect(alarmStartingWith(template, start)).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: PROCESSOR_METRICS.processedRecordWriteFailures,
+      Dimensions: [{ Name: 'service', Value: SERVICE.processor }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+    const { template: off } = synthStack({ receiver: { processedEventRecord: false } });
+    const descriptions = Object.values(off.findResources('AWS::CloudWatch::Alarm')).map((alarm) =>
+      String(alarm.Properties.AlarmDescription),
+    );
+    expect(descriptions.filter((description) => description.startsWith(start))).toEqual([]);
+    expect(descriptions).toHaveLength(16);
+  });
+
   it('notifies nobody when no e-mail is given', () => {
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
@@ -256,6 +404,24 @@ describe('dashboard', () => {
       expect(body).toContain(`"${METRICS_NAMESPACE}","${metric}","service","${SERVICE.verifier}"`);
     }
     for (const percentile of ['p50', 'p90', 'p99']) expect(body).toContain(`"stat":"${percentile}"`);
+  });
+
+  it('shows every alarm, the archive’s included, in its alarm widget', () => {
+    const widgets = JSON.parse(body).widgets as Array<{ type: string; properties: { alarms?: string[] } }>;
+    const [status] = widgets.filter((widget) => widget.type === 'alarm');
+    // Each alarm is a reference in the body (an ARN is only known on deploy).
+    expect(status?.properties.alarms).toHaveLength(17);
+  });
+
+  it('shows the kept-body failures, the timeouts, the record write failures and the dead-letter age', () => {
+    for (const metric of [VERIFIER_METRICS.rejectedNotKept, VERIFIER_METRICS.timeouts]) {
+      expect(body).toContain(`"${METRICS_NAMESPACE}","${metric}","service","${SERVICE.verifier}"`);
+    }
+    expect(body).toContain(
+      `"${METRICS_NAMESPACE}","${PROCESSOR_METRICS.processedRecordWriteFailures}","service","${SERVICE.processor}"`,
+    );
+    expect(body).toContain('"AWS/SQS","ApproximateAgeOfOldestMessage","QueueName","REF"');
+    expect(body).toContain('"label":"oldest dead-letter message (s)"');
   });
 
   it('is named by the stack output', () => {

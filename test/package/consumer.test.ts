@@ -131,11 +131,12 @@ describe('a consumer app with the packed tarball', () => {
     for (const receiver of RECEIVERS) {
       const inputs = Object.entries(resources)
         .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.startsWith(receiver))
-        .map(([, alarm]) => JSON.stringify(alarm.Properties.Dimensions));
-      expect(inputs).toHaveLength(10);
+        // A metric-math alarm (the 4xx rate) reads its metrics' dimensions from its Metrics.
+        .map(([, alarm]) => JSON.stringify(alarm.Properties.Dimensions ?? alarm.Properties.Metrics));
+      expect(inputs).toHaveLength(17);
       const other = RECEIVERS.find((each) => each !== receiver)!;
       expect(inputs.filter((dimensions) => dimensions.includes(other))).toEqual([]);
-      expect(inputs.filter((dimensions) => dimensions.includes(`Webhooks-${receiver}-`))).toHaveLength(3);
+      expect(inputs.filter((dimensions) => dimensions.includes(`Webhooks-${receiver}-`))).toHaveLength(6);
     }
   });
 
