@@ -138,8 +138,9 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     }
   };
 
+  // logEvent stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries users' payloads.
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .handler(processBatch);
 }
 
