@@ -89,7 +89,7 @@ export function createRecordProcessor(
       recordLogger.error('event failed', error as Error);
       throw error;
     }
-    await recordProcessed(queued, recordDependencies);
+    await recordProcessed(queued, recordDependencies, batch.metrics);
     const lagMs = clock() - eventTime.getTime();
     batch.metrics.processed(event.type, lagMs);
     recordLogger.info('event processed', {
@@ -174,17 +174,20 @@ async function isAlreadyProcessed(
 }
 
 /**
- * Records a handled event key. A failed write is logged, not thrown: the handler has succeeded,
- * and failing the message would run it again now, which is what the record exists to prevent.
+ * Records a handled event key. A failed write is logged and counted (`ProcessedRecordWriteFailures`,
+ * which has an alarm), not thrown: the handler has succeeded, and failing the message would run it
+ * again now, which is what the record exists to prevent.
  */
 async function recordProcessed(
   queued: QueuedEvent,
   { processedEvents, logger }: RecordProcessorDependencies,
+  metrics: BatchMetrics,
 ): Promise<void> {
   if (!processedEvents || queued.replay || !queued.attributes.eventKey) return;
   try {
     await processedEvents.record(queued.eventId, queued.event.type);
   } catch (error) {
+    metrics.processedRecordWriteFailed();
     logger.error('could not record the event as processed; a late duplicate of it would run again', {
       error: error as Error,
     });

@@ -55,6 +55,11 @@ export const PROCESSOR_METRICS = {
   archiveFailures: 'ArchiveFailures',
   /** Deliveries of an event key whose handler already succeeded, skipped without running it. */
   duplicatesSkipped: 'DuplicateEventsSkipped',
+  /**
+   * Handled events whose key could not be written to the processed-events record: the event is
+   * acknowledged, but a late duplicate of it would run its handler again.
+   */
+  processedRecordWriteFailures: 'ProcessedRecordWriteFailures',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */
