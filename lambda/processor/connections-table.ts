@@ -55,6 +55,8 @@ export interface EventPosition {
    * @default absent: events of equal time fall back to a fixed order (type, then event id)
    */
   readonly sequenceNumber?: string;
+  /** Aborts the write (a handler's context passes its deadline's). @default none */
+  readonly signal?: AbortSignal;
 }
 
 /**

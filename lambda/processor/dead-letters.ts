@@ -30,8 +30,8 @@ export interface RejectedMessage {
 
 /** Where poison messages go. */
 export interface DeadLetterQueue {
-  /** Puts a rejected message on the dead-letter queue; throws when it could not. */
-  send(message: RejectedMessage): Promise<void>;
+  /** Puts a rejected message on the dead-letter queue; throws when it could not (or `signal` aborted). */
+  send(message: RejectedMessage, signal?: AbortSignal): Promise<void>;
 }
 
 /** SQS takes at most 10 attributes a message; two are the rejection's own. */
@@ -88,7 +88,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     this.#client = options.client;
   }
 
-  async send(message: RejectedMessage): Promise<void> {
+  async send(message: RejectedMessage, signal?: AbortSignal): Promise<void> {
     await this.#client().send(
       new SendMessageCommand({
         QueueUrl: this.#queueUrl,
@@ -97,6 +97,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         MessageDeduplicationId: message.deduplicationId,
         MessageAttributes: { ...message.attributes },
       }),
+      { abortSignal: signal },
     );
   }
 }

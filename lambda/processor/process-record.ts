@@ -7,7 +7,8 @@
  * acknowledged, so that its connection's later events go on (docs/architecture.md, failure
  * model); only when that send fails does it fail like a handler error. Any handler error fails
  * this record (and, through the FIFO batch processor, the rest of its message group in the batch),
- * to be retried; so does an archive write that failed for it.
+ * to be retried; so does an archive write that failed for it, and so does the invocation's
+ * deadline (`deadline.ts`): a record is not started once less than the margin is left.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,6 +16,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { ArchiveWriteError } from './archive.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, rejectedMessage } from './dead-letters.ts';
+import { DeadlineDeferralError, type InvocationDeadline } from './deadline.ts';
 import type { BatchMetrics } from './metrics.ts';
 import type { ProcessedEvents } from './processed-events.ts';
 import {
@@ -53,6 +55,10 @@ export interface BatchState {
   readonly notArchived?: ReadonlyMap<string, string>;
   /** Whether this is the execution environment's first invocation (its lines say `cold_start: true`). */
   readonly coldStart?: boolean;
+  /** When records may no longer start; its signal goes to the handlers and the kit's AWS calls. */
+  readonly deadline: InvocationDeadline;
+  /** Message ids of the records not started because of the deadline (the first of their group). */
+  readonly deferred: Set<string>;
 }
 
 /** The per-record function of one invocation's batch. */
@@ -62,6 +68,7 @@ export function createRecordProcessor(
 ): (record: SQSRecord) => Promise<void> {
   const { logger, clock } = dependencies;
   return async (record) => {
+    deferIfTooLate(record, batch, logger);
     const notArchived = batch.notArchived?.get(record.messageId);
     if (notArchived !== undefined) {
       batch.metrics.archiveFailed();
@@ -72,7 +79,7 @@ export function createRecordProcessor(
       queued = readQueuedEvent(record);
     } catch (error) {
       if (!(error instanceof UnprocessableMessageError)) throw error;
-      return rejectRecord(record, error, dependencies, batch.metrics);
+      return rejectRecord(record, error, dependencies, batch);
     }
     const { event, eventId, eventTime, eventTimeSource } = queued;
     // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
@@ -81,15 +88,15 @@ export function createRecordProcessor(
     const recordLogger = loggerForRecord(logger, keys, batch);
     const recordDependencies = { ...dependencies, logger: recordLogger };
     try {
-      if (await isAlreadyProcessed(queued, recordDependencies, batch.metrics)) return;
-      await dependencies.route(event, handlerContext(queued, recordDependencies, batch.lambdaContext));
+      if (await isAlreadyProcessed(queued, recordDependencies, batch)) return;
+      await dependencies.route(event, handlerContext(queued, recordDependencies, batch));
     } catch (error) {
       // A handler that threw, or a processed-events record that could not be read.
       batch.metrics.failed(event.type);
       recordLogger.error('event failed', error as Error);
       throw error;
     }
-    await recordProcessed(queued, recordDependencies, batch.metrics);
+    await recordProcessed(queued, recordDependencies, batch);
     const lagMs = clock() - eventTime.getTime();
     batch.metrics.processed(event.type, lagMs);
     recordLogger.info('event processed', {
@@ -99,6 +106,22 @@ export function createRecordProcessor(
       lagMs,
     });
   };
+}
+
+/**
+ * Throws, before anything of the record has run, when the invocation is too near its deadline to
+ * start it: the record, and through the FIFO rule the rest of its group, come back later in order.
+ */
+function deferIfTooLate(record: SQSRecord, batch: BatchState, logger: Logger): void {
+  const remainingMs = batch.deadline.tooLateToStart();
+  if (remainingMs === undefined) return;
+  batch.deferred.add(record.messageId);
+  logger.warn('event not started: the invocation is near its deadline', {
+    messageId: record.messageId,
+    messageGroupId: record.attributes.MessageGroupId,
+    remainingMs,
+  });
+  throw new DeadlineDeferralError(record.messageId, remainingMs);
 }
 
 /**
@@ -126,7 +149,7 @@ async function rejectRecord(
   record: SQSRecord,
   error: UnprocessableMessageError,
   { logger, deadLetterQueue }: RecordProcessorDependencies,
-  batchMetrics: BatchMetrics,
+  { metrics: batchMetrics, deadline }: BatchState,
 ): Promise<void> {
   const attributes = readAttributes(record);
   const keys = {
@@ -138,7 +161,7 @@ async function rejectRecord(
   };
   if (deadLetterQueue) {
     try {
-      await deadLetterQueue.send(rejectedMessage(record, error));
+      await deadLetterQueue.send(rejectedMessage(record, error), deadline.signal);
       batchMetrics.rejected(error.eventType);
       logger.error('message moved to the dead-letter queue', keys);
       return;
@@ -161,10 +184,10 @@ async function rejectRecord(
 async function isAlreadyProcessed(
   queued: QueuedEvent,
   { processedEvents, logger }: RecordProcessorDependencies,
-  metrics: BatchMetrics,
+  { metrics, deadline }: BatchState,
 ): Promise<boolean> {
   if (!processedEvents || queued.replay || !queued.attributes.eventKey) return false;
-  if (!(await processedEvents.has(queued.eventId))) return false;
+  if (!(await processedEvents.has(queued.eventId, deadline.signal))) return false;
   metrics.duplicateSkipped();
   logger.info('duplicate event skipped: its handler already succeeded', {
     messageId: queued.messageId,
@@ -181,11 +204,13 @@ async function isAlreadyProcessed(
 async function recordProcessed(
   queued: QueuedEvent,
   { processedEvents, logger }: RecordProcessorDependencies,
-  metrics: BatchMetrics,
+  { metrics, deadline }: BatchState,
 ): Promise<void> {
   if (!processedEvents || queued.replay || !queued.attributes.eventKey) return;
   try {
-    await processedEvents.record(queued.eventId, queued.event.type);
+    // Aborted at the deadline too: an answer in time acknowledges the handled event, while
+    // Lambda's timeout would bring the whole batch back and run this handler again.
+    await processedEvents.record(queued.eventId, queued.event.type, deadline.signal);
   } catch (error) {
     metrics.processedRecordWriteFailed();
     logger.error('could not record the event as processed; a late duplicate of it would run again', {
@@ -197,7 +222,7 @@ async function recordProcessed(
 function handlerContext(
   queued: QueuedEvent,
   { logger, connections, rules, dynamodb }: RecordProcessorDependencies,
-  lambdaContext: Context | undefined,
+  { lambdaContext, deadline }: BatchState,
 ): HandlerContext {
   return {
     eventId: queued.eventId,
@@ -212,6 +237,7 @@ function handlerContext(
     connections,
     rules,
     dynamodb,
+    signal: deadline.signal,
     ...(lambdaContext && { lambdaContext }),
   };
 }

@@ -60,6 +60,12 @@ export const PROCESSOR_METRICS = {
    * acknowledged, but a late duplicate of it would run its handler again.
    */
   processedRecordWriteFailures: 'ProcessedRecordWriteFailures',
+  /**
+   * Messages handed back unstarted because the invocation was near its deadline (the first such
+   * message of a connection and the rest of its connection's batch): a batch that often meets its
+   * deadline needs a longer processor timeout or smaller batches.
+   */
+  deferredByDeadline: 'EventsDeferredByDeadline',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */
