@@ -5,7 +5,9 @@
  *
  * A body that can never become a valid event is put on the dead-letter queue at once and
  * acknowledged, so that its connection's later events go on (docs/architecture.md, failure
- * model); only when that send fails does it fail like a handler error. Any handler error fails
+ * model); so is an event whose handler failed in a way no retry cures (`poison.ts`: a write
+ * DynamoDB refuses with a `ValidationException`, a `PoisonEventError`). Only when that send fails
+ * does it fail like a handler error. Any handler error fails
  * this record (and, through the FIFO batch processor, the rest of its message group in the batch),
  * to be retried; so does an archive write that failed for it, and so does the invocation's
  * deadline (`deadline.ts`): a record is not started once less than the margin is left.
@@ -18,6 +20,7 @@ import type { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, rejectedMessage } from './dead-letters.ts';
 import { DeadlineDeferralError, type InvocationDeadline } from './deadline.ts';
 import type { BatchMetrics } from './metrics.ts';
+import { poisonRejection, type Rejection } from './poison.ts';
 import type { ProcessedEvents } from './processed-events.ts';
 import {
   type QueuedEvent,
@@ -79,7 +82,7 @@ export function createRecordProcessor(
       queued = readQueuedEvent(record);
     } catch (error) {
       if (!(error instanceof UnprocessableMessageError)) throw error;
-      return rejectRecord(record, error, dependencies, batch);
+      return rejectRecord(record, error, error, dependencies, batch);
     }
     const { event, eventId, eventTime, eventTimeSource } = queued;
     // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
@@ -92,6 +95,8 @@ export function createRecordProcessor(
       await dependencies.route(event, handlerContext(queued, recordDependencies, batch));
     } catch (error) {
       // A handler that threw, or a processed-events record that could not be read.
+      const poison = poisonRejection(error, event.type);
+      if (poison) return rejectRecord(record, poison, error, recordDependencies, batch);
       batch.metrics.failed(event.type);
       recordLogger.error('event failed', error as Error);
       throw error;
@@ -142,12 +147,14 @@ function loggerForRecord(
 }
 
 /**
- * Disposes of a record whose body is not a valid event: on the dead-letter queue and
- * acknowledged, or, without a dead-letter queue or when the send fails, failed (retried).
+ * Disposes of a record that can never succeed (its body is not a valid event, or `error` is
+ * poison): on the dead-letter queue with the rejection and acknowledged, or, without a dead-letter
+ * queue or when the send fails, failed with `error` (retried).
  */
 async function rejectRecord(
   record: SQSRecord,
-  error: UnprocessableMessageError,
+  rejection: Rejection,
+  error: unknown,
   { logger, deadLetterQueue }: RecordProcessorDependencies,
   { metrics: batchMetrics, deadline }: BatchState,
 ): Promise<void> {
@@ -155,23 +162,23 @@ async function rejectRecord(
   const keys = {
     messageId: record.messageId,
     eventId: attributes.eventKey ?? record.messageId,
-    eventType: error.eventType ?? attributes.eventType,
-    reason: error.reason,
-    error: error.message,
+    eventType: rejection.eventType ?? attributes.eventType,
+    reason: rejection.reason,
+    error: rejection.message,
   };
   if (deadLetterQueue) {
     try {
-      await deadLetterQueue.send(rejectedMessage(record, error), deadline.signal);
-      batchMetrics.rejected(error.eventType);
+      await deadLetterQueue.send(rejectedMessage(record, rejection), deadline.signal);
+      batchMetrics.rejected(rejection.eventType);
       logger.error('message moved to the dead-letter queue', keys);
       return;
     } catch (sendError) {
       logger.error('message not processable', { ...keys, deadLetterError: (sendError as Error).message });
-      batchMetrics.failed(error.eventType);
+      batchMetrics.failed(rejection.eventType);
       throw error;
     }
   }
-  batchMetrics.failed(error.eventType);
+  batchMetrics.failed(rejection.eventType);
   logger.error('message not processable', keys);
   throw error;
 }
