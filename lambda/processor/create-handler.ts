@@ -145,16 +145,7 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
         options.concurrentGroups !== false,
       );
       metrics.deferredByDeadline(recordsFromFirstOf(event.Records, deferred).length);
-      const failures = response.batchItemFailures.length;
-      logger.info('batch processed', {
-        records: event.Records.length,
-        failed: metrics.failedCount,
-        rejected: metrics.rejectedCount,
-        notArchived: metrics.archiveFailedCount,
-        deferredByDeadline: metrics.deferredCount,
-        skippedAfterGroupFailure:
-          failures - metrics.failedCount - metrics.archiveFailedCount - metrics.deferredCount,
-      });
+      logBatch(logger, event, response, metrics);
       return response;
     } finally {
       deadline.dispose();
@@ -167,6 +158,20 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .handler(processBatch);
+}
+
+/** The `batch processed` line: how the batch's records ended, the group rule's skips apart. */
+function logBatch(logger: Logger, event: SQSEvent, response: SQSBatchResponse, metrics: BatchMetrics): void {
+  const { failedCount, archiveFailedCount, deferredCount } = metrics;
+  logger.info('batch processed', {
+    records: event.Records.length,
+    failed: failedCount,
+    rejected: metrics.rejectedCount,
+    notArchived: archiveFailedCount,
+    deferredByDeadline: deferredCount,
+    skippedAfterGroupFailure:
+      response.batchItemFailures.length - failedCount - archiveFailedCount - deferredCount,
+  });
 }
 
 /**
