@@ -7,10 +7,10 @@
  * acknowledged, so that its connection's later events go on (docs/architecture.md, failure
  * model); so is an event whose handler failed in a way no retry cures (`poison.ts`: a write
  * DynamoDB refuses with a `ValidationException`, a `PoisonEventError`). Only when that send fails
- * does it fail like a handler error. Any handler error fails
- * this record (and, through the FIFO batch processor, the rest of its message group in the batch),
- * to be retried; so does an archive write that failed for it, and so does the invocation's
- * deadline (`deadline.ts`): a record is not started once less than the margin is left.
+ * does it fail like a handler error. Any other handler error fails this record (and, through the
+ * FIFO batch processor, the rest of its message group in the batch), to be retried; so does an
+ * archive write that failed for it, and so does the invocation's deadline (`deadline.ts`): a
+ * record is not started once less than the margin is left.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
