@@ -36,16 +36,20 @@ export function checkDeadlineMargin(marginMs: number): void {
 /**
  * The deadline of the invocation of `context`: `marginMs` before the function's timeout, the
  * margin capped at half the time left now, so that a function whose timeout is shorter than the
- * margin still runs its records. Without a context that tells the time left, there is none.
+ * margin still runs its records. Without a context that tells a positive time left, there is none.
  */
 export function invocationDeadline(context: Context | undefined, marginMs: number): InvocationDeadline {
   const controller = new AbortController();
   const remaining = context?.getRemainingTimeInMillis?.bind(context);
-  if (!remaining) return { signal: controller.signal, tooLateToStart: () => undefined, dispose: () => {} };
-  const margin = Math.min(marginMs, remaining() / 2);
+  const atStart = remaining?.();
+  // A context that cannot tell the time left (a hand-made one in a test or tool) sets none.
+  if (!remaining || !(typeof atStart === 'number' && Number.isFinite(atStart) && atStart > 0)) {
+    return { signal: controller.signal, tooLateToStart: () => undefined, dispose: () => {} };
+  }
+  const margin = Math.min(marginMs, atStart / 2);
   const timer = setTimeout(
     () => controller.abort(new DOMException("the invocation's deadline is near", 'TimeoutError')),
-    Math.max(0, remaining() - margin),
+    atStart - margin,
   );
   return {
     signal: controller.signal,

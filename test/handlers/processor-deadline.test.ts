@@ -10,6 +10,7 @@
  * aborted signal are tested against DynamoDB Local and fauxqs in test/integration/.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
 import type { EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
@@ -182,6 +183,25 @@ describe('the processor near its deadline', () => {
     // THEN every record ran (the margin used is 1.5 s)
     expect(ran).toEqual(['A-1', 'A-2']);
     expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it.each([
+    ['no getRemainingTimeInMillis', undefined],
+    ['a time left that is not a number', () => Number.NaN],
+    ['no time left at all', () => 0],
+  ])('sets no deadline for a context with %s', async (_case, getRemainingTimeInMillis) => {
+    // GIVEN a hand-made context that cannot tell the time left
+    const aborted: boolean[] = [];
+    const handle = processorWith(async (_event, handlerContext) => {
+      await sleep(20);
+      aborted.push(handlerContext.signal.aborted);
+    });
+    const context = { ...lambdaContext(), getRemainingTimeInMillis } as unknown as Context;
+    // WHEN a batch of handlers that take a while runs
+    const response = await handle(sqsEvent(update('A', 1), update('A', 2)), context);
+    // THEN every record ran, and the signal had not aborted under them
+    expect(response.batchItemFailures).toEqual([]);
+    expect(aborted).toEqual([false, false]);
   });
 
   it('rejects a margin that is not a non-negative number of milliseconds', () => {
