@@ -91,8 +91,8 @@ export interface ProcessorHandlerOptions {
   /**
    * Milliseconds before the function's timeout from which no record is started: such a record
    * and the rest of its connection's records are handed back (`EventsDeferredByDeadline`) and
-   * come back later, in order, and `HandlerContext.signal` aborts. Capped at half the time an
-   * invocation starts with, so that a timeout shorter than the margin still runs records.
+   * come back later, in order, and `HandlerContext.signal` aborts. Capped at a fifth of the time an
+   * invocation starts with, so that a short timeout still spends most of its time on records.
    * @default 5000
    */
   readonly deadlineMarginMs?: number;

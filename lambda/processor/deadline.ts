@@ -16,6 +16,9 @@ import type { Context } from 'aws-lambda';
 /** How long before the function's timeout the batch stops starting records. */
 export const DEFAULT_DEADLINE_MARGIN_MS = 5_000;
 
+/** The largest share of an invocation's time the margin takes (the default 30 s timeout: 1/6). */
+const MAX_MARGIN_SHARE = 1 / 5;
+
 /** The deadline of one invocation. */
 export interface InvocationDeadline {
   /** Aborts (reason: a `TimeoutError` DOMException) when the deadline is reached. */
@@ -35,8 +38,8 @@ export function checkDeadlineMargin(marginMs: number): void {
 
 /**
  * The deadline of the invocation of `context`: `marginMs` before the function's timeout, the
- * margin capped at half the time left now, so that a function whose timeout is shorter than the
- * margin still runs its records. Without a context that tells a positive time left, there is none.
+ * margin capped at a fifth of the time left now, so that a function whose timeout is close to or
+ * shorter than the margin still spends most of its time running records. Without a context that tells a positive time left, there is none.
  */
 export function invocationDeadline(context: Context | undefined, marginMs: number): InvocationDeadline {
   const controller = new AbortController();
@@ -46,7 +49,7 @@ export function invocationDeadline(context: Context | undefined, marginMs: numbe
   if (!remaining || !(typeof atStart === 'number' && Number.isFinite(atStart) && atStart > 0)) {
     return { signal: controller.signal, tooLateToStart: () => undefined, dispose: () => {} };
   }
-  const margin = Math.min(marginMs, atStart / 2);
+  const margin = Math.min(marginMs, atStart * MAX_MARGIN_SHARE);
   const timer = setTimeout(
     () => controller.abort(new DOMException("the invocation's deadline is near", 'TimeoutError')),
     atStart - margin,

@@ -62,10 +62,10 @@ const metricTotal = (name: string) =>
 
 describe('the processor near its deadline', () => {
   it('answers with the batch response, not a middy timeout, and runs nothing after it answered', async () => {
-    // GIVEN 200 ms left, a 100 ms margin, and a first handler that outlasts the remaining time
+    // GIVEN 1 s left, a 100 ms margin, and a first handler that outlasts the remaining time
     // (ignoring its signal) and leaves less than the margin behind
     const journal: string[] = [];
-    const { clock, context } = controlledContext(200);
+    const { clock, context } = controlledContext(1_000);
     let firstDone!: () => void;
     const firstFinished = new Promise<void>((resolve) => {
       firstDone = resolve;
@@ -74,7 +74,7 @@ describe('the processor near its deadline', () => {
       async (event) => {
         journal.push(`start ${idOf(event)}`);
         clock.remainingMs = 50;
-        await sleep(300);
+        await sleep(1_100);
         journal.push(`end ${idOf(event)}`);
         firstDone();
       },
@@ -96,20 +96,20 @@ describe('the processor near its deadline', () => {
   });
 
   it('hands back the records it did not start, with the rest of their connection, without running them', async () => {
-    // GIVEN 20 s left at the start, the default margin, and handlers that spend time until less
-    // than 5 s (the default margin) is left
+    // GIVEN 30 s left at the start (the default timeout), the default margin (5 s), and handlers
+    // that spend 13 s each
     const ran: string[] = [];
-    const { clock, context } = controlledContext(20_000);
+    const { clock, context } = controlledContext(30_000);
     const handle = processorWith(async (event) => {
       ran.push(idOf(event));
-      clock.remainingMs -= 8_000;
+      clock.remainingMs -= 13_000;
     });
     // WHEN connections A (three events) and B (two) are processed, one after the other
     const response = await handle(
       sqsEvent(update('A', 1), update('B', 1), update('A', 2), update('B', 2), update('A', 3)),
       context,
     );
-    // THEN A-1 and B-1 ran (20 s, then 12 s left), and every later record was handed back unstarted
+    // THEN A-1 and B-1 ran (30 s, then 17 s left), and every later record (4 s left) was handed back
     expect(ran).toEqual(['A-1', 'B-1']);
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
       'A-2',
@@ -129,7 +129,7 @@ describe('the processor near its deadline', () => {
 
   it('starts a record when exactly the margin is left', async () => {
     const ran: string[] = [];
-    const { clock, context } = controlledContext(20_000);
+    const { clock, context } = controlledContext(30_000);
     const handle = processorWith(async (event) => {
       ran.push(idOf(event));
       clock.remainingMs = 5_000;
@@ -140,7 +140,8 @@ describe('the processor near its deadline', () => {
   });
 
   it('aborts the handlers’ signal at the deadline, and a handler that heeds it fails its record', async () => {
-    // GIVEN 150 ms left, a 100 ms margin, and a handler that waits for its signal
+    // GIVEN 150 ms left, a 100 ms margin (30 ms used: a fifth of 150), and a handler that waits for
+    // its signal
     const { context } = controlledContext(150);
     const seen: { aborted: boolean; reason: string }[] = [];
     const handle = processorWith(
@@ -169,20 +170,20 @@ describe('the processor near its deadline', () => {
     expect(signals[0]).not.toBe(signals[1]);
   });
 
-  it('keeps the margin below half the time an invocation starts with, so a short timeout still runs', async () => {
-    // GIVEN a function timeout (3 s) shorter than the default margin (5 s)
+  it('keeps the margin within a fifth of the time an invocation starts with, so a short timeout still runs', async () => {
+    // GIVEN a function timeout (3 s) shorter than the default margin (5 s): the margin used is 600 ms
     const ran: string[] = [];
+    const { clock, context } = controlledContext(3_000);
+    const leftAfter: Record<string, number> = { 'A-1': 600, 'A-2': 599 };
     const handle = processorWith(async (event) => {
       ran.push(idOf(event));
+      clock.remainingMs = leftAfter[idOf(event)] ?? 0;
     });
-    // WHEN a batch runs with 3 s left all along
-    const response = await handle(
-      sqsEvent(update('A', 1), update('A', 2)),
-      lambdaContext({ getRemainingTimeInMillis: () => 3_000 }),
-    );
-    // THEN every record ran (the margin used is 1.5 s)
+    // WHEN three events run, the first leaving exactly the margin, the second less
+    const response = await handle(sqsEvent(update('A', 1), update('A', 2), update('A', 3)), context);
+    // THEN the first two ran and the third was handed back
     expect(ran).toEqual(['A-1', 'A-2']);
-    expect(response.batchItemFailures).toEqual([]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-3' }]);
   });
 
   it.each([
