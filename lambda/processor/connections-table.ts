@@ -56,6 +56,8 @@ export interface EventPosition {
    * @default absent: the event loses every tie against one with a receipt time
    */
   readonly receivedAt?: Date;
+  /** Aborts the write (a handler's context passes its deadline's). @default none */
+  readonly signal?: AbortSignal;
 }
 
 /**

@@ -177,6 +177,7 @@ export class ConnectionRegistry {
           ConditionExpression: condition,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        { abortSignal: position.signal },
       );
       return { applied: true };
     } catch (error) {
@@ -185,14 +186,21 @@ export class ConnectionRegistry {
     }
   }
 
-  /** A connection by its id, or `undefined` when the registry has never seen it. */
-  async get(connectionId: string): Promise<ConnectionRecord | undefined> {
+  /**
+   * A connection by its id, or `undefined` when the registry has never seen it; `signal` (e.g. a
+   * handler's `context.signal`) aborts the read.
+   */
+  async get(
+    connectionId: string,
+    { signal }: { signal?: AbortSignal } = {},
+  ): Promise<ConnectionRecord | undefined> {
     const { Item } = await this.#client.send(
       new GetCommand({
         TableName: this.tableName,
         Key: { [CONNECTIONS_TABLE.partitionKey]: connectionKey(connectionId) },
         ConsistentRead: true,
       }),
+      { abortSignal: signal },
     );
     return Item ? toRecord(Item) : undefined;
   }

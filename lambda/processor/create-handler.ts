@@ -14,6 +14,11 @@
  * Each batch is archived first (`archive.ts`): a record the archive could not take fails before
  * its handler runs and comes back later. A delivery whose event key was already handled is
  * skipped (`processed-events.ts`).
+ *
+ * The invocation ends only when every handler it started has settled: middy's early timeout is
+ * off, and records are not started within `deadlineMarginMs` of the function's timeout
+ * (`deadline.ts`), so that no handler of an ended invocation runs on while Lambda retries its
+ * messages.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -29,8 +34,9 @@ import { documentClient, getSqsClient } from './clients.ts';
 import { getProcessorConfig, loadDeadLetterQueueUrl, loadRecordKeepingConfig } from './config.ts';
 import { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
+import { checkDeadlineMargin, DEFAULT_DEADLINE_MARGIN_MS, invocationDeadline } from './deadline.ts';
 import { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
-import { processMessageGroups } from './message-groups.ts';
+import { processMessageGroups, recordsFromFirstOf } from './message-groups.ts';
 import { BatchMetrics } from './metrics.ts';
 import { createRecordProcessor, type RecordProcessorDependencies } from './process-record.ts';
 import { DynamoDbProcessedEvents, type ProcessedEvents } from './processed-events.ts';
@@ -82,6 +88,14 @@ export interface ProcessorHandlerOptions {
    * @default the table named by PROCESSED_EVENTS_TABLE_NAME; off when it is unset
    */
   readonly processedEvents?: ProcessedEvents | false;
+  /**
+   * Milliseconds before the function's timeout from which no record is started: such a record
+   * and the rest of its connection's records are handed back (`EventsDeferredByDeadline`) and
+   * come back later, in order, and `HandlerContext.signal` aborts. Capped at a fifth of the time an
+   * invocation starts with, so that a short timeout still spends most of its time on records.
+   * @default 5000
+   */
+  readonly deadlineMarginMs?: number;
 }
 
 /**
@@ -107,6 +121,8 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     { ...defaultHandlers, ...options.handlers } as EventHandlers,
     options.onUnknownEvent ?? defaultOnUnknownEvent,
   );
+  const deadlineMarginMs = options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+  checkDeadlineMargin(deadlineMarginMs);
   let firstInvocation = true;
   let dependencies: (RecordProcessorDependencies & { readonly archive?: ArchiveWriter }) | undefined;
 
@@ -116,31 +132,46 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
     firstInvocation = false;
     const { archive } = dependencies;
     const metrics = new BatchMetrics();
+    const deadline = invocationDeadline(context, deadlineMarginMs);
+    const deferred = new Set<string>();
     try {
       const notArchived = archive ? await archiveBatch(event.Records, archive, logger) : undefined;
       const response = await processMessageGroups(
         event,
-        createRecordProcessor(dependencies, { metrics, lambdaContext: context, notArchived, coldStart }),
+        createRecordProcessor(dependencies, {
+          ...{ metrics, lambdaContext: context, notArchived, coldStart, deadline, deferred },
+        }),
         context,
         options.concurrentGroups !== false,
       );
-      const failures = response.batchItemFailures.length;
-      logger.info('batch processed', {
-        records: event.Records.length,
-        failed: metrics.failedCount,
-        rejected: metrics.rejectedCount,
-        notArchived: metrics.archiveFailedCount,
-        skippedAfterGroupFailure: failures - metrics.failedCount - metrics.archiveFailedCount,
-      });
+      metrics.deferredByDeadline(recordsFromFirstOf(event.Records, deferred).length);
+      logBatch(logger, event, response, metrics);
       return response;
     } finally {
+      deadline.dispose();
       metrics.publish(publisher);
     }
   };
 
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  // No early timeout: middy's would answer Lambda while the batch's handlers ran on (deadline.ts).
+  // logEvent stays off whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries users' payloads.
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .handler(processBatch);
+}
+
+/** The `batch processed` line: how the batch's records ended, the group rule's skips apart. */
+function logBatch(logger: Logger, event: SQSEvent, response: SQSBatchResponse, metrics: BatchMetrics): void {
+  const { failedCount, archiveFailedCount, deferredCount } = metrics;
+  logger.info('batch processed', {
+    records: event.Records.length,
+    failed: failedCount,
+    rejected: metrics.rejectedCount,
+    notArchived: archiveFailedCount,
+    deferredByDeadline: deferredCount,
+    skippedAfterGroupFailure:
+      response.batchItemFailures.length - failedCount - archiveFailedCount - deferredCount,
+  });
 }
 
 /**

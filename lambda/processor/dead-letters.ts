@@ -1,9 +1,10 @@
 /**
  * Poison messages out of the way at once. A queued body that cannot become a valid event (not
- * JSON, no type, `data` failing its type's schema) fails the same way on every retry; retried, it
- * would hold back its connection's later events for `maxReceiveCount` visibility timeouts before
- * SQS moved it. The processor instead puts it on the dead-letter queue itself, with its attributes
- * and the reason, and acknowledges it.
+ * JSON, no type, `data` failing its type's schema), or an event whose write DynamoDB refuses for
+ * what it is (`poison.ts`), fails the same way on every retry; retried, it would hold back its
+ * connection's later events for `maxReceiveCount` visibility timeouts before SQS moved it. The
+ * processor instead puts it on the dead-letter queue itself, with its attributes and the reason,
+ * and acknowledges it.
  *
  * {@link DeadLetterQueue} is the port; {@link SqsDeadLetterQueue} the adapter on SQS.
  */
@@ -14,7 +15,7 @@ import {
   MAX_REJECTION_DETAIL_CHARS,
   REJECTED_MESSAGE_GROUP_ID,
 } from '../shared/queue-message.ts';
-import type { UnprocessableMessageError } from './queued-event.ts';
+import type { Rejection } from './poison.ts';
 
 /** A message the processor gives up on at once, as it goes to the dead-letter queue. */
 export interface RejectedMessage {
@@ -30,8 +31,8 @@ export interface RejectedMessage {
 
 /** Where poison messages go. */
 export interface DeadLetterQueue {
-  /** Puts a rejected message on the dead-letter queue; throws when it could not. */
-  send(message: RejectedMessage): Promise<void>;
+  /** Puts a rejected message on the dead-letter queue; throws when it could not (or `signal` aborted). */
+  send(message: RejectedMessage, signal?: AbortSignal): Promise<void>;
 }
 
 /** SQS takes at most 10 attributes a message; two are the rejection's own. */
@@ -45,10 +46,11 @@ function textAttribute(value: string, maxChars: number): MessageAttributeValue {
 }
 
 /**
- * The dead-letter message of a record that cannot become an event: its body, group and string
- * attributes unchanged, plus the reason and the parse error (cut to fit).
+ * The dead-letter message of a record that can never succeed: its body, group and string
+ * attributes unchanged, plus the reason and its detail (the parse error, DynamoDB's message, a
+ * `PoisonEventError`'s message; cut to fit).
  */
-export function rejectedMessage(record: SQSRecord, error: UnprocessableMessageError): RejectedMessage {
+export function rejectedMessage(record: SQSRecord, error: Rejection): RejectedMessage {
   const kept: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
     if (Object.keys(kept).length >= MAX_KEPT_ATTRIBUTES) break;
@@ -88,7 +90,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     this.#client = options.client;
   }
 
-  async send(message: RejectedMessage): Promise<void> {
+  async send(message: RejectedMessage, signal?: AbortSignal): Promise<void> {
     await this.#client().send(
       new SendMessageCommand({
         QueueUrl: this.#queueUrl,
@@ -97,6 +99,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         MessageDeduplicationId: message.deduplicationId,
         MessageAttributes: { ...message.attributes },
       }),
+      { abortSignal: signal },
     );
   }
 }

@@ -7,7 +7,8 @@
  * - the handler types (`EventHandler`, the typed map `EventHandlers`, `HandlerContext`);
  * - the default handlers, to keep or wrap;
  * - {@link createProcessorHandler}, which turns a handler map into the processor Lambda handler;
- * - the connection registry and the Dynamic Rules store, and lookups for code outside a handler.
+ * - the connection registry and the Dynamic Rules store, and lookups for code outside a handler;
+ * - {@link PoisonEventError}, to send an event that can never succeed to the dead-letter queue at once.
  *
  * @example
  * // processor.ts, passed to the construct as `processor: { entry: 'processor.ts' }`
@@ -70,6 +71,7 @@ export {
   type ProcessorHandlerOptions,
 } from './create-handler.ts';
 export { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
+export { PoisonEventError, type PoisonEventErrorOptions } from './poison.ts';
 export type { EventTimeSource } from './queued-event.ts';
 export {
   type EventHandler,

@@ -26,6 +26,17 @@ export function recordsByMessageGroup(records: readonly SQSRecord[]): SQSRecord[
 }
 
 /**
+ * The records the FIFO group rule hands back after `first`: in each group, the first record whose
+ * message id is in `first` and every later record of that group.
+ */
+export function recordsFromFirstOf(records: readonly SQSRecord[], first: ReadonlySet<string>): SQSRecord[] {
+  return recordsByMessageGroup(records).flatMap((group) => {
+    const start = group.findIndex((record) => first.has(record.messageId));
+    return start === -1 ? [] : group.slice(start);
+  });
+}
+
+/**
  * Runs `recordHandler` over a FIFO batch: each message group in order, the groups concurrently
  * (or one group after another when `concurrent` is false). The response lists the failed messages
  * in batch order; it never throws for failed records.

@@ -2,8 +2,8 @@
  * The processor's metrics for one batch: `EventsProcessed`, `EventsFailed`, `EventsRejected` and
  * `ProcessingLag` (milliseconds from the event's time to the end of its processing), each with an
  * `eventType` dimension, gathered per batch and published as one EMF line per event type; and,
- * only when they happened, `ProcessingFailures`, `ArchiveFailures` and `DuplicateEventsSkipped`
- * without it.
+ * only when they happened, `ProcessingFailures`, `ArchiveFailures`, `DuplicateEventsSkipped`,
+ * `ProcessedRecordWriteFailures` and `EventsDeferredByDeadline` without it.
  */
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isKnownEventType, isTranslatedEventType } from '../shared/event-model.ts';
@@ -50,6 +50,8 @@ export class BatchMetrics {
   #rejected = 0;
   #archiveFailed = 0;
   #duplicatesSkipped = 0;
+  #processedRecordWriteFailures = 0;
+  #deferredByDeadline = 0;
 
   /** How many events of this batch failed in a handler or in parsing. */
   get failedCount(): number {
@@ -95,9 +97,24 @@ export class BatchMetrics {
     this.#duplicatesSkipped += 1;
   }
 
+  /** How many messages of this batch were handed back unstarted because of the deadline. */
+  get deferredCount(): number {
+    return this.#deferredByDeadline;
+  }
+
+  /** Counts messages handed back unstarted because the invocation was near its deadline. */
+  deferredByDeadline(count: number): void {
+    this.#deferredByDeadline += count;
+  }
+
+  /** Counts a handled event whose key could not be written to the processed-events record. */
+  processedRecordWriteFailed(): void {
+    this.#processedRecordWriteFailures += 1;
+  }
+
   /**
    * Publishes one EMF line per event type seen, and the batch's totals of failures, archive
-   * failures and skipped duplicates (each only when not zero) on lines without the `eventType`
+   * failures, skipped duplicates, failed processed-event writes and deferrals (each only when not zero) on lines without the `eventType`
    * dimension, for the alarms; then forgets them.
    */
   publish(metrics: Metrics): void {
@@ -105,6 +122,8 @@ export class BatchMetrics {
       [PROCESSOR_METRICS.failures, this.#failed],
       [PROCESSOR_METRICS.archiveFailures, this.#archiveFailed],
       [PROCESSOR_METRICS.duplicatesSkipped, this.#duplicatesSkipped],
+      [PROCESSOR_METRICS.processedRecordWriteFailures, this.#processedRecordWriteFailures],
+      [PROCESSOR_METRICS.deferredByDeadline, this.#deferredByDeadline],
     ] as const;
     for (const [name, count] of totals) {
       if (count > 0) metrics.singleMetric().addMetric(name, MetricUnit.Count, count);
@@ -112,6 +131,8 @@ export class BatchMetrics {
     this.#failed = 0;
     this.#archiveFailed = 0;
     this.#duplicatesSkipped = 0;
+    this.#processedRecordWriteFailures = 0;
+    this.#deferredByDeadline = 0;
     for (const [type, tally] of this.#byType) {
       metrics.addDimension(EVENT_TYPE_DIMENSION, type);
       metrics.addMetric(PROCESSOR_METRICS.processed, MetricUnit.Count, tally.processed);

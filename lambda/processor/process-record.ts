@@ -5,9 +5,12 @@
  *
  * A body that can never become a valid event is put on the dead-letter queue at once and
  * acknowledged, so that its connection's later events go on (docs/architecture.md, failure
- * model); only when that send fails does it fail like a handler error. Any handler error fails
- * this record (and, through the FIFO batch processor, the rest of its message group in the batch),
- * to be retried; so does an archive write that failed for it.
+ * model); so is an event whose handler failed in a way no retry cures (`poison.ts`: a write
+ * DynamoDB refuses with a `ValidationException`, a `PoisonEventError`). Only when that send fails
+ * does it fail like a handler error. Any other handler error fails this record (and, through the
+ * FIFO batch processor, the rest of its message group in the batch), to be retried; so does an
+ * archive write that failed for it, and so does the invocation's deadline (`deadline.ts`): a
+ * record is not started once less than the margin is left.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,7 +18,9 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { ArchiveWriteError } from './archive.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, rejectedMessage } from './dead-letters.ts';
+import { DeadlineDeferralError, type InvocationDeadline } from './deadline.ts';
 import type { BatchMetrics } from './metrics.ts';
+import { poisonRejection, type Rejection } from './poison.ts';
 import type { ProcessedEvents } from './processed-events.ts';
 import {
   type QueuedEvent,
@@ -53,6 +58,10 @@ export interface BatchState {
   readonly notArchived?: ReadonlyMap<string, string>;
   /** Whether this is the execution environment's first invocation (its lines say `cold_start: true`). */
   readonly coldStart?: boolean;
+  /** When records may no longer start; its signal goes to the handlers and the kit's AWS calls. */
+  readonly deadline: InvocationDeadline;
+  /** Message ids of the records not started because of the deadline (the first of their group). */
+  readonly deferred: Set<string>;
 }
 
 /** The per-record function of one invocation's batch. */
@@ -62,6 +71,7 @@ export function createRecordProcessor(
 ): (record: SQSRecord) => Promise<void> {
   const { logger, clock } = dependencies;
   return async (record) => {
+    deferIfTooLate(record, batch, logger);
     const notArchived = batch.notArchived?.get(record.messageId);
     if (notArchived !== undefined) {
       batch.metrics.archiveFailed();
@@ -72,7 +82,7 @@ export function createRecordProcessor(
       queued = readQueuedEvent(record);
     } catch (error) {
       if (!(error instanceof UnprocessableMessageError)) throw error;
-      return rejectRecord(record, error, dependencies, batch.metrics);
+      return rejectRecord(record, error, error, dependencies, batch);
     }
     const { event, eventId, eventTime, eventTimeSource } = queued;
     // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
@@ -81,15 +91,17 @@ export function createRecordProcessor(
     const recordLogger = loggerForRecord(logger, keys, batch);
     const recordDependencies = { ...dependencies, logger: recordLogger };
     try {
-      if (await isAlreadyProcessed(queued, recordDependencies, batch.metrics)) return;
-      await dependencies.route(event, handlerContext(queued, recordDependencies, batch.lambdaContext));
+      if (await isAlreadyProcessed(queued, recordDependencies, batch)) return;
+      await dependencies.route(event, handlerContext(queued, recordDependencies, batch));
     } catch (error) {
       // A handler that threw, or a processed-events record that could not be read.
+      const poison = poisonRejection(error, event.type);
+      if (poison) return rejectRecord(record, poison, error, recordDependencies, batch);
       batch.metrics.failed(event.type);
       recordLogger.error('event failed', error as Error);
       throw error;
     }
-    await recordProcessed(queued, recordDependencies);
+    await recordProcessed(queued, recordDependencies, batch);
     const lagMs = clock() - eventTime.getTime();
     batch.metrics.processed(event.type, lagMs);
     recordLogger.info('event processed', {
@@ -99,6 +111,22 @@ export function createRecordProcessor(
       lagMs,
     });
   };
+}
+
+/**
+ * Throws, before anything of the record has run, when the invocation is too near its deadline to
+ * start it: the record, and through the FIFO rule the rest of its group, come back later in order.
+ */
+function deferIfTooLate(record: SQSRecord, batch: BatchState, logger: Logger): void {
+  const remainingMs = batch.deadline.tooLateToStart();
+  if (remainingMs === undefined) return;
+  batch.deferred.add(record.messageId);
+  logger.warn('event not started: the invocation is near its deadline', {
+    messageId: record.messageId,
+    messageGroupId: record.attributes.MessageGroupId,
+    remainingMs,
+  });
+  throw new DeadlineDeferralError(record.messageId, remainingMs);
 }
 
 /**
@@ -119,36 +147,38 @@ function loggerForRecord(
 }
 
 /**
- * Disposes of a record whose body is not a valid event: on the dead-letter queue and
- * acknowledged, or, without a dead-letter queue or when the send fails, failed (retried).
+ * Disposes of a record that can never succeed (its body is not a valid event, or `error` is
+ * poison): on the dead-letter queue with the rejection and acknowledged, or, without a dead-letter
+ * queue or when the send fails, failed with `error` (retried).
  */
 async function rejectRecord(
   record: SQSRecord,
-  error: UnprocessableMessageError,
+  rejection: Rejection,
+  error: unknown,
   { logger, deadLetterQueue }: RecordProcessorDependencies,
-  batchMetrics: BatchMetrics,
+  { metrics: batchMetrics, deadline }: BatchState,
 ): Promise<void> {
   const attributes = readAttributes(record);
   const keys = {
     messageId: record.messageId,
     eventId: attributes.eventKey ?? record.messageId,
-    eventType: error.eventType ?? attributes.eventType,
-    reason: error.reason,
-    error: error.message,
+    eventType: rejection.eventType ?? attributes.eventType,
+    reason: rejection.reason,
+    error: rejection.message,
   };
   if (deadLetterQueue) {
     try {
-      await deadLetterQueue.send(rejectedMessage(record, error));
-      batchMetrics.rejected(error.eventType);
+      await deadLetterQueue.send(rejectedMessage(record, rejection), deadline.signal);
+      batchMetrics.rejected(rejection.eventType);
       logger.error('message moved to the dead-letter queue', keys);
       return;
     } catch (sendError) {
       logger.error('message not processable', { ...keys, deadLetterError: (sendError as Error).message });
-      batchMetrics.failed(error.eventType);
+      batchMetrics.failed(rejection.eventType);
       throw error;
     }
   }
-  batchMetrics.failed(error.eventType);
+  batchMetrics.failed(rejection.eventType);
   logger.error('message not processable', keys);
   throw error;
 }
@@ -161,10 +191,10 @@ async function rejectRecord(
 async function isAlreadyProcessed(
   queued: QueuedEvent,
   { processedEvents, logger }: RecordProcessorDependencies,
-  metrics: BatchMetrics,
+  { metrics, deadline }: BatchState,
 ): Promise<boolean> {
   if (!processedEvents || queued.replay || !queued.attributes.eventKey) return false;
-  if (!(await processedEvents.has(queued.eventId))) return false;
+  if (!(await processedEvents.has(queued.eventId, deadline.signal))) return false;
   metrics.duplicateSkipped();
   logger.info('duplicate event skipped: its handler already succeeded', {
     messageId: queued.messageId,
@@ -174,17 +204,22 @@ async function isAlreadyProcessed(
 }
 
 /**
- * Records a handled event key. A failed write is logged, not thrown: the handler has succeeded,
- * and failing the message would run it again now, which is what the record exists to prevent.
+ * Records a handled event key. A failed write is logged and counted (`ProcessedRecordWriteFailures`,
+ * which has an alarm), not thrown: the handler has succeeded, and failing the message would run it
+ * again now, which is what the record exists to prevent.
  */
 async function recordProcessed(
   queued: QueuedEvent,
   { processedEvents, logger }: RecordProcessorDependencies,
+  { metrics, deadline }: BatchState,
 ): Promise<void> {
   if (!processedEvents || queued.replay || !queued.attributes.eventKey) return;
   try {
-    await processedEvents.record(queued.eventId, queued.event.type);
+    // Aborted at the deadline too: an answer in time acknowledges the handled event, while
+    // Lambda's timeout would bring the whole batch back and run this handler again.
+    await processedEvents.record(queued.eventId, queued.event.type, deadline.signal);
   } catch (error) {
+    metrics.processedRecordWriteFailed();
     logger.error('could not record the event as processed; a late duplicate of it would run again', {
       error: error as Error,
     });
@@ -194,7 +229,7 @@ async function recordProcessed(
 function handlerContext(
   queued: QueuedEvent,
   { logger, connections, rules, dynamodb }: RecordProcessorDependencies,
-  lambdaContext: Context | undefined,
+  { lambdaContext, deadline }: BatchState,
 ): HandlerContext {
   return {
     eventId: queued.eventId,
@@ -209,6 +244,7 @@ function handlerContext(
     connections,
     rules,
     dynamodb,
+    signal: deadline.signal,
     ...(lambdaContext && { lambdaContext }),
   };
 }

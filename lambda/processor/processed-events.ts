@@ -21,10 +21,16 @@ import { isConditionalCheckFailed } from './connections-table.ts';
 
 /** The port: which event keys have been processed. */
 export interface ProcessedEvents {
-  /** Whether a handler has already succeeded for this event key (a strongly consistent read). */
-  has(eventKey: string): Promise<boolean>;
-  /** Records that the handler of this event key succeeded; recording a key twice changes nothing. */
-  record(eventKey: string, eventType: string): Promise<void>;
+  /**
+   * Whether a handler has already succeeded for this event key (a strongly consistent read);
+   * `signal` aborts the read.
+   */
+  has(eventKey: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Records that the handler of this event key succeeded; recording a key twice changes nothing.
+   * `signal` aborts the write.
+   */
+  record(eventKey: string, eventType: string, signal?: AbortSignal): Promise<void>;
 }
 
 /** Options of {@link DynamoDbProcessedEvents}. */
@@ -58,7 +64,7 @@ export class DynamoDbProcessedEvents implements ProcessedEvents {
     this.#clock = options.clock ?? Date.now;
   }
 
-  async has(eventKey: string): Promise<boolean> {
+  async has(eventKey: string, signal?: AbortSignal): Promise<boolean> {
     const { Item } = await this.#client.send(
       new GetCommand({
         TableName: this.#tableName,
@@ -67,13 +73,14 @@ export class DynamoDbProcessedEvents implements ProcessedEvents {
         ExpressionAttributeNames: { '#ttl': PROCESSED_EVENTS_TABLE.ttlAttribute },
         ConsistentRead: true,
       }),
+      { abortSignal: signal },
     );
     // TTL deletes lazily: an item past its expiry may still be read, and counts as gone.
     const expiresAt = Item?.[PROCESSED_EVENTS_TABLE.ttlAttribute];
     return typeof expiresAt === 'number' && expiresAt * 1000 > this.#clock();
   }
 
-  async record(eventKey: string, eventType: string): Promise<void> {
+  async record(eventKey: string, eventType: string, signal?: AbortSignal): Promise<void> {
     const now = this.#clock();
     try {
       await this.#client.send(
@@ -93,6 +100,7 @@ export class DynamoDbProcessedEvents implements ProcessedEvents {
           },
           ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
         }),
+        { abortSignal: signal },
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;

@@ -58,6 +58,13 @@ export interface HandlerContext {
   readonly rules: RulesStore;
   /** The shared DynamoDB document client, for your own tables. */
   readonly dynamodb: DynamoDBDocumentClient;
+  /**
+   * Aborts when the invocation reaches its deadline (`deadlineMarginMs` before the function's
+   * timeout). The kit's own AWS calls use it; pass it to yours (`client.send(command, { abortSignal:
+   * context.signal })`, `fetch(url, { signal: context.signal })`) so that they stop in time and the
+   * event comes back to be retried. A handler that ignores it is still awaited.
+   */
+  readonly signal: AbortSignal;
   /** The Lambda context of the invocation, when there is one. */
   readonly lambdaContext?: Context;
 }

@@ -113,6 +113,7 @@ export class RulesStore {
             `(attribute_not_exists(${rank}) OR ${rank} < :lastEventRank))`,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        { abortSignal: position.signal },
       );
       return { applied: true };
     } catch (error) {
@@ -121,14 +122,18 @@ export class RulesStore {
     }
   }
 
-  /** The latest Dynamic Rules revision, or `undefined` before the first `rules.updated`. */
-  async getLatest(): Promise<RulesRecord | undefined> {
+  /**
+   * The latest Dynamic Rules revision, or `undefined` before the first `rules.updated`; `signal`
+   * (e.g. a handler's `context.signal`) aborts the read.
+   */
+  async getLatest({ signal }: { signal?: AbortSignal } = {}): Promise<RulesRecord | undefined> {
     const { Item } = await this.#client.send(
       new GetCommand({
         TableName: this.tableName,
         Key: { [CONNECTIONS_TABLE.partitionKey]: LATEST_RULES_KEY },
         ConsistentRead: true,
       }),
+      { abortSignal: signal },
     );
     if (!Item) return undefined;
     const { pk: _pk, lastEventTime: _time, lastEventRank: _rank, ...record } = Item;

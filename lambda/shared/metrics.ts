@@ -71,10 +71,16 @@ export const PROCESSOR_METRICS = {
   /** Deliveries of an event key whose handler already succeeded, skipped without running it. */
   duplicatesSkipped: 'DuplicateEventsSkipped',
   /**
-   * Events whose handler succeeded but whose key could not be written to the processed-events
-   * record: a later duplicate of them would run its handler again. The alarm's input.
+   * Handled events whose key could not be written to the processed-events record: the event is
+   * acknowledged, but a late duplicate of it would run its handler again.
    */
   processedRecordWriteFailures: 'ProcessedRecordWriteFailures',
+  /**
+   * Messages handed back unstarted because the invocation was near its deadline (the first such
+   * message of a connection and the rest of its connection's batch): a batch that often meets its
+   * deadline needs a longer processor timeout or smaller batches.
+   */
+  deferredByDeadline: 'EventsDeferredByDeadline',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */

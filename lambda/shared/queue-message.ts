@@ -55,7 +55,10 @@ export const REJECTED_MESSAGE_GROUP_ID = 'rejected';
  * for a queued body whose `data` fails its schema), beside the message's own attributes.
  */
 export const DEAD_LETTER_ATTRIBUTES = {
-  /** Why: `invalid_json`, `missing_event_type`, `invalid_data`, … */
+  /**
+   * Why: `invalid_json`, `missing_event_type`, `invalid_data`, `rejected_by_dynamodb`, a
+   * `PoisonEventError`'s reason (`rejected_by_handler` by default), …
+   */
   reason: 'rejectionReason',
   /** The parse error, cut to {@link MAX_REJECTION_DETAIL_CHARS} (processor only). */
   detail: 'rejectionDetail',

@@ -96,6 +96,7 @@ describe('the public entry points', () => {
       'ConnectionRegistry',
       'DISCONNECTED_STATUS',
       'EventDataError',
+      'PoisonEventError',
       'RulesStore',
       'TRANSLATED_EVENTS_KEY',
       'TRANSLATED_EVENT_PREFIX',

@@ -30,6 +30,7 @@ const VARIABLES = [
   'POWERTOOLS_SERVICE_NAME',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_LOGGER_LOG_EVENT',
 ] as const;
 let saved: Partial<Record<(typeof VARIABLES)[number], string>>;
 let output: CapturedOutput;
@@ -192,5 +193,18 @@ describe('a processor whose options leave the logger and metrics out', () => {
       'first-invocation',
       undefined,
     ]);
+  });
+
+  it('logs no event body even when POWERTOOLS_LOGGER_LOG_EVENT asks for it', async () => {
+    // GIVEN the environment variable that makes Powertools log every invocation's event
+    Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_LOGGER_LOG_EVENT: 'true' });
+    const record = connectionUpdatedRecord('A', 1);
+    // WHEN a batch is processed
+    await processor({ archive: false, processedEvents: false })(record);
+    // THEN the batch ran, and no line carries the event or its body (users' payloads stay out of logs)
+    expect(output.logs('batch processed')).toHaveLength(1);
+    expect(output.logs('Lambda invocation event')).toEqual([]);
+    const escapedBody = JSON.stringify(record.body).slice(1, -1);
+    expect(output.lines().filter((line) => JSON.stringify(line).includes(escapedBody))).toEqual([]);
   });
 });

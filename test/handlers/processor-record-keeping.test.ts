@@ -231,6 +231,25 @@ describe('the processed-events record', () => {
     );
   });
 
+  it('counts each record it could not write as ProcessedRecordWriteFailures, for the alarm', async () => {
+    // GIVEN a processed-events record whose writes fail
+    const processedEvents = new FakeProcessedEvents();
+    processedEvents.failWrites = true;
+    const { run } = processorUnderTest({ processedEvents });
+    // WHEN two connections' events are handled
+    await run(sqsEvent(update('A', 1), update('B', 1)));
+    // THEN both failed writes are counted, on a line without the eventType dimension
+    expect(metricTotal('ProcessedRecordWriteFailures')).toBe(2);
+    const line = output.metrics().find((entry) => 'ProcessedRecordWriteFailures' in entry);
+    expect(line).not.toHaveProperty('eventType');
+  });
+
+  it('counts no ProcessedRecordWriteFailures when the record was written', async () => {
+    const { run } = processorUnderTest({ processedEvents: new FakeProcessedEvents() });
+    await run(sqsEvent(update('A', 1)));
+    expect(output.metrics().filter((entry) => 'ProcessedRecordWriteFailures' in entry)).toEqual([]);
+  });
+
   it('fails the event, counted and logged, when the record cannot be read, without running its handler', async () => {
     const processedEvents = new FakeProcessedEvents();
     processedEvents.has = async () => {

@@ -8,6 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import { PoisonEventError } from '../../lambda/processor/kit.ts';
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
@@ -102,5 +103,49 @@ describe('the outcome of a record', () => {
     expect(batch).not.toHaveProperty('eventId');
     expect(batch).not.toHaveProperty('eventType');
     expect(batch).not.toHaveProperty('connectionId');
+  });
+
+  it('fails a poison event, to be retried, when there is no dead-letter queue to put it on', async () => {
+    // GIVEN no dead-letter queue, and a handler that marks its event as poison
+    const run = processorUnderTest({
+      handlers: {
+        'connection.updated': () => {
+          throw new PoisonEventError('never', { reason: 'unknown_tenant' });
+        },
+      },
+    });
+    // WHEN the event is processed
+    const record = sqsRecord({
+      body: connectionEvent('connection.updated', { connectionId: 'A' }),
+      messageId: 'p',
+    });
+    const response = await run(sqsEvent(record));
+    // THEN it fails as a handler error would (SQS moves it after maxReceiveCount), saying why
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
+    expect(output.logs('message not processable')).toEqual([
+      expect.objectContaining({ messageId: 'p', reason: 'unknown_tenant', level: 'ERROR' }),
+    ]);
+    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(1);
+  });
+
+  it('fails a poison event, to be retried, when the dead-letter send fails', async () => {
+    const deadLetterQueue = new RecordingDeadLetterQueue(new Error('sqs down'));
+    const run = processorUnderTest({
+      deadLetterQueue,
+      handlers: {
+        'connection.updated': () => {
+          throw new PoisonEventError('never');
+        },
+      },
+    });
+    const record = sqsRecord({
+      body: connectionEvent('connection.updated', { connectionId: 'A' }),
+      messageId: 'p',
+    });
+    const response = await run(sqsEvent(record));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
+    expect(output.logs('message not processable')).toEqual([
+      expect.objectContaining({ reason: 'rejected_by_handler', deadLetterError: 'sqs down' }),
+    ]);
   });
 });
