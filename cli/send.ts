@@ -17,6 +17,7 @@ import {
   readDevSecret,
   SECRET_ENV_VAR,
 } from '../local/signing-secrets.ts';
+import { parseArgsUsageError } from './args.ts';
 import {
   asNewEvent,
   loadPayload,
@@ -149,7 +150,7 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
   try {
     parsed = parseSendArgv(args);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, SEND_OPTIONS);
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
@@ -203,28 +204,25 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
   };
 }
 
+const SEND_OPTIONS = {
+  scheme: { type: 'string' },
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  connection: { type: 'string' },
+  'client-reference': { type: 'string' },
+  shape: { type: 'string' },
+  'keep-timestamp': { type: 'boolean' },
+  count: { type: 'string' },
+  rate: { type: 'string' },
+  concurrency: { type: 'string' },
+  timeout: { type: 'string' },
+  tamper: { type: 'boolean' },
+  stale: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseSendArgv(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      scheme: { type: 'string' },
-      url: { type: 'string' },
-      secret: { type: 'string' },
-      connection: { type: 'string' },
-      'client-reference': { type: 'string' },
-      shape: { type: 'string' },
-      'keep-timestamp': { type: 'boolean' },
-      count: { type: 'string' },
-      rate: { type: 'string' },
-      concurrency: { type: 'string' },
-      timeout: { type: 'string' },
-      tamper: { type: 'boolean' },
-      stale: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ args, allowPositionals: true, strict: true, options: SEND_OPTIONS });
 }
 
 /** The outcome of one POST. */
