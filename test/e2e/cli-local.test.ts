@@ -3,7 +3,7 @@
  * state file (here a file of this test's own, named by `OFAUTH_LOCAL_STATE_FILE`). `status` and
  * `redrive` need no flag; `send` explains what a newcomer would otherwise have to work out.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../cli/errors.ts';
@@ -82,17 +82,24 @@ describe('the CLI against a running local pipeline', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`local pipeline     ${pipeline.url}`);
     expect(status.stdout).toContain(`dead-letter queue  ${pipeline.resources.deadLetterQueueUrl}`);
-    expect(status.stdout).toMatch(/messages {9}1 {3}→ fix the cause, then `redrive`/);
+    expect(status.stdout).toMatch(
+      /messages {9}1\n {4}processor {6}1 {3}events it gave up on: fix the cause, then `redrive`/,
+    );
     expect(status.stdout).toMatch(/oldest message {3}\d+ s {3}\(from the queue's messages\)/);
     expect(before).toMatchObject({ local: true, deadLetters: 1, queueUrl: pipeline.resources.queueUrl });
     expect(before.deadLetterOldestMessageAgeSeconds).toBeGreaterThanOrEqual(0);
 
     // WHEN the cause is fixed and `redrive` runs with no flags
     failing.delete(connectionId);
-    const redrive = await cli(['redrive']);
+    const redrive = await cli(['redrive', '--yes']);
     // THEN the message moves back, is processed, and the dead-letter queue is empty
     expect(redrive.code).toBe(0);
-    expect(redrive.stdout).toContain('COMPLETED: 1 moved');
+    expect(redrive.stdout).toContain(
+      `redrive  the local pipeline (npm start, pid ${pipeline.state.pid}, ${pipeline.url})`,
+    );
+    expect(redrive.stdout).toContain(
+      'moved 1 message back to the event queue (1 on the dead-letter queue at the start)\n',
+    );
     await eventually(() => connectionItem(pipeline, connectionId), 15_000, 'the redriven event processed');
     const after = JSON.parse((await cli(['status', '--json'])).stdout);
     expect(after).toMatchObject({ deadLetters: 0, oldestMessageAgeSeconds: null });
@@ -163,4 +170,43 @@ describe('the CLI against a running local pipeline', () => {
       /rate: --rate 2000 was not reached: requests went out at \d+\/s with --concurrency 1/,
     );
   }, 30_000);
+
+  it("redrives poison events once per run, and leaves the verifier's rejected body, counted apart", async () => {
+    // GIVEN two signed connection.created events whose data fails the schema (connection.status 42),
+    // which the processor puts on the dead-letter queue at once, and a signed body with no event type,
+    // which the verifier keeps there
+    const poison = join(dir, 'poison.json');
+    const example = JSON.parse(await readFile('test/fixtures/events/connection.created.json', 'utf8'));
+    example.data.connection.status = 42;
+    await writeFile(poison, JSON.stringify(example));
+    const typeless = join(dir, 'typeless.json');
+    await writeFile(typeless, JSON.stringify({ data: { connection: { id: 'conn_typeless' } } }));
+    for (const label of ['poison_a', 'poison_b']) {
+      expect((await send(poison, '--connection', uniqueConnectionId(label))).code).toBe(0);
+    }
+    expect((await send(typeless)).stdout).toContain('422 Unprocessable Entity');
+    const settled = async (processor: number) => {
+      const status = JSON.parse((await cli(['status', '--json'])).stdout);
+      return status.deadLetterKinds?.processor === processor && status.inFlight === 0 && status.waiting === 0
+        ? status
+        : undefined;
+    };
+    const before = await eventually(() => settled(2), 20_000, 'both poison events dead-lettered');
+    expect(before).toMatchObject({
+      deadLetters: 3,
+      deadLetterKinds: { processor: 2, verifierRejections: 1 },
+    });
+
+    for (const run of [1, 2]) {
+      // WHEN `redrive --yes` runs while the processor keeps rejecting them
+      const redrive = await cli(['redrive', '--yes']);
+      // THEN it ends, having moved each poison event once and skipped the verifier's body
+      expect(redrive.code).toBe(0);
+      expect(redrive.stdout).toMatch(
+        /^moved 2 messages back to the event queue \(3 on the dead-letter queue at the start\); skipped 1 verifier rejection \(left on the dead-letter queue\)(; [12] returned \(dead-lettered again during the run, left there\))?$/m,
+      );
+      // and the processor puts both straight back, where the next run finds them
+      await eventually(() => settled(2), 20_000, `both poison events dead-lettered again after run ${run}`);
+    }
+  }, 90_000);
 });
