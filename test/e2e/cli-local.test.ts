@@ -209,4 +209,36 @@ describe('the CLI against a running local pipeline', () => {
       await eventually(() => settled(2), 20_000, `both poison events dead-lettered again after run ${run}`);
     }
   }, 90_000);
+
+  it("keeps a connection's client reference across sends, and says which one it used", async () => {
+    // GIVEN a connection created with a client reference of our own
+    const connectionId = uniqueConnectionId('ref');
+    const created = await send(
+      'connection.created',
+      '--connection',
+      connectionId,
+      '--client-reference',
+      'user_1',
+    );
+    expect(created.stdout).toContain(
+      `  connection ${connectionId}, client reference user_1 (--client-reference)\n`,
+    );
+    await eventually(() => connectionItem(pipeline, connectionId), 15_000, 'the connection registered');
+    // WHEN the next example of that connection is sent without --client-reference
+    const updated = await send('connection.updated', '--connection', connectionId);
+    // THEN the CLI says it kept the registry's, and the registry still holds user_1
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toContain(
+      `  connection ${connectionId}, client reference user_1 (the connection registry's, kept; --client-reference sets another)\n`,
+    );
+    const item = await eventually(
+      async () => {
+        const record = await connectionItem(pipeline, connectionId);
+        return record?.lastEventType === 'connection.updated' ? record : undefined;
+      },
+      15_000,
+      'the update applied',
+    );
+    expect(item).toMatchObject({ clientReferenceId: 'user_1', status: 'active' });
+  }, 40_000);
 });
