@@ -74,6 +74,7 @@ ${DEPLOYED_OPTIONS_HELP}
 Needs sqs:GetQueueAttributes, cloudformation:DescribeStacks (without both URLs) and
 cloudwatch:GetMetricData (for the age; without it the age is shown as unavailable).`;
 
+/** The options of `status` and `redrive` that choose the queues, and `--help`. */
 export const QUEUE_OPTIONS = {
   stack: { type: 'string' },
   region: { type: 'string' },
@@ -260,23 +261,38 @@ export async function runStatus(
     io.stdout.write(`${JSON.stringify(status)}\n`);
     return 0;
   }
-  const describe = (age: AgeReading | null | undefined) => describeAge(age, target.local !== undefined);
-  io.stdout.write(
-    [
-      ...(target.local
-        ? [`local pipeline     ${target.local.url}   (npm start, pid ${target.local.pid})`]
-        : []),
-      `queue              ${status.queueUrl}`,
-      `  waiting          ${status.waiting}`,
-      `  in flight        ${status.inFlight}`,
-      `  oldest message   ${describe(queueAge)}`,
-      `dead-letter queue  ${status.deadLetterQueueUrl}`,
-      ...deadLetterLines(status.deadLetters, status.deadLetterKinds),
-      ...(status.deadLetters > 0 ? [`  oldest message   ${describe(deadLetterAge)}`] : []),
-      '',
-    ].join('\n'),
-  );
+  io.stdout.write(statusText(status, target, queueAge, deadLetterAge));
   return 0;
+}
+
+/** `status` as text: the local pipeline, the queue, the dead-letter queue by kind. */
+function statusText(
+  status: {
+    readonly queueUrl: string;
+    readonly deadLetterQueueUrl: string;
+    readonly waiting: number;
+    readonly inFlight: number;
+    readonly deadLetters: number;
+    readonly deadLetterKinds: { readonly processor: number; readonly verifierRejections: number } | null;
+  },
+  target: QueueTarget,
+  queueAge: AgeReading | null | undefined,
+  deadLetterAge: AgeReading | null | undefined,
+): string {
+  const describe = (age: AgeReading | null | undefined) => describeAge(age, target.local !== undefined);
+  return [
+    ...(target.local
+      ? [`local pipeline     ${target.local.url}   (npm start, pid ${target.local.pid})`]
+      : []),
+    `queue              ${status.queueUrl}`,
+    `  waiting          ${status.waiting}`,
+    `  in flight        ${status.inFlight}`,
+    `  oldest message   ${describe(queueAge)}`,
+    `dead-letter queue  ${status.deadLetterQueueUrl}`,
+    ...deadLetterLines(status.deadLetters, status.deadLetterKinds),
+    ...(status.deadLetters > 0 ? [`  oldest message   ${describe(deadLetterAge)}`] : []),
+    '',
+  ].join('\n');
 }
 
 /** The dead letters by kind, counted on the local queue; null (with a warning) when it cannot be read. */

@@ -28,6 +28,7 @@ import {
 } from './queues.ts';
 import { confirm, processTerminal, type Terminal } from './terminal.ts';
 
+/** `redrive --help`. */
 export const REDRIVE_HELP = `Usage: npm run cli -- redrive [options]
 
 Moves the dead-letter queue's events back to the event queue, in their original order per
