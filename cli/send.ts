@@ -22,6 +22,7 @@ import { parseArgsUsageError } from './args.ts';
 import {
   asNewEvent,
   clientReferenceOf,
+  exampleTypes,
   loadPayload,
   payloadType,
   rewritePayload,
@@ -82,6 +83,8 @@ interface SendOptions {
   readonly payload: Record<string, unknown>;
   /** Whether `--client-reference` set the payload's client reference. */
   readonly clientReferenceGiven: boolean;
+  /** Whether the payload is one of the examples (not a file of the user's). */
+  readonly fromExample: boolean;
   readonly url: URL;
   readonly scheme: Scheme;
   readonly secret: string;
@@ -196,6 +199,7 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
   return {
     payload,
     clientReferenceGiven: values['client-reference'] !== undefined,
+    fromExample: exampleTypes().includes(positionals[0]!),
     url,
     scheme,
     secret,
@@ -379,8 +383,8 @@ function tombstoneNote(options: SendOptions, record: ConnectionRecord | undefine
 }
 
 /**
- * The example's client reference, made consistent per connection: without `--client-reference`,
- * a connection the local registry knows keeps the one it was sent with (an example's own would
+ * The example's client reference, made consistent per connection: without `--client-reference`
+ * (nor `--keep-timestamp`), a connection the local registry knows keeps the one it was sent with (an example's own would
  * otherwise overwrite it). Answers the options to send and a line saying what was used.
  */
 function settleClientReference(
@@ -391,7 +395,9 @@ function settleClientReference(
   const current = clientReferenceOf(options.payload);
   if (connectionId === undefined || current === undefined) return { options };
   const known = record?.clientReferenceId;
-  if (!options.clientReferenceGiven && known !== undefined && known !== current) {
+  // A file is sent as written, and --keep-timestamp resends a delivery byte for byte.
+  const adopt = options.fromExample && !options.keepTimestamp && !options.clientReferenceGiven;
+  if (adopt && known !== undefined && known !== current) {
     const payload = rewritePayload(options.payload, { clientReferenceId: known });
     return {
       options: { ...options, payload },

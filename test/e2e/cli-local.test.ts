@@ -240,5 +240,10 @@ describe('the CLI against a running local pipeline', () => {
       'the update applied',
     );
     expect(item).toMatchObject({ clientReferenceId: 'user_1', status: 'active' });
+    // AND a file of one's own is sent as written, saying so
+    const file = await send('test/fixtures/events/connection.updated.json', '--connection', connectionId);
+    expect(file.stdout).toContain(
+      `  connection ${connectionId}, client reference user_456 (the payload's; --client-reference sets another)\n`,
+    );
   }, 40_000);
 });
