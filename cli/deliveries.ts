@@ -92,6 +92,13 @@ function objectAt(value: unknown, key: string): Record<string, unknown> | undefi
     : undefined;
 }
 
+/** The payload's client reference (`data.clientReferenceId`, else `data.connection.clientReferenceId`), if a string. */
+export function clientReferenceOf(payload: Record<string, unknown>): string | undefined {
+  const data = objectAt(payload, 'data');
+  const value = data?.clientReferenceId ?? objectAt(data, 'connection')?.clientReferenceId;
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Applies a {@link Rewrite} to a copy of the payload. */
 export function rewritePayload(payload: Record<string, unknown>, rewrite: Rewrite): Record<string, unknown> {
   let envelope: Record<string, unknown> = structuredClone(payload);

@@ -12,7 +12,8 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CliError, type CliIo, UsageError } from './errors.ts';
-import { type AwsClients, defaultAwsClients, runRedrive, runStatus } from './queues.ts';
+import { type AwsClients, defaultAwsClients, runStatus } from './queues.ts';
+import { runRedrive } from './redrive.ts';
 import { runReplay } from './replay.ts';
 import { runSend } from './send.ts';
 import { suggest } from './suggest.ts';
@@ -21,9 +22,10 @@ export const HELP = `Usage: npm run cli -- <command> [options]   (from the repos
 
 Commands:
   send <type|file.json>   sign a delivery and POST it to the local pipeline or a deployed stack
-  status                  queue depth, in flight, oldest message age and dead letters: of the
-                          local pipeline while \`npm start\` runs, else of the deployed stack
-  redrive                 move the dead-letter queue's messages back to the event queue (same choice)
+  status                  queue depth, in flight, oldest message age and dead letters by kind: of
+                          the local pipeline of \`npm start\`, or of a stack named by --stack/--region
+  redrive                 move the dead-letter queue's events back to the event queue, after a yes
+                          (same choice; the verifier's rejected bodies stay)
   replay                  put archived events of a time window back on the queue, in order (same choice)
   help [command]          show help
 
@@ -39,7 +41,7 @@ Examples:
   npm run cli -- send connection.created --url https://<api>.execute-api.<region>.amazonaws.com/webhooks/ofauth
   npm run cli -- status                             # the local pipeline's queues
   npm run cli -- status --stack OFAuthWebhookReceiver --region eu-west-1
-  npm run cli -- redrive --wait
+  npm run cli -- redrive                           # asks first; --yes in a script
   npm run cli -- replay --since 6h --type connection.updated --dry-run`;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo, clients: AwsClients) => Promise<number>> = {

@@ -3,6 +3,7 @@
  * (`local/state.ts`), so that `status`, `redrive` and `send`'s hints work with no extra variables.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { isVerifierRejection } from '../local/move-messages.ts';
 import { type LocalPipelineState, localStateFile, readLocalState } from '../local/state.ts';
 import type { CliIo } from './errors.ts';
 
@@ -31,18 +32,15 @@ export function localDynamoDbConfig(state: LocalPipelineState) {
 /** A message as fauxqs's inspection endpoint lists it. */
 interface InspectedMessage {
   readonly sentTimestamp?: number;
+  readonly messageGroupId?: string;
+  readonly messageAttributes?: Readonly<Record<string, { readonly StringValue?: string }>>;
 }
 
 /**
- * The age in seconds of the oldest message (waiting, delayed or in flight) of a local queue, or
- * null when it is empty. fauxqs answers this from `GET /_fauxqs/queues/<name>`, which changes
- * nothing; locally there is no CloudWatch to ask.
+ * Every message of a local queue (waiting, delayed and in flight), from fauxqs's
+ * `GET /_fauxqs/queues/<name>`, which changes nothing: no receive count, no group locked.
  */
-export async function localOldestMessageAge(
-  state: LocalPipelineState,
-  queueUrl: string,
-  now = Date.now(),
-): Promise<number | null> {
+async function localQueueMessages(state: LocalPipelineState, queueUrl: string): Promise<InspectedMessage[]> {
   const name = new URL(queueUrl).pathname.split('/').filter(Boolean).at(-1) ?? '';
   const response = await fetch(`${state.endpoints.sqs}/_fauxqs/queues/${encodeURIComponent(name)}`);
   if (!response.ok) throw new Error(`fauxqs could not describe queue ${name}: HTTP ${response.status}`);
@@ -53,14 +51,41 @@ export async function localOldestMessageAge(
       inflight?: Array<{ message?: InspectedMessage }>;
     };
   };
-  const sent = [
+  return [
     ...(messages?.ready ?? []),
     ...(messages?.delayed ?? []),
     ...(messages?.inflight ?? []).map((entry) => entry.message ?? {}),
-  ]
+  ];
+}
+
+/**
+ * The age in seconds of the oldest message (waiting, delayed or in flight) of a local queue, or
+ * null when it is empty; locally there is no CloudWatch to ask.
+ */
+export async function localOldestMessageAge(
+  state: LocalPipelineState,
+  queueUrl: string,
+  now = Date.now(),
+): Promise<number | null> {
+  const sent = (await localQueueMessages(state, queueUrl))
     .map((message) => message.sentTimestamp)
     .filter((at): at is number => typeof at === 'number');
   return sent.length === 0 ? null : Math.max(0, (now - Math.min(...sent)) / 1000);
+}
+
+/** The local dead-letter queue's messages by kind: the processor's, and the verifier's rejections. */
+export async function localDeadLetterKinds(
+  state: LocalPipelineState,
+  queueUrl: string,
+): Promise<{ processor: number; verifierRejections: number }> {
+  const messages = await localQueueMessages(state, queueUrl);
+  const verifierRejections = messages.filter((message) =>
+    isVerifierRejection({
+      Attributes: { MessageGroupId: message.messageGroupId ?? '' },
+      MessageAttributes: message.messageAttributes ?? {},
+    }),
+  ).length;
+  return { processor: messages.length - verifierRejections, verifierRejections };
 }
 
 /** Whether `url` is the webhook URL of that local pipeline. */
@@ -78,3 +103,11 @@ export function isLocalPipelineUrl(state: LocalPipelineState, url: URL): boolean
     return false;
   }
 }
+
+/**
+ * What `status`, `redrive` and `replay` say when no option names a deployed stack and no
+ * `npm start` runs: they never turn to AWS on their own.
+ */
+export const NO_LOCAL_PIPELINE =
+  'no local pipeline is running on this machine (start one with `npm start` in another terminal), ' +
+  'and no deployed stack was named (pass --stack NAME --region REGION; `npx cdk deploy` creates OFAuthWebhookReceiver)';

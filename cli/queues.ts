@@ -4,20 +4,20 @@
  * inspected or redriven with the SQS API.
  */
 
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  GetQueueAttributesCommand,
-  ListMessageMoveTasksCommand,
-  type ListMessageMoveTasksResultEntry as MessageMoveTask,
-  SQSClient,
-  StartMessageMoveTaskCommand,
-} from '@aws-sdk/client-sqs';
-import { moveMessages } from '../local/move-messages.ts';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalPipelineState } from '../local/state.ts';
-import { CliError, type CliIo, positiveInteger, UsageError } from './errors.ts';
-import { findLocalPipeline, localOldestMessageAge, localSqsClient } from './local-pipeline.ts';
+import { parseOptions } from './args.ts';
+import { CliError, type CliIo, UsageError } from './errors.ts';
+import {
+  findLocalPipeline,
+  localDeadLetterKinds,
+  localOldestMessageAge,
+  localSqsClient,
+  NO_LOCAL_PIPELINE,
+} from './local-pipeline.ts';
 
 /**
  * The stack name `npx cdk deploy` creates (`lib/receiver-stack.ts`); copied, not imported, so the
@@ -47,48 +47,35 @@ export const defaultAwsClients: AwsClients = {
   cloudwatch: (region) => new CloudWatchClient(region ? { region } : {}),
 };
 
+/** The options that name a deployed stack's queues, as each command's help lists them. */
+export const DEPLOYED_OPTIONS_HELP = `  --stack <name>                   a deployed stack (default with --region: ${DEFAULT_STACK_NAME})
+  --region <region>                AWS region (default with --stack: the SDK's: AWS_REGION, the profile)
+  --queue-url <url>                use this queue instead of the stack's ${STACK_OUTPUTS.queueUrl} output
+  --dead-letter-queue-url <url>    use this dead-letter queue instead of the ${STACK_OUTPUTS.deadLetterQueueUrl} output`;
+
 export const STATUS_HELP = `Usage: npm run cli -- status [options]
 
 Shows the event queue and the dead-letter queue: messages waiting and in flight, and the age of
 the oldest message.
 
-Which queues: with none of the options below, those of the local pipeline when \`npm start\` runs
+Which queues: with none of the options below, those of the local pipeline that \`npm start\` runs
 on this machine (found through .local/pipeline.json; the age is computed from the queue's
-messages), else those of the deployed stack ${DEFAULT_STACK_NAME} (the age is the latest
-CloudWatch datapoint of the SQS metric ApproximateAgeOfOldestMessage in the last
-${AGE_WINDOW_MINUTES} minutes).
+messages, and the dead letters are counted by kind: events the processor gave up on, and the
+verifier's rejected bodies). With --stack, --region or the URLs, those of a deployed stack (the
+age is the latest CloudWatch datapoint of the SQS metric ApproximateAgeOfOldestMessage in the
+last ${AGE_WINDOW_MINUTES} minutes; SQS cannot count the kinds without receiving the messages).
+With neither, it says that no local pipeline runs and changes nothing.
 
 Options:
-  --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
-  --region <region>                AWS region (default: the SDK's: AWS_REGION, the profile)
-  --queue-url <url>                use this queue instead of the stack's ${STACK_OUTPUTS.queueUrl} output
-  --dead-letter-queue-url <url>    use this dead-letter queue instead of the ${STACK_OUTPUTS.deadLetterQueueUrl} output
+${DEPLOYED_OPTIONS_HELP}
   --json                           print JSON
   -h, --help                       show this help
 
 Needs sqs:GetQueueAttributes, cloudformation:DescribeStacks (without both URLs) and
 cloudwatch:GetMetricData (for the age; without it the age is shown as unavailable).`;
 
-export const REDRIVE_HELP = `Usage: npm run cli -- redrive [options]
-
-Moves the messages of the dead-letter queue back to the event queue, in their original order per
-connection. Fix the cause of the failures first.
-
-Which queues: with none of the options below, those of the local pipeline when \`npm start\` runs
-on this machine (moved by receive, send and delete, since the local SQS has no move task; it
-always waits until done), else those of the deployed stack ${DEFAULT_STACK_NAME} (SQS
-StartMessageMoveTask).
-
-Options:
-  --stack <name>                   stack name (default: ${DEFAULT_STACK_NAME})
-  --region <region>                AWS region (default: the SDK's: AWS_REGION, the profile)
-  --queue-url <url>                use this queue instead of the stack's ${STACK_OUTPUTS.queueUrl} output
-  --dead-letter-queue-url <url>    use this dead-letter queue instead of the ${STACK_OUTPUTS.deadLetterQueueUrl} output
-  --rate <n>                       at most n messages per second, 1-500 (default: SQS's, system-optimized)
-  --wait                           wait until the move has finished
-  -h, --help                       show this help`;
-
-const QUEUE_OPTIONS = {
+/** The options of `status` and `redrive` that choose the queues, and `--help`. */
+export const QUEUE_OPTIONS = {
   stack: { type: 'string' },
   region: { type: 'string' },
   'queue-url': { type: 'string' },
@@ -96,7 +83,8 @@ const QUEUE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-interface QueueTarget {
+/** The queues a command works on. */
+export interface QueueTarget {
   readonly region: string | undefined;
   readonly stack: string;
   readonly queueUrl: string;
@@ -159,17 +147,21 @@ export async function readStackOutputs(
   }
 }
 
-async function resolveTarget(
+/**
+ * The local pipeline's queues when no option names a deployed stack, else the deployed stack's.
+ *
+ * @throws {CliError} when neither is there
+ */
+export async function resolveTarget(
   values: Record<string, string | boolean | undefined>,
   clients: AwsClients,
   env: CliIo['env'],
 ): Promise<QueueTarget> {
   if (DEPLOYED_TARGET_OPTIONS.every((option) => values[option] === undefined)) {
     const local = await findLocalPipeline(env);
-    if (local) {
-      const { queueUrl, deadLetterQueueUrl } = local.resources;
-      return { region: local.region, stack: 'local pipeline', queueUrl, deadLetterQueueUrl, local };
-    }
+    if (!local) throw new CliError(NO_LOCAL_PIPELINE);
+    const { queueUrl, deadLetterQueueUrl } = local.resources;
+    return { region: local.region, stack: 'local pipeline', queueUrl, deadLetterQueueUrl, local };
   }
   const region = values.region as string | undefined;
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
@@ -201,19 +193,13 @@ async function resolveTarget(
   return { region, stack, queueUrl, deadLetterQueueUrl };
 }
 
-function parse(args: string[], options: ParseArgsOptionsConfig) {
-  try {
-    const parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
-    if (parsed.positionals.length > 0)
-      throw new UsageError(`unexpected argument: ${parsed.positionals.join(' ')}`);
-    return parsed.values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError((error as Error).message);
-  }
+/** Parses a command's options; no positionals. */
+export function parse(args: string[], options: ParseArgsOptionsConfig) {
+  return parseOptions(args, options).values as Record<string, string | boolean | undefined>;
 }
 
-async function queueAttributes(sqs: SQSClient, queueUrl: string, names: string[], stack: string) {
+/** The queue's attributes; an SDK error becomes a {@link CliError}. */
+export async function queueAttributes(sqs: SQSClient, queueUrl: string, names: string[], stack: string) {
   try {
     const result = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names as never }),
@@ -269,28 +255,73 @@ export async function runStatus(
     deadLetters:
       count(dlq, 'ApproximateNumberOfMessages') + count(dlq, 'ApproximateNumberOfMessagesNotVisible'),
     deadLetterOldestMessageAgeSeconds: deadLetterAge?.seconds ?? null,
+    deadLetterKinds: target.local ? await deadLetterKinds(target.local, target.deadLetterQueueUrl, io) : null,
   };
   if (values.json) {
     io.stdout.write(`${JSON.stringify(status)}\n`);
     return 0;
   }
-  const describe = (age: AgeReading | null | undefined) => describeAge(age, target.local !== undefined);
-  io.stdout.write(
-    [
-      ...(target.local
-        ? [`local pipeline     ${target.local.url}   (npm start, pid ${target.local.pid})`]
-        : []),
-      `queue              ${status.queueUrl}`,
-      `  waiting          ${status.waiting}`,
-      `  in flight        ${status.inFlight}`,
-      `  oldest message   ${describe(queueAge)}`,
-      `dead-letter queue  ${status.deadLetterQueueUrl}`,
-      `  messages         ${status.deadLetters}${status.deadLetters > 0 ? '   → fix the cause, then `redrive`' : ''}`,
-      ...(status.deadLetters > 0 ? [`  oldest message   ${describe(deadLetterAge)}`] : []),
-      '',
-    ].join('\n'),
-  );
+  io.stdout.write(statusText(status, target, queueAge, deadLetterAge));
   return 0;
+}
+
+/** `status` as text: the local pipeline, the queue, the dead-letter queue by kind. */
+function statusText(
+  status: {
+    readonly queueUrl: string;
+    readonly deadLetterQueueUrl: string;
+    readonly waiting: number;
+    readonly inFlight: number;
+    readonly deadLetters: number;
+    readonly deadLetterKinds: { readonly processor: number; readonly verifierRejections: number } | null;
+  },
+  target: QueueTarget,
+  queueAge: AgeReading | null | undefined,
+  deadLetterAge: AgeReading | null | undefined,
+): string {
+  const describe = (age: AgeReading | null | undefined) => describeAge(age, target.local !== undefined);
+  return [
+    ...(target.local
+      ? [`local pipeline     ${target.local.url}   (npm start, pid ${target.local.pid})`]
+      : []),
+    `queue              ${status.queueUrl}`,
+    `  waiting          ${status.waiting}`,
+    `  in flight        ${status.inFlight}`,
+    `  oldest message   ${describe(queueAge)}`,
+    `dead-letter queue  ${status.deadLetterQueueUrl}`,
+    ...deadLetterLines(status.deadLetters, status.deadLetterKinds),
+    ...(status.deadLetters > 0 ? [`  oldest message   ${describe(deadLetterAge)}`] : []),
+    '',
+  ].join('\n');
+}
+
+/** The dead letters by kind, counted on the local queue; null (with a warning) when it cannot be read. */
+async function deadLetterKinds(local: LocalPipelineState, queueUrl: string, io: CliIo) {
+  try {
+    return await localDeadLetterKinds(local, queueUrl);
+  } catch (error) {
+    io.stderr.write(`warning: could not count the dead letters by kind: ${String(error)}\n`);
+    return null;
+  }
+}
+
+/** `status`'s lines on the dead letters: how many, of which kind, and what to do. */
+function deadLetterLines(
+  total: number,
+  kinds: { readonly processor: number; readonly verifierRejections: number } | null,
+): string[] {
+  if (total === 0) return ['  messages         0'];
+  const lines = [`  messages         ${total}`];
+  if (kinds) {
+    lines.push(
+      `    processor      ${kinds.processor}${kinds.processor > 0 ? '   events it gave up on: fix the cause, then `redrive`' : ''}`,
+      `    verifier       ${kinds.verifierRejections}${kinds.verifierRejections > 0 ? '   rejected bodies (not events): `redrive` leaves them; --export-rejected FILE or --drop-rejected removes them' : ''}`,
+    );
+  } else {
+    lines[0] +=
+      "   → fix the cause, then `redrive` (it leaves the verifier's rejected bodies in place and counts them)";
+  }
+  return lines;
 }
 
 /** The oldest message's age, as `status` prints it. */
@@ -386,98 +417,4 @@ export function formatAge(seconds: number): string {
   if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 2 * 86_400) return `${(seconds / 3600).toFixed(1)} h`;
   return `${(seconds / 86_400).toFixed(1)} days`;
-}
-
-/**
- * Moves the local dead-letter queue's messages back with `moveMessages`: fauxqs has no
- * StartMessageMoveTask. Waits until done, as `--wait` does for a deployed stack.
- */
-async function redriveLocal(sqs: SQSClient, target: QueueTarget, depth: number, io: CliIo): Promise<number> {
-  io.stdout.write(
-    `moving ~${depth} message(s) from ${target.deadLetterQueueUrl}\n  to ${target.queueUrl}   (local pipeline)\n`,
-  );
-  let moved: number;
-  try {
-    moved = await moveMessages({
-      sqs,
-      sourceUrl: target.deadLetterQueueUrl,
-      destinationUrl: target.queueUrl,
-    });
-  } catch (error) {
-    throw describeAwsError(error, target.stack);
-  }
-  io.stdout.write(`  COMPLETED: ${moved} moved\n`);
-  return 0;
-}
-
-/** Runs `redrive`. Returns the exit code. */
-export async function runRedrive(
-  args: string[],
-  io: CliIo,
-  clients: AwsClients = defaultAwsClients,
-  pollIntervalMs = 2000,
-): Promise<number> {
-  const values = parse(args, { ...QUEUE_OPTIONS, rate: { type: 'string' }, wait: { type: 'boolean' } });
-  if (values.help) {
-    io.stdout.write(`${REDRIVE_HELP}\n`);
-    return 0;
-  }
-  const rate = positiveInteger('rate', values.rate as string | undefined, 500);
-  const target = await resolveTarget(values, clients, io.env);
-  const sqs = target.local ? localSqsClient(target.local) : clients.sqs(target.region);
-  const [queue, dlq] = await Promise.all([
-    queueAttributes(sqs, target.queueUrl, ['QueueArn'], target.stack),
-    queueAttributes(
-      sqs,
-      target.deadLetterQueueUrl,
-      ['QueueArn', 'ApproximateNumberOfMessages'],
-      target.stack,
-    ),
-  ]);
-  const depth = Number(dlq.ApproximateNumberOfMessages ?? 0);
-  if (depth === 0) {
-    io.stdout.write(`the dead-letter queue is empty: nothing to redrive\n`);
-    return 0;
-  }
-  if (target.local) {
-    if (rate !== undefined) io.stderr.write('warning: --rate applies to a deployed stack; ignored locally\n');
-    return redriveLocal(sqs, target, depth, io);
-  }
-  let taskHandle: string | undefined;
-  try {
-    const started = await sqs.send(
-      new StartMessageMoveTaskCommand({
-        SourceArn: dlq.QueueArn,
-        DestinationArn: queue.QueueArn,
-        ...(rate !== undefined && { MaxNumberOfMessagesPerSecond: rate }),
-      }),
-    );
-    taskHandle = started.TaskHandle;
-  } catch (error) {
-    throw describeAwsError(error, target.stack);
-  }
-  io.stdout.write(
-    `moving ~${depth} message(s) from ${target.deadLetterQueueUrl}\n  to ${target.queueUrl}\n  task ${taskHandle}\n`,
-  );
-  if (!values.wait) return 0;
-  for (;;) {
-    await new Promise((wake) => setTimeout(wake, pollIntervalMs));
-    let task: MessageMoveTask | undefined;
-    try {
-      const listed = await sqs.send(
-        new ListMessageMoveTasksCommand({ SourceArn: dlq.QueueArn, MaxResults: 1 }),
-      );
-      task = listed.Results?.[0];
-    } catch (error) {
-      throw describeAwsError(error, target.stack);
-    }
-    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
-    io.stdout.write(`  ${task?.Status ?? 'UNKNOWN'}: ${moved} moved\n`);
-    if (task?.Status === 'COMPLETED') return 0;
-    if (task?.Status === 'FAILED' || task?.Status === 'CANCELLED') {
-      throw new CliError(
-        `the move task ended ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ''}`,
-      );
-    }
-  }
 }

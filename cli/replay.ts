@@ -4,18 +4,20 @@
  * queue and the archive in `.local/pipeline.json`; against a deployed stack, in its outputs.
  */
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline/promises';
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ArchivedEvent } from '../lambda/shared/queue-message.ts';
-import { type LocalPipelineState, readLocalState } from '../local/state.ts';
+import type { LocalPipelineState } from '../local/state.ts';
 import { type ArchiveReadResult, readArchive, replayGroups } from './archive-reader.ts';
+import { parseOptions } from './args.ts';
 import { CliError, type CliIo, UsageError } from './errors.ts';
+import { findLocalPipeline, NO_LOCAL_PIPELINE } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';
 import { DEFAULT_STACK_NAME, describeAwsError, readStackOutputs } from './queues.ts';
 import { sendReplay } from './replay-send.ts';
+import { confirm, processTerminal, type Terminal } from './terminal.ts';
 
 /**
  * The stack outputs `replay` reads (`lib/receiver-stack.ts`); copied, not imported, so the CLI
@@ -31,7 +33,8 @@ export const REPLAY_HELP = `Usage: npm run cli -- replay --since <time> [options
 Puts the archived events received in a time window back on the event queue, in their original
 order per connection. Handlers see context.replay === true and the original receipt time; the
 default handlers apply a replayed event only if it is still the newest for its connection.
-Without --stack it uses the local pipeline when \`npm start\` runs, else the deployed stack.
+Which pipeline: the local one of \`npm start\`, unless --stack or --region names a deployed
+stack; with neither and no \`npm start\` running it says so and changes nothing.
 
 Options:
   --since <time>              received at or after: ISO-8601 (2026-01-05T10:00Z) or a duration
@@ -42,8 +45,8 @@ Options:
   --event-id <key>            only this event key (repeatable)
   --dry-run                   show what would be replayed, send nothing
   --yes                       do not ask for confirmation (required when stdin is not a terminal)
-  --stack <name>              a deployed stack (default: ${DEFAULT_STACK_NAME}, when no local pipeline runs)
-  --region <region>           AWS region of the stack (default: the SDK's)
+  --stack <name>              a deployed stack (default with --region: ${DEFAULT_STACK_NAME})
+  --region <region>           AWS region of the stack (default with --stack: the SDK's)
   --local                     the local pipeline of \`npm start\`, or fail when none runs
   --max-queue-delay <time>    how long an event of the window may have waited on the queue
                               before it was archived (default: ${DEFAULT_MAX_QUEUE_DELAY})
@@ -101,31 +104,13 @@ export const defaultReplayClients: ReplayClients = {
 };
 
 /** The terminal `replay` asks for confirmation on. */
-export interface ReplayTerminal {
-  /** Whether standard input is a terminal a person can answer on. */
-  readonly isTTY: boolean;
-  /** Asks a question and answers the reply. */
-  ask(question: string): Promise<string>;
-}
-
-/** The process's own standard input. */
-export const processTerminal: ReplayTerminal = {
-  isTTY: Boolean(process.stdin.isTTY),
-  ask: async (question) => {
-    const readline = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return await readline.question(question);
-    } finally {
-      readline.close();
-    }
-  },
-};
+export type ReplayTerminal = Terminal;
 
 /** What `replay` depends on; every one has a production default. */
 export interface ReplayDependencies {
   readonly clients?: ReplayClients;
   readonly terminal?: ReplayTerminal;
-  /** @default readLocalState */
+  /** @default the pipeline of the state file `io.env` names (`findLocalPipeline`) */
   readonly localState?: () => Promise<LocalPipelineState | undefined>;
   /** @default () => new Date() */
   readonly now?: () => Date;
@@ -153,7 +138,7 @@ export async function runReplay(
   }
   const now = (dependencies.now ?? (() => new Date()))();
   const query = replayQuery(values, now);
-  const target = await resolveTarget(values, dependencies);
+  const target = await resolveTarget(values, dependencies, io.env);
   io.stdout.write(`reading the archive ${target.description}\n`);
   let found: ArchiveReadResult;
   try {
@@ -164,7 +149,15 @@ export async function runReplay(
   const groups = replayGroups(found.events);
   io.stdout.write(summary(found, groups, query.since, query.until));
   if (found.events.length === 0 || values['dry-run']) return 0;
-  await confirm(found.events.length, target, values.yes === true, dependencies.terminal ?? processTerminal);
+  await confirm(
+    {
+      verb: 'replay',
+      question: `replay ${found.events.length} event(s) to ${target.queueUrl}?`,
+      unchanged: 'nothing was sent',
+    },
+    values.yes === true,
+    dependencies.terminal ?? processTerminal,
+  );
   return send(groups, target, io, now);
 }
 
@@ -184,15 +177,7 @@ type Values = {
 };
 
 function parse(args: string[]): Values {
-  try {
-    const parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
-    if (parsed.positionals.length > 0)
-      throw new UsageError(`unexpected argument: ${parsed.positionals.join(' ')}`);
-    return parsed.values as Values;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError((error as Error).message);
-  }
+  return parseOptions(args, OPTIONS).values as Values;
 }
 
 function replayQuery(values: Values, now: Date) {
@@ -253,16 +238,17 @@ export function parseTime(flag: string, raw: string, now: Date): Date {
   return new Date(time);
 }
 
-async function resolveTarget(values: Values, dependencies: ReplayDependencies): Promise<ReplayTarget> {
+async function resolveTarget(
+  values: Values,
+  dependencies: ReplayDependencies,
+  env: CliIo['env'],
+): Promise<ReplayTarget> {
   const clients = dependencies.clients ?? defaultReplayClients;
   if (values.stack === undefined) {
-    const state = await (dependencies.localState ?? readLocalState)();
+    const state = await (dependencies.localState ?? (() => findLocalPipeline(env)))();
     if (state) return localTarget(state, clients);
-    if (values.local) {
-      throw new CliError(
-        'no local pipeline is running: start one with `npm start`, or pass --stack for a deployed stack',
-      );
-    }
+    // Only --stack or --region turns to AWS: a replay meant for `npm start` must not reach a stack.
+    if (values.local || values.region === undefined) throw new CliError(NO_LOCAL_PIPELINE);
   }
   const stack = values.stack ?? DEFAULT_STACK_NAME;
   const region = values.region;
@@ -317,22 +303,6 @@ function summary(found: ArchiveReadResult, groups: ArchivedEvent[][], since: Dat
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([type, n]) => `  ${type.padEnd(width)}  ${n}`);
   return `${warning}${found.events.length} event(s) ${window}, ${groups.length} connection(s) or account-wide group(s):\n${lines.join('\n')}\n`;
-}
-
-async function confirm(
-  count: number,
-  target: ReplayTarget,
-  yes: boolean,
-  terminal: ReplayTerminal,
-): Promise<void> {
-  if (yes) return;
-  if (!terminal.isTTY) {
-    throw new UsageError(
-      'refusing to replay without confirmation: standard input is not a terminal; pass --yes',
-    );
-  }
-  const answer = await terminal.ask(`replay ${count} event(s) to ${target.queueUrl}? [y/N] `);
-  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('replay cancelled: nothing was sent');
 }
 
 async function send(groups: ArchivedEvent[][], target: ReplayTarget, io: CliIo, now: Date): Promise<number> {

@@ -3,6 +3,7 @@
  * stack; with `--count`, a paced load with a progress bar and a latency summary.
  */
 import { parseArgs } from 'node:util';
+import type { ConnectionRecord } from '../lambda/processor/connections.ts';
 import {
   DEFAULT_LOCAL_PORT,
   InvalidPortError,
@@ -17,8 +18,11 @@ import {
   readDevSecret,
   SECRET_ENV_VAR,
 } from '../local/signing-secrets.ts';
+import { parseArgsUsageError } from './args.ts';
 import {
   asNewEvent,
+  clientReferenceOf,
+  exampleTypes,
   loadPayload,
   payloadType,
   rewritePayload,
@@ -54,7 +58,8 @@ Options:
   --connection <id>           set data.connection.id (every example uses conn_abc123; after a
                               connection.disconnected the processor ignores every later event of
                               that connection, as OFAuth never reconnects one: use another id)
-  --client-reference <id>     set the clientReferenceId
+  --client-reference <id>     set the clientReferenceId (default: the payload's; to the local
+                              pipeline, a connection it already holds keeps its own)
   --shape documented|sdk      envelope shape (default: as in the payload)
   --keep-timestamp            send the payload's timestamp and id as they are, e.g. to replay a
                               delivery (default: each send is a new event: timestamp now, and a
@@ -76,6 +81,10 @@ Exit code: 0 when every answer is 2xx, 1 otherwise, 2 for a usage error.`;
 
 interface SendOptions {
   readonly payload: Record<string, unknown>;
+  /** Whether `--client-reference` set the payload's client reference. */
+  readonly clientReferenceGiven: boolean;
+  /** Whether the payload is one of the examples (not a file of the user's). */
+  readonly fromExample: boolean;
   readonly url: URL;
   readonly scheme: Scheme;
   readonly secret: string;
@@ -149,7 +158,7 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
   try {
     parsed = parseSendArgv(args);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, SEND_OPTIONS);
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
@@ -189,6 +198,8 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
   signDelivery('{}', { scheme, secret, timestamp: 0 });
   return {
     payload,
+    clientReferenceGiven: values['client-reference'] !== undefined,
+    fromExample: exampleTypes().includes(positionals[0]!),
     url,
     scheme,
     secret,
@@ -203,28 +214,25 @@ async function parseSendArgs(args: string[], io: CliIo): Promise<SendOptions | '
   };
 }
 
+const SEND_OPTIONS = {
+  scheme: { type: 'string' },
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  connection: { type: 'string' },
+  'client-reference': { type: 'string' },
+  shape: { type: 'string' },
+  'keep-timestamp': { type: 'boolean' },
+  count: { type: 'string' },
+  rate: { type: 'string' },
+  concurrency: { type: 'string' },
+  timeout: { type: 'string' },
+  tamper: { type: 'boolean' },
+  stale: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseSendArgv(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      scheme: { type: 'string' },
-      url: { type: 'string' },
-      secret: { type: 'string' },
-      connection: { type: 'string' },
-      'client-reference': { type: 'string' },
-      shape: { type: 'string' },
-      'keep-timestamp': { type: 'boolean' },
-      count: { type: 'string' },
-      rate: { type: 'string' },
-      concurrency: { type: 'string' },
-      timeout: { type: 'string' },
-      tamper: { type: 'boolean' },
-      stale: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseArgs({ args, allowPositionals: true, strict: true, options: SEND_OPTIONS });
 }
 
 /** The outcome of one POST. */
@@ -340,25 +348,66 @@ async function hints(
   return notes;
 }
 
+/** The connection id of a payload, when it has one. */
+function connectionIdOf(payload: Record<string, unknown>): string | undefined {
+  const id = (payload.data as { connection?: { id?: unknown } } | undefined)?.connection?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * What the local pipeline's connection registry holds for the payload's connection, read before
+ * sending (after, it could see this very event's effect); undefined for another target.
+ */
+async function localConnectionRecord(options: SendOptions, io: CliIo): Promise<ConnectionRecord | undefined> {
+  const local = isLoopback(options.url) ? await findLocalPipeline(io.env) : undefined;
+  const connectionId = connectionIdOf(options.payload);
+  if (!local || !isLocalPipelineUrl(local, options.url) || connectionId === undefined) return undefined;
+  const { ConnectionRegistry } = await import('../lambda/processor/connections.ts');
+  const registry = new ConnectionRegistry({
+    tableName: local.resources.connectionsTableName,
+    clientConfig: localDynamoDbConfig(local),
+  });
+  return registry.get(connectionId).catch(() => undefined);
+}
+
 /**
  * A note when a connection event goes to a connection that the local pipeline already holds as
  * disconnected: its processor ignores the event (a disconnection is permanent, as OFAuth
  * documents), which would otherwise look like a lost event.
  */
-async function tombstoneNote(options: SendOptions, io: CliIo): Promise<string | undefined> {
-  const local = isLoopback(options.url) ? await findLocalPipeline(io.env) : undefined;
-  if (!local || !isLocalPipelineUrl(local, options.url)) return undefined;
-  const payload = options.payload;
-  const connectionId = (payload.data as { connection?: { id?: unknown } } | undefined)?.connection?.id;
-  if (!payloadType(payload).startsWith('connection.') || typeof connectionId !== 'string') return undefined;
-  const { ConnectionRegistry, DISCONNECTED_STATUS } = await import('../lambda/processor/connections.ts');
-  const registry = new ConnectionRegistry({
-    tableName: local.resources.connectionsTableName,
-    clientConfig: localDynamoDbConfig(local),
-  });
-  const record = await registry.get(connectionId).catch(() => undefined);
-  if (record?.status !== DISCONNECTED_STATUS) return undefined;
-  return `${connectionId} was disconnected${record.disconnectedAt ? ` (event time ${record.disconnectedAt})` : ''}: the processor ignores every later event of a disconnected connection, this one included (OFAuth never reconnects one). Send with --connection <another id>, or restart \`npm start\` to begin empty.`;
+function tombstoneNote(options: SendOptions, record: ConnectionRecord | undefined): string | undefined {
+  if (!payloadType(options.payload).startsWith('connection.') || record?.status !== 'disconnected') {
+    return undefined;
+  }
+  return `${record.connectionId} was disconnected${record.disconnectedAt ? ` (event time ${record.disconnectedAt})` : ''}: the processor ignores every later event of a disconnected connection, this one included (OFAuth never reconnects one). Send with --connection <another id>, or restart \`npm start\` to begin empty.`;
+}
+
+/**
+ * The example's client reference, made consistent per connection: without `--client-reference`
+ * (nor `--keep-timestamp`), a connection the local registry knows keeps the one it was sent with (an example's own would
+ * otherwise overwrite it). Answers the options to send and a line saying what was used.
+ */
+function settleClientReference(
+  options: SendOptions,
+  record: ConnectionRecord | undefined,
+): { options: SendOptions; line?: string } {
+  const connectionId = connectionIdOf(options.payload);
+  const current = clientReferenceOf(options.payload);
+  if (connectionId === undefined || current === undefined) return { options };
+  const known = record?.clientReferenceId;
+  // A file is sent as written, and --keep-timestamp resends a delivery byte for byte.
+  const adopt = options.fromExample && !options.keepTimestamp && !options.clientReferenceGiven;
+  if (adopt && known !== undefined && known !== current) {
+    const payload = rewritePayload(options.payload, { clientReferenceId: known });
+    return {
+      options: { ...options, payload },
+      line: `connection ${connectionId}, client reference ${known} (the connection registry's, kept; --client-reference sets another)`,
+    };
+  }
+  const source = options.clientReferenceGiven
+    ? '--client-reference'
+    : "the payload's; --client-reference sets another";
+  return { options, line: `connection ${connectionId}, client reference ${current} (${source})` };
 }
 
 /**
@@ -368,22 +417,25 @@ async function tombstoneNote(options: SendOptions, io: CliIo): Promise<string | 
  * await runSend(['connection.created', '--scheme', 'svix'], { stdout: process.stdout, stderr: process.stderr, env: process.env });
  */
 export async function runSend(args: string[], io: CliIo): Promise<number> {
-  const options = await parseSendArgs(args, io);
-  if (options === 'help') {
+  const parsed = await parseSendArgs(args, io);
+  if (parsed === 'help') {
     io.stdout.write(`${SEND_HELP}\n`);
     return 0;
   }
+  const record = await localConnectionRecord(parsed, io);
+  const tombstone = tombstoneNote(parsed, record);
+  const { options, line: usedLine } = settleClientReference(parsed, record);
   const type = payloadType(options.payload);
   const signedAs = `${options.scheme === 'ofauth' ? 'OFAuth-Signature' : 'Svix'}${options.stale ? ', stale' : ''}${
     options.tamper ? ', tampered' : ''
   }`;
-  const tombstone = await tombstoneNote(options, io);
   const printHints = async (outcomes: readonly Outcome[]) => {
     for (const note of await hints(options, outcomes, io, tombstone)) io.stderr.write(`note: ${note}\n`);
   };
 
   if (options.count === 1) {
     io.stdout.write(`POST ${options.url.href}  ${type} (${signedAs})\n`);
+    if (usedLine) io.stdout.write(`  ${usedLine}\n`);
     const outcome = await post(options, 0, Date.now());
     if (outcome.error) {
       io.stderr.write(`error: ${outcome.error}\n`);
@@ -399,6 +451,7 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
   io.stdout.write(
     `POST ${options.url.href}  ${options.count} × ${type} (${signedAs})${options.rate ? ` at ≤ ${options.rate}/s` : ''}\n`,
   );
+  if (usedLine) io.stdout.write(`  ${usedLine}\n`);
   const { outcomes, elapsedSeconds } = await sendMany(options, io);
   const ok = summarize(options, outcomes, elapsedSeconds, io);
   await printHints(outcomes);

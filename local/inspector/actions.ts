@@ -17,6 +17,7 @@ import {
 import { UsageError } from '../../cli/errors.ts';
 import { MESSAGE_ATTRIBUTES, messageGroupIdFor } from '../../lambda/shared/queue-message.ts';
 import { DEFAULT_LOCAL_PORT } from '../local-port.ts';
+import { describeRedrive } from '../move-messages.ts';
 import type { LocalResources } from '../resources.ts';
 import type { ActionResult, InspectorConfig } from './api-types.ts';
 import { InspectorHttpError } from './http.ts';
@@ -143,11 +144,11 @@ export class InspectorActions {
     return { ok: true, message: `replayed ${eventType} ${eventKey}` };
   }
 
-  /** Moves every dead-letter message back to the event queue. */
+  /** Redrives the dead-letter queue with the CLI's redrive, and says what it did. */
   async redrive(): Promise<ActionResult> {
     const at = new Date();
-    const { moved, eventKeys } = await this.#queues.redrive();
-    this.#store.redriven(eventKeys, at);
-    return { ok: true, message: `moved ${moved} message${moved === 1 ? '' : 's'} back to the event queue` };
+    const result = await this.#queues.redrive();
+    this.#store.redriven(result.eventKeys, at);
+    return { ok: true, message: describeRedrive(result) };
   }
 }

@@ -1,12 +1,12 @@
 /**
  * What the inspector does with the local queues: read the dead-letter queue without touching it
  * (fauxqs's inspection endpoint: a receive would lock each message group and count a receive),
- * redrive it with {@link moveMessages}, and put a replayed event back on the event queue.
+ * redrive it with {@link redriveMessages} (the CLI's own redrive), and put a replayed event back on the event queue.
  */
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { REPLAY_ATTRIBUTES, replayDeduplicationId } from '../../lambda/shared/queue-message.ts';
-import { moveMessages } from '../move-messages.ts';
+import { type RedriveResult, redriveMessages } from '../move-messages.ts';
 
 /** A message as fauxqs's inspection endpoint lists it. */
 export interface InspectedMessage {
@@ -86,19 +86,16 @@ export class InspectorQueues {
     ].sort((a, b) => (a.sentTimestamp ?? 0) - (b.sentTimestamp ?? 0));
   }
 
-  /** Moves the dead-letter queue's messages back to the event queue: how many, and their event keys. */
-  async redrive(): Promise<{ moved: number; eventKeys: string[] }> {
-    const eventKeys: string[] = [];
-    const moved = await moveMessages({
+  /**
+   * Redrives the dead-letter queue as `npm run cli -- redrive` does: at most the messages there
+   * now, the verifier's rejections left in place.
+   */
+  redrive(): Promise<RedriveResult> {
+    return redriveMessages({
       sqs: this.#options.sqs,
       sourceUrl: this.#options.deadLetterQueueUrl,
       destinationUrl: this.#options.queueUrl,
-      onMoved: (message) => {
-        const key = message.MessageAttributes?.eventKey?.StringValue;
-        if (key) eventKeys.push(key);
-      },
     });
-    return { moved, eventKeys };
   }
 
   /**

@@ -3,7 +3,7 @@
  * state file (here a file of this test's own, named by `OFAUTH_LOCAL_STATE_FILE`). `status` and
  * `redrive` need no flag; `send` explains what a newcomer would otherwise have to work out.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../cli/errors.ts';
@@ -91,7 +91,9 @@ describe('the CLI against a running local pipeline', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`local pipeline     ${pipeline.url}`);
     expect(status.stdout).toContain(`dead-letter queue  ${pipeline.resources.deadLetterQueueUrl}`);
-    expect(status.stdout).toMatch(/messages {9}1 {3}→ fix the cause, then `redrive`/);
+    expect(status.stdout).toMatch(
+      /messages {9}1\n {4}processor {6}1 {3}events it gave up on: fix the cause, then `redrive`/,
+    );
     expect(status.stdout).toMatch(/oldest message {3}\d+ s {3}\(from the queue's messages\)/);
     expect(before).toMatchObject({ local: true, deadLetters: 1, queueUrl: pipeline.resources.queueUrl });
     // AND the age is the dead letter's own: from its sent time (read from fauxqs) to the reading
@@ -104,10 +106,15 @@ describe('the CLI against a running local pipeline', () => {
 
     // WHEN the cause is fixed and `redrive` runs with no flags
     failing.delete(connectionId);
-    const redrive = await cli(['redrive']);
+    const redrive = await cli(['redrive', '--yes']);
     // THEN the message moves back, is processed, and the dead-letter queue is empty
     expect(redrive.code).toBe(0);
-    expect(redrive.stdout).toContain('COMPLETED: 1 moved');
+    expect(redrive.stdout).toContain(
+      `redrive  the local pipeline (npm start, pid ${pipeline.state.pid}, ${pipeline.url})`,
+    );
+    expect(redrive.stdout).toContain(
+      'moved 1 message back to the event queue (1 on the dead-letter queue at the start)\n',
+    );
     await eventually(() => connectionItem(pipeline, connectionId), 15_000, 'the redriven event processed');
     const after = JSON.parse((await cli(['status', '--json'])).stdout);
     expect(after).toMatchObject({ deadLetters: 0, oldestMessageAgeSeconds: null });
@@ -178,4 +185,80 @@ describe('the CLI against a running local pipeline', () => {
       /rate: --rate 2000 was not reached: requests went out at \d+\/s with --concurrency 1/,
     );
   }, 30_000);
+
+  it("redrives poison events once per run, and leaves the verifier's rejected body, counted apart", async () => {
+    // GIVEN two signed connection.created events whose data fails the schema (connection.status 42),
+    // which the processor puts on the dead-letter queue at once, and a signed body with no event type,
+    // which the verifier keeps there
+    const poison = join(dir, 'poison.json');
+    const example = JSON.parse(await readFile('test/fixtures/events/connection.created.json', 'utf8'));
+    example.data.connection.status = 42;
+    await writeFile(poison, JSON.stringify(example));
+    const typeless = join(dir, 'typeless.json');
+    await writeFile(typeless, JSON.stringify({ data: { connection: { id: 'conn_typeless' } } }));
+    for (const label of ['poison_a', 'poison_b']) {
+      expect((await send(poison, '--connection', uniqueConnectionId(label))).code).toBe(0);
+    }
+    expect((await send(typeless)).stdout).toContain('422 Unprocessable Entity');
+    const settled = async (processor: number) => {
+      const status = JSON.parse((await cli(['status', '--json'])).stdout);
+      return status.deadLetterKinds?.processor === processor && status.inFlight === 0 && status.waiting === 0
+        ? status
+        : undefined;
+    };
+    const before = await eventually(() => settled(2), 20_000, 'both poison events dead-lettered');
+    expect(before).toMatchObject({
+      deadLetters: 3,
+      deadLetterKinds: { processor: 2, verifierRejections: 1 },
+    });
+
+    for (const run of [1, 2]) {
+      // WHEN `redrive --yes` runs while the processor keeps rejecting them
+      const redrive = await cli(['redrive', '--yes']);
+      // THEN it ends, having moved each poison event once and skipped the verifier's body
+      expect(redrive.code).toBe(0);
+      expect(redrive.stdout).toMatch(
+        /^moved 2 messages back to the event queue \(3 on the dead-letter queue at the start\); skipped 1 verifier rejection \(left on the dead-letter queue\)(; [12] returned \(dead-lettered again during the run, left there\))?$/m,
+      );
+      // and the processor puts both straight back, where the next run finds them
+      await eventually(() => settled(2), 20_000, `both poison events dead-lettered again after run ${run}`);
+    }
+  }, 90_000);
+
+  it("keeps a connection's client reference across sends, and says which one it used", async () => {
+    // GIVEN a connection created with a client reference of our own
+    const connectionId = uniqueConnectionId('ref');
+    const created = await send(
+      'connection.created',
+      '--connection',
+      connectionId,
+      '--client-reference',
+      'user_1',
+    );
+    expect(created.stdout).toContain(
+      `  connection ${connectionId}, client reference user_1 (--client-reference)\n`,
+    );
+    await eventually(() => connectionItem(pipeline, connectionId), 15_000, 'the connection registered');
+    // WHEN the next example of that connection is sent without --client-reference
+    const updated = await send('connection.updated', '--connection', connectionId);
+    // THEN the CLI says it kept the registry's, and the registry still holds user_1
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toContain(
+      `  connection ${connectionId}, client reference user_1 (the connection registry's, kept; --client-reference sets another)\n`,
+    );
+    const item = await eventually(
+      async () => {
+        const record = await connectionItem(pipeline, connectionId);
+        return record?.lastEventType === 'connection.updated' ? record : undefined;
+      },
+      15_000,
+      'the update applied',
+    );
+    expect(item).toMatchObject({ clientReferenceId: 'user_1', status: 'active' });
+    // AND a file of one's own is sent as written, saying so
+    const file = await send('test/fixtures/events/connection.updated.json', '--connection', connectionId);
+    expect(file.stdout).toContain(
+      `  connection ${connectionId}, client reference user_456 (the payload's; --client-reference sets another)\n`,
+    );
+  }, 40_000);
 });

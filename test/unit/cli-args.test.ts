@@ -55,7 +55,22 @@ describe('the CLI', () => {
     [['send', 'connection.created', '--url', 'not a url'], /--url must be an http\(s\) URL, got "not a url"/],
     [['send', 'connection.created', '--url', 'ftp://example.com/x'], /--url must be an http\(s\) URL/],
     [['send', 'connection.created', '--connection', ''], /--connection must not be empty/],
-    [['send', 'connection.created', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [
+      ['send', 'connection.created', '--frobnicate'],
+      /^error: unknown option --frobnicate; options: --scheme, --url/,
+    ],
+    [
+      ['send', 'connection.created', '--clinet-reference', 'user_1'],
+      /^error: unknown option --clinet-reference; did you mean --client-reference\?\n/,
+    ],
+    [
+      ['send', 'connection.created', '--conection=conn_1'],
+      /^error: unknown option --conection; did you mean --connection\?\n/,
+    ],
+    [['status', '--jsno'], /^error: unknown option --jsno; did you mean --json\?\n/],
+    [['redrive', '--stak', 'Mine'], /^error: unknown option --stak; did you mean --stack\?\n/],
+    [['replay', '--since', '1h', '--dryrun'], /^error: unknown option --dryrun; did you mean --dry-run\?\n/],
+    [['send', 'connection.created', '--count'], /^error: --count needs a value\n/],
     [
       ['send', 'connection.created', '--scheme', 'svix', '--secret', 'not base64!'],
       /--scheme svix needs a Svix secret/,
@@ -66,7 +81,15 @@ describe('the CLI', () => {
     ],
     [['status', 'extra'], /unexpected argument: extra/],
     [['status', '--region', 'moon-1'], /--region must be an AWS region such as us-east-1, got "moon-1"/],
-    [['redrive', '--rate', '9000'], /--rate must be a whole number between 1 and 500, got "9000"/],
+    [
+      ['redrive', '--move-task', '--rate', '9000'],
+      /--rate must be a whole number between 1 and 500, got "9000"/,
+    ],
+    [['redrive', '--rate', '10'], /--rate needs --move-task/],
+    [
+      ['redrive', '--export-rejected', 'x.jsonl', '--drop-rejected'],
+      /give --export-rejected or --drop-rejected, not both/,
+    ],
     [
       ['redrive', '--queue-url', 'queue', '--dead-letter-queue-url', 'dlq'],
       /--queue-url must be an SQS queue URL, got "queue"/,

@@ -6,6 +6,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
@@ -95,7 +96,7 @@ describe('status and redrive', () => {
     stackWithOutputs({ QueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL });
     queues({ queue: 3, inFlight: 2, dlq: 4 });
     // WHEN asking for its status as JSON
-    const { code, stdout } = await cli(['status', '--json']);
+    const { code, stdout } = await cli(['status', '--region', 'eu-west-1', '--json']);
     // THEN the numbers come from the queues the outputs name
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
@@ -109,6 +110,7 @@ describe('status and redrive', () => {
       oldestMessageAgeMeasuredAt: null,
       deadLetters: 4,
       deadLetterOldestMessageAgeSeconds: null,
+      deadLetterKinds: null,
     });
     expect(cloudformation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({
       StackName: DEFAULT_STACK_NAME,
@@ -129,8 +131,8 @@ describe('status and redrive', () => {
       ],
     });
     // WHEN asking for its status, as JSON and as text
-    const json = await cli(['status', '--json']);
-    const text = await cli(['status']);
+    const json = await cli(['status', '--region', 'eu-west-1', '--json']);
+    const text = await cli(['status', '--region', 'eu-west-1']);
     // THEN the newest datapoint of each queue is shown
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
@@ -173,7 +175,7 @@ describe('status and redrive', () => {
       MetricDataResults: [{ Id: 'age0', Timestamps: [], Values: [], StatusCode: 'Complete' }],
     });
     // WHEN asking for its status
-    const { code, stdout, stderr } = await cli(['status']);
+    const { code, stdout, stderr } = await cli(['status', '--region', 'eu-west-1']);
     // THEN it says there is no datapoint and why, rather than a number or an error
     expect(code).toBe(0);
     expect(stdout).toContain('oldest message   no CloudWatch datapoint in the last 5 min');
@@ -191,7 +193,7 @@ describe('status and redrive', () => {
       }),
     );
     // WHEN asking for its status
-    const { code, stdout, stderr } = await cli(['status']);
+    const { code, stdout, stderr } = await cli(['status', '--region', 'eu-west-1']);
     // THEN the depths are shown, the age is marked unavailable and the reason goes to stderr
     expect(code).toBe(0);
     expect(stdout).toContain('waiting          7');
@@ -201,7 +203,7 @@ describe('status and redrive', () => {
     );
   });
 
-  it('redrives the dead-letter queue into the event queue and waits for the move', async () => {
+  it('redrives with SQS move task on request, and waits for the move', async () => {
     // GIVEN 4 dead messages
     stackWithOutputs({ QueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL });
     queues({ queue: 0, inFlight: 0, dlq: 4 });
@@ -209,8 +211,17 @@ describe('status and redrive', () => {
     sqs.on(ListMessageMoveTasksCommand).resolves({
       Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 4, SourceArn: DLQ_ARN }],
     });
-    // WHEN redriving with a rate and --wait
-    const { code, stdout } = await cli(['redrive', '--rate', '10', '--wait']);
+    // WHEN redriving with the move task, a rate and --wait
+    const { code, stdout } = await cli([
+      'redrive',
+      '--region',
+      'eu-west-1',
+      '--move-task',
+      '--rate',
+      '10',
+      '--wait',
+      '--yes',
+    ]);
     // THEN the move goes from the DLQ's ARN to the queue's ARN, and its completion is reported
     expect(code).toBe(0);
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]?.args[0].input).toEqual({
@@ -236,7 +247,7 @@ describe('status and redrive', () => {
     // THEN nothing is moved and CloudFormation is not asked
     expect(code).toBe(0);
     expect(stdout).toContain('nothing to redrive');
-    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
     expect(cloudformation.commandCalls(DescribeStacksCommand)).toHaveLength(0);
   });
 
@@ -258,7 +269,7 @@ describe('status and redrive', () => {
     // GIVEN a stack without the outputs
     stackWithOutputs({ WebhookUrl: 'https://example.com' });
     // WHEN asking for its status
-    const { code, stderr } = await cli(['status']);
+    const { code, stderr } = await cli(['status', '--region', 'eu-west-1']);
     // THEN it lists what the stack has
     expect(code).toBe(1);
     expect(stderr).toContain(
@@ -274,7 +285,7 @@ describe('status and redrive', () => {
       }),
     );
     // WHEN redriving
-    const { code, stderr } = await cli(['redrive']);
+    const { code, stderr } = await cli(['redrive', '--stack', DEFAULT_STACK_NAME]);
     // THEN it says how to provide them
     expect(code).toBe(1);
     expect(stderr).toContain('no AWS credentials found');
@@ -296,6 +307,8 @@ describe('status and redrive', () => {
       QUEUE_URL,
       '--dead-letter-queue-url',
       DLQ_URL,
+      '--move-task',
+      '--yes',
     ]);
     // THEN SQS's reason is shown
     expect(code).toBe(1);
@@ -330,4 +343,21 @@ describe('status and redrive', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ local: false, queueUrl: QUEUE_URL, waiting: 1 });
   });
+
+  it.each([[['status']], [['redrive', '--yes']], [['replay', '--since', '1h', '--yes']]])(
+    'fails %j with no local pipeline and no stack, saying how to start one or name a stack',
+    async (args) => {
+      // GIVEN no `npm start` running (this file's state file does not exist) and no stack named
+      // WHEN the command runs with no target option
+      const { code, stderr } = await cli(args);
+      // THEN it says that no local pipeline runs and how to target a deployed stack, and asks AWS nothing
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        'error: no local pipeline is running on this machine (start one with `npm start` in another terminal), ' +
+          'and no deployed stack was named (pass --stack NAME --region REGION; `npx cdk deploy` creates OFAuthWebhookReceiver)\n',
+      );
+      expect(cloudformation.calls()).toHaveLength(0);
+      expect(sqs.calls()).toHaveLength(0);
+    },
+  );
 });

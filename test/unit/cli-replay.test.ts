@@ -93,7 +93,7 @@ describe('replay usage errors', () => {
     const out = io();
     await expect(
       runReplay(['--since', '1h', '--local'], out.io, { localState: async () => undefined, now: () => now }),
-    ).rejects.toThrow('no local pipeline is running: start one with `npm start`');
+    ).rejects.toThrow('no local pipeline is running on this machine (start one with `npm start`');
   });
 
   it('reads the same stack outputs the stack writes', () => {
