@@ -15,7 +15,7 @@ import { defaultHandlers } from '../../lambda/processor/default-handlers/index.t
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { ConnectionEventType, RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
-import { moveMessages } from '../../local/move-messages.ts';
+import { redriveMessages } from '../../local/move-messages.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import {
@@ -128,11 +128,12 @@ async function redriveOne(): Promise<void> {
   let moved = 0;
   await eventually(
     async () => {
-      moved += await moveMessages({
+      const result = await redriveMessages({
         sqs: pipeline.clients.sqs,
         sourceUrl: pipeline.resources.deadLetterQueueUrl,
         destinationUrl: pipeline.resources.queueUrl,
       });
+      moved += result.moved;
       return moved > 0 ? true : undefined;
     },
     WAIT_MS,
