@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type RejectedMessage, SqsDeadLetterQueue } from '../lambda/processor/dead-letters.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
@@ -39,6 +40,12 @@ export interface PipelineObserver {
   readonly poller?: PollerObserver;
   /** The processor's logger, one per execution environment, e.g. one that also records its lines. */
   readonly processorLogger?: () => Logger;
+  /**
+   * Sees each message the processor puts on the dead-letter queue itself (a body that can never
+   * become an event), once the queue has taken it. The processor then acknowledges the message,
+   * so the poller reports it as succeeded.
+   */
+  readonly processorDeadLetter?: (message: RejectedMessage) => void;
 }
 
 /** The app's handler file (what the repository's stack deploys as the processor). */
@@ -263,12 +270,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     );
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
+    const deadLetterQueue = observedDeadLetterQueue(options.observer, resources, sqs);
     const createProcessor = (): SqsBatchHandler => {
       const processorLogger = options.observer?.processorLogger;
       const defaults: ProcessorOptions = {
         connectionsTableName: resources.connectionsTableName,
         handlers: app.handlers,
         ...(processorLogger && { logger: processorLogger() }),
+        ...(deadLetterQueue && { deadLetterQueue }),
       };
       return options.processor
         ? options.processor(processorModule, defaults)
@@ -337,6 +346,30 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The processor's dead-letter queue as it would build it from DEAD_LETTER_QUEUE_URL, telling the
+ * observer about each message it took; undefined (the processor's own) without an observer.
+ */
+function observedDeadLetterQueue(
+  observer: PipelineObserver | undefined,
+  resources: LocalResources,
+  sqs: SQSClient,
+): ProcessorOptions['deadLetterQueue'] {
+  const watch = observer?.processorDeadLetter;
+  if (!watch) return undefined;
+  const queue = new SqsDeadLetterQueue({ queueUrl: resources.deadLetterQueueUrl, client: () => sqs });
+  return {
+    send: async (message) => {
+      await queue.send(message);
+      try {
+        watch(message);
+      } catch {
+        // Watching must never change what the processor does.
+      }
+    },
+  };
 }
 
 /**

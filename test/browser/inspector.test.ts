@@ -3,7 +3,7 @@
  * the unchanged handlers): what a developer sees after `npm start`, send by send. The tests run
  * in order on one page, as a developer's session would.
  */
-import { stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,11 +13,13 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { signDelivery } from '../../cli/deliveries.ts';
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import { REPO_ROOT } from '../../local/signing-secrets.ts';
 import { eventually, uniqueConnectionId } from '../e2e/pipeline-support.ts';
 import { type InspectedPipeline, startInspectedPipeline } from '../support/inspector.ts';
 import { collectPageErrors, launchChromium } from './chromium.ts';
@@ -61,6 +63,7 @@ describe('the local inspector, in Chromium', () => {
     tampered: uniqueConnectionId('tampered'),
     failing: uniqueConnectionId('failing'),
     fromPage: uniqueConnectionId('page'),
+    poison: uniqueConnectionId('poison'),
   };
 
   /** A default handler that records each run and throws for a failing connection. */
@@ -381,6 +384,60 @@ describe('the local inspector, in Chromium', () => {
       const html = await page.content();
       expect(html).not.toContain(secret);
       expect(html).not.toContain(secret.replace(/^whsec_/, ''));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'shows a poison event as dead-lettered by the processor at once, live, apart from a body the verifier kept',
+    async () => {
+      // GIVEN a signed connection.created whose connection.status is 42: its data fails the schema
+      const example = JSON.parse(
+        await readFile(join(REPO_ROOT, 'test', 'fixtures', 'events', 'connection.created.json'), 'utf8'),
+      ) as { data: { connection: Record<string, unknown> } };
+      example.data.connection = { ...example.data.connection, id: ids.poison, status: 42 };
+      const file = join(await mkdtemp(join(tmpdir(), 'poison-')), 'poison.json');
+      await writeFile(file, JSON.stringify(example));
+      await page.click('#tab-deliveries');
+      // WHEN the CLI sends it (the verifier accepts it: its signature and envelope are fine)
+      expect(await cliSend(file)).toBe(0);
+      // THEN, without a reload, its row turns dead-letter, never processed
+      const poisoned = row(ids.poison);
+      await poisoned.locator('[data-fate="dead-letter"]').waitFor({ timeout: 15_000 });
+      // AND its detail shows its one attempt rejected with the processor's reason, then the dead-letter queue
+      await open(ids.poison);
+      const rejected = detail().locator('li[data-kind="attempt"][data-outcome="rejected"]');
+      await rejected.waitFor();
+      expect(await rejected.textContent()).toContain('rejected by the processor: invalid_data');
+      expect(await rejected.textContent()).toContain('the processor put it on the dead-letter queue at once');
+      expect(await detail().locator('li[data-kind="attempt"][data-outcome="processed"]').count()).toBe(0);
+      await detail().locator('li[data-kind="dead-letter"]').waitFor();
+      // AND the dead-letter queue lists it as the processor's, live
+      await page.click('#tab-dead-letters');
+      const fromProcessor = page.locator('#dead-letters tbody tr[data-source="processor"]', {
+        hasText: ids.poison,
+      });
+      await fromProcessor.waitFor({ timeout: 5_000 });
+      const reason = await fromProcessor.locator('.reason').textContent();
+      expect(reason).toContain('rejected by the processor: invalid_data');
+      expect(reason).not.toContain('verifier');
+      // WHEN a signed body that is no event at all (no type) arrives
+      const { body, headers } = signDelivery(JSON.stringify({ data: { note: ids.poison } }), {
+        scheme: 'ofauth',
+        secret: inspected.pipeline.secrets.values[0]!,
+        timestamp: Math.floor(Date.now() / 1000),
+        tamper: false,
+      });
+      const answer = await fetch(inspected.pipeline.url, { method: 'POST', headers, body });
+      expect(answer.status).toBe(422);
+      // THEN the dead-letter queue lists it too, as the verifier's, beside the processor's
+      const fromVerifier = page.locator('#dead-letters tbody tr[data-source="verifier"]');
+      await fromVerifier.waitFor({ timeout: 5_000 });
+      expect(await fromVerifier.locator('.reason').textContent()).toBe(
+        'rejected by the verifier: missing_event_type',
+      );
+      expect(await page.locator('#count-dead-letters').textContent()).toBe('2');
+      await page.click('#tab-deliveries');
     },
     TEST_TIMEOUT_MS,
   );

@@ -130,6 +130,35 @@ describe('InspectorStore', () => {
     ]);
   });
 
+  it('shows a message the processor put on the dead-letter queue at once as rejected and dead-lettered, not processed', () => {
+    // GIVEN an accepted delivery whose queued body fails its schema
+    const sent = delivery();
+    store.addDelivery(sent);
+    const record = received(1);
+    store.attemptStarted(record);
+    store.addLogLine({ level: 'ERROR', message: 'message moved to the dead-letter queue', eventId: KEY });
+    // WHEN the processor puts it on the dead-letter queue and acknowledges it (the batch succeeds)
+    store.rejectedByProcessor(KEY, { reason: 'invalid_data', detail: 'connection.status: expected string' });
+    const next = store.attemptFinished(record, true);
+    // THEN it is on the dead-letter queue now, its one attempt rejected with the processor's reason
+    expect(next).toBe('rejected');
+    const detail = store.detail(sent.id)!;
+    expect(detail.summary.fate).toBe('dead-letter');
+    expect(kinds(detail.timeline)).toEqual(['received', 'enqueued', 'attempt:rejected', 'dead-letter']);
+    expect(detail.timeline[2]).toMatchObject({
+      attempt: {
+        next: 'dead-letter',
+        error: 'rejected by the processor: invalid_data: connection.status: expected string',
+      },
+    });
+    expect(store.lastError(KEY)).toBe(
+      'rejected by the processor: invalid_data: connection.status: expected string',
+    );
+    // AND a later sighting on the dead-letter queue adds no second step
+    store.seenOnDeadLetterQueue([KEY]);
+    expect(kinds(store.detail(sent.id)!.timeline)).toHaveLength(4);
+  });
+
   it('marks a failure without an error line of its own as skipped behind its group, and a crash as failed', () => {
     store.addDelivery(delivery());
     const skipped = received(1);
