@@ -11,6 +11,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { type RejectedMessage, SqsDeadLetterQueue } from '../lambda/processor/dead-letters.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
+import { withDemoFailures } from './demo-failures.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
 import {
   type Gateway,
@@ -118,7 +119,8 @@ export interface LocalPipelineOptions {
   readonly verifier?: (module: VerifierModule) => HttpApiHandler;
   /**
    * Creates the processor's handler, given its module and the options the pipeline would pass
-   * (this pipeline's connections table, the app's handler map, the observer's logger if any), e.g.
+   * (this pipeline's connections table, the app's handler map with the demo failures of
+   * `demo-failures.ts`, the observer's logger and dead-letter queue if any), e.g.
    * to inject a failing handler through `createProcessorHandler({ ...defaults, handlers })`. Called
    * once per poller (one execution environment each): a handler must not be shared by batches
    * running at once.
@@ -271,11 +273,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
     const deadLetterQueue = observedDeadLetterQueue(options.observer, resources, sqs);
+    // Demo connections fail every receive before the dead-letter queue, then go through once redriven.
+    const handlers = withDemoFailures(app.handlers, {
+      failures: options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount,
+    });
     const createProcessor = (): SqsBatchHandler => {
       const processorLogger = options.observer?.processorLogger;
       const defaults: ProcessorOptions = {
         connectionsTableName: resources.connectionsTableName,
-        handlers: app.handlers,
+        handlers,
         ...(processorLogger && { logger: processorLogger() }),
         ...(deadLetterQueue && { deadLetterQueue }),
       };
