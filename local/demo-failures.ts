@@ -31,9 +31,10 @@ export function withDemoFailures(
   options: { readonly failures: number },
 ): EventHandlers {
   const runs = new Map<string, number>();
-  const wrap =
-    (handler: EventHandler): EventHandler =>
-    async (event, context) => {
+  // A named function, so that the error's logged location is this file (Powertools reads it from
+  // the first stack frame written `name (file:line:column)`).
+  const wrap = (handler: EventHandler): EventHandler =>
+    async function failOnPurpose(event, context) {
       if (event.connectionId?.startsWith(DEMO_FAILURE_PREFIX)) {
         const run = (runs.get(context.eventId) ?? 0) + 1;
         runs.set(context.eventId, run);

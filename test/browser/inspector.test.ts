@@ -3,6 +3,7 @@
  * the unchanged handlers): what a developer sees after `npm start`, send by send. The tests run
  * in order on one page, as a developer's session would.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +17,16 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { signDelivery } from '../../cli/deliveries.ts';
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
-import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler } from '../../lambda/processor/router.ts';
+import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import { DEMO_FAILURE_PREFIX } from '../../local/demo-failures.ts';
 import { REPO_ROOT } from '../../local/signing-secrets.ts';
 import { eventually, uniqueConnectionId } from '../e2e/pipeline-support.ts';
 import { type InspectedPipeline, startInspectedPipeline } from '../support/inspector.ts';
 import { collectPageErrors, launchChromium } from './chromium.ts';
 
+/** What a demo failure's error says, up to its counts. */
+const DEMO_FAILURE = `failing on purpose (local pipeline only): a connection id starting with ${DEMO_FAILURE_PREFIX}`;
 /** Where the screenshot goes: `INSPECTOR_SCREENSHOT=docs/inspector.png` refreshes the README's. */
 const SCREENSHOT = process.env.INSPECTOR_SCREENSHOT?.trim() || join(tmpdir(), 'ofauth-inspector.png');
 /** Per test: Chromium and the pipeline share a busy machine. */
@@ -54,43 +57,44 @@ describe('the local inspector, in Chromium', () => {
   let errors: string[];
   /** Every request the page made, as `METHOD /path`. */
   const requests: string[] = [];
-  /** Connections whose handler throws, until a test lets them through. */
-  const failing = new Set<string>();
   /** Every connection event a handler ran for. */
   const handled: Array<{ eventId: string; connectionId?: string; replay: boolean }> = [];
   const ids = {
     sent: uniqueConnectionId('sent'),
     tampered: uniqueConnectionId('tampered'),
-    failing: uniqueConnectionId('failing'),
+    // The local pipeline fails it on purpose for its first maxReceiveCount runs, as docs/inspector.md shows.
+    failing: `${DEMO_FAILURE_PREFIX}${randomUUID().slice(0, 8)}`,
     fromPage: uniqueConnectionId('page'),
     poison: uniqueConnectionId('poison'),
   };
 
-  /** A default handler that records each run and throws for a failing connection. */
+  /** The pipeline's handler, recording each run. */
   const recorded =
     <E extends RealtimeEvent>(handler: EventHandler<E>): EventHandler<E> =>
     async (event, context) => {
       handled.push({ eventId: context.eventId, connectionId: event.connectionId, replay: context.replay });
-      if (event.connectionId && failing.has(event.connectionId))
-        throw new Error(`handler failure injected for ${event.connectionId}`);
       await handler(event, context);
     };
 
   beforeAll(async () => {
-    // GIVEN a pipeline whose connection handlers can be made to fail, a 1 s visibility timeout and
-    // 2 receives before the dead-letter queue, and the inspector open in Chromium at 1280 px
-    failing.add(ids.failing);
+    // GIVEN the local pipeline's own handlers (demo_fail_ connections failing on purpose), recorded,
+    // a 1 s visibility timeout and 2 receives before the dead-letter queue, and the inspector open
+    // in Chromium at 1280 px
     inspected = await startInspectedPipeline({
       maxReceiveCount: 2,
       visibilityTimeoutSeconds: 1,
-      processor: (module, defaults) =>
-        module.createProcessorHandler({
+      processor: (module, defaults) => {
+        // The pipeline always passes its whole handler map: the app's, with its demo failures.
+        const handlers = defaults.handlers as EventHandlers;
+        return module.createProcessorHandler({
           ...defaults,
           handlers: {
-            'connection.created': recorded(defaultHandlers['connection.created']),
-            'connection.updated': recorded(defaultHandlers['connection.updated']),
+            ...handlers,
+            'connection.created': recorded(handlers['connection.created']),
+            'connection.updated': recorded(handlers['connection.updated']),
           },
-        }),
+        });
+      },
     });
     // DynamoDB Local answers its first writes slowly while Java warms up; on a busy machine that can
     // outlast the verifier's 1 s SDK timeout, so warm it as a developer's idle pipeline would be.
@@ -188,7 +192,7 @@ describe('the local inspector, in Chromium', () => {
   it(
     'shows a failing handler’s retries, then the dead-letter state, with the handler’s error and log line',
     async () => {
-      // WHEN an event arrives for the connection whose handler throws
+      // WHEN an event arrives for a demo_fail_ connection, whose handler fails on purpose
       expect(await cliSend('connection.updated', '--connection', ids.failing)).toBe(0);
       // THEN its row shows it retrying, then dead-lettered
       const failed = row(ids.failing);
@@ -204,16 +208,19 @@ describe('the local inspector, in Chromium', () => {
       );
       expect(await attempts.nth(1).textContent()).toContain('that was its last receive');
       expect(await attempts.nth(0).locator('.logs li').first().textContent()).toContain(
-        `ERROR event failed  Error: handler failure injected for ${ids.failing} (`,
+        `ERROR event failed  DemoFailureError: ${DEMO_FAILURE} fails its first 2 runs; this was run 1 (demo-failures.ts:`,
       );
-      expect(await detail().textContent()).toContain(`handler failure injected for ${ids.failing}`);
+      expect(await detail().textContent()).toContain(
+        `${DEMO_FAILURE} fails its first 2 runs; this was run 2`,
+      );
       // AND the dead-letter queue lists it with that reason
       await page.click('#tab-dead-letters');
       const dead = page.locator('#dead-letters tbody tr', { hasText: ids.failing });
       await dead.waitFor({ timeout: 5_000 });
-      expect(await dead.locator('.reason').textContent()).toContain(
-        `handler failure injected for ${ids.failing}`,
+      expect(await dead.locator('.reason').textContent()).toBe(
+        `failed 2 receives (maxReceiveCount), then moved by SQS; last error: event failed: ${DEMO_FAILURE} fails its first 2 runs; this was run 2`,
       );
+      expect(await dead.getAttribute('data-source')).toBe('redrive-policy');
       expect(await page.locator('#count-dead-letters').textContent()).toBe('1');
     },
     TEST_TIMEOUT_MS,
@@ -222,8 +229,7 @@ describe('the local inspector, in Chromium', () => {
   it(
     'redrives the dead-letter queue from the page, and the event is processed',
     async () => {
-      // GIVEN the handler fixed
-      failing.delete(ids.failing);
+      // GIVEN the demo connection's event, which goes through once it has failed maxReceiveCount times
       // WHEN Redrive is pressed
       await page.click('#redrive');
       // THEN the queue empties and the event goes through, its timeline showing the redrive
