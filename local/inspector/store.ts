@@ -124,6 +124,8 @@ function describe(error: unknown): string {
 export class InspectorStore {
   readonly #deliveries = new Map<string, DeliveryRecord>();
   readonly #events = new Map<string, EventRecord>();
+  /** Deliveries whose signed body the verifier kept on the dead-letter queue, by event key. */
+  readonly #kept = new Map<string, string>();
   /** Attempts in flight, by SQS message id and by event key (for the log lines). */
   readonly #open = new Map<string, Attempt>();
   readonly #openByEvent = new Map<string, Attempt>();
@@ -151,6 +153,7 @@ export class InspectorStore {
   /** Records an answered request. */
   addDelivery(delivery: DeliveryRecord): void {
     this.#deliveries.set(delivery.id, delivery);
+    if (delivery.keptEventKey) this.#kept.set(delivery.keptEventKey, delivery.id);
     if (delivery.eventKey) {
       const event = this.#event(delivery.eventKey);
       event.deliveryIds.push(delivery.id);
@@ -331,9 +334,9 @@ export class InspectorStore {
     return this.#events.get(eventKey)?.lastError;
   }
 
-  /** The newest delivery of an event. */
+  /** The newest delivery of an event, or the delivery whose body the verifier kept under that key. */
   latestDeliveryId(eventKey: string): string | undefined {
-    return this.#events.get(eventKey)?.deliveryIds.at(-1);
+    return this.#events.get(eventKey)?.deliveryIds.at(-1) ?? this.#kept.get(eventKey);
   }
 
   /** One delivery with its headers, body, answer and the fate of its event. */
@@ -418,6 +421,8 @@ export class InspectorStore {
       const [oldest] = this.#deliveries.keys();
       const delivery = this.#deliveries.get(oldest!)!;
       this.#deliveries.delete(oldest!);
+      if (delivery.keptEventKey && this.#kept.get(delivery.keptEventKey) === oldest)
+        this.#kept.delete(delivery.keptEventKey);
       const event = delivery.eventKey ? this.#events.get(delivery.eventKey) : undefined;
       if (!event) continue;
       event.deliveryIds.splice(event.deliveryIds.indexOf(delivery.id), 1);

@@ -443,6 +443,9 @@ describe('the local inspector, in Chromium', () => {
         'rejected by the verifier: missing_event_type',
       );
       expect(await page.locator('#count-dead-letters').textContent()).toBe('2');
+      // AND its Open button shows the delivery the verifier answered 422
+      await fromVerifier.locator('button', { hasText: 'Open' }).click();
+      await detail().locator('h3', { hasText: 'Answer · 422' }).waitFor({ timeout: 5_000 });
       await page.click('#tab-deliveries');
     },
     TEST_TIMEOUT_MS,

@@ -257,6 +257,19 @@ describe('InspectorStore', () => {
     expect(small.latestDeliveryId('key-a')).toBeUndefined();
   });
 
+  it('finds the delivery whose signed body the verifier kept, by its event key, until it is evicted', () => {
+    // GIVEN a small store and a 422 whose body the verifier kept on the dead-letter queue
+    const small = new InspectorStore({ maxDeliveries: 1 });
+    const kept = delivery({ status: 422, eventKey: undefined, keptEventKey: 'kept-key' });
+    small.addDelivery(kept);
+    // THEN the dead-letter message's key leads to it, and it has no fate
+    expect(small.latestDeliveryId('kept-key')).toBe(kept.id);
+    expect(small.detail(kept.id)?.summary.fate).toBeUndefined();
+    // WHEN it is evicted THEN the key leads nowhere
+    small.addDelivery(delivery({ id: 'newer', eventKey: 'other' }));
+    expect(small.latestDeliveryId('kept-key')).toBeUndefined();
+  });
+
   it('shows a rejected delivery with its receipt only, and offers no replay', () => {
     const rejected = delivery({ status: 401, errorCode: 'invalid_signature', eventKey: undefined });
     store.addDelivery(rejected);
