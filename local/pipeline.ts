@@ -8,8 +8,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { type RejectedMessage, SqsDeadLetterQueue } from '../lambda/processor/dead-letters.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
+import { withDemoFailures } from './demo-failures.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
 import {
   type Gateway,
@@ -39,6 +41,12 @@ export interface PipelineObserver {
   readonly poller?: PollerObserver;
   /** The processor's logger, one per execution environment, e.g. one that also records its lines. */
   readonly processorLogger?: () => Logger;
+  /**
+   * Sees each message the processor puts on the dead-letter queue itself (a body that can never
+   * become an event), once the queue has taken it. The processor then acknowledges the message,
+   * so the poller reports it as succeeded.
+   */
+  readonly processorDeadLetter?: (message: RejectedMessage) => void;
 }
 
 /** The app's handler file (what the repository's stack deploys as the processor). */
@@ -111,7 +119,8 @@ export interface LocalPipelineOptions {
   readonly verifier?: (module: VerifierModule) => HttpApiHandler;
   /**
    * Creates the processor's handler, given its module and the options the pipeline would pass
-   * (this pipeline's connections table, the app's handler map, the observer's logger if any), e.g.
+   * (this pipeline's connections table, the app's handler map with the demo failures of
+   * `demo-failures.ts`, the observer's logger and dead-letter queue if any), e.g.
    * to inject a failing handler through `createProcessorHandler({ ...defaults, handlers })`. Called
    * once per poller (one execution environment each): a handler must not be shared by batches
    * running at once.
@@ -263,12 +272,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     );
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env.POWERTOOLS_SERVICE_NAME;
+    const deadLetterQueue = observedDeadLetterQueue(options.observer, resources, sqs);
+    // Demo connections fail every receive before the dead-letter queue, then go through once redriven.
+    const handlers = withDemoFailures(app.handlers, {
+      failures: options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount,
+    });
     const createProcessor = (): SqsBatchHandler => {
       const processorLogger = options.observer?.processorLogger;
       const defaults: ProcessorOptions = {
         connectionsTableName: resources.connectionsTableName,
-        handlers: app.handlers,
+        handlers,
         ...(processorLogger && { logger: processorLogger() }),
+        ...(deadLetterQueue && { deadLetterQueue }),
       };
       return options.processor
         ? options.processor(processorModule, defaults)
@@ -337,6 +352,30 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The processor's dead-letter queue as it would build it from DEAD_LETTER_QUEUE_URL, telling the
+ * observer about each message it took; undefined (the processor's own) without an observer.
+ */
+function observedDeadLetterQueue(
+  observer: PipelineObserver | undefined,
+  resources: LocalResources,
+  sqs: SQSClient,
+): ProcessorOptions['deadLetterQueue'] {
+  const watch = observer?.processorDeadLetter;
+  if (!watch) return undefined;
+  const queue = new SqsDeadLetterQueue({ queueUrl: resources.deadLetterQueueUrl, client: () => sqs });
+  return {
+    send: async (message) => {
+      await queue.send(message);
+      try {
+        watch(message);
+      } catch {
+        // Watching must never change what the processor does.
+      }
+    },
+  };
 }
 
 /**

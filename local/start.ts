@@ -1,6 +1,7 @@
 /**
- * `npm start`: the whole receiver on this machine. Every log line is JSON on stdout; the banner and
- * hints go to stderr, so `npm start --silent | jq` stays clean (`--silent` drops npm's own banner).
+ * `npm start`: the whole receiver on this machine. Every log line goes to stdout: JSON into a pipe
+ * or a file, one compact line each on a terminal (`log-to-stdout.ts`); the banner and hints go to
+ * stderr, so `npm start --silent | jq` stays clean (`--silent` drops npm's own banner).
  *
  * Stopping: SIGINT (Ctrl-C), SIGTERM or SIGHUP stop everything, as does the death of the process
  * that started this one (npm) or of DynamoDB Local; DynamoDB Local's Java ends by itself when this
@@ -12,13 +13,20 @@
  * (one or more secrets, comma or whitespace separated; when unset a development secret is
  * generated once and kept in `.local/dev-signing-secret`, or in `$OFAUTH_DEV_SECRET_FILE`, where
  * the CLI finds it too), `POWERTOOLS_LOG_LEVEL` (default INFO), `OFAUTH_VERIFIER_ENVIRONMENTS`
- * (default 8).
+ * (default 8), `OFAUTH_LOG_FORMAT` (`json` or `compact`; default compact on a terminal, else json).
  */
 
+import { DEMO_FAILURE_PREFIX } from './demo-failures.ts';
 import { PortInUseError } from './gateway.ts';
 import { createInspector } from './inspector/index.ts';
 import { InvalidPortError, localPort } from './local-port.ts';
-import { printAllLogsToStdout } from './log-to-stdout.ts';
+import {
+  compactLogLine,
+  LOG_FORMAT_ENV_VAR,
+  type LogFormat,
+  logFormat,
+  printAllLogsToStdout,
+} from './log-to-stdout.ts';
 import {
   DEFAULT_POLLERS,
   DEFAULT_VERIFIER_ENVIRONMENTS,
@@ -33,12 +41,23 @@ import { localStateFile, removeLocalState, writeLocalState } from './state.ts';
 export const VERIFIER_ENVIRONMENTS_ENV_VAR = 'OFAUTH_VERIFIER_ENVIRONMENTS';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
-printAllLogsToStdout();
 
 function fail(message: string, code: number): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(code);
 }
+
+/** JSON lines into a pipe (`npm start --silent | jq`), one compact line each on a terminal. */
+function chosenLogFormat(): LogFormat {
+  try {
+    return logFormat(process.env[LOG_FORMAT_ENV_VAR], process.stdout.isTTY === true);
+  } catch (error) {
+    return fail((error as Error).message, 2);
+  }
+}
+
+const LOG_FORMAT = chosenLogFormat();
+printAllLogsToStdout(LOG_FORMAT);
 
 function settings(): { port: number; verifierEnvironments: number } {
   let port: number;
@@ -132,9 +151,27 @@ function watchParent(onGone: () => void): void {
   timer.unref();
 }
 
+/** Every table and the archive bucket, one line each, as the stack names them (`local/resources.ts`). */
+function storageLines(pipeline: LocalPipeline): string[] {
+  const { resources, endpoints } = pipeline;
+  return [
+    `  DynamoDB      ${endpoints.dynamodb}`,
+    `    ledger             ${resources.ledgerTableName}   (the verifier's idempotency: one hand-on per event key)`,
+    `    connections        ${resources.connectionsTableName}   (the registry and the Dynamic Rules)`,
+    `    processed events   ${resources.processedEventsTableName}   (event keys whose handler succeeded)`,
+    resources.archive
+      ? `  archive       s3://${resources.archive}  on ${endpoints.archive ?? endpoints.sqs}  (fauxqs's S3; every event, for replay)`
+      : '  archive       off',
+  ];
+}
+
 function banner(pipeline: LocalPipeline, secretNote: string, verifierEnvironments: number): string {
   const localUrl = `http://127.0.0.1:${pipeline.port}`;
   const cliUrl = pipeline.port === 3000 ? '' : ` --url ${pipeline.url}`;
+  const logs =
+    LOG_FORMAT === 'compact'
+      ? `  Logs below: one line each (${LOG_FORMAT_ENV_VAR}=json for JSON lines; into a pipe they are JSON). Ctrl-C stops everything.`
+      : '  Logs below are JSON lines on stdout. Ctrl-C stops everything.';
   return [
     '',
     '  OFAuth webhook receiver — local pipeline ready',
@@ -143,7 +180,7 @@ function banner(pipeline: LocalPipeline, secretNote: string, verifierEnvironment
     `  inspector     ${localUrl}/   (open in a browser: deliveries, their fate, connections, dead letters)`,
     `  health        GET  ${localUrl}/healthz`,
     `  functions     verifier: up to ${verifierEnvironments} execution environments side by side (${VERIFIER_ENVIRONMENTS_ENV_VAR}); processor: up to ${DEFAULT_POLLERS}`,
-    `  DynamoDB      ${pipeline.endpoints.dynamodb}  (tables ${pipeline.resources.ledgerTableName}, ${pipeline.resources.connectionsTableName})`,
+    ...storageLines(pipeline),
     `  SQS (fauxqs)  ${pipeline.endpoints.sqs}  (visibility timeout ${LOCAL_VISIBILITY_TIMEOUT_SECONDS} s)`,
     `  queue         ${pipeline.resources.queueUrl}`,
     `  dead letters  ${pipeline.resources.deadLetterQueueUrl}`,
@@ -155,15 +192,16 @@ function banner(pipeline: LocalPipeline, secretNote: string, verifierEnvironment
     `    npm run cli -- send rules.updated --scheme svix${cliUrl}`,
     `    npm run cli -- send connection.updated --tamper${cliUrl}    # rejected: 401`,
     `    npm run cli -- send connection.disconnected --connection conn_bye${cliUrl}   # a tombstone: later events of conn_bye are ignored`,
+    `    npm run cli -- send connection.created --connection ${DEMO_FAILURE_PREFIX}1${cliUrl}   # fails on purpose: retries, then the dead-letter queue`,
     '    npm run cli -- status                                   # queue depth and dead letters',
     '',
-    '  Logs below are JSON lines on stdout. Ctrl-C stops everything.',
+    logs,
     '',
   ].join('\n');
 }
 
 function readyLine(pipeline: LocalPipeline): string {
-  return `${JSON.stringify({
+  const line = {
     level: 'INFO',
     message: 'local pipeline ready',
     service: 'ofauth-local',
@@ -177,7 +215,8 @@ function readyLine(pipeline: LocalPipeline): string {
     queueUrl: pipeline.resources.queueUrl,
     deadLetterQueueUrl: pipeline.resources.deadLetterQueueUrl,
     stateFile: localStateFile(),
-  })}\n`;
+  };
+  return `${LOG_FORMAT === 'compact' ? compactLogLine(line) : JSON.stringify(line)}\n`;
 }
 
 async function main(): Promise<void> {

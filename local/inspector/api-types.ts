@@ -46,8 +46,12 @@ export interface LogLine {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-/** The outcome of one processing attempt. `skipped`: an earlier message of its group failed in the batch. */
-export type AttemptOutcome = 'processing' | 'processed' | 'failed' | 'skipped';
+/**
+ * The outcome of one processing attempt. `skipped`: an earlier message of its group failed in the
+ * batch; `rejected`: its body can never become an event, and the processor put it on the
+ * dead-letter queue at once.
+ */
+export type AttemptOutcome = 'processing' | 'processed' | 'failed' | 'skipped' | 'rejected';
 
 /** One receive of the event's message by the processor. */
 export interface AttemptView {
@@ -134,6 +138,13 @@ export interface RegistryView {
   readonly error?: string;
 }
 
+/**
+ * Who put a message on the dead-letter queue: the verifier (a signed body that is not an event),
+ * the processor (a queued body whose data fails its schema, moved at once), or SQS's redrive
+ * policy (a message the processor failed `maxReceiveCount` times).
+ */
+export type DeadLetterSource = 'verifier' | 'processor' | 'redrive-policy';
+
 /** One message on the dead-letter queue. */
 export interface DeadLetterView {
   readonly messageId: string;
@@ -141,7 +152,9 @@ export interface DeadLetterView {
   readonly eventType?: string;
   readonly connectionId?: string;
   readonly groupId?: string;
-  /** Why it is there: the verifier's rejection code, or the last error of the processor. */
+  /** Who put it there. */
+  readonly source: DeadLetterSource;
+  /** Why it is there, in words: the verifier's or the processor's rejection, or the processor's last error. */
   readonly reason: string;
   readonly receiveCount: number;
   readonly sentAt?: string;

@@ -25,6 +25,11 @@ export interface DeliveryRecord {
   readonly latencyMs: number;
   readonly scheme: SchemeLabel;
   readonly eventKey?: string;
+  /**
+   * The event key of a signed body the verifier answered 400 or 422 and kept on the dead-letter
+   * queue under that key (no event, so no fate).
+   */
+  readonly keptEventKey?: string;
   readonly eventType?: string;
   readonly connectionId?: string;
   /** A 200 `duplicate` answer. */
@@ -34,6 +39,8 @@ export interface DeliveryRecord {
 /** Headers whose values prove or grant something: never stored in the clear. */
 const SIGNATURE_HEADERS = new Set(['ofauth-signature', 'svix-signature', 'webhook-signature']);
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
+/** Answers to a signed body that is no event, which the verifier keeps on the dead-letter queue. */
+const KEPT_STATUSES = new Set([400, 422]);
 /** What replaces a masked value. */
 export const MASK = '••••••';
 
@@ -128,6 +135,7 @@ export function toDeliveryRecord(exchange: GatewayExchange): DeliveryRecord {
   const answerBody = exchange.responseBody.toString('utf8');
   const answer = jsonObject(answerBody);
   const accepted = exchange.statusCode >= 200 && exchange.statusCode < 300;
+  const kept = KEPT_STATUSES.has(exchange.statusCode) && schemeOf(rawHeaders) !== 'none';
   return {
     id: exchange.requestId,
     receivedAt: new Date(exchange.receivedAt).toISOString(),
@@ -145,6 +153,7 @@ export function toDeliveryRecord(exchange: GatewayExchange): DeliveryRecord {
     latencyMs: exchange.latencyMs,
     scheme: schemeOf(rawHeaders),
     ...(accepted && { eventKey: eventKeyOf(answer, rawHeaders, exchange.body, parsed?.id) }),
+    ...(kept && { keptEventKey: eventKeyOf(answer, rawHeaders, exchange.body, parsed?.id) }),
     ...(parsed && { eventType: parsed.type }),
     ...(parsed?.connectionId && { connectionId: parsed.connectionId }),
     duplicate: accepted && answer?.duplicate === true,

@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SERVICE_NAMES } from '../../lambda/shared/metrics.ts';
+import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import type { PipelineObserver } from '../pipeline.ts';
 import { InspectorActions, type InspectorPipeline } from './actions.ts';
 import type {
@@ -25,6 +26,7 @@ import type {
   Snapshot,
 } from './api-types.ts';
 import { ASSET_PATHS, assetBytes, buildPageAssets, type PageAssets } from './assets.ts';
+import { deadLetterOrigin } from './dead-letters.ts';
 import { toDeliveryRecord } from './delivery.ts';
 import {
   EventStreams,
@@ -148,10 +150,21 @@ class LocalInspector implements Inspector {
           for (const record of records) {
             const next = this.#store.attemptFinished(record, succeeded.has(record.messageId), result.error);
             if (next === 'dead-letter') this.#awaitDeadLetter(eventKeyOfRecord(record));
+            // The processor's own send is done: the message is on the dead-letter queue now.
+            if (next === 'rejected') this.#later('deadLetters', 0);
           }
           if (succeeded.size > 0) this.#later('registry', 0);
         }),
     },
+    processorDeadLetter: (message) =>
+      this.#safely(() => {
+        const attribute = (name: string) => message.attributes[name]?.StringValue;
+        const eventKey = attribute(MESSAGE_ATTRIBUTES.eventKey);
+        const reason = attribute(DEAD_LETTER_ATTRIBUTES.reason);
+        if (!eventKey || !reason) return;
+        const detail = attribute(DEAD_LETTER_ATTRIBUTES.detail);
+        this.#store.rejectedByProcessor(eventKey, { reason, ...(detail && { detail }) });
+      }),
     processorLogger: () =>
       new ObservedLogger({
         serviceName: SERVICE_NAMES.processor,
@@ -281,7 +294,6 @@ class LocalInspector implements Inspector {
   #deadLetterView(message: InspectedMessage): DeadLetterView {
     const attribute = (name: string) => message.messageAttributes?.[name]?.StringValue;
     const eventKey = attribute('eventKey');
-    const rejection = attribute('rejectionReason');
     const lastError = eventKey ? this.#store.lastError(eventKey) : undefined;
     const deliveryId = eventKey ? this.#store.latestDeliveryId(eventKey) : undefined;
     const delivery = deliveryId ? this.#store.delivery(deliveryId) : undefined;
@@ -294,9 +306,10 @@ class LocalInspector implements Inspector {
       }),
       ...(delivery?.connectionId && { connectionId: delivery.connectionId }),
       ...(message.messageGroupId && { groupId: message.messageGroupId }),
-      reason: rejection
-        ? `rejected by the verifier: ${rejection}`
-        : (lastError ?? `received ${receiveCount} times without being processed`),
+      ...deadLetterOrigin(message, {
+        maxReceiveCount: this.#attached?.config.maxReceiveCount ?? Number.POSITIVE_INFINITY,
+        ...(lastError && { lastError }),
+      }),
       receiveCount,
       ...(message.sentTimestamp && { sentAt: new Date(message.sentTimestamp).toISOString() }),
       ...(deliveryId && { deliveryId }),

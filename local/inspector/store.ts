@@ -31,7 +31,25 @@ export interface InspectorStoreOptions {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Attempt = Mutable<AttemptView> & { logs: LogLine[]; readonly startedMs: number };
+type Attempt = Mutable<AttemptView> & {
+  logs: LogLine[];
+  readonly startedMs: number;
+  /** Set when the processor put the message on the dead-letter queue itself during this attempt. */
+  rejection?: ProcessorRejection;
+};
+
+/** Why the processor put a message on the dead-letter queue at once (its `rejectionReason`/`rejectionDetail`). */
+export interface ProcessorRejection {
+  /** e.g. `invalid_data`. */
+  readonly reason: string;
+  /** The parse error. */
+  readonly detail?: string;
+}
+
+/** How the inspector words a processor's rejection, in the timeline and on the dead-letter queue. */
+export function describeProcessorRejection(rejection: ProcessorRejection): string {
+  return `rejected by the processor: ${rejection.reason}${rejection.detail ? `: ${rejection.detail}` : ''}`;
+}
 
 interface EventRecord {
   readonly eventKey: string;
@@ -106,6 +124,8 @@ function describe(error: unknown): string {
 export class InspectorStore {
   readonly #deliveries = new Map<string, DeliveryRecord>();
   readonly #events = new Map<string, EventRecord>();
+  /** Deliveries whose signed body the verifier kept on the dead-letter queue, by event key. */
+  readonly #kept = new Map<string, string>();
   /** Attempts in flight, by SQS message id and by event key (for the log lines). */
   readonly #open = new Map<string, Attempt>();
   readonly #openByEvent = new Map<string, Attempt>();
@@ -133,6 +153,7 @@ export class InspectorStore {
   /** Records an answered request. */
   addDelivery(delivery: DeliveryRecord): void {
     this.#deliveries.set(delivery.id, delivery);
+    if (delivery.keptEventKey) this.#kept.set(delivery.keptEventKey, delivery.id);
     if (delivery.eventKey) {
       const event = this.#event(delivery.eventKey);
       event.deliveryIds.push(delivery.id);
@@ -187,20 +208,32 @@ export class InspectorStore {
   }
 
   /**
+   * Records that the processor put the event's message on the dead-letter queue itself, in the
+   * attempt in flight: its body can never become an event. The batch then acknowledges it, so the
+   * poller reports it as succeeded; {@link attemptFinished} reads this instead.
+   */
+  rejectedByProcessor(eventKey: string, rejection: ProcessorRejection): void {
+    const attempt = this.#openByEvent.get(eventKey);
+    if (attempt) attempt.rejection = rejection;
+  }
+
+  /**
    * Records the processor's verdict on a message. Returns where the event goes next after a
-   * failure (`retry` or `dead-letter`), undefined after a success or for an unknown message.
+   * failure (`retry` or `dead-letter`), `rejected` when the processor put it on the dead-letter
+   * queue at once, undefined after a success or for an unknown message.
    */
   attemptFinished(
     record: SQSRecord,
     succeeded: boolean,
     batchError?: unknown,
-  ): 'retry' | 'dead-letter' | undefined {
+  ): 'retry' | 'dead-letter' | 'rejected' | undefined {
     const attempt = this.#open.get(record.messageId);
     const event = this.#events.get(eventKeyOfRecord(record));
     if (!attempt || !event) return undefined;
     this.#open.delete(record.messageId);
     if (this.#openByEvent.get(event.eventKey) === attempt) this.#openByEvent.delete(event.eventKey);
     attempt.durationMs = Math.round((performance.now() - attempt.startedMs) * 10) / 10;
+    if (succeeded && attempt.rejection) return this.#rejected(event, attempt, attempt.rejection);
     if (succeeded) {
       attempt.outcome = 'processed';
       event.fate = 'processed';
@@ -216,6 +249,20 @@ export class InspectorStore {
     event.fate = attempt.next === 'retry' ? 'retrying' : 'dead-letter';
     this.#changed(event);
     return attempt.next;
+  }
+
+  /** The message is on the dead-letter queue already: the processor's send succeeded before it acknowledged it. */
+  #rejected(event: EventRecord, attempt: Attempt, rejection: ProcessorRejection): 'rejected' {
+    const error = describeProcessorRejection(rejection);
+    attempt.outcome = 'rejected';
+    attempt.error = error;
+    attempt.next = 'dead-letter';
+    event.lastError = error;
+    event.fate = 'dead-letter';
+    event.deadLetterSeen = true;
+    event.timeline.push({ kind: 'dead-letter', at: new Date().toISOString() });
+    this.#changed(event);
+    return 'rejected';
   }
 
   /** Attaches a processor line to the attempt in flight for its `eventId`. */
@@ -287,9 +334,9 @@ export class InspectorStore {
     return this.#events.get(eventKey)?.lastError;
   }
 
-  /** The newest delivery of an event. */
+  /** The newest delivery of an event, or the delivery whose body the verifier kept under that key. */
   latestDeliveryId(eventKey: string): string | undefined {
-    return this.#events.get(eventKey)?.deliveryIds.at(-1);
+    return this.#events.get(eventKey)?.deliveryIds.at(-1) ?? this.#kept.get(eventKey);
   }
 
   /** One delivery with its headers, body, answer and the fate of its event. */
@@ -374,6 +421,8 @@ export class InspectorStore {
       const [oldest] = this.#deliveries.keys();
       const delivery = this.#deliveries.get(oldest!)!;
       this.#deliveries.delete(oldest!);
+      if (delivery.keptEventKey && this.#kept.get(delivery.keptEventKey) === oldest)
+        this.#kept.delete(delivery.keptEventKey);
       const event = delivery.eventKey ? this.#events.get(delivery.eventKey) : undefined;
       if (!event) continue;
       event.deliveryIds.splice(event.deliveryIds.indexOf(delivery.id), 1);
@@ -386,7 +435,7 @@ export class InspectorStore {
 /** A copy of a timeline entry as the page sees it: an attempt without its start on this process's clock. */
 function withoutClock(entry: TimelineEntry): TimelineEntry {
   if (entry.kind !== 'attempt') return entry;
-  const { startedMs: _startedMs, ...attempt } = entry.attempt as Attempt;
+  const { startedMs: _startedMs, rejection: _rejection, ...attempt } = entry.attempt as Attempt;
   return { ...entry, attempt: { ...attempt, logs: [...attempt.logs] } };
 }
 

@@ -3,7 +3,8 @@
  * the unchanged handlers): what a developer sees after `npm start`, send by send. The tests run
  * in order on one page, as a developer's session would.
  */
-import { stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,15 +14,19 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { signDelivery } from '../../cli/deliveries.ts';
 import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
-import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler } from '../../lambda/processor/router.ts';
+import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import { DEMO_FAILURE_PREFIX } from '../../local/demo-failures.ts';
+import { REPO_ROOT } from '../../local/signing-secrets.ts';
 import { eventually, uniqueConnectionId } from '../e2e/pipeline-support.ts';
 import { type InspectedPipeline, startInspectedPipeline } from '../support/inspector.ts';
 import { collectPageErrors, launchChromium } from './chromium.ts';
 
+/** What a demo failure's error says, up to its counts. */
+const DEMO_FAILURE = `failing on purpose (local pipeline only): a connection id starting with ${DEMO_FAILURE_PREFIX}`;
 /** Where the screenshot goes: `INSPECTOR_SCREENSHOT=docs/inspector.png` refreshes the README's. */
 const SCREENSHOT = process.env.INSPECTOR_SCREENSHOT?.trim() || join(tmpdir(), 'ofauth-inspector.png');
 /** Per test: Chromium and the pipeline share a busy machine. */
@@ -52,42 +57,44 @@ describe('the local inspector, in Chromium', () => {
   let errors: string[];
   /** Every request the page made, as `METHOD /path`. */
   const requests: string[] = [];
-  /** Connections whose handler throws, until a test lets them through. */
-  const failing = new Set<string>();
   /** Every connection event a handler ran for. */
   const handled: Array<{ eventId: string; connectionId?: string; replay: boolean }> = [];
   const ids = {
     sent: uniqueConnectionId('sent'),
     tampered: uniqueConnectionId('tampered'),
-    failing: uniqueConnectionId('failing'),
+    // The local pipeline fails it on purpose for its first maxReceiveCount runs, as docs/inspector.md shows.
+    failing: `${DEMO_FAILURE_PREFIX}${randomUUID().slice(0, 8)}`,
     fromPage: uniqueConnectionId('page'),
+    poison: uniqueConnectionId('poison'),
   };
 
-  /** A default handler that records each run and throws for a failing connection. */
+  /** The pipeline's handler, recording each run. */
   const recorded =
     <E extends RealtimeEvent>(handler: EventHandler<E>): EventHandler<E> =>
     async (event, context) => {
       handled.push({ eventId: context.eventId, connectionId: event.connectionId, replay: context.replay });
-      if (event.connectionId && failing.has(event.connectionId))
-        throw new Error(`handler failure injected for ${event.connectionId}`);
       await handler(event, context);
     };
 
   beforeAll(async () => {
-    // GIVEN a pipeline whose connection handlers can be made to fail, a 1 s visibility timeout and
-    // 2 receives before the dead-letter queue, and the inspector open in Chromium at 1280 px
-    failing.add(ids.failing);
+    // GIVEN the local pipeline's own handlers (demo_fail_ connections failing on purpose), recorded,
+    // a 1 s visibility timeout and 2 receives before the dead-letter queue, and the inspector open
+    // in Chromium at 1280 px
     inspected = await startInspectedPipeline({
       maxReceiveCount: 2,
       visibilityTimeoutSeconds: 1,
-      processor: (module, defaults) =>
-        module.createProcessorHandler({
+      processor: (module, defaults) => {
+        // The pipeline always passes its whole handler map: the app's, with its demo failures.
+        const handlers = defaults.handlers as EventHandlers;
+        return module.createProcessorHandler({
           ...defaults,
           handlers: {
-            'connection.created': recorded(defaultHandlers['connection.created']),
-            'connection.updated': recorded(defaultHandlers['connection.updated']),
+            ...handlers,
+            'connection.created': recorded(handlers['connection.created']),
+            'connection.updated': recorded(handlers['connection.updated']),
           },
-        }),
+        });
+      },
     });
     // DynamoDB Local answers its first writes slowly while Java warms up; on a busy machine that can
     // outlast the verifier's 1 s SDK timeout, so warm it as a developer's idle pipeline would be.
@@ -185,7 +192,7 @@ describe('the local inspector, in Chromium', () => {
   it(
     'shows a failing handler’s retries, then the dead-letter state, with the handler’s error and log line',
     async () => {
-      // WHEN an event arrives for the connection whose handler throws
+      // WHEN an event arrives for a demo_fail_ connection, whose handler fails on purpose
       expect(await cliSend('connection.updated', '--connection', ids.failing)).toBe(0);
       // THEN its row shows it retrying, then dead-lettered
       const failed = row(ids.failing);
@@ -201,16 +208,19 @@ describe('the local inspector, in Chromium', () => {
       );
       expect(await attempts.nth(1).textContent()).toContain('that was its last receive');
       expect(await attempts.nth(0).locator('.logs li').first().textContent()).toContain(
-        `ERROR event failed  Error: handler failure injected for ${ids.failing} (`,
+        `ERROR event failed  DemoFailureError: ${DEMO_FAILURE} fails its first 2 runs; this was run 1 (demo-failures.ts:`,
       );
-      expect(await detail().textContent()).toContain(`handler failure injected for ${ids.failing}`);
+      expect(await detail().textContent()).toContain(
+        `${DEMO_FAILURE} fails its first 2 runs; this was run 2`,
+      );
       // AND the dead-letter queue lists it with that reason
       await page.click('#tab-dead-letters');
       const dead = page.locator('#dead-letters tbody tr', { hasText: ids.failing });
       await dead.waitFor({ timeout: 5_000 });
-      expect(await dead.locator('.reason').textContent()).toContain(
-        `handler failure injected for ${ids.failing}`,
+      expect(await dead.locator('.reason').textContent()).toBe(
+        `failed 2 receives (maxReceiveCount), then moved by SQS; last error: event failed: ${DEMO_FAILURE} fails its first 2 runs; this was run 2`,
       );
+      expect(await dead.getAttribute('data-source')).toBe('redrive-policy');
       expect(await page.locator('#count-dead-letters').textContent()).toBe('1');
     },
     TEST_TIMEOUT_MS,
@@ -219,8 +229,7 @@ describe('the local inspector, in Chromium', () => {
   it(
     'redrives the dead-letter queue from the page, and the event is processed',
     async () => {
-      // GIVEN the handler fixed
-      failing.delete(ids.failing);
+      // GIVEN the demo connection's event, which goes through once it has failed maxReceiveCount times
       // WHEN Redrive is pressed
       await page.click('#redrive');
       // THEN the queue empties and the event goes through, its timeline showing the redrive
@@ -381,6 +390,63 @@ describe('the local inspector, in Chromium', () => {
       const html = await page.content();
       expect(html).not.toContain(secret);
       expect(html).not.toContain(secret.replace(/^whsec_/, ''));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'shows a poison event as dead-lettered by the processor at once, live, apart from a body the verifier kept',
+    async () => {
+      // GIVEN a signed connection.created whose connection.status is 42: its data fails the schema
+      const example = JSON.parse(
+        await readFile(join(REPO_ROOT, 'test', 'fixtures', 'events', 'connection.created.json'), 'utf8'),
+      ) as { data: { connection: Record<string, unknown> } };
+      example.data.connection = { ...example.data.connection, id: ids.poison, status: 42 };
+      const file = join(await mkdtemp(join(tmpdir(), 'poison-')), 'poison.json');
+      await writeFile(file, JSON.stringify(example));
+      await page.click('#tab-deliveries');
+      // WHEN the CLI sends it (the verifier accepts it: its signature and envelope are fine)
+      expect(await cliSend(file)).toBe(0);
+      // THEN, without a reload, its row turns dead-letter, never processed
+      const poisoned = row(ids.poison);
+      await poisoned.locator('[data-fate="dead-letter"]').waitFor({ timeout: 15_000 });
+      // AND its detail shows its one attempt rejected with the processor's reason, then the dead-letter queue
+      await open(ids.poison);
+      const rejected = detail().locator('li[data-kind="attempt"][data-outcome="rejected"]');
+      await rejected.waitFor();
+      expect(await rejected.textContent()).toContain('rejected by the processor: invalid_data');
+      expect(await rejected.textContent()).toContain('the processor put it on the dead-letter queue at once');
+      expect(await detail().locator('li[data-kind="attempt"][data-outcome="processed"]').count()).toBe(0);
+      await detail().locator('li[data-kind="dead-letter"]').waitFor();
+      // AND the dead-letter queue lists it as the processor's, live
+      await page.click('#tab-dead-letters');
+      const fromProcessor = page.locator('#dead-letters tbody tr[data-source="processor"]', {
+        hasText: ids.poison,
+      });
+      await fromProcessor.waitFor({ timeout: 5_000 });
+      const reason = await fromProcessor.locator('.reason').textContent();
+      expect(reason).toContain('rejected by the processor: invalid_data');
+      expect(reason).not.toContain('verifier');
+      // WHEN a signed body that is no event at all (no type) arrives
+      const { body, headers } = signDelivery(JSON.stringify({ data: { note: ids.poison } }), {
+        scheme: 'ofauth',
+        secret: inspected.pipeline.secrets.values[0]!,
+        timestamp: Math.floor(Date.now() / 1000),
+        tamper: false,
+      });
+      const answer = await fetch(inspected.pipeline.url, { method: 'POST', headers, body });
+      expect(answer.status).toBe(422);
+      // THEN the dead-letter queue lists it too, as the verifier's, beside the processor's
+      const fromVerifier = page.locator('#dead-letters tbody tr[data-source="verifier"]');
+      await fromVerifier.waitFor({ timeout: 5_000 });
+      expect(await fromVerifier.locator('.reason').textContent()).toBe(
+        'rejected by the verifier: missing_event_type',
+      );
+      expect(await page.locator('#count-dead-letters').textContent()).toBe('2');
+      // AND its Open button shows the delivery the verifier answered 422
+      await fromVerifier.locator('button', { hasText: 'Open' }).click();
+      await detail().locator('h3', { hasText: 'Answer · 422' }).waitFor({ timeout: 5_000 });
+      await page.click('#tab-deliveries');
     },
     TEST_TIMEOUT_MS,
   );

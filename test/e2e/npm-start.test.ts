@@ -187,6 +187,11 @@ describe('npm start', () => {
     expect(first.stderr()).toContain(`POST http://127.0.0.1:${port}/webhooks/ofauth`);
     // AND the link to the inspector, which serves its page
     expect(first.stderr()).toContain(`inspector     http://127.0.0.1:${port}/ `);
+    // AND every table and the archive bucket, and, piped, that the logs are JSON lines
+    for (const table of ['ledger', 'connections', 'processed events'])
+      expect(first.stderr()).toMatch(new RegExp(`^ {4}${table} +ofauth-${table.replace(' ', '-')} `, 'm'));
+    expect(first.stderr()).toContain(`archive       s3://ofauth-archive  on ${firstReady.sqsEndpoint}`);
+    expect(first.stderr()).toContain('Logs below are JSON lines on stdout.');
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain(
       '<title>OFAuth webhook inspector</title>',
     );
@@ -296,6 +301,53 @@ describe('npm start', () => {
     );
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   }, 110_000);
+
+  it('prints one compact line per log line on a terminal, and Ctrl-C there stops it', async () => {
+    // GIVEN `npm start` on a terminal (script(1) gives it one), and the CLI in another
+    const port = await freePort();
+    const env = userEnv({
+      PORT: String(port),
+      OFAUTH_DEV_SECRET_FILE: join(dir, 'terminal-secret'),
+      OFAUTH_LOCAL_STATE_FILE: join(dir, 'terminal-pipeline.json'),
+    });
+    const terminal = spawn('script', ['-qfec', 'npm start', '/dev/null'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    groups.push(terminal.pid!);
+    let screen = '';
+    terminal.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString().replaceAll('\r', '')));
+    const exited = new Promise<number | null>((done) => terminal.once('exit', (code) => done(code)));
+    await eventually(
+      () => (screen.includes('local pipeline ready') ? true : undefined),
+      60_000,
+      'the ready line',
+    );
+    // WHEN an event is sent
+    await run('npm', ['run', 'cli', '--', 'send', 'connection.created'], { cwd: REPO_ROOT, env });
+    // THEN the terminal shows its hand-on and its processing as one line each, and no JSON line
+    const processed = await eventually(
+      () =>
+        /^\d\d:\d\d:\d\d\.\d{3} INFO {2}processor event processed {2}connection\.created conn_abc123 \S+ {2}.*lagMs=\d+/m.exec(
+          screen,
+        )?.[0],
+      20_000,
+      `the compact "event processed" line (screen: ${screen})`,
+    );
+    expect(processed).not.toContain('function_arn');
+    expect(screen).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}verifier {2}delivery handed on {2}connection\.created conn_abc123 /m,
+    );
+    expect(screen).toContain('Logs below: one line each (OFAUTH_LOG_FORMAT=json for JSON lines');
+    expect(screen).not.toMatch(/^\{/m);
+    // WHEN Ctrl-C is typed on that terminal
+    terminal.stdin!.write('\x03');
+    // THEN the pipeline stops cleanly
+    expect(await exited).toBe(0);
+    expect(screen).toContain('local pipeline stopped');
+  }, 90_000);
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'stops everything on %s to the npm process alone: no process left, every port free',

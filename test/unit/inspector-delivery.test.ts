@@ -136,6 +136,28 @@ describe('toDeliveryRecord', () => {
     expect(record.eventKey).toBeUndefined();
   });
 
+  it('keys a signed body the verifier kept (422) as the verifier does, and a 401 not at all', () => {
+    // GIVEN a signed body without a type, answered 422 missing_event_type
+    const body = JSON.stringify({ data: {} });
+    const signed = signDelivery(body, {
+      scheme: 'ofauth',
+      secret: 'plain-secret',
+      timestamp: 1,
+      tamper: false,
+    });
+    // WHEN it is recorded
+    const record = toDeliveryRecord(
+      exchange({ headers: signed.headers, body, status: 422, answer: { error: 'missing_event_type' } }),
+    );
+    // THEN it has no event, but the key its dead-letter message carries (SHA-256 of the body)
+    expect(record.eventKey).toBeUndefined();
+    expect(record.keptEventKey).toBe(createHash('sha256').update(body).digest('hex'));
+    const unsigned = toDeliveryRecord(
+      exchange({ headers: {}, body, status: 401, answer: { error: 'missing_signature' } }),
+    );
+    expect(unsigned.keptEventKey).toBeUndefined();
+  });
+
   it('keeps a body that is not UTF-8 as base64, and a request without signature as scheme none', () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
     const record = toDeliveryRecord(

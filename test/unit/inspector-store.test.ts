@@ -130,6 +130,35 @@ describe('InspectorStore', () => {
     ]);
   });
 
+  it('shows a message the processor put on the dead-letter queue at once as rejected and dead-lettered, not processed', () => {
+    // GIVEN an accepted delivery whose queued body fails its schema
+    const sent = delivery();
+    store.addDelivery(sent);
+    const record = received(1);
+    store.attemptStarted(record);
+    store.addLogLine({ level: 'ERROR', message: 'message moved to the dead-letter queue', eventId: KEY });
+    // WHEN the processor puts it on the dead-letter queue and acknowledges it (the batch succeeds)
+    store.rejectedByProcessor(KEY, { reason: 'invalid_data', detail: 'connection.status: expected string' });
+    const next = store.attemptFinished(record, true);
+    // THEN it is on the dead-letter queue now, its one attempt rejected with the processor's reason
+    expect(next).toBe('rejected');
+    const detail = store.detail(sent.id)!;
+    expect(detail.summary.fate).toBe('dead-letter');
+    expect(kinds(detail.timeline)).toEqual(['received', 'enqueued', 'attempt:rejected', 'dead-letter']);
+    expect(detail.timeline[2]).toMatchObject({
+      attempt: {
+        next: 'dead-letter',
+        error: 'rejected by the processor: invalid_data: connection.status: expected string',
+      },
+    });
+    expect(store.lastError(KEY)).toBe(
+      'rejected by the processor: invalid_data: connection.status: expected string',
+    );
+    // AND a later sighting on the dead-letter queue adds no second step
+    store.seenOnDeadLetterQueue([KEY]);
+    expect(kinds(store.detail(sent.id)!.timeline)).toHaveLength(4);
+  });
+
   it('marks a failure without an error line of its own as skipped behind its group, and a crash as failed', () => {
     store.addDelivery(delivery());
     const skipped = received(1);
@@ -226,6 +255,19 @@ describe('InspectorStore', () => {
     expect(small.summaries().map((summary) => summary.id)).toEqual(['c', 'b']);
     expect(small.detail(ids[0]!)).toBeUndefined();
     expect(small.latestDeliveryId('key-a')).toBeUndefined();
+  });
+
+  it('finds the delivery whose signed body the verifier kept, by its event key, until it is evicted', () => {
+    // GIVEN a small store and a 422 whose body the verifier kept on the dead-letter queue
+    const small = new InspectorStore({ maxDeliveries: 1 });
+    const kept = delivery({ status: 422, eventKey: undefined, keptEventKey: 'kept-key' });
+    small.addDelivery(kept);
+    // THEN the dead-letter message's key leads to it, and it has no fate
+    expect(small.latestDeliveryId('kept-key')).toBe(kept.id);
+    expect(small.detail(kept.id)?.summary.fate).toBeUndefined();
+    // WHEN it is evicted THEN the key leads nowhere
+    small.addDelivery(delivery({ id: 'newer', eventKey: 'other' }));
+    expect(small.latestDeliveryId('kept-key')).toBeUndefined();
   });
 
   it('shows a rejected delivery with its receipt only, and offers no replay', () => {

@@ -53,15 +53,19 @@ function attemptStep(attempt: AttemptView, config: InspectorConfig): HTMLElement
     ? `receive ${attempt.receiveCount} of ${attempt.maxReceiveCount}`
     : `receive ${attempt.receiveCount}`;
   const next =
-    attempt.next === 'retry'
-      ? `received again after the visibility timeout (${config.visibilityTimeoutSeconds} s)`
-      : attempt.next === 'dead-letter'
-        ? 'that was its last receive: it moves to the dead-letter queue'
-        : undefined;
+    attempt.outcome === 'rejected'
+      ? 'the processor put it on the dead-letter queue at once: a retry would fail the same way'
+      : attempt.next === 'retry'
+        ? `received again after the visibility timeout (${config.visibilityTimeoutSeconds} s)`
+        : attempt.next === 'dead-letter'
+          ? 'that was its last receive: SQS moves it to the dead-letter queue'
+          : undefined;
   const outcome =
     attempt.outcome === 'skipped'
       ? 'skipped: an earlier message of its group failed in this batch'
-      : attempt.outcome;
+      : attempt.outcome === 'rejected'
+        ? 'rejected: its body can never become an event'
+        : attempt.outcome;
   return h(
     'div',
     {},
@@ -79,7 +83,13 @@ function attemptStep(attempt: AttemptView, config: InspectorConfig): HTMLElement
   );
 }
 
-const ATTEMPT_TONE = { processing: 'info', processed: 'ok', failed: 'bad', skipped: 'warn' } as const;
+const ATTEMPT_TONE = {
+  processing: 'info',
+  processed: 'ok',
+  failed: 'bad',
+  skipped: 'warn',
+  rejected: 'bad',
+} as const;
 
 function timelineItem(entry: TimelineEntry, detail: DeliveryDetail, config: InspectorConfig): HTMLElement {
   const step = (tone: string, title: string, extra?: Node | string | null) =>

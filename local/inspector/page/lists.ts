@@ -92,7 +92,11 @@ export function renderDeadLetters(view: DeadLetterQueueView, onOpen: (deliveryId
     open?.addEventListener('click', () => onOpen(message.deliveryId!));
     return h(
       'tr',
-      { 'data-message': message.messageId, 'data-event-key': message.eventKey },
+      {
+        'data-message': message.messageId,
+        'data-event-key': message.eventKey,
+        'data-source': message.source,
+      },
       h('td', { class: 'mono' }, timeElement(message.sentAt)),
       h('td', {}, message.eventType ?? '—'),
       h('td', { class: 'wide mono' }, message.groupId ?? '—'),
