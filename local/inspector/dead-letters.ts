@@ -10,11 +10,8 @@
  * - SQS moved a message the processor failed `maxReceiveCount` times (the redrive policy): no
  *   rejection attributes at all.
  */
-import {
-  DEAD_LETTER_ATTRIBUTES,
-  MESSAGE_ATTRIBUTES,
-  REJECTED_MESSAGE_GROUP_ID,
-} from '../../lambda/shared/queue-message.ts';
+import { DEAD_LETTER_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
+import { isVerifierRejection } from '../move-messages.ts';
 import type { DeadLetterSource } from './api-types.ts';
 import type { InspectedMessage } from './queues.ts';
 import { describeProcessorRejection } from './store.ts';
@@ -40,9 +37,10 @@ export function deadLetterOrigin(
   const attribute = (name: string) => message.messageAttributes?.[name]?.StringValue;
   const reason = attribute(DEAD_LETTER_ATTRIBUTES.reason);
   if (reason) {
-    const keptByVerifier =
-      message.messageGroupId === REJECTED_MESSAGE_GROUP_ID &&
-      attribute(MESSAGE_ATTRIBUTES.eventType) === undefined;
+    const keptByVerifier = isVerifierRejection({
+      Attributes: { ...(message.messageGroupId !== undefined && { MessageGroupId: message.messageGroupId }) },
+      ...(message.messageAttributes && { MessageAttributes: message.messageAttributes }),
+    });
     if (keptByVerifier) return { source: 'verifier', reason: `rejected by the verifier: ${reason}` };
     const detail = attribute(DEAD_LETTER_ATTRIBUTES.detail);
     return { source: 'processor', reason: describeProcessorRejection({ reason, ...(detail && { detail }) }) };
