@@ -143,7 +143,7 @@ function banner(pipeline: LocalPipeline, secretNote: string, verifierEnvironment
     `  inspector     ${localUrl}/   (open in a browser: deliveries, their fate, connections, dead letters)`,
     `  health        GET  ${localUrl}/healthz`,
     `  functions     verifier: up to ${verifierEnvironments} execution environments side by side (${VERIFIER_ENVIRONMENTS_ENV_VAR}); processor: up to ${DEFAULT_POLLERS}`,
-    `  DynamoDB      ${pipeline.endpoints.dynamodb}  (tables ${pipeline.resources.ledgerTableName}, ${pipeline.resources.connectionsTableName})`,
+    `  DynamoDB      ${pipeline.endpoints.dynamodb}  (tables ${pipeline.resources.processedEventsTableName}, ${pipeline.resources.connectionsTableName})`,
     `  SQS (fauxqs)  ${pipeline.endpoints.sqs}  (visibility timeout ${LOCAL_VISIBILITY_TIMEOUT_SECONDS} s)`,
     `  queue         ${pipeline.resources.queueUrl}`,
     `  dead letters  ${pipeline.resources.deadLetterQueueUrl}`,

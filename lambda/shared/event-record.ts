@@ -31,8 +31,16 @@ export const EVENT_RECORD_ATTRIBUTES = {
   receivedAt: 'receivedAt',
   /** Epoch milliseconds until which the claiming verifier invocation may still be sending. */
   leaseUntil: 'leaseUntil',
-  /** How many deliveries of the key reached the verifier (the claim counts as the first). */
+  /**
+   * How many deliveries of the key claimed it: the first, and each later one that found the key
+   * neither processed nor dead-lettered nor leased (a retry after a failed send or a crash). A
+   * delivery answered as a duplicate or as in flight writes nothing, so it is not counted.
+   */
   deliveries: 'deliveries',
+  /** ISO-8601 time the verifier kept a signed but unusable body on the dead-letter queue. */
+  rejectedAt: 'rejectedAt',
+  /** The error code that body was answered with (`invalid_json`, `missing_event_type`, …). */
+  rejectReason: 'rejectReason',
   /** Set by the processor. */
   attempts: 'attempts',
   firstAttemptAt: 'firstAttemptAt',
@@ -65,6 +73,8 @@ export interface EventRecord {
   readonly receivedAt?: string;
   readonly leaseUntil?: number;
   readonly deliveries?: number;
+  readonly rejectedAt?: string;
+  readonly rejectReason?: string;
   readonly attempts?: number;
   readonly firstAttemptAt?: string;
   readonly lastAttemptAt?: string;
