@@ -8,7 +8,7 @@
  * (`eventKey`, `expiresAt`, `eventType`, `processedAt`) already reads as a processed record: the
  * upgrade needs no migration.
  *
- * Writes per event on the happy path: the verifier's claim (one conditional put) and the
+ * Writes per event on the happy path: the verifier's claim (one conditional update) and the
  * processor's outcome (one update), plus the processor's strongly consistent read before the
  * handler. Failed attempts, dead-lettering and replays add an update each, on those paths only.
  */

@@ -121,39 +121,7 @@ export class DynamoDbEventRecords implements EventRecords {
     const now = this.#clock();
     const leaseUntil = now + claim.leaseMs;
     try {
-      const { Attributes = {} } = await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: { [A.eventKey]: str(claim.eventKey) },
-          // receivedAt keeps the first claim's: a re-send carries the time the original did.
-          UpdateExpression:
-            'SET #type = :type, #scheme = :scheme, #received = if_not_exists(#received, :received), ' +
-            '#lease = :lease, #deliveries = if_not_exists(#deliveries, :zero) + :one, #exp = :exp' +
-            (claim.connectionId === undefined ? '' : ', #conn = :conn'),
-          ConditionExpression: CLAIMABLE,
-          ExpressionAttributeNames: {
-            ...NAMES,
-            '#type': A.eventType,
-            '#scheme': A.signatureScheme,
-            '#received': A.receivedAt,
-            '#deliveries': A.deliveries,
-            ...(claim.connectionId !== undefined && { '#conn': A.connectionId }),
-          },
-          ExpressionAttributeValues: {
-            ...this.#nowValues(now),
-            ':type': str(claim.eventType),
-            ':scheme': str(claim.signatureScheme),
-            ':received': str(claim.receivedAt),
-            ':lease': num(leaseUntil),
-            ':zero': num(0),
-            ':one': num(1),
-            ':exp': num(this.#expiresAt(now)),
-            ...(claim.connectionId !== undefined && { ':conn': str(claim.connectionId) }),
-          },
-          ReturnValues: 'UPDATED_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const { Attributes = {} } = await this.#client.send(this.#claimCommand(claim, now, leaseUntil));
       return {
         status: 'claimed',
         receivedAt: Attributes[A.receivedAt]?.S ?? claim.receivedAt,
@@ -164,6 +132,43 @@ export class DynamoDbEventRecords implements EventRecords {
       if (!(error instanceof ConditionalCheckFailedException)) throw recordError(error);
       return this.#refused(claim, error.Item ?? {}, now);
     }
+  }
+
+  /** The claim's one write: the stored item back when its condition fails, the new values when not. */
+  #claimCommand(claim: RecordClaim, now: number, leaseUntil: number): UpdateItemCommand {
+    const connection = claim.connectionId;
+    return new UpdateItemCommand({
+      TableName: this.#tableName,
+      Key: { [A.eventKey]: str(claim.eventKey) },
+      // receivedAt keeps the first claim's: a re-send carries the time the original did.
+      UpdateExpression:
+        'SET #type = :type, #scheme = :scheme, #received = if_not_exists(#received, :received), ' +
+        '#lease = :lease, #deliveries = if_not_exists(#deliveries, :zero) + :one, #exp = :exp' +
+        (connection === undefined ? '' : ', #conn = :conn'),
+      ConditionExpression: CLAIMABLE,
+      ExpressionAttributeNames: {
+        ...NAMES,
+        '#type': A.eventType,
+        '#scheme': A.signatureScheme,
+        '#received': A.receivedAt,
+        '#deliveries': A.deliveries,
+        ...(connection !== undefined && { '#conn': A.connectionId }),
+      },
+      ExpressionAttributeValues: {
+        ':nowS': num(Math.floor(now / 1000)),
+        ':nowMs': num(now),
+        ':type': str(claim.eventType),
+        ':scheme': str(claim.signatureScheme),
+        ':received': str(claim.receivedAt),
+        ':lease': num(leaseUntil),
+        ':zero': num(0),
+        ':one': num(1),
+        ':exp': num(this.#expiresAt(now)),
+        ...(connection !== undefined && { ':conn': str(connection) }),
+      },
+      ReturnValues: 'UPDATED_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
   }
 
   /** Why a claim was refused, from the stored item; an expired item is replaced instead. */
@@ -302,10 +307,6 @@ export class DynamoDbEventRecords implements EventRecords {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw recordError(error);
     }
-  }
-
-  #nowValues(now: number): Record<string, AttributeValue> {
-    return { ':nowS': num(Math.floor(now / 1000)), ':nowMs': num(now) };
   }
 
   #expiresAt(now: number): number {
