@@ -72,7 +72,7 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
       ...COMMON_ENV,
       POWERTOOLS_SERVICE_NAME: 'ofauth-verifier',
       SIGNING_SECRET_ID: 'ofauth/signing',
-      LEDGER_TABLE_NAME: 'bench-ledger',
+      PROCESSED_EVENTS_TABLE_NAME: 'bench-records',
       QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events.fifo',
       DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
     },

@@ -1,6 +1,6 @@
 /**
  * The verifier handler per event, in-process: first with the AWS SDK clients stubbed by
- * aws-sdk-client-mock (the real middleware, verification, Powertools Idempotency ledger and SQS
+ * aws-sdk-client-mock (the real middleware, verification, event-record claim and SQS
  * adapter, logger and metrics run; only the network calls answer instantly), which is our own
  * overhead; then against the local emulators (DynamoDB Local, fauxqs, the local Secrets Manager)
  * with `concurrency` invocations in flight, one handler instance per concurrent environment.
@@ -8,13 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -22,7 +16,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { mockClient } from 'aws-sdk-client-mock';
 import { clientConfig } from '../lambda/verifier/aws-clients.ts';
 import { createVerifierHandler } from '../lambda/verifier/create-handler.ts';
-import { HandOff, PowertoolsLedger, SqsEventQueue } from '../lambda/verifier/hand-off.ts';
+import { DynamoDbEventRecords } from '../lambda/verifier/event-records.ts';
+import { HandOff, SqsEventQueue } from '../lambda/verifier/hand-off.ts';
 import { CachedSigningSecrets, secretsManagerFetcher } from '../lambda/verifier/secrets.ts';
 import { createLambdaContext } from '../local/lambda-context.ts';
 import { createLocalResources } from '../local/resources.ts';
@@ -37,21 +32,21 @@ type Handler = (event: APIGatewayProxyEventV2, context: never) => Promise<APIGat
 function buildHandler(
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient; secretsManager: SecretsManagerClient },
   names: {
-    ledgerTableName: string;
+    processedEventsTableName: string;
     queueUrl: string;
     deadLetterQueueUrl: string;
     secretId: string;
   },
 ): Handler {
-  const ledger = (keyPrefix: string) =>
-    new PowertoolsLedger({ tableName: names.ledgerTableName, client: clients.dynamodb, keyPrefix });
   return createVerifierHandler({
     secrets: new CachedSigningSecrets({
       fetch: secretsManagerFetcher(clients.secretsManager, names.secretId),
     }),
     handOff: new HandOff({
-      ledger: ledger('ofauth#event'),
-      rejectionLedger: ledger('ofauth#rejected'),
+      records: new DynamoDbEventRecords({
+        tableName: names.processedEventsTableName,
+        client: clients.dynamodb,
+      }),
       queue: new SqsEventQueue({
         client: clients.sqs,
         queueUrl: names.queueUrl,
@@ -96,16 +91,14 @@ export async function benchHandlerStubbed(
   const secretsMock = mockClient(SecretsManagerClient);
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: secret });
   sqsMock.on(SendMessageCommand).resolves({ MessageId: 'stub', SequenceNumber: '1' });
-  dynamodbMock.on(PutItemCommand).resolves({});
   dynamodbMock.on(UpdateItemCommand).resolves({});
-  dynamodbMock.on(DeleteItemCommand).resolves({});
   const clients = {
     dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
     sqs: new SQSClient({ region: 'us-east-1' }),
     secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
   };
   const handler = buildHandler(clients, {
-    ledgerTableName: 'stub-ledger',
+    processedEventsTableName: 'stub-records',
     queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/stub.fifo',
     deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/stub-dlq.fifo',
     secretId: 'stub',
@@ -116,16 +109,15 @@ export async function benchHandlerStubbed(
     await timeEach(200, fresh, handler, 202);
     const newEvent = await timeEach(iterations, (i) => fresh(i + 1_000_000), handler, 202);
     log('  handler (stubbed): new events done');
-    // A duplicate: the ledger's conditional put finds a completed record.
-    dynamodbMock.on(PutItemCommand).callsFake((input: { Item?: Record<string, { S?: string }> }) => {
+    // A duplicate: the claim's conditional update finds a processed record.
+    dynamodbMock.on(UpdateItemCommand).callsFake((input: { Key?: Record<string, { S?: string }> }) => {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
         Item: marshall({
-          id: input.Item?.id?.S ?? 'unknown',
-          expiration: Math.floor(Date.now() / 1000) + 3600,
-          status: 'COMPLETED',
-          data: JSON.stringify({ handedOn: true }),
+          eventKey: input.Key?.eventKey?.S ?? 'unknown',
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+          processedAt: new Date().toISOString(),
         }),
       });
     });

@@ -1,9 +1,8 @@
 /**
- * The processed-events record's table: one item per event key whose handler succeeded, expiring
- * by TTL, so that the processor skips a second delivery of an event key (a sender retry that
- * slipped past SQS's 5-minute deduplication window) while the item lives. A handler still runs
- * twice if the processor stops between its success and this write
- * (`lambda/processor/processed-events.ts`).
+ * The event record's table (earlier releases: the processed-events record; same logical ID): one
+ * item per event key from the verifier's claim to its fate, expiring by TTL. The verifier claims
+ * the key before it queues the event (`lambda/verifier/event-records.ts`); the processor skips a
+ * key whose handler succeeded (`lambda/processor/processed-events.ts`).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -66,8 +65,25 @@ export class ProcessedEventsTable extends Construct {
   }
 
   /**
+   * Lets a verifier claim event keys: its environment names the table and the TTL (the same
+   * variables as the processor's, one value for both), and its role may update items of this
+   * table and put one over an expired item (nothing else: the claim reads nothing).
+   */
+  connectVerifier(verifier: LambdaFunction): void {
+    verifier.addEnvironment('PROCESSED_EVENTS_TABLE_NAME', this.table.tableName);
+    verifier.addEnvironment('PROCESSED_EVENT_TTL_SECONDS', String(this.ttl.toSeconds()));
+    verifier.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
+
+  /**
    * Lets a processor keep the record: its environment names the table and the TTL, and its role
-   * may read and put items of this table (nothing else).
+   * may read and update items of this table (nothing else).
    */
   connectProcessor(processor: LambdaFunction): void {
     processor.addEnvironment('PROCESSED_EVENTS_TABLE_NAME', this.table.tableName);
@@ -75,7 +91,7 @@ export class ProcessedEventsTable extends Construct {
     processor.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
       }),
     );

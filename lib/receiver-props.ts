@@ -307,10 +307,10 @@ export interface OFAuthWebhookReceiverProps {
   readonly archiveRetention?: Duration;
 
   /**
-   * Whether the processor records each event key whose handler succeeded and skips later
-   * deliveries of it (a sender retry after SQS's 5-minute deduplication window). Switch it off
-   * when every handler is idempotent anyway (about $0.78 per million events).
+   * Ignored, with a synth warning when `false`: the event record is always kept, since the
+   * verifier deduplicates deliveries with it (earlier releases let it be switched off).
    *
+   * @deprecated the record is always kept; remove the prop
    * @default true
    */
   readonly processedEventRecord?: boolean;

@@ -4,7 +4,7 @@
  * dead-letter queue and the monitoring that belongs to them. Each part is built in its own module
  * under `receiver/`; the constructor reads as their table of contents.
  */
-import { Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -57,7 +57,10 @@ export class OFAuthWebhookReceiver extends Construct {
   public readonly webhookUrl: string;
   /** The secret holding the signing secret(s). */
   public readonly signingSecret: ISecret;
-  /** The idempotency ledger (Powertools Idempotency records). */
+  /**
+   * The idempotency ledger of earlier releases, kept so that an upgrade deletes no table; no
+   * function uses it any more (the event record took its place). Delete it after an upgrade.
+   */
   public readonly ledgerTable: Table;
   /** The connection registry and latest Dynamic Rules revision. */
   public readonly connectionsTable: Table;
@@ -79,8 +82,8 @@ export class OFAuthWebhookReceiver extends Construct {
   public readonly monitoring: ReceiverMonitoring;
   /** The event archive (bucket and Firehose stream), unless `archive` is false. */
   public readonly archive?: ReceiverArchive;
-  /** The processed-events record's table, unless `processedEventRecord` is false. */
-  public readonly processedEvents?: ProcessedEventsTable;
+  /** The event record's table: the verifier claims each event there, the processor records its fate. */
+  public readonly processedEvents: ProcessedEventsTable;
 
   constructor(scope: Construct, id: string, props: OFAuthWebhookReceiverProps = {}) {
     super(scope, id);
@@ -99,8 +102,8 @@ export class OFAuthWebhookReceiver extends Construct {
     this.queue = queues.queue;
     this.deadLetterQueue = queues.deadLetterQueue;
 
-    const { signingSecret, ledgerTable, connectionsTable } = this;
-    const verifier = buildVerifier(this, { signingSecret, ledgerTable, ...queues }, settings, this.metrics);
+    const { signingSecret, connectionsTable } = this;
+    const verifier = buildVerifier(this, { signingSecret, ...queues }, settings, this.metrics);
     this.verifier = verifier.fn;
     this.verifierLogGroup = verifier.logGroup;
     const processor = buildProcessor(this, { connectionsTable, ...queues }, settings, this.metrics);
@@ -132,15 +135,26 @@ export class OFAuthWebhookReceiver extends Construct {
     return archive;
   }
 
-  /** The record of event keys whose handler succeeded, so a late duplicate runs no handler. */
-  private buildProcessedEvents(settings: ReceiverSettings): ProcessedEventsTable | undefined {
-    if (!settings.processedEventRecord) return undefined;
+  /**
+   * The event record, which both functions use. The verifier is updated after the processor: a
+   * processor of an earlier release would read the verifier's claim as "processed" and skip the
+   * event, so no claim may be written before every processor reads the record this way.
+   */
+  private buildProcessedEvents(settings: ReceiverSettings): ProcessedEventsTable {
+    if (!settings.processedEventRecord) {
+      Annotations.of(this).addWarningV2(
+        'ofauth:processedEventRecordIgnored',
+        'processedEventRecord: false is ignored: the verifier deduplicates deliveries with the event record, so it is always kept (docs/use-as-a-library.md, "Upgrading").',
+      );
+    }
     const table = new ProcessedEventsTable(this, 'ProcessedEvents', {
       ttl: settings.ledgerTtl,
       removalPolicy: settings.removalPolicy,
       ...(settings.encryptionKey && { encryptionKey: settings.encryptionKey }),
     });
     table.connectProcessor(this.processor);
+    table.connectVerifier(this.verifier);
+    this.verifier.node.addDependency(this.processor);
     return table;
   }
 
@@ -157,7 +171,7 @@ export class OFAuthWebhookReceiver extends Construct {
       oldestMessageAgeThreshold: settings.oldestMessageAgeAlarmThreshold,
       signatureRejectionThreshold: settings.signatureRejectionAlarmThreshold,
       serverErrorThreshold: settings.serverErrorAlarmThreshold,
-      processedEventRecord: settings.processedEventRecord,
+      processedEventRecord: true,
       ...(settings.deadLetterQueueProps?.retentionPeriod && {
         deadLetterRetention: settings.deadLetterQueueProps.retentionPeriod,
       }),

@@ -455,21 +455,17 @@ function setFunctionEnvironment(
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: where.secretsManager,
     SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
-    LEDGER_TABLE_NAME: resources.ledgerTableName,
     QUEUE_URL: resources.queueUrl,
     DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
     CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
-    ...(resources.processedEventsTableName && {
-      PROCESSED_EVENTS_TABLE_NAME: resources.processedEventsTableName,
-    }),
+    // The event record: the verifier claims each event there, the processor records its fate.
+    PROCESSED_EVENTS_TABLE_NAME: resources.processedEventsTableName,
     ...(resources.archive && {
       ARCHIVE_BUCKET_NAME: resources.archive,
       AWS_ENDPOINT_URL_S3: endpoints.sqs,
       ARCHIVE_S3_FORCE_PATH_STYLE: 'true',
     }),
-    // Lambda sets this in every function. The ledger's keys do not depend on it: PowertoolsLedger
-    // passes an explicit keyPrefix (LEDGER_KEY_PREFIXES), which Powertools Idempotency uses
-    // instead of its function-name default, so local and deployed keys are the same.
+    // Lambda sets this in every function.
     AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
     // Lambda sets it in on-demand environments; Powertools reports cold_start only when it is.
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
@@ -477,7 +473,6 @@ function setFunctionEnvironment(
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   if (!resources.archive) delete process.env.ARCHIVE_BUCKET_NAME;
-  if (!resources.processedEventsTableName) delete process.env.PROCESSED_EVENTS_TABLE_NAME;
   process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
   // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

@@ -38,7 +38,8 @@ export interface LocalResourceOptions {
 }
 
 /**
- * Creates the ledger, connections and processed-events tables, the FIFO queue with its dead-letter
+ * Creates the event record's (processed-events), connections and ledger tables (the ledger no
+ * function uses any more, kept as the stack keeps it), the FIFO queue with its dead-letter
  * queue and, given an S3 client, the archive bucket. Existing resources with the same names are
  * reused.
  */

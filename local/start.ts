@@ -156,9 +156,9 @@ function storageLines(pipeline: LocalPipeline): string[] {
   const { resources, endpoints } = pipeline;
   return [
     `  DynamoDB      ${endpoints.dynamodb}`,
-    `    ledger             ${resources.ledgerTableName}   (the verifier's idempotency: one hand-on per event key)`,
+    `    event records      ${resources.processedEventsTableName}   (one item per event key: received, attempts, fate)`,
     `    connections        ${resources.connectionsTableName}   (the registry and the Dynamic Rules)`,
-    `    processed events   ${resources.processedEventsTableName}   (event keys whose handler succeeded)`,
+    `    ledger             ${resources.ledgerTableName}   (unused since 1.0; kept, as the stack keeps it)`,
     resources.archive
       ? `  archive       s3://${resources.archive}  on ${endpoints.archive ?? endpoints.sqs}  (fauxqs's S3; every event, for replay)`
       : '  archive       off',

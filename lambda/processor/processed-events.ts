@@ -14,7 +14,7 @@
  * handler's success and the record leaves the event unrecorded: its retry runs the handler again,
  * as it would without the record.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PROCESSED_EVENTS_TABLE } from '../shared/resource-definitions.ts';
 import { documentClient } from './clients.ts';
 import { isConditionalCheckFailed } from './connections-table.ts';
@@ -69,36 +69,43 @@ export class DynamoDbProcessedEvents implements ProcessedEvents {
       new GetCommand({
         TableName: this.#tableName,
         Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
-        ProjectionExpression: '#ttl',
-        ExpressionAttributeNames: { '#ttl': PROCESSED_EVENTS_TABLE.ttlAttribute },
+        ProjectionExpression: '#ttl, #processed',
+        ExpressionAttributeNames: {
+          '#ttl': PROCESSED_EVENTS_TABLE.ttlAttribute,
+          '#processed': 'processedAt',
+        },
         ConsistentRead: true,
       }),
       { abortSignal: signal },
     );
+    // The verifier's claim creates the item before the handler runs: only processedAt says done.
     // TTL deletes lazily: an item past its expiry may still be read, and counts as gone.
     const expiresAt = Item?.[PROCESSED_EVENTS_TABLE.ttlAttribute];
-    return typeof expiresAt === 'number' && expiresAt * 1000 > this.#clock();
+    return Boolean(Item?.processedAt) && typeof expiresAt === 'number' && expiresAt * 1000 > this.#clock();
   }
 
   async record(eventKey: string, eventType: string, signal?: AbortSignal): Promise<void> {
     const now = this.#clock();
     try {
       await this.#client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.#tableName,
-          Item: {
-            [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey,
-            [PROCESSED_EVENTS_TABLE.ttlAttribute]: Math.floor(now / 1000) + this.#ttlSeconds,
-            eventType,
-            processedAt: new Date(now).toISOString(),
-          },
-          // An expired item that TTL has not deleted yet is replaced; a live one is kept as it is.
-          ConditionExpression: 'attribute_not_exists(#key) OR #ttl <= :now',
+          Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
+          // An update, not a put: the verifier's claim (receipt, scheme, connection) stays on it.
+          UpdateExpression: 'SET #ttl = :expiresAt, #type = :type, #processed = :processedAt',
+          // A claimed or expired item is marked; a live processed one is kept as it is.
+          ConditionExpression: 'attribute_not_exists(#processed) OR #ttl <= :now',
           ExpressionAttributeNames: {
-            '#key': PROCESSED_EVENTS_TABLE.partitionKey,
             '#ttl': PROCESSED_EVENTS_TABLE.ttlAttribute,
+            '#type': 'eventType',
+            '#processed': 'processedAt',
           },
-          ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
+          ExpressionAttributeValues: {
+            ':now': Math.floor(now / 1000),
+            ':expiresAt': Math.floor(now / 1000) + this.#ttlSeconds,
+            ':type': eventType,
+            ':processedAt': new Date(now).toISOString(),
+          },
         }),
         { abortSignal: signal },
       );

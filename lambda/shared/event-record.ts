@@ -8,7 +8,7 @@
  * (`eventKey`, `expiresAt`, `eventType`, `processedAt`) already reads as a processed record: the
  * upgrade needs no migration.
  *
- * Writes per event on the happy path: the verifier's claim (one conditional put) and the
+ * Writes per event on the happy path: the verifier's claim (one conditional update) and the
  * processor's outcome (one update), plus the processor's strongly consistent read before the
  * handler. Failed attempts, dead-lettering and replays add an update each, on those paths only.
  */
@@ -31,8 +31,16 @@ export const EVENT_RECORD_ATTRIBUTES = {
   receivedAt: 'receivedAt',
   /** Epoch milliseconds until which the claiming verifier invocation may still be sending. */
   leaseUntil: 'leaseUntil',
-  /** How many deliveries of the key reached the verifier (the claim counts as the first). */
+  /**
+   * How many deliveries of the key claimed it: the first, and each later one that found the key
+   * neither processed nor dead-lettered nor leased (a retry after a failed send or a crash). A
+   * delivery answered as a duplicate or as in flight writes nothing, so it is not counted.
+   */
   deliveries: 'deliveries',
+  /** ISO-8601 time the verifier kept a signed but unusable body on the dead-letter queue. */
+  rejectedAt: 'rejectedAt',
+  /** The error code that body was answered with (`invalid_json`, `missing_event_type`, …). */
+  rejectReason: 'rejectReason',
   /** Set by the processor. */
   attempts: 'attempts',
   firstAttemptAt: 'firstAttemptAt',
@@ -65,6 +73,8 @@ export interface EventRecord {
   readonly receivedAt?: string;
   readonly leaseUntil?: number;
   readonly deliveries?: number;
+  readonly rejectedAt?: string;
+  readonly rejectReason?: string;
   readonly attempts?: number;
   readonly firstAttemptAt?: string;
   readonly lastAttemptAt?: string;

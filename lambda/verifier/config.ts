@@ -30,16 +30,16 @@ function maxBodyBytes(env: Readonly<Record<string, string | undefined>>): number
 export interface VerifierConfig {
   /** SIGNING_SECRET_ID: ARN or name of the secret holding the signing secrets. */
   readonly signingSecretId: string;
-  /** LEDGER_TABLE_NAME */
-  readonly ledgerTableName: string;
+  /** PROCESSED_EVENTS_TABLE_NAME: the event record's table (the processor's too). */
+  readonly recordTableName: string;
   /** QUEUE_URL */
   readonly queueUrl: string;
   /** DEAD_LETTER_QUEUE_URL */
   readonly deadLetterQueueUrl: string;
   /** SIGNATURE_TOLERANCE_SECONDS @default 300 */
   readonly toleranceSeconds: number;
-  /** LEDGER_TTL_SECONDS @default 259200 (72 h) */
-  readonly ledgerTtlSeconds: number;
+  /** PROCESSED_EVENT_TTL_SECONDS: how long a record is kept (the processor's too). @default 259200 (72 h) */
+  readonly recordTtlSeconds: number;
   /** MAX_BODY_BYTES, at most its default @default {@link DEFAULT_MAX_BODY_BYTES} */
   readonly maxBodyBytes: number;
   /** SECRETS_CACHE_TTL_SECONDS @default 300 */
@@ -63,11 +63,11 @@ export function loadVerifierConfig(
 ): VerifierConfig {
   return {
     signingSecretId: requireEnv('SIGNING_SECRET_ID', env),
-    ledgerTableName: requireEnv('LEDGER_TABLE_NAME', env),
+    recordTableName: requireEnv('PROCESSED_EVENTS_TABLE_NAME', env),
     queueUrl: requireEnv('QUEUE_URL', env),
     deadLetterQueueUrl: requireEnv('DEAD_LETTER_QUEUE_URL', env),
     toleranceSeconds: intEnv('SIGNATURE_TOLERANCE_SECONDS', DEFAULT_TOLERANCE_SECONDS, env),
-    ledgerTtlSeconds: intEnv('LEDGER_TTL_SECONDS', LEDGER_TABLE.defaultRecordTtlSeconds, env),
+    recordTtlSeconds: intEnv('PROCESSED_EVENT_TTL_SECONDS', LEDGER_TABLE.defaultRecordTtlSeconds, env),
     maxBodyBytes: maxBodyBytes(env),
     secretsCacheTtlSeconds: intEnv('SECRETS_CACHE_TTL_SECONDS', DEFAULT_SECRETS_TTL_SECONDS, env),
     serviceName: optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.verifier, env),

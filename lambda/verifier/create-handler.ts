@@ -12,7 +12,7 @@ import { SERVICE_NAMES } from '../shared/metrics.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './config.ts';
 import { VerifierTimeoutError } from './errors.ts';
 import type { HandOff } from './hand-off.ts';
-import { deliveryAnswers, rawDelivery, type VerifierContext } from './middleware.ts';
+import { answerOutcome, deliveryAnswers, rawDelivery, type VerifierContext } from './middleware.ts';
 import type { SigningSecretSource } from './secrets.ts';
 import { VerifyDelivery } from './verify-delivery.ts';
 
@@ -20,7 +20,7 @@ import { VerifyDelivery } from './verify-delivery.ts';
 export interface VerifierDependencies {
   /** The signing secrets. */
   readonly secrets: SigningSecretSource;
-  /** The idempotent hand-off (ledger and queues). */
+  /** The hand-off (event record and queues). */
   readonly handOff: HandOff;
   /** @default a Logger for the `ofauth-verifier` service */
   readonly logger?: Logger;
@@ -46,7 +46,7 @@ export type VerifierHandler = (
  * @example
  * const handler = createVerifierHandler({
  *   secrets: new StaticSigningSecrets(['whsec_…']),
- *   handOff: new HandOff({ ledger, rejectionLedger, queue }),
+ *   handOff: new HandOff({ records, queue }),
  * });
  */
 export function createVerifierHandler(deps: VerifierDependencies): VerifierHandler {
@@ -84,8 +84,7 @@ export function createVerifierHandler(deps: VerifierDependencies): VerifierHandl
     .handler(async (_event, context) => {
       // rawDelivery always sets it before the handler runs.
       const delivery = context.rawDelivery!;
-      // deliveryAnswers' `after` turns the outcome into the HTTP answer.
-      return (await useCase.handle(delivery, context)) as unknown as APIGatewayProxyStructuredResultV2;
+      return answerOutcome(await useCase.handle(delivery, context), { logger, metrics });
     });
-  return handler as unknown as VerifierHandler;
+  return handler;
 }

@@ -27,7 +27,7 @@ export class DeliveryRejectedError extends Error {
   }
 }
 
-/** Another invocation holds the ledger lease for this event: answered 409 so the sender retries. */
+/** Another invocation holds this event's claim (its lease): answered 409 so the sender retries. */
 export class DeliveryInFlightError extends DeliveryRejectedError {
   constructor(readonly retryAfterSeconds: number) {
     super(409, 'delivery_in_progress', 'this event is being handed on by another request; retry later', {
@@ -38,7 +38,7 @@ export class DeliveryInFlightError extends DeliveryRejectedError {
 }
 
 /** The AWS dependency that failed. */
-export type Dependency = 'secrets' | 'ledger' | 'queue' | 'dead-letter-queue';
+export type Dependency = 'secrets' | 'event-record' | 'queue' | 'dead-letter-queue';
 
 /** A dependency failed or timed out: answered 503 so the sender retries. */
 export class DependencyError extends Error {

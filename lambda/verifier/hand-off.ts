@@ -1,19 +1,17 @@
 /**
- * The idempotent hand-off: a verified delivery is claimed in the ledger, put on the FIFO queue,
- * and the claim marked done — once per event key, whatever the sender retries.
+ * The hand-off: a verified delivery claims its event record, is put on the FIFO queue, and that
+ * is all — once per event key while the record lives, whatever the sender retries.
  *
- * Ports ({@link Ledger}, {@link EventQueue}) keep the use case free of AWS; the adapters
- * ({@link PowertoolsLedger}, {@link SqsEventQueue}) are the production wiring. The ledger is
- * Powertools Idempotency with its `DynamoDBPersistenceLayer`, which implements the ledger's state
- * machine (docs/architecture.md): a conditional put claims the key with an in-progress lease (the Lambda's
- * remaining time), a failure of the work deletes the claim, success marks it done with a TTL, and
- * a claim whose lease ran out is taken over by the next retry.
+ * Ports ({@link EventRecords}, {@link EventQueue}) keep the use case free of AWS; the adapters
+ * (`DynamoDbEventRecords`, {@link SqsEventQueue}) are the production wiring. The record's
+ * conditional write is the whole deduplication (docs/how-it-works.md): it grants the key to one
+ * invocation for a lease (the time that invocation may still spend sending), answers a key that
+ * was processed or dead-lettered as a duplicate, and lets a retry take over a key whose send
+ * failed (the claim is released) or whose sender stopped (the lease ran out). A key taken over
+ * after a send that did succeed is sent again: SQS drops the copy inside its 5-minute
+ * deduplication window, and the processor's read of the record skips it after that.
  */
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import {
   DEAD_LETTER_ATTRIBUTES,
   MESSAGE_ATTRIBUTES,
@@ -21,36 +19,34 @@ import {
   REJECTED_MESSAGE_GROUP_ID,
   type SignatureScheme,
 } from '../shared/queue-message.ts';
-import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
-import { DeliveryInFlightError, DependencyError } from './errors.ts';
+import { EVENT_QUEUE } from '../shared/resource-definitions.ts';
+import { DependencyError } from './errors.ts';
 import { isEventKey } from './event-key.ts';
+import type { EventRecords } from './event-records.ts';
 
-/** How long the current invocation may still run: the ledger's in-progress lease. */
+/** How long the current invocation may still run: the claim's lease. */
 export interface LeaseClock {
   getRemainingTimeInMillis(): number;
 }
 
-/** The result of {@link Ledger.once}. */
-export type LedgerOutcome =
-  /** The work ran now. `recorded` is false when the ledger could not be marked done afterwards. */
-  | { readonly status: 'fresh'; readonly recorded: boolean; readonly recordError?: unknown }
-  /** The work had already run for this key. */
-  | { readonly status: 'duplicate' };
+/**
+ * The longest lease a claim takes, however long the invocation may still run: the SQS client's
+ * worst send (two attempts of at most 1.3 s, plus backoff) with room to spare, and no longer than
+ * Svix's first retry (5 s after an answer), so that a delivery answered 409 finds the lease over
+ * when it comes back. A lease that ends while a send is still under way is harmless: SQS
+ * deduplicates the second send.
+ */
+export const MAX_LEASE_MS = 5_000;
 
-/** Runs a piece of work at most once per key. */
-export interface Ledger {
-  /**
-   * Runs `work` unless it already ran for `key`.
-   *
-   * @throws {DeliveryInFlightError} while another invocation holds the key's lease
-   * @throws {DependencyError} when the ledger cannot be read or written
-   * @throws whatever `work` throws (the claim is released first)
-   */
-  once(key: string, lease: LeaseClock, work: () => Promise<void>): Promise<LedgerOutcome>;
-}
+/** What became of a verified delivery: the one outcome the answer is made from. */
+export type DeliveryOutcome =
+  /** Put on the queue now; `deliveries` above 1 means an earlier claim of the key was taken over. */
+  | { readonly status: 'enqueued'; readonly eventKey: string; readonly deliveries: number }
+  /** The key was processed or dead-lettered already: nothing was sent. */
+  | { readonly status: 'duplicate'; readonly eventKey: string };
 
 /**
- * Refuses a key that could not serve unchanged as ledger key, deduplication id and attribute: a
+ * Refuses a key that could not serve unchanged as record key, deduplication id and attribute: a
  * programming error (keys come from `eventKeyFor`), caught before anything is written.
  */
 function assertEventKey(key: string): void {
@@ -66,6 +62,8 @@ export interface QueuedEvent {
   /** The raw request body, verbatim. */
   readonly body: string;
   readonly messageGroupId: string;
+  /** The envelope's connection id, recorded on the claim. */
+  readonly connectionId?: string;
   readonly attributes: QueueMessageAttributes;
 }
 
@@ -97,130 +95,82 @@ export const REJECTION_ATTRIBUTES = {
   truncated: 'truncated',
 } as const;
 
-/** The result of {@link HandOff.handOn}. */
-export type HandOffResult =
-  | { readonly status: 'enqueued'; readonly recorded: boolean; readonly recordError?: unknown }
-  | { readonly status: 'duplicate' };
-
 /** The result of {@link HandOff.keepRejected}. */
 export type KeepResult = 'kept' | 'already-kept';
 
-/**
- * The hand-off use case over the ports. Hand-ons and kept rejections use two ledgers (distinct
- * key prefixes), so that keeping a bad body never marks a key as handed on.
- */
+/** The hand-off use case over the ports. */
 export class HandOff {
   constructor(
     private readonly ports: {
-      readonly ledger: Ledger;
-      readonly rejectionLedger: Ledger;
+      readonly records: EventRecords;
       readonly queue: EventQueue;
+      /** The longest lease a claim takes. @default {@link MAX_LEASE_MS} (5 s) */
+      readonly maxLeaseMs?: number;
     },
   ) {}
 
   /**
-   * Hands an event on once per event key while the ledger remembers the key (its record TTL).
+   * Claims the event's record and puts it on the queue; a failed send releases the claim, so the
+   * sender's retry (answered 503 now) can claim it at once.
    *
-   * A failure to mark the ledger done after the message was sent still reports `enqueued`: the
-   * event is on the queue, and a 5xx would only invite a retry that, once the lease has run out
-   * and SQS's 5-minute deduplication window has passed, could enqueue it a second time.
+   * @throws {DeliveryInFlightError} while another invocation holds the key's lease
+   * @throws {DependencyError} when the record or the queue failed
    */
-  async handOn(event: QueuedEvent, lease: LeaseClock): Promise<HandOffResult> {
-    assertEventKey(event.attributes.eventKey);
-    const outcome = await this.ports.ledger.once(event.attributes.eventKey, lease, async () => {
-      try {
-        await this.ports.queue.enqueue(event);
-      } catch (error) {
-        throw error instanceof DependencyError ? error : new DependencyError('queue', { cause: error });
-      }
+  async handOn(event: QueuedEvent, lease: LeaseClock): Promise<DeliveryOutcome> {
+    const { eventKey, eventType, signatureScheme, receivedAt } = event.attributes;
+    assertEventKey(eventKey);
+    const claim = await this.ports.records.claim({
+      eventKey,
+      eventType,
+      signatureScheme,
+      receivedAt,
+      leaseMs: this.#leaseMs(lease),
+      ...(event.connectionId !== undefined && { connectionId: event.connectionId }),
     });
-    if (outcome.status === 'duplicate') return { status: 'duplicate' };
-    return {
-      status: 'enqueued',
-      recorded: outcome.recorded,
-      ...(outcome.recordError !== undefined && { recordError: outcome.recordError }),
-    };
-  }
-
-  /** Keeps a rejected delivery once per event key on the dead-letter queue. */
-  async keepRejected(delivery: RejectedDelivery, lease: LeaseClock): Promise<KeepResult> {
-    assertEventKey(delivery.eventKey);
-    const outcome = await this.ports.rejectionLedger.once(delivery.eventKey, lease, async () => {
-      try {
-        await this.ports.queue.keepRejected(delivery);
-      } catch (error) {
-        throw error instanceof DependencyError
-          ? error
-          : new DependencyError('dead-letter-queue', { cause: error });
-      }
-    });
-    return outcome.status === 'duplicate' ? 'already-kept' : 'kept';
-  }
-}
-
-/** Options of {@link PowertoolsLedger}. */
-export interface PowertoolsLedgerOptions {
-  readonly tableName: string;
-  readonly client: DynamoDBClient;
-  /** Stable prefix of every ledger key; unlike the default (the function name) it survives redeploys. */
-  readonly keyPrefix: string;
-  /** How long a done record is kept (LEDGER_TTL_SECONDS). @default 259_200 (72 h) */
-  readonly recordTtlSeconds?: number;
-  /** Seconds a sender is asked to wait while another request holds the lease. @default 10 */
-  readonly retryAfterSeconds?: number;
-}
-
-/** The lease used when the caller cannot tell its remaining time (never a lease-less claim). */
-const FALLBACK_LEASE_MS = 10_000;
-
-/** The ledger on DynamoDB, through Powertools Idempotency. */
-export class PowertoolsLedger implements Ledger {
-  readonly #store: DynamoDBPersistenceLayer;
-  readonly #keyPrefix: string;
-  readonly #recordTtlSeconds: number;
-  readonly #retryAfterSeconds: number;
-
-  constructor(options: PowertoolsLedgerOptions) {
-    this.#store = new DynamoDBPersistenceLayer({
-      tableName: options.tableName,
-      awsSdkV3Client: options.client,
-      keyAttr: LEDGER_TABLE.partitionKey,
-      expiryAttr: LEDGER_TABLE.ttlAttribute,
-    });
-    this.#keyPrefix = options.keyPrefix;
-    this.#recordTtlSeconds = options.recordTtlSeconds ?? LEDGER_TABLE.defaultRecordTtlSeconds;
-    this.#retryAfterSeconds = options.retryAfterSeconds ?? 10;
-  }
-
-  async once(key: string, lease: LeaseClock, work: () => Promise<void>): Promise<LedgerOutcome> {
-    let ran = false;
-    // A config per call carries this invocation's lease: a shared one registered per invocation
-    // would let concurrent invocations in one process (the local pipeline) swap leases.
-    const config = new IdempotencyConfig({
-      expiresAfterSeconds: this.#recordTtlSeconds,
-      lambdaContext: {
-        getRemainingTimeInMillis: () => lease.getRemainingTimeInMillis() || FALLBACK_LEASE_MS,
-      } as Context,
-    });
-    const idempotentWork = makeIdempotent(
-      async (_key: string) => {
-        await work();
-        ran = true;
-        return { handedOn: true };
-      },
-      { persistenceStore: this.#store, config, keyPrefix: this.#keyPrefix },
-    );
+    if (claim.status === 'duplicate') return { status: 'duplicate', eventKey };
     try {
-      await idempotentWork(key);
-      return ran ? { status: 'fresh', recorded: true } : { status: 'duplicate' };
+      // The record's receipt time: a re-send carries the first delivery's, as the registry orders by it.
+      await this.ports.queue.enqueue({
+        ...event,
+        attributes: { ...event.attributes, receivedAt: claim.receivedAt },
+      });
     } catch (error) {
-      if (ran) return { status: 'fresh', recorded: false, recordError: error };
-      const name = (error as Error | undefined)?.name;
-      if (name === 'IdempotencyAlreadyInProgressError')
-        throw new DeliveryInFlightError(this.#retryAfterSeconds);
-      if (name?.startsWith('Idempotency')) throw new DependencyError('ledger', { cause: error });
-      throw error;
+      // A release that fails too leaves the lease to run out: the retry then waits, no longer.
+      await this.ports.records.release(eventKey, claim.leaseUntil).catch(() => {});
+      throw error instanceof DependencyError ? error : new DependencyError('queue', { cause: error });
     }
+    return { status: 'enqueued', eventKey, deliveries: claim.deliveries };
+  }
+
+  /** The invocation's remaining time, at most the longest lease (and that when it cannot tell). */
+  #leaseMs(lease: LeaseClock): number {
+    const longest = this.ports.maxLeaseMs ?? MAX_LEASE_MS;
+    return Math.min(lease.getRemainingTimeInMillis() || longest, longest);
+  }
+
+  /**
+   * Keeps a rejected delivery once per event key on the dead-letter queue (marked on its record).
+   *
+   * @throws {DependencyError} when the record or the dead-letter queue failed
+   */
+  async keepRejected(delivery: RejectedDelivery): Promise<KeepResult> {
+    assertEventKey(delivery.eventKey);
+    const token = await this.ports.records.claimRejection({
+      eventKey: delivery.eventKey,
+      signatureScheme: delivery.signatureScheme,
+      receivedAt: delivery.receivedAt,
+      reason: delivery.reason,
+    });
+    if (token === undefined) return 'already-kept';
+    try {
+      await this.ports.queue.keepRejected(delivery);
+    } catch (error) {
+      await this.ports.records.releaseRejection(delivery.eventKey, token).catch(() => {});
+      throw error instanceof DependencyError
+        ? error
+        : new DependencyError('dead-letter-queue', { cause: error });
+    }
+    return 'kept';
   }
 }
 

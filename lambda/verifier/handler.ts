@@ -10,24 +10,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createVerifierClients } from './aws-clients.ts';
 import { loadVerifierConfig } from './config.ts';
 import { createVerifierHandler } from './create-handler.ts';
-import { HandOff, PowertoolsLedger, SqsEventQueue } from './hand-off.ts';
+import { DynamoDbEventRecords } from './event-records.ts';
+import { HandOff, SqsEventQueue } from './hand-off.ts';
 import { CachedSigningSecrets, secretsManagerFetcher } from './secrets.ts';
-
-/** Ledger key prefixes: stable across deployments, distinct for hand-ons and kept rejections. */
-export const LEDGER_KEY_PREFIXES = { handedOn: 'ofauth#event', rejected: 'ofauth#rejected' } as const;
 
 const config = loadVerifierConfig();
 const clients = createVerifierClients();
 const logger = new Logger({ serviceName: config.serviceName });
 const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
-
-const ledger = (keyPrefix: string) =>
-  new PowertoolsLedger({
-    tableName: config.ledgerTableName,
-    client: clients.dynamodb,
-    keyPrefix,
-    recordTtlSeconds: config.ledgerTtlSeconds,
-  });
 
 /**
  * The verifier: API Gateway HTTP API (payload 2.0) event in, structured result out.
@@ -45,8 +35,11 @@ export const handler = createVerifierHandler({
       }),
   }),
   handOff: new HandOff({
-    ledger: ledger(LEDGER_KEY_PREFIXES.handedOn),
-    rejectionLedger: ledger(LEDGER_KEY_PREFIXES.rejected),
+    records: new DynamoDbEventRecords({
+      tableName: config.recordTableName,
+      client: clients.dynamodb,
+      ttlSeconds: config.recordTtlSeconds,
+    }),
     queue: new SqsEventQueue({
       client: clients.sqs,
       queueUrl: config.queueUrl,

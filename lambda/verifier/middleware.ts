@@ -9,12 +9,8 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { REASON_DIMENSION, VERIFIER_METRICS } from '../shared/metrics.ts';
 import { DeliveryRejectedError, DependencyError, VerifierTimeoutError } from './errors.ts';
-import {
-  BodyRejectedError,
-  type DeliveryKeys,
-  type DeliveryOutcome,
-  type RawDelivery,
-} from './verify-delivery.ts';
+import type { DeliveryOutcome } from './hand-off.ts';
+import { BodyRejectedError, type DeliveryKeys, type RawDelivery } from './verify-delivery.ts';
 
 /** The Lambda context, extended with the decoded request by {@link rawDelivery}. */
 export interface VerifierContext extends Context {
@@ -112,9 +108,33 @@ function addRejection(metrics: Metrics, reason: string): void {
 }
 
 /**
- * Sets the invocation's log keys, counts every request, and turns the use case's outcome or
- * error into the answer, its log line and its metrics. Never puts a secret, a signature or an
- * expected signature into a response or a log line: none of them reaches this code.
+ * Turns the use case's outcome into the answer, its log line and its metrics: the handler returns
+ * it, so the answer never travels through middy's response slot as something else.
+ */
+export function answerOutcome(
+  outcome: DeliveryOutcome,
+  options: { readonly logger: Logger; readonly metrics: Metrics },
+): APIGatewayProxyStructuredResultV2 {
+  const { logger, metrics } = options;
+  if (outcome.status === 'duplicate') {
+    logger.appendKeys({ outcome: 'duplicate' satisfies Outcome });
+    addMetric(metrics, VERIFIER_METRICS.duplicates);
+    logger.info('duplicate delivery: already processed or dead-lettered', { statusCode: 200 });
+    return jsonResponse(200, { received: true, duplicate: true });
+  }
+  logger.appendKeys({ outcome: 'enqueued' satisfies Outcome });
+  addMetric(metrics, VERIFIER_METRICS.enqueued);
+  logger.info(outcome.deliveries > 1 ? 'delivery handed on again' : 'delivery handed on', {
+    statusCode: 202,
+    ...(outcome.deliveries > 1 && { deliveries: outcome.deliveries }),
+  });
+  return jsonResponse(202, { received: true, eventId: outcome.eventKey });
+}
+
+/**
+ * Sets the invocation's log keys, counts every request, and turns an error into its answer, log
+ * line and metrics. Never puts a secret, a signature or an expected signature into a response
+ * or a log line: none of them reaches this code.
  */
 export function deliveryAnswers(options: {
   readonly logger: Logger;
@@ -127,28 +147,6 @@ export function deliveryAnswers(options: {
       // The other keys join as soon as the use case knows them (Powertools drops empty ones).
       logger.appendKeys({ outcome: 'pending' });
       addMetric(metrics, VERIFIER_METRICS.received);
-    },
-    after: (request) => {
-      const outcome = request.response as unknown as DeliveryOutcome;
-      if (outcome.status === 'duplicate') {
-        setOutcome('duplicate');
-        addMetric(metrics, VERIFIER_METRICS.duplicates);
-        logger.info('duplicate delivery: already handed on', { statusCode: 200 });
-        request.response = jsonResponse(200, { received: true, duplicate: true });
-        return;
-      }
-      setOutcome('enqueued');
-      addMetric(metrics, VERIFIER_METRICS.enqueued);
-      if (!outcome.recorded) {
-        logger.warn(
-          'event enqueued but the ledger could not be marked done; a later duplicate may re-send it',
-          {
-            error: outcome.recordError as Error,
-          },
-        );
-      }
-      logger.info('delivery handed on', { statusCode: 202 });
-      request.response = jsonResponse(202, { received: true, eventId: outcome.eventKey });
     },
     onError: (request: Request) => {
       request.response = answerError(request.error, logger, metrics, setOutcome);

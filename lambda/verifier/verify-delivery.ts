@@ -6,9 +6,9 @@
  */
 import { type EnvelopeProblem, parseEnvelope } from '../shared/event-model.ts';
 import { messageGroupIdFor, type SignatureScheme } from '../shared/queue-message.ts';
-import { DeliveryInFlightError, DeliveryRejectedError, type Dependency, DependencyError } from './errors.ts';
+import { DeliveryRejectedError, type Dependency, DependencyError } from './errors.ts';
 import { type EventKey, eventKeyFor } from './event-key.ts';
-import { type HandOff, isSqsSafeText, type LeaseClock } from './hand-off.ts';
+import { type DeliveryOutcome, type HandOff, isSqsSafeText, type LeaseClock } from './hand-off.ts';
 import type { SigningSecretSource } from './secrets.ts';
 import { type Headers, type SignatureFailureCode, verifySignature } from './signature.ts';
 
@@ -28,18 +28,6 @@ export interface DeliveryKeys {
   readonly connectionId?: string;
   readonly scheme?: SignatureScheme;
 }
-
-/** The result of a delivery that was accepted. */
-export type DeliveryOutcome =
-  /** Handed on now. `recorded` is false when the ledger could not be marked done afterwards. */
-  | {
-      readonly status: 'enqueued';
-      readonly eventKey: string;
-      readonly recorded: boolean;
-      readonly recordError?: unknown;
-    }
-  /** Already handed on earlier. */
-  | { readonly status: 'duplicate'; readonly eventKey: string };
 
 /** Why a signed body is refused, with its answer. */
 type BodyProblem = EnvelopeProblem | 'unsupported_characters';
@@ -132,7 +120,7 @@ export class VerifyDelivery {
 
   /**
    * @throws {DeliveryRejectedError} for a 4xx answer
-   * @throws {DependencyError} when Secrets Manager, the ledger or the queue failed
+   * @throws {DependencyError} when Secrets Manager, the event record or the queue failed
    */
   async handle(delivery: RawDelivery, lease: LeaseClock): Promise<DeliveryOutcome> {
     const verification = await this.#verify(delivery);
@@ -164,13 +152,14 @@ export class VerifyDelivery {
     if (problem || text === undefined || envelope === undefined) {
       const code = problem ?? 'invalid_json';
       try {
-        await this.#handOff.keepRejected(
-          { body: delivery.body, eventKey: key.value, signatureScheme: scheme, receivedAt, reason: code },
-          lease,
-        );
+        await this.#handOff.keepRejected({
+          body: delivery.body,
+          eventKey: key.value,
+          signatureScheme: scheme,
+          receivedAt,
+          reason: code,
+        });
       } catch (error) {
-        // Another request is keeping this very body right now: nothing failed.
-        if (error instanceof DeliveryInFlightError) throw new BodyRejectedError(code);
         // The answer stays a 4xx: the body is bad whatever happened to its copy; a sender that
         // retries 4xx gets another chance to keep it, and the failure is logged and counted.
         const dependency = error instanceof DependencyError ? error.dependency : 'dead-letter-queue';
@@ -179,21 +168,15 @@ export class VerifyDelivery {
       throw new BodyRejectedError(code);
     }
 
-    const result = await this.#handOff.handOn(
+    return this.#handOff.handOn(
       {
         body: text,
         messageGroupId: messageGroupIdFor(envelope),
+        ...(envelope.connectionId !== undefined && { connectionId: envelope.connectionId }),
         attributes: { eventType: envelope.type, eventKey: key.value, signatureScheme: scheme, receivedAt },
       },
       lease,
     );
-    if (result.status === 'duplicate') return { status: 'duplicate', eventKey: key.value };
-    return {
-      status: 'enqueued',
-      eventKey: key.value,
-      recorded: result.recorded,
-      ...(result.recordError !== undefined && { recordError: result.recordError }),
-    };
   }
 
   async #verify(delivery: RawDelivery) {

@@ -122,19 +122,21 @@ const MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES = EVENT_QUEUE.messageAttributeAllowanceB
 /** What the verifier works with. */
 export interface VerifierResources {
   readonly signingSecret: ISecret;
-  readonly ledgerTable: Table;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
 }
 
-/** The verifier: signature check, idempotent hand-off to the queue. */
+/**
+ * The verifier: signature check, hand-off to the queue. The event record's table connects itself
+ * (`ProcessedEventsTable.connectVerifier`): its name, TTL and grant.
+ */
 export function buildVerifier(
   scope: Construct,
   resources: VerifierResources,
   settings: ReceiverSettings,
   metrics: ReceiverMetricsIdentity,
 ): ReceiverFunction {
-  const { signingSecret, ledgerTable, queue, deadLetterQueue } = resources;
+  const { signingSecret, queue, deadLetterQueue } = resources;
   const verifier = buildReceiverFunction(scope, {
     id: 'Verifier',
     entry: functionEntry('verifier/handler'),
@@ -148,11 +150,9 @@ export function buildVerifier(
     overrides: settings.verifier,
     environment: {
       SIGNING_SECRET_ID: signingSecret.secretFullArn ?? signingSecret.secretName,
-      LEDGER_TABLE_NAME: ledgerTable.tableName,
       QUEUE_URL: queue.queueUrl,
       DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
       SIGNATURE_TOLERANCE_SECONDS: text(settings.signatureTolerance.toSeconds()),
-      LEDGER_TTL_SECONDS: text(settings.ledgerTtl.toSeconds()),
       MAX_BODY_BYTES: String(settings.maxMessageSizeBytes - MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES),
       SECRETS_CACHE_TTL_SECONDS: text(settings.secretsCacheTtl.toSeconds()),
       POWERTOOLS_SERVICE_NAME: metrics.verifierService,
@@ -165,12 +165,11 @@ export function buildVerifier(
 }
 
 /**
- * The verifier reads its secret, reads and writes its own ledger items (the item actions
- * Powertools Idempotency uses), and sends to the queue and to the dead-letter queue (where it
- * keeps signed bodies it cannot parse).
+ * The verifier reads its secret and sends to the queue and to the dead-letter queue (where it
+ * keeps signed bodies it cannot parse); its grant on the event record comes with the record.
  */
 function grantVerifierAccess(fn: NodejsFunction, resources: VerifierResources): void {
-  const { signingSecret: secret, ledgerTable, queue, deadLetterQueue } = resources;
+  const { signingSecret: secret, queue, deadLetterQueue } = resources;
   const allow = (actions: string[], resourceArns: string[], conditions?: Record<string, unknown>) =>
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -187,12 +186,8 @@ function grantVerifierAccess(fn: NodejsFunction, resources: VerifierResources): 
       StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` },
     });
   }
-  allow(
-    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-    [ledgerTable.tableArn],
-  );
   allow(['sqs:SendMessage'], [queue.queueArn, deadLetterQueue.queueArn]);
-  grantKeys(fn, [ledgerTable.encryptionKey, queue.encryptionMasterKey, deadLetterQueue.encryptionMasterKey]);
+  grantKeys(fn, [queue.encryptionMasterKey, deadLetterQueue.encryptionMasterKey]);
 }
 
 /** What the processor works with. */

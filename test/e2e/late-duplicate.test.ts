@@ -8,15 +8,15 @@
  * deduplication id for a re-send of an id it has seen, as if it had forgotten the first. Every
  * case therefore meets a queue that deduplicates nothing, and what stops the duplicate is ours.
  *
- * - A crash after the send, then a retry: the ledger was never marked done, so the retry sends
- *   again; the processed-events record skips the second delivery.
- * - A retry after the ledger's done record: answered 200 duplicate, nothing enqueued.
- * - A retry after the ledger record expired (deleted here as TTL would: DynamoDB Local never
- *   expires items): enqueued twice; the processed-events record skips the second delivery.
- * - A retry after both records expired: enqueued twice and handled twice; nothing of ours is
- *   left to stop it (the handler's own idempotency must).
+ * - A crash right after the send, then a retry once the handler succeeded: the event record says
+ *   processed, so the retry is answered 200 duplicate and nothing is sent again.
+ * - A retry after the claim's lease ran out while the handler is still running: the verifier sends
+ *   again (the queue holds it twice); the processor's read of the record skips the second copy.
+ * - A retry after the record expired (deleted here as TTL would: DynamoDB Local never expires
+ *   items): enqueued twice and handled twice; nothing of ours is left to stop it (the handler's
+ *   own idempotency must).
  */
-import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
@@ -33,7 +33,7 @@ const VERIFIER_TIMEOUT_MS = 1500;
 
 let pipeline: LocalPipeline;
 let verifier: HttpApiHandler | undefined;
-let ledgerFaults: FaultInjector;
+let queueFaults: FaultInjector;
 /** A client outside the fault injection, for reading and expiring records as TTL would. */
 let records: DynamoDBClient;
 let output: CapturedOutput;
@@ -41,10 +41,13 @@ const clients: Array<{ destroy(): void }> = [];
 /** Deduplication ids the queue was asked for, in order. */
 const deduplicationIds: string[] = [];
 const handled: string[] = [];
+/** Handler runs held until the test lets them go, by connection id. */
+const held = new Map<string, Promise<void>>();
 
 beforeAll(async () => {
   output = captureStdout();
-  const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = (_event, context) => {
+  const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = async (event, context) => {
+    await held.get(String(event.connectionId));
     handled.push(context.eventId);
   };
   pipeline = await startTestPipeline({
@@ -59,10 +62,10 @@ beforeAll(async () => {
   // The verifier's modules, imported now that the pipeline has set their environment, wired to
   // clients whose calls the test controls.
   const { createVerifierHandler } = await import('../../lambda/verifier/create-handler.ts');
-  const { HandOff, PowertoolsLedger, SqsEventQueue } = await import('../../lambda/verifier/hand-off.ts');
+  const { HandOff, SqsEventQueue } = await import('../../lambda/verifier/hand-off.ts');
+  const { DynamoDbEventRecords } = await import('../../lambda/verifier/event-records.ts');
   const { CachedSigningSecrets, secretsManagerFetcher } = await import('../../lambda/verifier/secrets.ts');
   const { clientConfig } = await import('../../lambda/verifier/aws-clients.ts');
-  const { LEDGER_KEY_PREFIXES } = await import('../../lambda/verifier/handler.ts');
   const region = 'us-east-1';
   const dynamodb = new DynamoDBClient({ ...clientConfig(), endpoint: pipeline.endpoints.dynamodb, region });
   const sqs = new SQSClient({ ...clientConfig(), endpoint: pipeline.endpoints.sqs, region });
@@ -73,15 +76,15 @@ beforeAll(async () => {
   });
   records = new DynamoDBClient({ ...clientConfig(), endpoint: pipeline.endpoints.dynamodb, region });
   clients.push(dynamodb, sqs, secrets, records);
-  ledgerFaults = injectFaults(dynamodb);
   forgetDeduplicationIds(sqs);
-  const ledger = (keyPrefix: string) =>
-    new PowertoolsLedger({ tableName: pipeline.resources.ledgerTableName, client: dynamodb, keyPrefix });
+  queueFaults = injectFaults(sqs);
   verifier = createVerifierHandler({
     secrets: new CachedSigningSecrets({ fetch: secretsManagerFetcher(secrets, pipeline.secrets.secretId) }),
     handOff: new HandOff({
-      ledger: ledger(LEDGER_KEY_PREFIXES.handedOn),
-      rejectionLedger: ledger(LEDGER_KEY_PREFIXES.rejected),
+      records: new DynamoDbEventRecords({
+        tableName: pipeline.resources.processedEventsTableName,
+        client: dynamodb,
+      }),
       queue: new SqsEventQueue({
         client: sqs,
         queueUrl: pipeline.resources.queueUrl,
@@ -114,47 +117,7 @@ function forgetDeduplicationIds(sqs: SQSClient): void {
   };
 }
 
-it('runs the handler once when a crash after the send is followed by a retry after the dedup window', async () => {
-  // GIVEN a verifier that crashes right after its SQS send (the ledger is never marked done)
-  const event = connectionEvent('connection.updated', {
-    connectionId: uniqueConnectionId('late'),
-    timestamp: new Date().toISOString(),
-    permissions: ['profile:read'],
-  });
-  ledgerFaults.arm({ command: 'UpdateItemCommand', mode: 'hang' });
-  // WHEN OFAuth delivers the event: no answer within the verifier's timeout
-  const first = await deliver(pipeline, event);
-  expect(first.status).toBeGreaterThanOrEqual(500);
-  expect(ledgerFaults.pending).toBe(0);
-  // AND retries it once the claim's lease has run out, after SQS's deduplication window
-  await new Promise((wake) => setTimeout(wake, VERIFIER_TIMEOUT_MS + 1000));
-  const retry = await deliver(pipeline, event);
-  // THEN the retry is accepted and the queue was handed the same event twice
-  expect(retry.status).toBe(202);
-  const eventId = String(retry.json.eventId);
-  expect(deduplicationIds).toEqual([eventId, eventId]);
-  // AND the second delivery of it is skipped, with a log line: the handler ran once
-  await eventually(
-    () =>
-      output.logs('duplicate event skipped: its handler already succeeded').length > 0 ? true : undefined,
-    20_000,
-    'the late duplicate to be skipped',
-  );
-  expect(handled).toEqual([eventId]);
-  expect(output.logs('duplicate event skipped: its handler already succeeded')).toEqual([
-    expect.objectContaining({ eventId, eventType: 'connection.updated' }),
-  ]);
-}, 60_000);
-
 const SKIPPED = 'duplicate event skipped: its handler already succeeded';
-
-/** Ledger keys in the table now (Powertools hashes the event key, so new keys are found by difference). */
-async function ledgerKeys(): Promise<Set<string>> {
-  const { Items = [] } = await records.send(
-    new ScanCommand({ TableName: pipeline.resources.ledgerTableName }),
-  );
-  return new Set(Items.map((item) => String(item.id?.S)));
-}
 
 /** Deletes items as DynamoDB's TTL would once they expire (DynamoDB Local never does). */
 async function expire(tableName: string, keyName: string, keys: Iterable<string>): Promise<void> {
@@ -163,59 +126,87 @@ async function expire(tableName: string, keyName: string, keys: Iterable<string>
   }
 }
 
-/** Delivers a fresh event, waits for its handler run; returns it, its event key and its ledger keys. */
-async function deliveredAndHandled(name: string) {
-  const event = connectionEvent('connection.updated', {
+const freshEvent = (name: string) =>
+  connectionEvent('connection.updated', {
     connectionId: uniqueConnectionId(name),
     timestamp: new Date().toISOString(),
     permissions: ['profile:read'],
   });
-  const keysBefore = await ledgerKeys();
+
+/** Delivers a fresh event, waits for its handler run; returns it and its event key. */
+async function deliveredAndHandled(name: string) {
+  const event = freshEvent(name);
   const first = await deliver(pipeline, event);
   expect(first.status).toBe(202);
   const eventId = String(first.json.eventId);
   await eventually(() => (handled.includes(eventId) ? true : undefined), 20_000, `${name}: the handler run`);
-  const ledger = [...(await ledgerKeys())].filter((key) => !keysBefore.has(key));
-  expect(ledger).toHaveLength(1);
-  return { event, eventId, ledger };
+  return { event, eventId };
 }
 
 const sendsOf = (eventId: string) => deduplicationIds.filter((id) => id === eventId).length;
 const runsOf = (eventId: string) => handled.filter((id) => id === eventId).length;
 const skipsOf = (eventId: string) => output.logs(SKIPPED).filter((line) => line.eventId === eventId).length;
 
-it('answers a retry after the dedup window 200 duplicate from the ledger and enqueues nothing', async () => {
-  // GIVEN an event handed on and handled: the ledger holds its done record
-  const { event, eventId } = await deliveredAndHandled('after-done');
-  // WHEN the sender delivers it again after the queue's deduplication window
+it('answers a retry after a crash right after the send 200 duplicate once the handler succeeded', async () => {
+  // GIVEN a verifier whose SQS send succeeds and which then dies (no answer within its timeout)
+  const event = freshEvent('crash-after-send');
+  queueFaults.arm({ command: 'SendMessageCommand', mode: 'succeed-then-crash' });
+  const first = await deliver(pipeline, event);
+  expect(first.status).toBeGreaterThanOrEqual(500);
+  expect(queueFaults.pending).toBe(0);
+  const eventId = deduplicationIds.at(-1)!;
+  await eventually(() => (handled.includes(eventId) ? true : undefined), 20_000, 'the handler run');
+  // WHEN OFAuth retries it after SQS's deduplication window
   const retry = await deliver(pipeline, event);
-  // THEN the ledger answers: 200 duplicate, and the queue was asked for it once only
+  // THEN the record says processed: 200 duplicate, sent once, handled once
   expect(retry.status).toBe(200);
   expect(retry.json).toEqual({ received: true, duplicate: true });
   expect(sendsOf(eventId)).toBe(1);
   expect(runsOf(eventId)).toBe(1);
 }, 60_000);
 
-it('enqueues a retry past the ledger TTL twice and the processed-events record skips its handler', async () => {
-  // GIVEN an event handed on and handled, whose ledger record has since expired
-  const { event, eventId, ledger } = await deliveredAndHandled('past-ledger-ttl');
-  await expire(pipeline.resources.ledgerTableName, 'id', ledger);
-  // WHEN the sender delivers it again, after the queue's deduplication window too
+it('answers a retry after the dedup window 200 duplicate from the record and enqueues nothing', async () => {
+  // GIVEN an event handed on and handled: its record says processed
+  const { event, eventId } = await deliveredAndHandled('after-done');
+  // WHEN the sender delivers it again after the queue's deduplication window
   const retry = await deliver(pipeline, event);
-  // THEN the verifier takes it as new and the queue holds it twice
+  // THEN the record answers: 200 duplicate, and the queue was asked for it once only
+  expect(retry.status).toBe(200);
+  expect(retry.json).toEqual({ received: true, duplicate: true });
+  expect(sendsOf(eventId)).toBe(1);
+  expect(runsOf(eventId)).toBe(1);
+}, 60_000);
+
+it('enqueues a retry that comes while the handler still runs twice, and the processor skips the copy', async () => {
+  // GIVEN an event handed on whose handler is still running (held by the test)
+  const connectionId = uniqueConnectionId('while-running');
+  const event = connectionEvent('connection.updated', {
+    connectionId,
+    timestamp: new Date().toISOString(),
+    permissions: ['profile:read'],
+  });
+  let letGo: () => void = () => {};
+  held.set(connectionId, new Promise<void>((resolve) => (letGo = resolve)));
+  const first = await deliver(pipeline, event);
+  expect(first.status).toBe(202);
+  const eventId = String(first.json.eventId);
+  // WHEN the sender retries it once the claim's lease has run out, after the dedup window too
+  await new Promise((wake) => setTimeout(wake, VERIFIER_TIMEOUT_MS + 200));
+  const retry = await deliver(pipeline, event);
+  // THEN the verifier sends it again (not processed yet), and the queue holds it twice
   expect(retry.status).toBe(202);
   expect(sendsOf(eventId)).toBe(2);
-  // AND the processor's processed-events record skips the second delivery: one handler run
+  // AND once the handler is let go, the second copy is skipped: one handler run
+  letGo();
   const secondDeliveryMet = () => (runsOf(eventId) + skipsOf(eventId) === 2 ? true : undefined);
   await eventually(secondDeliveryMet, 20_000, 'the second delivery to be skipped or handled');
   expect(runsOf(eventId)).toBe(1);
   expect(skipsOf(eventId)).toBe(1);
 }, 60_000);
 
-it('fails to stop a retry past both TTLs: enqueued twice and handled twice', async () => {
-  // GIVEN an event handed on and handled, whose ledger and processed-events records have both expired
-  const { event, eventId, ledger } = await deliveredAndHandled('past-both-ttls');
-  await expire(pipeline.resources.ledgerTableName, 'id', ledger);
+it('fails to stop a retry past the record’s TTL: enqueued twice and handled twice', async () => {
+  // GIVEN an event handed on and handled, whose record has expired
+  const { event, eventId } = await deliveredAndHandled('past-ttl');
   await expire(pipeline.resources.processedEventsTableName, 'eventKey', [eventId]);
   // WHEN the sender (or someone resending from the dashboard) delivers it again
   const retry = await deliver(pipeline, event);

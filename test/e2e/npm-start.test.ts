@@ -188,8 +188,12 @@ describe('npm start', () => {
     // AND the link to the inspector, which serves its page
     expect(first.stderr()).toContain(`inspector     http://127.0.0.1:${port}/ `);
     // AND every table and the archive bucket, and, piped, that the logs are JSON lines
-    for (const table of ['ledger', 'connections', 'processed events'])
-      expect(first.stderr()).toMatch(new RegExp(`^ {4}${table} +ofauth-${table.replace(' ', '-')} `, 'm'));
+    for (const [label, table] of [
+      ['event records', 'processed-events'],
+      ['connections', 'connections'],
+      ['ledger', 'ledger'],
+    ])
+      expect(first.stderr()).toMatch(new RegExp(`^ {4}${label} +ofauth-${table} `, 'm'));
     expect(first.stderr()).toContain(`archive       s3://ofauth-archive  on ${firstReady.sqsEndpoint}`);
     expect(first.stderr()).toContain('Logs below are JSON lines on stdout.');
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain(

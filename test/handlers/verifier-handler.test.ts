@@ -6,13 +6,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { SERVICE_NAMES, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts';
 import { createVerifierHandler, type VerifierHandler } from '../../lambda/verifier/create-handler.ts';
 import { DependencyError } from '../../lambda/verifier/errors.ts';
-import {
-  HandOff,
-  type Ledger,
-  type QueuedEvent,
-  type RejectedDelivery,
-} from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import { HandOff, type QueuedEvent, type RejectedDelivery } from '../../lambda/verifier/hand-off.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
 import {
   answerBody,
@@ -71,8 +66,7 @@ class FlakyQueue extends InMemoryEventQueue {
 interface Harness {
   handler: VerifierHandler;
   queue: FlakyQueue;
-  ledger: InMemoryLedger;
-  rejectionLedger: InMemoryLedger;
+  records: InMemoryEventRecords;
   secrets: SigningSecretSource;
   /** Invokes the handler with a fresh Lambda context (8 s left unless `context` says otherwise). */
   invoke(
@@ -90,7 +84,8 @@ function harness(
   options: {
     secrets?: SigningSecretSource;
     maxBodyBytes?: number;
-    ledger?: Ledger;
+    /** The event records' clock (ms). @default Date.now */
+    recordClock?: () => number;
     clock?: () => number;
     toleranceSeconds?: number;
     /** Leave out the logger and metrics, so the handler builds its own. */
@@ -98,12 +93,11 @@ function harness(
   } = {},
 ): Harness {
   const queue = new FlakyQueue();
-  const ledger = new InMemoryLedger();
-  const rejectionLedger = new InMemoryLedger();
+  const records = new InMemoryEventRecords(options.recordClock);
   const secrets = options.secrets ?? new FakeSecrets();
   const handler = createVerifierHandler({
     secrets,
-    handOff: new HandOff({ ledger: options.ledger ?? ledger, rejectionLedger, queue }),
+    handOff: new HandOff({ records, queue }),
     ...(!options.defaultTelemetry && {
       logger: new Logger({ serviceName: SERVICE_NAMES.verifier, logLevel: 'DEBUG' }),
       metrics: new Metrics({ serviceName: SERVICE_NAMES.verifier, namespace: 'OFAuthWebhooks' }),
@@ -115,8 +109,7 @@ function harness(
   return {
     handler,
     queue,
-    ledger,
-    rejectionLedger,
+    records,
     secrets,
     async invoke(event, context = lambdaContext()) {
       const chunks: string[] = [];
@@ -182,6 +175,7 @@ describe('verifier handler: accepted deliveries', () => {
     expect(h.queue.events[0]).toEqual({
       body: connectionCreated,
       messageGroupId: 'conn_abc123',
+      connectionId: 'conn_abc123',
       attributes: {
         eventType: 'connection.created',
         eventKey: answer.eventId,
@@ -207,10 +201,13 @@ describe('verifier handler: accepted deliveries', () => {
     ]);
   });
 
-  it('answers 200 duplicate to a retry re-signed with a new timestamp, and enqueues nothing more', async () => {
+  it('answers 200 duplicate to a retry of a processed event re-signed with a new timestamp, and enqueues nothing more', async () => {
+    // GIVEN an event handed on and then processed
     const h = harness();
     const now = Math.floor(Date.now() / 1000);
-    await h.invoke(ofAuthDelivery({ body: connectionCreated, timestamp: now - 10 }));
+    const first = await h.invoke(ofAuthDelivery({ body: connectionCreated, timestamp: now - 10 }));
+    h.records.markProcessed(String(answerBody(first.result).eventId));
+    // WHEN the sender retries it, signed anew
     const { result, logs, metrics } = await h.invoke(
       ofAuthDelivery({ body: connectionCreated, timestamp: now }),
     );
@@ -316,17 +313,18 @@ describe('verifier handler: accepted deliveries', () => {
     ['just over the deduplication id limit', 129],
     ['over the attribute limit', 300],
     ['very long', 2_000],
-  ])('uses one event key for ledger, queue and answer when the svix-id is %s', async (_case, length) => {
+  ])('uses one event key for record, queue and answer when the svix-id is %s', async (_case, length) => {
     // GIVEN a Svix delivery whose svix-id is longer than SQS takes as a deduplication id
     const h = harness();
     const svixId = `msg_${'x'.repeat(length - 4)}`;
     // WHEN it is delivered, then delivered again
     const first = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
-    const again = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
-    // THEN the key is the SHA-256 hex of the id, the same in the ledger, on the message and in the answer
     const expected = createHash('sha256').update(svixId).digest('hex');
+    h.records.markProcessed(expected);
+    const again = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
+    // THEN the key is the SHA-256 hex of the id, the same in the record, on the message and in the answer
     expect(answerBody(first.result)).toEqual({ received: true, eventId: expected });
-    expect([...h.ledger.records.keys()]).toEqual([expected]);
+    expect([...h.records.records.keys()]).toEqual([expected]);
     expect(h.queue.events.map((e) => e.attributes.eventKey)).toEqual([expected]);
     expect(first.logs.every((line) => line.eventKey === expected)).toBe(true);
     // AND the retry is a duplicate of it
@@ -341,7 +339,7 @@ describe('verifier handler: accepted deliveries', () => {
     const { result } = await h.invoke(svixDelivery({ body: connectionCreated, id: svixId }));
     // THEN the id itself is the key
     expect(answerBody(result).eventId).toBe(svixId);
-    expect([...h.ledger.records.keys()]).toEqual([svixId]);
+    expect([...h.records.records.keys()]).toEqual([svixId]);
   });
 
   it('refreshes the secrets once after a miss, so a rotated secret works at once', async () => {
@@ -609,14 +607,15 @@ describe('verifier handler: rejected deliveries', () => {
     expect(h.queue.rejected).toHaveLength(1);
   });
 
-  it('rejects a bad body that another request is keeping right now without logging or counting a failure', async () => {
-    // GIVEN another request holds the claim to keep this very body (same svix-id)
+  it('rejects a bad body kept already (or being kept right now) without logging or counting a failure', async () => {
+    // GIVEN another request has marked this very body (same svix-id) as kept
     const h = harness();
-    h.rejectionLedger.records.set('msg_bad_twice', {
-      status: 'in_progress',
-      leaseUntil: Date.now() + 60_000,
+    h.records.records.set('msg_bad_twice', {
+      eventKey: 'msg_bad_twice',
+      rejectedAt: new Date().toISOString(),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
     });
-    // WHEN the same signed bad body arrives concurrently
+    // WHEN the same signed bad body arrives again
     const { result, metrics, logs } = await h.invoke(svixDelivery({ body: 'not json', id: 'msg_bad_twice' }));
     // THEN it gets the body's 4xx, and nothing is reported as a dependency failure
     expect(result.statusCode).toBe(400);
@@ -649,9 +648,9 @@ describe('verifier handler: rejected deliveries', () => {
   });
 
   it('rejects a bad body with its 4xx and blames the dead-letter queue when keeping it fails with an unnamed error', async () => {
-    // GIVEN a rejection ledger that fails with an error naming no dependency
+    // GIVEN event records that fail with an error naming no dependency
     const h = harness();
-    h.rejectionLedger.once = async () => {
+    h.records.claimRejection = async () => {
       throw new Error('unexpected');
     };
     const { result, logs } = await h.invoke(svixDelivery({ body: 'not json', id: 'msg_unnamed' }));
@@ -660,13 +659,21 @@ describe('verifier handler: rejected deliveries', () => {
     expect(logs.find((line) => line.level === 'ERROR')).toMatchObject({ dependency: 'dead-letter-queue' });
   });
 
-  it('rejects with a retryable 409 while another request holds the lease', async () => {
-    const h = harness();
+  it('rejects with a retryable 409 while another request holds the lease, asking to wait out the lease', async () => {
+    // GIVEN a key claimed by another request whose lease has 4.5 s to run
+    const now = 1_800_000_000_000;
+    const h = harness({ recordClock: () => now });
     const event = svixDelivery({ body: connectionCreated, id: 'msg_busy' });
-    h.ledger.records.set('msg_busy', { status: 'in_progress', leaseUntil: Date.now() + 60_000 });
+    h.records.records.set('msg_busy', {
+      eventKey: 'msg_busy',
+      leaseUntil: now + 4_500,
+      expiresAt: now / 1000 + 3600,
+    });
+    // WHEN the same event arrives
     const { result, logs } = await h.invoke(event);
+    // THEN it is told to retry once the lease has run out, and nothing is sent
     expect(result.statusCode).toBe(409);
-    expect(result.headers?.['retry-after']).toBe('10');
+    expect(result.headers?.['retry-after']).toBe('5');
     expect(answerBody(result)).toEqual({
       error: 'delivery_in_progress',
       message: 'this event is being handed on by another request; retry later',
@@ -792,40 +799,34 @@ describe('verifier handler: the edges of the answers', () => {
     expect(logs.filter((line) => line.message === 'delivery handed on')).toEqual([
       expect.objectContaining({ statusCode: 202, outcome: 'enqueued' }),
     ]);
-    // AND the ledger was marked done, so nothing warns of a duplicate to come
+    // AND nothing warns
     expect(logs.filter((line) => line.level === 'WARN')).toEqual([]);
   });
 
   it('logs a duplicate delivery as such, with its 200', async () => {
     const h = harness();
-    await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    const first = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    h.records.markProcessed(String(answerBody(first.result).eventId));
     const { logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
-    expect(logs.filter((line) => line.message === 'duplicate delivery: already handed on')).toEqual([
-      expect.objectContaining({ statusCode: 200, outcome: 'duplicate' }),
-    ]);
+    expect(
+      logs.filter((line) => line.message === 'duplicate delivery: already processed or dead-lettered'),
+    ).toEqual([expect.objectContaining({ statusCode: 200, outcome: 'duplicate' })]);
   });
 
-  it('warns, and still answers 202, when the event was queued but the ledger could not be marked done', async () => {
-    // GIVEN a ledger that runs the hand-off and then fails to mark it done
-    const markError = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
-    const ledger: Ledger = {
-      once: async (_key, _lease, work) => {
-        await work();
-        return { status: 'fresh', recorded: false, recordError: markError };
-      },
-    };
-    const h = harness({ ledger });
-    // WHEN a delivery is handed on
+  it('hands on again, and says so, a retry that finds the first claim’s lease run out', async () => {
+    // GIVEN an event handed on whose claim's lease (at most 5 s) has run out, not yet processed
+    let now = 1_800_000_000_000;
+    const h = harness({ recordClock: () => now });
+    await h.invoke(ofAuthDelivery({ body: connectionCreated }));
+    now += 5_001;
+    // WHEN the sender retries it (it never saw the first answer)
     const { result, logs } = await h.invoke(ofAuthDelivery({ body: connectionCreated }));
-    // THEN it is answered 202, and a warning says a later duplicate may be sent on again
+    // THEN it is sent again (SQS or the processor's record drops the copy) and logged as a re-send
     expect(result.statusCode).toBe(202);
-    expect(h.queue.events).toHaveLength(1);
-    expect(logs.filter((line) => line.level === 'WARN')).toEqual([
-      expect.objectContaining({
-        message: 'event enqueued but the ledger could not be marked done; a later duplicate may re-send it',
-        error: expect.objectContaining({ name: 'ThrottlingException', message: 'throttled' }),
-        outcome: 'enqueued',
-      }),
+    expect(h.queue.events).toHaveLength(2);
+    expect(h.queue.events[1]?.attributes.receivedAt).toBe(h.queue.events[0]?.attributes.receivedAt);
+    expect(logs.filter((line) => line.message === 'delivery handed on again')).toEqual([
+      expect.objectContaining({ statusCode: 202, outcome: 'enqueued', deliveries: 2 }),
     ]);
   });
 

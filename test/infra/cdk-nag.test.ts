@@ -34,10 +34,7 @@ describe('cdk-nag AwsSolutions', () => {
     ['the defaults', {}],
     ['tracing and an alarm e-mail', { tracing: 'true', alarmEmail: 'oncall@example.com' }],
     ['removal policy destroy (the archive bucket empties itself)', { removalPolicy: 'destroy' }],
-    [
-      'the archive and the processed-events record switched off',
-      { archive: 'false', processedEventRecord: 'false' },
-    ],
+    ['the archive switched off', { archive: 'false' }],
     [
       'an existing secret with a customer key',
       {

@@ -3,7 +3,7 @@
  * that they keep their logical IDs, and that each can be switched off from props and context.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { readReceiverContext } from '../../bin/receiver-app.ts';
 import { METRICS_NAMESPACE, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
@@ -247,27 +247,39 @@ describe('switches and outputs', () => {
     template.hasOutput(STACK_OUTPUTS.processedEventsTableName, { Value: { Ref: ids.processedEvents } });
   });
 
-  it('creates no bucket, stream, table, variable or output when both are switched off', () => {
-    // GIVEN archive: false and processedEventRecord: false
-    const { template: off } = synthStack({ receiver: { archive: false, processedEventRecord: false } });
-    // THEN nothing of either exists, and the processor's environment does not name them
+  it('creates no bucket, stream, variable or output of the archive when it is switched off', () => {
+    // GIVEN archive: false
+    const { template: off } = synthStack({ receiver: { archive: false } });
+    // THEN nothing of it exists, and the processor's environment does not name it
     off.resourceCountIs('AWS::S3::Bucket', 0);
     off.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
-    off.resourceCountIs('AWS::DynamoDB::Table', 2);
-    off.resourceCountIs('AWS::CloudWatch::Alarm', 13);
+    off.resourceCountIs('AWS::CloudWatch::Alarm', 14);
     const processor = Object.entries(off.findResources('AWS::Lambda::Function')).find(([id]) =>
       id.startsWith('ReceiverProcessor'),
     )![1];
     expect(Object.keys(processor.Properties.Environment.Variables)).toEqual(
-      expect.not.arrayContaining([
-        'ARCHIVE_STREAM_NAME',
-        'ARCHIVE_BUCKET_NAME',
-        'PROCESSED_EVENTS_TABLE_NAME',
-      ]),
+      expect.not.arrayContaining(['ARCHIVE_STREAM_NAME', 'ARCHIVE_BUCKET_NAME']),
     );
     expect(Object.keys(off.toJSON().Outputs)).toEqual(
-      expect.not.arrayContaining([STACK_OUTPUTS.archiveBucketName, STACK_OUTPUTS.processedEventsTableName]),
+      expect.not.arrayContaining([STACK_OUTPUTS.archiveBucketName]),
     );
+  });
+
+  it('keeps the event record, with a warning, when the deprecated processedEventRecord is false', () => {
+    // GIVEN processedEventRecord: false (earlier releases then created no processed-events table)
+    const { template: off, stack } = synthStack({ receiver: { processedEventRecord: false } });
+    // THEN the record's table is there and both functions name it, since the verifier claims in it
+    off.resourceCountIs('AWS::DynamoDB::Table', 3);
+    for (const [id, fn] of Object.entries(off.findResources('AWS::Lambda::Function'))) {
+      if (!/^Receiver(Verifier|Processor)[0-9A-F]{8}$/.test(id)) continue;
+      expect(Object.keys(fn.Properties.Environment.Variables)).toContain('PROCESSED_EVENTS_TABLE_NAME');
+    }
+    // AND synthesis says that the prop is ignored
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('processedEventRecord'),
+    );
+    expect(warnings).toHaveLength(1);
   });
 
   it('reads archive, archiveRetentionDays and processedEventRecord from context', () => {

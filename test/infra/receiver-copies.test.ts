@@ -113,7 +113,7 @@ describe('two receivers in one stack', () => {
     expect(JSON.stringify(body)).not.toContain(`Webhooks-${other}`);
   });
 
-  it('points each verifier at its own ledger and each function at its own log group', () => {
+  it('points each function at its own event record and its own log group', () => {
     for (const own of ['Staging', 'Production']) {
       for (const [id, fn] of ofReceiver(resources, 'AWS::Lambda::Function', own)) {
         const refs = referencedIds([fn.Properties?.Environment, fn.Properties?.LoggingConfig]);

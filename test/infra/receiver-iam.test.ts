@@ -122,7 +122,7 @@ describe('wildcard permissions', () => {
 });
 
 describe('verifier', () => {
-  it('may read only its secret, use only its ledger items and send only to its two queues', () => {
+  it('may read only its secret, claim event records and send only to its two queues', () => {
     const statements = statementsOf(template, 'ReceiverVerifierRole');
     expect(statements).toEqual([
       {
@@ -137,16 +137,17 @@ describe('verifier', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Resource: arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverLedgerTable'),
-      },
-      {
-        Effect: 'Allow',
         Action: 'sqs:SendMessage',
         Resource: [
           arnOf(template, 'AWS::SQS::Queue', 'ReceiverDeadLetterQueue'),
           arnOf(template, 'AWS::SQS::Queue', 'ReceiverEventQueue'),
         ],
+      },
+      {
+        // the claim is an UpdateItem; a PutItem replaces an expired record TTL has not deleted yet
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverProcessedEventsTable'),
       },
     ]);
   });
@@ -259,7 +260,7 @@ describe('processor', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Resource: arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverProcessedEventsTable'),
       },
     ]);

@@ -141,7 +141,7 @@ describe('user props over defaults', () => {
     expect(verifier).toMatchObject({ Timeout: 4, MemorySize: 1024 });
     expect(verifier.Environment.Variables).toMatchObject({
       SIGNATURE_TOLERANCE_SECONDS: '120',
-      LEDGER_TTL_SECONDS: String(48 * 3600),
+      PROCESSED_EVENT_TTL_SECONDS: String(48 * 3600),
       SECRETS_CACHE_TTL_SECONDS: '60',
       MAX_BODY_BYTES: String(262_144 - EVENT_QUEUE.messageAttributeAllowanceBytes),
     });

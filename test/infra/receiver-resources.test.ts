@@ -316,15 +316,23 @@ describe('functions', () => {
     });
   });
 
+  it('updates the verifier after the processor, so that no claim meets a processor of an earlier release', () => {
+    // GIVEN a processor of an earlier release would read a verifier's claim as "processed" and skip it
+    // THEN CloudFormation updates the processor (and its role and event source) before the verifier
+    const dependsOn: string[] = template.toJSON().Resources[ids.verifier].DependsOn ?? [];
+    expect(dependsOn).toContain(ids.processor);
+  });
+
   it('gives the verifier exactly its documented environment', () => {
     const env = template.toJSON().Resources[ids.verifier].Properties.Environment.Variables;
     expect(env).toEqual({
       SIGNING_SECRET_ID: { Ref: ids.secret },
-      LEDGER_TABLE_NAME: { Ref: ids.ledger },
       QUEUE_URL: { Ref: ids.queue },
       DEAD_LETTER_QUEUE_URL: { Ref: ids.deadLetterQueue },
       SIGNATURE_TOLERANCE_SECONDS: '300',
-      LEDGER_TTL_SECONDS: String(LEDGER_TABLE.defaultRecordTtlSeconds),
+      // the event record: the processor's variables, one table and one TTL for both functions
+      PROCESSED_EVENTS_TABLE_NAME: { Ref: ids.processedEvents },
+      PROCESSED_EVENT_TTL_SECONDS: String(LEDGER_TABLE.defaultRecordTtlSeconds),
       MAX_BODY_BYTES: String(
         EVENT_QUEUE.defaultMaxMessageSizeBytes - EVENT_QUEUE.messageAttributeAllowanceBytes,
       ),

@@ -103,7 +103,7 @@ describe('the processed-events record in DynamoDB', () => {
     // THEN DynamoDB reports 1 read unit (a consistent read of an item under 4 KB) and 1 write unit
     expect(consumed).toEqual([
       { command: 'GetItemCommand', units: 1 },
-      { command: 'PutItemCommand', units: 1 },
+      { command: 'UpdateItemCommand', units: 1 },
     ]);
   });
 

@@ -6,6 +6,7 @@
  * warning when a refresh of them fails. The module is imported once per file, as one cold start.
  */
 import { createHash } from 'node:crypto';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, ofAuthDelivery } from '../support/signing.ts';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   // GIVEN the function's environment, with the SDK's endpoint variables pointing at the emulators
   Object.assign(process.env, {
     SIGNING_SECRET_ID: 'ofauth/signing',
-    LEDGER_TABLE_NAME: rig.ledgerTableName,
+    PROCESSED_EVENTS_TABLE_NAME: rig.recordTableName,
     QUEUE_URL: rig.queueUrl,
     DEAD_LETTER_QUEUE_URL: rig.deadLetterQueueUrl,
     SECRETS_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS),
@@ -73,12 +74,21 @@ describe('the verifier’s Lambda entry point, wired from the environment', () =
     expect(rig.secretsManager.calls - before).toBeLessThanOrEqual(2);
   });
 
-  it('hands an event on once, through the SDK endpoint variables alone', async () => {
+  it('hands an event on once, claiming it in the record table the environment names', async () => {
     // GIVEN a body with no id and no webhook id: its event key is the SHA-256 of the body
     const body = '{"type":"connection.created","data":{"connection":{"id":"conn_entry"}}}';
     const eventKey = createHash('sha256').update(body).digest('hex');
-    // WHEN it is delivered twice
+    // WHEN it is delivered, processed (as the processor marks its record), and delivered again
     const first = await handler(ofAuthDelivery({ body }), lambdaContext());
+    await rig.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: rig.recordTableName,
+        Key: { eventKey: { S: eventKey } },
+        UpdateExpression: 'SET processedAt = :at',
+        ConditionExpression: 'attribute_exists(eventKey)',
+        ExpressionAttributeValues: { ':at': { S: new Date().toISOString() } },
+      }),
+    );
     const again = await handler(ofAuthDelivery({ body }), lambdaContext());
     expect([first.statusCode, again.statusCode]).toEqual([202, 200]);
     const messages = await drainQueue(rig.sqs, rig.queueUrl);

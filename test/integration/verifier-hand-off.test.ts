@@ -1,19 +1,49 @@
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { MESSAGE_ATTRIBUTES, REJECTED_MESSAGE_GROUP_ID } from '../../lambda/shared/queue-message.ts';
-import { DependencyError } from '../../lambda/verifier/errors.ts';
 import { sha256Hex } from '../../lambda/verifier/event-key.ts';
-import { PowertoolsLedger, REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
+import { REJECTION_ATTRIBUTES, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
 import { answerBody, fixtureBody, lambdaContext, ofAuthDelivery, svixDelivery } from '../support/signing.ts';
-import { drainQueue, queueDepth, SdkProbe, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
+import { drainQueue, queueDepth, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 
 // The EMF lines are checked by the handler tests; here they would only bury the test output.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 let rig: VerifierRig;
+/** The event records' clock: real time plus what a test moved it on by. */
+let clockOffsetMs = 0;
 
 beforeAll(async () => {
-  rig = await startVerifierRig();
+  rig = await startVerifierRig({ recordClock: () => Date.now() + clockOffsetMs });
 });
+
+afterEach(() => {
+  clockOffsetMs = 0;
+});
+
+/** The event record of a key, as stored. */
+async function recordOf(eventKey: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await rig.dynamodb.send(
+    new GetItemCommand({
+      TableName: rig.recordTableName,
+      Key: { eventKey: { S: eventKey } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item && unmarshall(Item);
+}
+
+/** Marks a key processed, as the processor does once its handler succeeded. */
+async function markProcessed(eventKey: string): Promise<void> {
+  await rig.dynamodb.send(
+    new UpdateItemCommand({
+      TableName: rig.recordTableName,
+      Key: { eventKey: { S: eventKey } },
+      UpdateExpression: 'SET processedAt = :at',
+      ExpressionAttributeValues: { ':at': { S: new Date().toISOString() } },
+    }),
+  );
+}
 
 afterAll(async () => {
   await rig.stop();
@@ -46,12 +76,13 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     expect(Date.parse(attr(message!, MESSAGE_ATTRIBUTES.receivedAt) ?? '')).not.toBeNaN();
   });
 
-  it('gives the ledger, the deduplication id and the eventKey attribute one key for a 300-character svix-id', async () => {
+  it('gives the record, the deduplication id and the eventKey attribute one key for a 300-character svix-id', async () => {
     // GIVEN a Svix delivery whose svix-id is longer than a deduplication id (128) and an attribute cut (256)
     const svixId = `msg_${'k'.repeat(296)}`;
     const event = svixDelivery({ body: fixtureBody('connection.updated'), id: svixId });
-    // WHEN it is delivered, and then delivered again
+    // WHEN it is delivered, processed, and then delivered again
     const first = await rig.handler(event, lambdaContext());
+    await markProcessed(sha256Hex(svixId));
     const again = await rig.handler(event, lambdaContext());
     // THEN one message went on the queue whose deduplication id and eventKey attribute are the answer's event id
     expect([first.statusCode, again.statusCode]).toEqual([202, 200]);
@@ -61,8 +92,7 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]?.Attributes?.MessageDeduplicationId).toBe(key);
     expect(attr(messages[0]!, MESSAGE_ATTRIBUTES.eventKey)).toBe(key);
-    // (the ledger side, keyed by the same value, is pinned by the handler test with the in-memory ledger;
-    // the 200 above shows the ledger found the key on the retry)
+    expect(await recordOf(String(key))).toMatchObject({ eventKey: key });
   });
 
   it('puts a body that starts with a byte order mark on the queue byte for byte', async () => {
@@ -93,20 +123,23 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     expect(Buffer.from(kept[0]?.Body ?? '', 'utf8').equals(body)).toBe(true);
   });
 
-  it('answers a duplicate 200 and enqueues it once, with one AWS call per duplicate', async () => {
+  it('answers a duplicate of a processed event 200 with one DynamoDB write attempt, and enqueues it once', async () => {
+    // GIVEN an event handed on and processed
     const body = fixtureBody('connection.updated');
     const first = await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    await markProcessed(String(answerBody(first).eventId));
     rig.probe.reset();
+    // WHEN it is delivered again
     const second = await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    // THEN it is a duplicate, found by the claim's failed condition: one round trip, no read
     expect(first.statusCode).toBe(202);
     expect(second.statusCode).toBe(200);
     expect(answerBody(second)).toEqual({ received: true, duplicate: true });
-    // the conditional put fails and returns the done record: one round trip, no Secrets Manager call
-    expect(rig.probe.calls).toEqual(['PutItemCommand']);
+    expect(rig.probe.calls).toEqual(['UpdateItemCommand']);
     expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
   });
 
-  it('makes three AWS calls for a new delivery on a warm instance and none to Secrets Manager', async () => {
+  it('makes one DynamoDB write and no read for a new delivery on a warm instance, and no Secrets Manager call', async () => {
     await rig.handler(ofAuthDelivery({ body: fixtureBody('connection.expired') }), lambdaContext());
     rig.probe.reset();
     const before = rig.secretsManager.calls;
@@ -115,14 +148,36 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
       lambdaContext(),
     );
     expect(result.statusCode).toBe(202);
-    expect(rig.probe.calls).toEqual(['PutItemCommand', 'SendMessageCommand', 'UpdateItemCommand']);
+    expect(rig.probe.calls).toEqual(['UpdateItemCommand', 'SendMessageCommand']);
     expect(rig.secretsManager.calls).toBe(before);
   });
 
-  it('treats a retry re-signed with a new timestamp as a duplicate', async () => {
+  it('answers 409 to a retry while the claim’s lease is live, and hands it on again once the lease ran out', async () => {
+    // GIVEN an event just handed on, not processed yet
     const body = fixtureBody('realtime.chat_typing.updated');
+    const first = await rig.handler(ofAuthDelivery({ body }), lambdaContext({ remainingMs: 4_000 }));
+    const key = String(answerBody(first).eventId);
+    const receivedAt = (await recordOf(key))?.receivedAt;
+    // WHEN a retry comes within the lease THEN it is told to wait out the lease (4 s at most)
+    const early = await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    expect(early.statusCode).toBe(409);
+    expect(Number(early.headers?.['retry-after'])).toBeLessThanOrEqual(4);
+    // WHEN a retry comes after the lease THEN it is sent again, with the first receipt time
+    clockOffsetMs = 4_001;
+    const late = await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    expect(late.statusCode).toBe(202);
+    expect(await recordOf(key)).toMatchObject({ deliveries: 2, receivedAt });
+    const messages = await drainQueue(rig.sqs, rig.queueUrl);
+    // (fauxqs, as SQS, drops the second send inside the 5-minute deduplication window)
+    expect(messages).toHaveLength(1);
+    expect(attr(messages[0]!, MESSAGE_ATTRIBUTES.receivedAt)).toBe(receivedAt);
+  });
+
+  it('treats a retry of a processed event re-signed with a new timestamp as a duplicate', async () => {
+    const body = fixtureBody('connection.created');
     const t = Math.floor(Date.now() / 1000);
     const first = await rig.handler(ofAuthDelivery({ body, timestamp: t - 60 }), lambdaContext());
+    await markProcessed(String(answerBody(first).eventId));
     const retry = await rig.handler(ofAuthDelivery({ body, timestamp: t }), lambdaContext());
     expect([first.statusCode, retry.statusCode]).toEqual([202, 200]);
     expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
@@ -134,9 +189,9 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     const event = svixDelivery({ body: fixtureBody('connection.created'), id: 'msg_concurrent' });
     const results = await Promise.all(Array.from({ length: 50 }, () => handler(event, lambdaContext())));
     const statuses = results.map((r) => r.statusCode);
-    // THEN one is handed on, the others are duplicates or retryable in-progress answers
+    // THEN one is handed on, the others are told it is in flight (retryable), none a 5xx
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
-    expect(statuses.every((s) => s === 202 || s === 200 || s === 409)).toBe(true);
+    expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
     expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
   });
 
@@ -170,19 +225,84 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
     expect(attr(kept[0]!, REJECTION_ATTRIBUTES.bodyEncoding)).toBe('base64');
   });
 
-  it('writes ledger records with the Powertools layout and the 72 h TTL', async () => {
-    const start = Math.floor(Date.now() / 1000);
-    await rig.handler(svixDelivery({ body: fixtureBody('rules.updated'), id: 'msg_ttl' }), lambdaContext());
-    const { Items = [] } = await rig.dynamodb.send(new ScanCommand({ TableName: rig.ledgerTableName }));
-    const done = Items.filter((item) => item.status?.S === 'COMPLETED');
-    expect(done.length).toBeGreaterThan(0);
-    const record = await rig.dynamodb.send(
-      new GetItemCommand({ TableName: rig.ledgerTableName, Key: { id: done[0]!.id! }, ConsistentRead: true }),
+  it('writes the claim on the event record: type, connection, scheme, receipt, lease, deliveries and a 72 h expiry', async () => {
+    // GIVEN a Svix delivery of a connection's event, with 3 s left to the invocation
+    const start = Date.now();
+    const body = fixtureBody('connection.updated');
+    await rig.handler(svixDelivery({ body, id: 'msg_record' }), lambdaContext({ remainingMs: 3_000 }));
+    // THEN its record holds what the verifier knows, and nothing of the processor's yet
+    const record = await recordOf('msg_record');
+    expect(record).toEqual({
+      eventKey: 'msg_record',
+      eventType: 'connection.updated',
+      connectionId: JSON.parse(body).data.connection.id,
+      signatureScheme: 'svix',
+      receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      leaseUntil: expect.any(Number),
+      deliveries: 1,
+      expiresAt: expect.any(Number),
+    });
+    expect(record?.leaseUntil).toBeGreaterThan(start);
+    expect(record?.leaseUntil).toBeLessThanOrEqual(Date.now() + 3_000);
+    expect(record?.expiresAt).toBeGreaterThanOrEqual(Math.floor(start / 1000) + 72 * 3600);
+    expect(record?.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 72 * 3600);
+  });
+
+  it('releases the claim when the send fails, so that the sender’s retry hands on at once', async () => {
+    // GIVEN an SQS send that fails (both of the client's attempts)
+    rig.probe.inject('SendMessageCommand', 'fail', 2);
+    rig.probe.reset();
+    const event = svixDelivery({ body: fixtureBody('connection.updated'), id: 'msg_release' });
+    const failed = await rig.handler(event, lambdaContext());
+    // THEN it is answered 503 and the claim's lease is cleared by a conditional update
+    expect(failed.statusCode).toBe(503);
+    expect(rig.probe.calls.filter((c) => c !== 'SendMessageCommand')).toEqual([
+      'UpdateItemCommand',
+      'UpdateItemCommand',
+    ]);
+    expect(await recordOf('msg_release')).not.toHaveProperty('leaseUntil');
+    // AND the immediate retry is handed on
+    rig.probe.faults.length = 0;
+    expect((await rig.handler(event, lambdaContext())).statusCode).toBe(202);
+    expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+  });
+
+  it('replaces an expired record that TTL has not deleted yet, rather than reading it as processed', async () => {
+    // GIVEN a processed record of this key that expired a minute ago
+    await rig.dynamodb.send(
+      new PutItemCommand({
+        TableName: rig.recordTableName,
+        Item: {
+          eventKey: { S: 'msg_expired' },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) },
+          processedAt: { S: '2024-01-12T10:30:00.000Z' },
+          receivedAt: { S: '2024-01-12T10:29:59.000Z' },
+          deliveries: { N: '3' },
+        },
+      }),
     );
-    const expiration = Number(record.Item?.expiration?.N);
-    expect(expiration).toBeGreaterThanOrEqual(start + 72 * 3600 - 5);
-    expect(expiration).toBeLessThanOrEqual(start + 72 * 3600 + 60);
-    expect(String(done[0]!.id!.S)).toMatch(/^ofauth#(event|rejected)#/);
+    // WHEN the key is delivered again
+    const result = await rig.handler(
+      svixDelivery({ body: fixtureBody('connection.updated'), id: 'msg_expired' }),
+      lambdaContext(),
+    );
+    // THEN it is a new event: handed on, with a fresh record and its own receipt time
+    expect(result.statusCode).toBe(202);
+    const record = await recordOf('msg_expired');
+    expect(record).not.toHaveProperty('processedAt');
+    expect(record).toMatchObject({ deliveries: 1 });
+    expect(record?.receivedAt).not.toBe('2024-01-12T10:29:59.000Z');
+    expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+  });
+
+  it('marks a kept rejected body on its record, without a lease or a fate', async () => {
+    const body = 'kept once, marked on the record';
+    await rig.handler(ofAuthDelivery({ body }), lambdaContext());
+    const record = await recordOf(sha256Hex(body));
+    expect(record).toMatchObject({ rejectReason: 'invalid_json', signatureScheme: 'ofauth' });
+    expect(Date.parse(String(record?.rejectedAt))).not.toBeNaN();
+    expect(record).not.toHaveProperty('leaseUntil');
+    expect(record).not.toHaveProperty('processedAt');
   });
 });
 
@@ -317,98 +437,5 @@ describe('the queue adapter’s attributes', () => {
     const eventType = attr(message!, MESSAGE_ATTRIBUTES.eventType);
     expect(eventType).toBe(`a\ufffdb\ufffdc${'t'.repeat(251)}`);
     expect(eventType).toHaveLength(256);
-  });
-});
-
-describe('the Powertools ledger', () => {
-  const lease = { getRemainingTimeInMillis: () => 5_000 };
-  const ledger = (retryAfterSeconds?: number) =>
-    new PowertoolsLedger({
-      tableName: rig.ledgerTableName,
-      client: rig.dynamodb,
-      keyPrefix: 'ofauth#ledger-test',
-      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
-    });
-
-  it('runs the work once per key, then answers duplicate', async () => {
-    let runs = 0;
-    const work = async () => {
-      runs += 1;
-    };
-    expect(await ledger().once('key-once', lease, work)).toEqual({ status: 'fresh', recorded: true });
-    expect(await ledger().once('key-once', lease, work)).toEqual({ status: 'duplicate' });
-    expect(runs).toBe(1);
-  });
-
-  it('fails with the work’s own error, unwrapped, and releases the key', async () => {
-    const failure = new Error('the work failed');
-    await expect(
-      ledger().once('key-failing', lease, async () => {
-        throw failure;
-      }),
-    ).rejects.toBe(failure);
-    expect(await ledger().once('key-failing', lease, async () => {})).toEqual({
-      status: 'fresh',
-      recorded: true,
-    });
-  });
-
-  it('reports the work done but not recorded when marking the key done fails, with the error', async () => {
-    // GIVEN a DynamoDB client whose next UpdateItem (marking a claim done) fails
-    const probe = new SdkProbe();
-    const client = new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' });
-    probe.attach(client);
-    probe.inject('UpdateItemCommand');
-    const subject = new PowertoolsLedger({
-      tableName: rig.ledgerTableName,
-      client,
-      keyPrefix: 'ofauth#ledger-test',
-    });
-    // WHEN the work runs
-    const outcome = await subject.once('key-unrecorded', lease, async () => {});
-    // THEN it ran, and the failure to record it is reported rather than thrown
-    expect(outcome).toEqual({ status: 'fresh', recorded: false, recordError: expect.any(Error) });
-    client.destroy();
-  });
-
-  it('fails with a DependencyError naming the ledger, with its cause, when the claim cannot be written', async () => {
-    const probe = new SdkProbe();
-    const client = new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT, region: 'us-east-1' });
-    probe.attach(client);
-    probe.inject('PutItemCommand');
-    const subject = new PowertoolsLedger({
-      tableName: rig.ledgerTableName,
-      client,
-      keyPrefix: 'ofauth#ledger-test',
-    });
-    let ran = false;
-    const failure = await subject
-      .once('key-unclaimed', lease, async () => {
-        ran = true;
-      })
-      .catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(DependencyError);
-    expect(failure).toMatchObject({
-      dependency: 'ledger',
-      cause: expect.objectContaining({ name: expect.stringMatching(/^Idempotency/) }),
-    });
-    expect(ran).toBe(false);
-    client.destroy();
-  });
-
-  it('rejects a second claim while the first holds the lease, asking for a retry after 10 s by default', async () => {
-    let release: () => void = () => {};
-    const first = ledger().once('key-busy', lease, () => new Promise<void>((resolve) => (release = resolve)));
-    await new Promise((wake) => setTimeout(wake, 200));
-    const second = await ledger()
-      .once('key-busy', lease, async () => {})
-      .catch((error: unknown) => error);
-    const configured = await ledger(3)
-      .once('key-busy', lease, async () => {})
-      .catch((error: unknown) => error);
-    release();
-    await first;
-    expect(second).toMatchObject({ statusCode: 409, code: 'delivery_in_progress', retryAfterSeconds: 10 });
-    expect(configured).toMatchObject({ retryAfterSeconds: 3 });
   });
 });

@@ -18,7 +18,8 @@ import {
 import { SERVICE_NAMES } from '../../lambda/shared/metrics.ts';
 import { clientConfig } from '../../lambda/verifier/aws-clients.ts';
 import { createVerifierHandler, type VerifierHandler } from '../../lambda/verifier/create-handler.ts';
-import { HandOff, PowertoolsLedger, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
+import { DynamoDbEventRecords } from '../../lambda/verifier/event-records.ts';
+import { HandOff, SqsEventQueue } from '../../lambda/verifier/hand-off.ts';
 import { CachedSigningSecrets, secretsManagerFetcher } from '../../lambda/verifier/secrets.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/secrets-manager.ts';
 import { createTestResources } from '../support/emulators.ts';
@@ -35,6 +36,8 @@ export interface Fault {
   /** `fail`: throw before the call; `hang-after`: let the call succeed, then never return (a crash). */
   readonly mode: 'fail' | 'hang-after' | 'hang-before';
   times: number;
+  /** Calls of the command to let through before the fault applies. */
+  skip: number;
 }
 
 /** Calls counted per command name, and faults to inject. */
@@ -49,6 +52,10 @@ export class SdkProbe {
       this.calls.push(command);
       const fault = this.faults.find((f) => f.command === command && f.times > 0);
       if (!fault) return next(args);
+      if (fault.skip > 0) {
+        fault.skip -= 1;
+        return next(args);
+      }
       fault.times -= 1;
       if (fault.mode === 'fail') throw new Error(`injected failure of ${command}`);
       if (fault.mode === 'hang-before') return new Promise<never>(() => {});
@@ -62,8 +69,9 @@ export class SdkProbe {
     });
   }
 
-  inject(command: string, mode: Fault['mode'] = 'fail', times = 1): void {
-    this.faults.push({ command, mode, times });
+  /** Makes the next `times` calls of `command` fail (or hang), after letting `skip` through. */
+  inject(command: string, mode: Fault['mode'] = 'fail', times = 1, skip = 0): void {
+    this.faults.push({ command, mode, times, skip });
   }
 
   reset(): void {
@@ -78,7 +86,8 @@ export interface VerifierRig {
   readonly secretsManager: LocalSecretsManager;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
-  readonly ledgerTableName: string;
+  /** The event record's table, which the verifier claims events in. */
+  readonly recordTableName: string;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   /** A fresh handler (a cold start) on the same resources and clients. */
@@ -87,7 +96,13 @@ export interface VerifierRig {
 }
 
 /** Creates fresh tables and queues, a local Secrets Manager, and a verifier wired to them. */
-export async function startVerifierRig(options: { secretValue?: string } = {}): Promise<VerifierRig> {
+export async function startVerifierRig(
+  options: {
+    secretValue?: string;
+    /** The event records' clock (ms since the epoch). @default Date.now */
+    recordClock?: () => number;
+  } = {},
+): Promise<VerifierRig> {
   const resources = await createTestResources();
   const secretsManager = await startLocalSecretsManager({
     [SIGNING_SECRET_ID]: options.secretValue ?? `${TEST_OFAUTH_SECRET},${TEST_SVIX_SECRET}`,
@@ -113,15 +128,10 @@ export async function startVerifierRig(options: { secretValue?: string } = {}): 
     createVerifierHandler({
       secrets: new CachedSigningSecrets({ fetch: secretsManagerFetcher(secretsClient, SIGNING_SECRET_ID) }),
       handOff: new HandOff({
-        ledger: new PowertoolsLedger({
-          tableName: resources.ledgerTableName,
+        records: new DynamoDbEventRecords({
+          tableName: resources.processedEventsTableName,
           client: dynamodb,
-          keyPrefix: 'ofauth#event',
-        }),
-        rejectionLedger: new PowertoolsLedger({
-          tableName: resources.ledgerTableName,
-          client: dynamodb,
-          keyPrefix: 'ofauth#rejected',
+          ...(options.recordClock && { clock: options.recordClock }),
         }),
         queue: new SqsEventQueue({
           client: sqs,
@@ -144,7 +154,7 @@ export async function startVerifierRig(options: { secretValue?: string } = {}): 
     secretsManager,
     queueUrl: resources.queueUrl,
     deadLetterQueueUrl: resources.deadLetterQueueUrl,
-    ledgerTableName: resources.ledgerTableName,
+    recordTableName: resources.processedEventsTableName,
     sqs: resources.sqs,
     dynamodb: resources.dynamodb,
     stop: async () => {

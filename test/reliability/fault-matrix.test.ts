@@ -23,6 +23,7 @@ import {
   CLIENT_LIMITS,
   type DeliveryOutcome,
   type DeliveryTarget,
+  MS_PER_VIRTUAL_SECOND,
   SENDER_BUDGET_MS,
   sendWithRetries,
   VERIFIER_TIMEOUT_MS,
@@ -92,10 +93,10 @@ beforeAll(async () => {
   });
   // The handlers' modules are imported only now, with the environment the pipeline set.
   const { createVerifierHandler } = await import('../../lambda/verifier/create-handler.ts');
-  const { HandOff, PowertoolsLedger, SqsEventQueue } = await import('../../lambda/verifier/hand-off.ts');
+  const { HandOff, MAX_LEASE_MS, SqsEventQueue } = await import('../../lambda/verifier/hand-off.ts');
+  const { DynamoDbEventRecords } = await import('../../lambda/verifier/event-records.ts');
   const { CachedSigningSecrets, secretsManagerFetcher } = await import('../../lambda/verifier/secrets.ts');
   const { clientConfig } = await import('../../lambda/verifier/aws-clients.ts');
-  const { LEDGER_KEY_PREFIXES } = await import('../../lambda/verifier/handler.ts');
   const { createProcessorHandler } = await import('../../lambda/processor/handler.ts');
   const { defaultHandlers } = await import('../../lambda/processor/default-handlers/index.ts');
 
@@ -113,15 +114,13 @@ beforeAll(async () => {
   clientsToClose.push(dynamodbClient, sqsClient);
   dynamo = injectFaults(dynamodbClient);
   sqs = injectFaults(sqsClient);
-  const ledger = (keyPrefix: string) =>
-    new PowertoolsLedger({
-      tableName: pipeline.resources.ledgerTableName,
-      client: dynamodbClient,
-      keyPrefix,
-    });
   const handOff = new HandOff({
-    ledger: ledger(LEDGER_KEY_PREFIXES.handedOn),
-    rejectionLedger: ledger(LEDGER_KEY_PREFIXES.rejected),
+    records: new DynamoDbEventRecords({
+      tableName: pipeline.resources.processedEventsTableName,
+      client: dynamodbClient,
+    }),
+    // The lease's bound (5 s), on the compressed clock like every other duration.
+    maxLeaseMs: (MAX_LEASE_MS / 1000) * MS_PER_VIRTUAL_SECOND,
     queue: new SqsEventQueue({
       client: sqsClient,
       queueUrl: pipeline.resources.queueUrl,
@@ -354,10 +353,10 @@ describe('fault matrix × the sender retry policy (5 attempts)', () => {
   );
 
   it(
-    'loses nothing when the ledger claim fails',
+    'loses nothing when the claim of the event record fails',
     async () => {
-      const { result } = await runCase('ledger claim fails', () =>
-        dynamo.arm({ command: 'PutItemCommand', mode: 'fail' }),
+      const { result } = await runCase('record claim fails', () =>
+        dynamo.arm({ command: 'UpdateItemCommand', mode: 'fail' }),
       );
       expect(result.answers).toBe('202, 503→202, 202');
       expect(result).toMatchObject({ ...clean, middleSends: 1 });
@@ -380,21 +379,21 @@ describe('fault matrix × the sender retry policy (5 attempts)', () => {
   );
 
   it(
-    'enqueues once when marking the ledger done fails',
+    'loses nothing after a crash while claiming, before the claim was written',
     async () => {
-      // GIVEN the update that marks the ledger done fails once: the event is already on the queue
-      const { result } = await runCase('ledger completion fails', () =>
-        dynamo.arm({ command: 'UpdateItemCommand', mode: 'fail' }),
+      // GIVEN an invocation that dies in its claim (the write never reaches the table)
+      const { result } = await runCase('crash while claiming', () =>
+        dynamo.arm({ command: 'UpdateItemCommand', mode: 'hang' }),
       );
-      // THEN the sender is answered 202 at once (a 5xx would only invite a second enqueue)
-      expect(result.answers).toBe('202, 202, 202');
+      // THEN the crashed attempt got a 5xx at the timeout, and the retry claimed and sent it
+      expect(result.answers).toBe('202, 503→202, 202');
       expect(result).toMatchObject({ ...clean, middleSends: 1 });
     },
     CASE_TIMEOUT_MS,
   );
 
   it(
-    'loses nothing after a crash between the ledger claim and the SQS send',
+    'loses nothing after a crash between the claim and the SQS send',
     async () => {
       // GIVEN an invocation that dies after claiming (the send never returns): its lease must run out
       const { result } = await runCase('crash between claim and send', () =>
@@ -412,28 +411,32 @@ describe('fault matrix × the sender retry policy (5 attempts)', () => {
     'enqueues once after a crash right after the SQS send succeeded',
     async () => {
       // GIVEN an invocation whose send succeeds and which dies before it learns so (the message is
-      // on the queue, the ledger still says in progress)
+      // on the queue, the record still holds its lease)
       const { result } = await runCase('crash right after the send', () =>
         sqs.arm({ command: 'SendMessageCommand', mode: 'succeed-then-crash' }),
       );
-      // THEN the retry takes the claim over and re-sends, and the FIFO queue deduplicates it
-      expect(result.answers).toBe('202, 503→202, 202');
-      // (the re-send reached the queue: its deduplication, not ours, kept the event once)
-      expect(result).toMatchObject({ ...clean, middleSends: 2 });
+      // THEN the retry, after the lease ran out, finds the event processed on its record: 200
+      // duplicate, nothing sent again. (Had the processor not finished yet, the retry would re-send
+      // and the queue's deduplication or the processor's read of the record would drop the copy:
+      // test/integration/verifier-faults.test.ts and test/e2e/late-duplicate.test.ts.)
+      expect(result.answers).toBe('202, 503→200, 202');
+      expect(result).toMatchObject({ ...clean, middleSends: 1 });
     },
     CASE_TIMEOUT_MS,
   );
 
   it(
-    'enqueues once after a crash while marking the ledger done',
+    'loses nothing after a crash right after the claim was written',
     async () => {
+      // GIVEN an invocation whose claim is written and which dies before it learns so (nothing sent)
       const { result } = await runCase(
-        'crash while marking done',
-        () => dynamo.arm({ command: 'UpdateItemCommand', mode: 'hang' }),
+        'crash right after the claim',
+        () => dynamo.arm({ command: 'UpdateItemCommand', mode: 'succeed-then-crash' }),
         { scheme: 'ofauth' },
       );
+      // THEN the retry, after the lease ran out, claimed it again and sent it, once
       expect(result.answers).toBe('202, 503→202, 202');
-      expect(result).toMatchObject({ ...clean, middleSends: 2 });
+      expect(result).toMatchObject({ ...clean, middleSends: 1 });
     },
     CASE_TIMEOUT_MS,
   );
@@ -443,10 +446,11 @@ describe('fault matrix × the sender retry policy (5 attempts)', () => {
     async () => {
       const { result, duplicate } = await runCase(
         'duplicate while in flight',
-        () => sqs.arm({ command: 'SendMessageCommand', mode: 'slow', delayMs: 400 }),
+        () => sqs.arm({ command: 'SendMessageCommand', mode: 'slow', delayMs: 100 }),
         { concurrentDuplicate: true },
       );
-      // THEN the duplicate is told to retry (409 delivery_in_progress), and its retry finds it done
+      // THEN the duplicate is told to retry (409 delivery_in_progress) with the lease's time left,
+      // and its retry, which comes after the lease, finds the event processed
       expect(JSON.parse(duplicate!.attempts[0]!.body)).toMatchObject({ error: 'delivery_in_progress' });
       expect(result.answers).toBe('202, 202, 409→200, 202');
       expect(result).toMatchObject({ ...clean, middleSends: 1 });

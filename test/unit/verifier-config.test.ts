@@ -4,7 +4,7 @@ import { DEFAULT_MAX_BODY_BYTES, loadVerifierConfig } from '../../lambda/verifie
 
 const required = {
   SIGNING_SECRET_ID: 'ofauth/signing',
-  LEDGER_TABLE_NAME: 'ledger',
+  PROCESSED_EVENTS_TABLE_NAME: 'records',
   QUEUE_URL: 'http://q/events.fifo',
   DEAD_LETTER_QUEUE_URL: 'http://q/events-dlq.fifo',
 };
@@ -13,11 +13,11 @@ describe('verifier configuration', () => {
   it('applies the documented defaults', () => {
     expect(loadVerifierConfig(required)).toEqual({
       signingSecretId: 'ofauth/signing',
-      ledgerTableName: 'ledger',
+      recordTableName: 'records',
       queueUrl: 'http://q/events.fifo',
       deadLetterQueueUrl: 'http://q/events-dlq.fifo',
       toleranceSeconds: 300,
-      ledgerTtlSeconds: 259_200,
+      recordTtlSeconds: 259_200,
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       secretsCacheTtlSeconds: 300,
       serviceName: 'ofauth-verifier',
@@ -31,7 +31,7 @@ describe('verifier configuration', () => {
     const config = loadVerifierConfig({
       ...required,
       SIGNATURE_TOLERANCE_SECONDS: '60',
-      LEDGER_TTL_SECONDS: '3600',
+      PROCESSED_EVENT_TTL_SECONDS: '3600',
       MAX_BODY_BYTES: '1000',
       SECRETS_CACHE_TTL_SECONDS: '30',
       POWERTOOLS_SERVICE_NAME: 'webhooks-verifier',
@@ -39,7 +39,7 @@ describe('verifier configuration', () => {
     });
     expect(config).toMatchObject({
       toleranceSeconds: 60,
-      ledgerTtlSeconds: 3600,
+      recordTtlSeconds: 3600,
       maxBodyBytes: 1000,
       secretsCacheTtlSeconds: 30,
       serviceName: 'webhooks-verifier',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { eventKeyFor, isEventKey, toEventKey } from '../../lambda/verifier/event-key.ts';
 import { HandOff } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 
 const body = Buffer.from('{"type":"rules.updated","data":{}}');
 const bodyHash = createHash('sha256').update(body).digest('hex');
@@ -78,8 +78,7 @@ describe('event key format', () => {
 describe('HandOff', () => {
   const lease = { getRemainingTimeInMillis: () => 5_000 };
   const ports = () => ({
-    ledger: new InMemoryLedger(),
-    rejectionLedger: new InMemoryLedger(),
+    records: new InMemoryEventRecords(),
     queue: new InMemoryEventQueue(),
   });
 
@@ -94,24 +93,21 @@ describe('HandOff', () => {
     } as const;
     for (const eventKey of [`msg_${'x'.repeat(200)}`, 'msg with spaces', '']) {
       // WHEN an event or a rejected body is handed over with such a key
-      // THEN it is refused, and neither ledger nor queue holds anything
+      // THEN it is refused, and neither record nor queue holds anything
       await expect(
         handOff.handOn({ body: '{}', messageGroupId: 'g', attributes: { ...attributes, eventKey } }, lease),
       ).rejects.toThrow(/1 to 128 printable ASCII/);
       await expect(
-        handOff.keepRejected(
-          {
-            body: Buffer.from('x'),
-            eventKey,
-            signatureScheme: 'svix',
-            receivedAt: '-',
-            reason: 'invalid_json',
-          },
-          lease,
-        ),
+        handOff.keepRejected({
+          body: Buffer.from('x'),
+          eventKey,
+          signatureScheme: 'svix',
+          receivedAt: '-',
+          reason: 'invalid_json',
+        }),
       ).rejects.toThrow(TypeError);
     }
-    expect(p.ledger.records.size + p.rejectionLedger.records.size).toBe(0);
+    expect(p.records.records.size).toBe(0);
     expect(p.queue.events.length + p.queue.rejected.length).toBe(0);
   });
 });

@@ -1,24 +1,23 @@
 /**
- * The hand-off use case over its ports, with the in-memory adapters: which dependency a failure
- * is blamed on, what a hand-on reports when the ledger could not be marked done, and how a kept
+ * The hand-off use case over its ports, with the in-memory adapters: one claim per event, a
+ * released claim after a failed send, which dependency a failure is blamed on, and how a kept
  * rejection reports a repeat.
  */
 import { DependencyError } from '../../lambda/verifier/errors.ts';
 import {
   HandOff,
   type LeaseClock,
-  type Ledger,
-  type LedgerOutcome,
   type QueuedEvent,
   type RejectedDelivery,
 } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 
 const lease: LeaseClock = { getRemainingTimeInMillis: () => 5_000 };
 
 const event: QueuedEvent = {
   body: '{"type":"connection.created","data":{"connection":{"id":"conn_1"}}}',
   messageGroupId: 'conn_1',
+  connectionId: 'conn_1',
   attributes: {
     eventType: 'connection.created',
     eventKey: 'msg_1',
@@ -46,75 +45,78 @@ class BrokenQueue extends InMemoryEventQueue {
   }
 }
 
-/** A ledger that runs the work, then reports that marking it done failed. */
-class UnrecordedLedger implements Ledger {
-  readonly recordError = new Error('the ledger update failed');
-  async once(_key: string, _lease: LeaseClock, work: () => Promise<void>): Promise<LedgerOutcome> {
-    await work();
-    return { status: 'fresh', recorded: false, recordError: this.recordError };
-  }
-}
-
-function handOff(ports: { ledger?: Ledger; rejectionLedger?: Ledger; queue?: InMemoryEventQueue } = {}) {
+function handOff(ports: { queue?: InMemoryEventQueue; clock?: () => number } = {}) {
   const queue = ports.queue ?? new InMemoryEventQueue();
-  return {
-    queue,
-    handOff: new HandOff({
-      ledger: ports.ledger ?? new InMemoryLedger(),
-      rejectionLedger: ports.rejectionLedger ?? new InMemoryLedger(),
-      queue,
-    }),
-  };
+  const records = new InMemoryEventRecords(ports.clock);
+  return { queue, records, handOff: new HandOff({ records, queue }) };
 }
 
 describe('HandOff', () => {
-  it('hands an event on once, then answers duplicate', async () => {
-    const { handOff: subject, queue } = handOff();
-    // (strictly: a recorded hand-on carries no recordError field at all)
-    expect(await subject.handOn(event, lease)).toStrictEqual({ status: 'enqueued', recorded: true });
-    expect(await subject.handOn(event, lease)).toStrictEqual({ status: 'duplicate' });
+  it('hands an event on with one claim of its record, then answers duplicate once it is processed', async () => {
+    const { handOff: subject, queue, records } = handOff();
+    expect(await subject.handOn(event, lease)).toStrictEqual({
+      status: 'enqueued',
+      eventKey: 'msg_1',
+      deliveries: 1,
+    });
+    expect(records.calls).toEqual(['claim']);
+    expect(records.records.get('msg_1')).toMatchObject({
+      connectionId: 'conn_1',
+      eventType: 'connection.created',
+    });
+    records.markProcessed('msg_1');
+    expect(await subject.handOn(event, lease)).toStrictEqual({ status: 'duplicate', eventKey: 'msg_1' });
     expect(queue.events).toEqual([event]);
   });
 
-  it('reports an event handed on whose ledger record could not be marked done, with the error', async () => {
-    const ledger = new UnrecordedLedger();
-    const { handOff: subject, queue } = handOff({ ledger });
-    expect(await subject.handOn(event, lease)).toEqual({
-      status: 'enqueued',
-      recorded: false,
-      recordError: ledger.recordError,
-    });
-    expect(queue.events).toHaveLength(1);
-  });
-
-  it('fails with a DependencyError naming the queue when the send fails', async () => {
+  it('fails with a DependencyError naming the queue when the send fails, and releases the claim', async () => {
+    // GIVEN a queue that refuses the send
     const queue = new BrokenQueue();
-    const { handOff: subject } = handOff({ queue });
+    const { handOff: subject, records } = handOff({ queue, clock: () => 1000 });
+    // WHEN an event is handed on
     const failure = await subject.handOn(event, lease).catch((error: unknown) => error);
+    // THEN the failure names the queue, and the claim is released so a retry may claim at once
     expect(failure).toBeInstanceOf(DependencyError);
     expect(failure).toMatchObject({ dependency: 'queue', cause: queue.failure });
+    expect(records.calls).toEqual(['claim', 'release']);
+    expect(records.records.get('msg_1')?.leaseUntil).toBeUndefined();
+  });
+
+  it('sends a re-claimed event with the first delivery’s receipt time', async () => {
+    // GIVEN an event whose first send failed at 10:30
+    const { handOff: subject, records } = handOff({ queue: new BrokenQueue() });
+    await subject.handOn(event, lease).catch(() => undefined);
+    // WHEN its retry arrives at 10:31 on a working queue
+    const queue = new InMemoryEventQueue();
+    const retry = new HandOff({ records, queue });
+    const later = { ...event, attributes: { ...event.attributes, receivedAt: '2024-01-15T10:31:00.000Z' } };
+    expect(await retry.handOn(later, lease)).toMatchObject({ status: 'enqueued', deliveries: 2 });
+    // THEN the queued message carries 10:30, the receipt the record keeps
+    expect(queue.events[0]?.attributes.receivedAt).toBe('2024-01-15T10:30:00.000Z');
   });
 
   it('keeps a rejected delivery once, then answers already-kept', async () => {
     const { handOff: subject, queue } = handOff();
-    expect(await subject.keepRejected(rejected, lease)).toBe('kept');
-    expect(await subject.keepRejected(rejected, lease)).toBe('already-kept');
+    expect(await subject.keepRejected(rejected)).toBe('kept');
+    expect(await subject.keepRejected(rejected)).toBe('already-kept');
     expect(queue.rejected).toEqual([rejected]);
   });
 
-  it('fails with a DependencyError naming the dead-letter queue when keeping fails', async () => {
+  it('fails with a DependencyError naming the dead-letter queue when keeping fails, and keeps it on a retry', async () => {
     const queue = new BrokenQueue();
-    const { handOff: subject } = handOff({ queue });
-    const failure = await subject.keepRejected(rejected, lease).catch((error: unknown) => error);
+    const { handOff: subject, records } = handOff({ queue });
+    const failure = await subject.keepRejected(rejected).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DependencyError);
     expect(failure).toMatchObject({ dependency: 'dead-letter-queue', cause: queue.failure });
+    const working = new InMemoryEventQueue();
+    expect(await new HandOff({ records, queue: working }).keepRejected(rejected)).toBe('kept');
   });
 
   it('keeps a rejection apart from a hand-on of the same key', async () => {
     // GIVEN an event key whose body was kept as rejected
     const { handOff: subject } = handOff();
-    await subject.keepRejected({ ...rejected, eventKey: 'msg_1' }, lease);
+    await subject.keepRejected({ ...rejected, eventKey: 'msg_1' });
     // THEN a hand-on of the same key is not taken for a duplicate
-    expect(await subject.handOn(event, lease)).toEqual({ status: 'enqueued', recorded: true });
+    expect(await subject.handOn(event, lease)).toMatchObject({ status: 'enqueued' });
   });
 });

@@ -1,48 +1,57 @@
 /**
- * The in-memory ledger (lambda/verifier/in-memory.ts), the fake the handler tests and the local
- * tools run the verifier on: it must keep the lease of the DynamoDB ledger, or those tests would
- * pass where the deployed verifier hands an event on twice.
+ * The in-memory event records (lambda/verifier/in-memory.ts), the fake the handler tests and the
+ * local tools run the verifier on: it must keep the claim rules of the DynamoDB records, or those
+ * tests would pass where the deployed verifier hands an event on twice.
  */
 import { DeliveryInFlightError } from '../../lambda/verifier/errors.ts';
-import { InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import type { RecordClaim } from '../../lambda/verifier/event-records.ts';
+import { InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 
-/** A lease of `ms` milliseconds, as the Lambda context gives it. */
-const lease = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+const claimOf = (overrides: Partial<RecordClaim> = {}): RecordClaim => ({
+  eventKey: 'k',
+  eventType: 'connection.created',
+  signatureScheme: 'svix',
+  receivedAt: '2024-01-15T10:30:00.000Z',
+  leaseMs: 5000,
+  ...overrides,
+});
 
-describe('the in-memory ledger', () => {
-  it('answers a claim of a key whose work is running with 409 until its lease ends, then lets it be taken over', async () => {
-    // GIVEN a key claimed at t=1000 for a 5 s lease, whose work never ends (a crashed invocation)
+describe('the in-memory event records', () => {
+  it('rejects a claim of a key whose lease is live with 409, then lets it be taken over once the lease ends', async () => {
+    // GIVEN a key claimed at t=1000 for a 5 s lease by an invocation that never finishes
     let now = 1000;
-    const ledger = new InMemoryLedger(() => now);
-    void ledger.once('k', lease(5000), () => new Promise<void>(() => undefined));
+    const records = new InMemoryEventRecords(() => now);
+    await records.claim(claimOf());
     // WHEN another request claims it within the lease THEN it is told the event is in flight
-    now = 5999;
-    await expect(ledger.once('k', lease(5000), async () => undefined)).rejects.toBeInstanceOf(
-      DeliveryInFlightError,
-    );
-    // WHEN it claims it once the lease has ended THEN its work runs, as a fresh hand-off
     now = 6000;
-    let ran = false;
-    expect(
-      await ledger.once('k', lease(5000), async () => {
-        ran = true;
-      }),
-    ).toEqual({ status: 'fresh', recorded: true });
-    expect(ran).toBe(true);
-    // AND a later claim is a duplicate
-    expect(await ledger.once('k', lease(5000), async () => undefined)).toEqual({ status: 'duplicate' });
+    await expect(records.claim(claimOf())).rejects.toBeInstanceOf(DeliveryInFlightError);
+    // WHEN it claims it once the lease has ended THEN the claim is granted, a second delivery,
+    // carrying the first delivery's receipt time
+    now = 6001;
+    expect(await records.claim(claimOf({ receivedAt: '2024-01-15T10:31:00.000Z' }))).toEqual({
+      status: 'claimed',
+      receivedAt: '2024-01-15T10:30:00.000Z',
+      leaseUntil: 11_001,
+      deliveries: 2,
+    });
   });
 
-  it('frees a key whose work failed, so that a retry runs it', async () => {
-    const ledger = new InMemoryLedger(() => 1000);
-    await expect(
-      ledger.once('k', lease(5000), async () => {
-        throw new Error('queue down');
-      }),
-    ).rejects.toThrow('queue down');
-    expect(await ledger.once('k', lease(5000), async () => undefined)).toEqual({
-      status: 'fresh',
-      recorded: true,
-    });
+  it('frees a key whose claim was released, so that a retry claims it at once', async () => {
+    const records = new InMemoryEventRecords(() => 1000);
+    const first = await records.claim(claimOf());
+    if (first.status !== 'claimed') throw new Error('expected a claim');
+    await records.release('k', first.leaseUntil);
+    expect(await records.claim(claimOf())).toMatchObject({ status: 'claimed', deliveries: 2 });
+  });
+
+  it('answers duplicate for a processed key, and grants a claim again once its record expired', async () => {
+    let now = 1000;
+    const records = new InMemoryEventRecords(() => now, 60);
+    await records.claim(claimOf());
+    records.markProcessed('k');
+    now = 10_000;
+    expect(await records.claim(claimOf())).toEqual({ status: 'duplicate' });
+    now = 61_000;
+    expect(await records.claim(claimOf())).toMatchObject({ status: 'claimed', deliveries: 1 });
   });
 });

@@ -2,8 +2,8 @@
  * The verifier's use case without its middleware: the outcome it reports, the tolerance it is
  * given, the keys it announces, and the error it throws for a body it refuses.
  */
-import { HandOff, type LeaseClock, type Ledger, type LedgerOutcome } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryLedger } from '../../lambda/verifier/in-memory.ts';
+import { HandOff, type LeaseClock } from '../../lambda/verifier/hand-off.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
 import { signOfAuth } from '../../lambda/verifier/signature.ts';
 import {
@@ -29,25 +29,11 @@ function delivery(body: string, ageSeconds = 0): RawDelivery {
 
 const connectionCreated = '{"type":"connection.created","data":{"connection":{"id":"conn_1"}}}';
 
-/** A ledger that runs the work, then reports that marking it done failed. */
-class UnrecordedLedger implements Ledger {
-  readonly recordError = new Error('the ledger update failed');
-  async once(_key: string, _lease: LeaseClock, work: () => Promise<void>): Promise<LedgerOutcome> {
-    await work();
-    return { status: 'fresh', recorded: false, recordError: this.recordError };
-  }
-}
-
-function verifier(options: {
-  ledger?: Ledger;
-  toleranceSeconds?: number;
-  annotate?: (k: DeliveryKeys) => void;
-}) {
+function verifier(options: { toleranceSeconds?: number; annotate?: (k: DeliveryKeys) => void }) {
   return new VerifyDelivery({
     secrets,
     handOff: new HandOff({
-      ledger: options.ledger ?? new InMemoryLedger(),
-      rejectionLedger: new InMemoryLedger(),
+      records: new InMemoryEventRecords(),
       queue: new InMemoryEventQueue(),
     }),
     clock: () => NOW,
@@ -57,20 +43,9 @@ function verifier(options: {
 }
 
 describe('VerifyDelivery', () => {
-  it('reports an event handed on whose ledger record could not be marked done, with the error', async () => {
-    const ledger = new UnrecordedLedger();
-    const outcome = await verifier({ ledger }).handle(delivery(connectionCreated), lease);
-    expect(outcome).toEqual({
-      status: 'enqueued',
-      eventKey: expect.any(String),
-      recorded: false,
-      recordError: ledger.recordError,
-    });
-  });
-
-  it('reports a recorded hand-on without a recordError field', async () => {
+  it('reports an event handed on with its key and its count of claims', async () => {
     const outcome = await verifier({}).handle(delivery(connectionCreated), lease);
-    expect(outcome).toStrictEqual({ status: 'enqueued', eventKey: expect.any(String), recorded: true });
+    expect(outcome).toStrictEqual({ status: 'enqueued', eventKey: expect.any(String), deliveries: 1 });
   });
 
   it('applies the tolerance it is given, and 300 s without one', async () => {
