@@ -67,7 +67,7 @@ export class ProcessedEventsTable extends Construct {
 
   /**
    * Lets a processor keep the record: its environment names the table and the TTL, and its role
-   * may read and put items of this table (nothing else).
+   * may read and update items of this table (nothing else).
    */
   connectProcessor(processor: LambdaFunction): void {
     processor.addEnvironment('PROCESSED_EVENTS_TABLE_NAME', this.table.tableName);
@@ -75,7 +75,7 @@ export class ProcessedEventsTable extends Construct {
     processor.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
       }),
     );

@@ -259,7 +259,7 @@ describe('processor', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Resource: arnOf(template, 'AWS::DynamoDB::Table', 'ReceiverProcessedEventsTable'),
       },
     ]);
