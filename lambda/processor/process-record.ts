@@ -105,12 +105,7 @@ export function createRecordProcessor(
       if (poison) return rejectRecord(record, poison, error, recordDependencies, batch, recorded);
       batch.metrics.failed(event.type);
       recordLogger.error('event failed', error as Error);
-      const lastAttempt =
-        Number(record.attributes.ApproximateReceiveCount) >=
-        (dependencies.maxReceiveCount ?? Number.POSITIVE_INFINITY);
-      await writeRecord(recordDependencies, batch, recorded, (records, signal) =>
-        records.markFailed(recorded!, error, lastAttempt, signal),
-      );
+      await recordFailure(record, error, recordDependencies, batch, recorded);
       throw error;
     }
     await recordProcessed(queued, recordDependencies, batch, recorded);
@@ -266,6 +261,25 @@ async function recordProcessed(
       error: error as Error,
     });
   }
+}
+
+/**
+ * Records a failed attempt; at the queue's last receive (`maxReceiveCount`) also that SQS moves
+ * the message to the dead-letter queue, which nothing else will tell the record.
+ */
+function recordFailure(
+  record: SQSRecord,
+  error: unknown,
+  dependencies: RecordProcessorDependencies,
+  batch: BatchState,
+  recorded: RecordedEvent | undefined,
+): Promise<void> {
+  const lastAttempt =
+    Number(record.attributes.ApproximateReceiveCount) >=
+    (dependencies.maxReceiveCount ?? Number.POSITIVE_INFINITY);
+  return writeRecord(dependencies, batch, recorded, (records, signal) =>
+    records.markFailed(recorded!, error, lastAttempt, signal),
+  );
 }
 
 /**

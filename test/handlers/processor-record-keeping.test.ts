@@ -294,6 +294,24 @@ describe('the event record', () => {
     expect(line).not.toHaveProperty('eventType');
   });
 
+  it('fails a failed event as before when its attempt cannot be recorded, and only warns', async () => {
+    // GIVEN a record whose writes fail, and a handler that fails
+    const processedEvents = new FakeEventRecords();
+    processedEvents.failWrites = true;
+    const { run } = processorUnderTest({ processedEvents, fail: new Set(['A-1']) });
+    // WHEN the event is processed
+    const response = await run(sqsEvent(update('A', 1)));
+    // THEN it is retried as any failure is; the lost attempt is a warning, not the alarm's metric
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }]);
+    expect(output.logs('could not write the failed attempt to the event record')).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        error: expect.objectContaining({ name: 'ThrottlingException' }),
+      }),
+    ]);
+    expect(output.metrics().filter((entry) => 'ProcessedRecordWriteFailures' in entry)).toEqual([]);
+  });
+
   it('counts no ProcessedRecordWriteFailures when the record was written', async () => {
     const { run } = processorUnderTest({ processedEvents: new FakeEventRecords() });
     await run(sqsEvent(update('A', 1)));
