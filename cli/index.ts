@@ -29,8 +29,9 @@ Commands:
   redrive                 move the dead-letter queue's events back to the event queue, after a yes
                           (same choice; the verifier's rejected bodies stay)
   replay                  put archived events of a time window back on the queue, in order (same choice)
-  trace <key | svix id>   what became of an event: received, attempts, processed / dead-lettered /
-                          replayed, from its record; --connection ID --since T lists a connection's (same choice)
+  trace <key | svix id>   what became of an event, from its record (received, attempts, processed,
+                          dead-lettered, replayed); --connection ID --since T: a connection's recent
+                          events (same choice)
   help [command]          show help
 
 Run \`npm run cli -- <command> --help\` for a command's options.
