@@ -71,10 +71,18 @@ beforeEach(() => {
 });
 afterEach(() => output.restore());
 
-const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = (event, context) => {
+/** Connections whose handler makes a write DynamoDB refuses (an empty key). */
+const refusedWrites = new Set<string>();
+
+const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = async (event, context) => {
   runs.push(context.replay ? `${context.eventId} (replay)` : context.eventId);
   const error = behaviour.get(event.data.connection.id)?.();
   if (error) throw error;
+  if (refusedWrites.has(event.data.connection.id)) {
+    await context.dynamodb.send(
+      new PutCommand({ TableName: resources.connectionsTableName, Item: { pk: '' } }),
+    );
+  }
 };
 
 /** A processor as deployed: its record store from the environment, a dead-letter queue on fauxqs. */
@@ -242,6 +250,22 @@ describe('what the record holds', () => {
       deadLetteredAt: isoTime,
       deadLetterReason: 'rejected_by_handler',
       lastError: expect.stringContaining('unsupported permission set'),
+    });
+  });
+
+  it('after a write DynamoDB refuses: dead-lettered as rejected_by_dynamodb', async () => {
+    // GIVEN a handler whose write DynamoDB Local refuses (ValidationException: an empty key)
+    const { eventKey, connectionId, record } = newEvent();
+    refusedWrites.add(connectionId);
+    // WHEN it is processed
+    const response = await processor()(record);
+    // THEN it is acknowledged (on the dead-letter queue) and the record says why
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await item(eventKey)).toMatchObject({
+      attempts: 1,
+      deadLetteredAt: isoTime,
+      deadLetterReason: 'rejected_by_dynamodb',
+      lastError: expect.any(String),
     });
   });
 
