@@ -8,6 +8,7 @@
  * npm run cli -- send rules.updated --scheme svix --count 100 --rate 20
  * npm run cli -- status --stack OFAuthWebhookReceiver
  * npm run cli -- replay --since 3d --type connection.updated
+ * npm run cli -- trace msg_2KWPBgLlAfxdpx2AI54pPJ85f4W
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +18,7 @@ import { runRedrive } from './redrive.ts';
 import { runReplay } from './replay.ts';
 import { runSend } from './send.ts';
 import { suggest } from './suggest.ts';
+import { runTrace } from './trace.ts';
 
 export const HELP = `Usage: npm run cli -- <command> [options]   (from the repository's folder)
 
@@ -27,6 +29,9 @@ Commands:
   redrive                 move the dead-letter queue's events back to the event queue, after a yes
                           (same choice; the verifier's rejected bodies stay)
   replay                  put archived events of a time window back on the queue, in order (same choice)
+  trace <key | svix id>   what became of an event, from its record (received, attempts, processed,
+                          dead-lettered, replayed); --connection ID --since T: a connection's recent
+                          events (same choice)
   help [command]          show help
 
 Run \`npm run cli -- <command> --help\` for a command's options.
@@ -42,13 +47,16 @@ Examples:
   npm run cli -- status                             # the local pipeline's queues
   npm run cli -- status --stack OFAuthWebhookReceiver --region eu-west-1
   npm run cli -- redrive                           # asks first; --yes in a script
-  npm run cli -- replay --since 6h --type connection.updated --dry-run`;
+  npm run cli -- replay --since 6h --type connection.updated --dry-run
+  npm run cli -- trace msg_2KWPBgLlAfxdpx2AI54pPJ85f4W
+  npm run cli -- trace --connection conn_mine --since 1h --json`;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo, clients: AwsClients) => Promise<number>> = {
   send: (args, io) => runSend(args, io),
   status: runStatus,
   redrive: (args, io, clients) => runRedrive(args, io, clients),
   replay: (args, io) => runReplay(args, io),
+  trace: (args, io) => runTrace(args, io),
 };
 
 /**

@@ -94,6 +94,7 @@ export function replayEntry(
     [MESSAGE_ATTRIBUTES.receivedAt]: text(event.receivedAt),
     [REPLAY_ATTRIBUTES.replay]: text('true'),
     [REPLAY_ATTRIBUTES.replayedAt]: text(options.replayedAt.toISOString()),
+    [REPLAY_ATTRIBUTES.replayId]: text(options.replayId),
     ...(event.sequenceNumber && { [REPLAY_ATTRIBUTES.originalSequenceNumber]: text(event.sequenceNumber) }),
   };
   const bytes =

@@ -259,7 +259,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       },
     );
 
-    setFunctionEnvironment({ region, endpoints, secretsManager: manager.endpoint, resources }, options.env);
+    setFunctionEnvironment(
+      { region, endpoints, secretsManager: manager.endpoint, resources },
+      {
+        // As the stack sets it: the event record says which failed attempt was the last.
+        MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),
+        ...options.env,
+      },
+    );
 
     await verifiers.loadFirst();
     const processorModule = await importAs<ProcessorModule>(

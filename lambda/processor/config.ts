@@ -81,6 +81,26 @@ export function loadDeadLetterQueueUrl(
   return env.DEAD_LETTER_QUEUE_URL?.trim() || undefined;
 }
 
+/**
+ * The event queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`), or `undefined` when unset: then no
+ * failed attempt is known to be the last, and the record of an event SQS moved does not say so.
+ *
+ * @throws {ConfigurationError} when it is set but not a positive integer
+ */
+export function loadMaxReceiveCount(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): number | undefined {
+  const value = env.MAX_RECEIVE_COUNT?.trim();
+  if (!value) return undefined;
+  const count = Number(value);
+  if (!(Number.isInteger(count) && count > 0)) {
+    throw new ConfigurationError(
+      `environment variable MAX_RECEIVE_COUNT must be a positive integer, got "${value}"`,
+    );
+  }
+  return count;
+}
+
 let cached: ProcessorConfig | undefined;
 
 /** The process environment's configuration, read on first use and kept. */

@@ -31,15 +31,20 @@ import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
 import { type ArchiveWriter, archiveBatch } from './archive.ts';
 import { archiveWriterFor } from './archive-writers.ts';
 import { documentClient, getSqsClient } from './clients.ts';
-import { getProcessorConfig, loadDeadLetterQueueUrl, loadRecordKeepingConfig } from './config.ts';
+import {
+  getProcessorConfig,
+  loadDeadLetterQueueUrl,
+  loadMaxReceiveCount,
+  loadRecordKeepingConfig,
+} from './config.ts';
 import { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
 import { checkDeadlineMargin, DEFAULT_DEADLINE_MARGIN_MS, invocationDeadline } from './deadline.ts';
 import { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
+import { DynamoDbEventRecords, type EventRecords } from './event-records.ts';
 import { processMessageGroups, recordsFromFirstOf } from './message-groups.ts';
 import { BatchMetrics } from './metrics.ts';
 import { createRecordProcessor, type RecordProcessorDependencies } from './process-record.ts';
-import { DynamoDbProcessedEvents, type ProcessedEvents } from './processed-events.ts';
 import { createRouter, type EventHandlers, type UnknownEventHandler } from './router.ts';
 import { RulesStore } from './rules.ts';
 
@@ -84,10 +89,18 @@ export interface ProcessorHandlerOptions {
    */
   readonly concurrentGroups?: boolean;
   /**
-   * The processed-events record; `false` switches it off (every delivery runs its handler).
+   * The event records (`event-records.ts`): skip a key that already ran, record each run's end;
+   * `false` switches them off (every delivery runs its handler). Named after the table they live
+   * in, the processed-events table of earlier releases.
    * @default the table named by PROCESSED_EVENTS_TABLE_NAME; off when it is unset
    */
-  readonly processedEvents?: ProcessedEvents | false;
+  readonly processedEvents?: EventRecords | false;
+  /**
+   * The queue's `maxReceiveCount`, so that the record of an event whose last attempt failed says
+   * SQS moved it to the dead-letter queue.
+   * @default MAX_RECEIVE_COUNT; when unset, no attempt is known to be the last
+   */
+  readonly maxReceiveCount?: number;
   /**
    * Milliseconds before the function's timeout from which no record is started: such a record
    * and the rest of its connection's records are handed back (`EventsDeferredByDeadline`) and
@@ -127,7 +140,13 @@ export function createProcessorHandler(options: ProcessorHandlerOptions = {}): P
   let dependencies: (RecordProcessorDependencies & { readonly archive?: ArchiveWriter }) | undefined;
 
   const processBatch = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    dependencies ??= { route, logger, ...createStores(options), clock: options.clock ?? Date.now };
+    dependencies ??= {
+      route,
+      logger,
+      ...createStores(options),
+      clock: options.clock ?? Date.now,
+      ...maxReceiveCountOf(options),
+    };
     const coldStart = firstInvocation;
     firstInvocation = false;
     const { archive } = dependencies;
@@ -176,12 +195,12 @@ function logBatch(logger: Logger, event: SQSEvent, response: SQSBatchResponse, m
 
 /**
  * The registry, the rules store and the client handed to handlers, the dead-letter queue, the
- * archive writer and the processed-events record; reads the environment only for what the options
+ * archive writer and the event records; reads the environment only for what the options
  * leave out.
  */
 function createStores(options: ProcessorHandlerOptions): Pick<
   RecordProcessorDependencies,
-  'connections' | 'rules' | 'dynamodb' | 'deadLetterQueue' | 'processedEvents'
+  'connections' | 'rules' | 'dynamodb' | 'deadLetterQueue' | 'eventRecords'
 > & {
   readonly archive?: ArchiveWriter;
 } {
@@ -197,27 +216,33 @@ function createStores(options: ProcessorHandlerOptions): Pick<
   };
 }
 
+/** The queue's maxReceiveCount of the options, else of MAX_RECEIVE_COUNT. */
+function maxReceiveCountOf(options: ProcessorHandlerOptions): { maxReceiveCount?: number } {
+  const maxReceiveCount = options.maxReceiveCount ?? loadMaxReceiveCount();
+  return maxReceiveCount === undefined ? {} : { maxReceiveCount };
+}
+
 /** The dead-letter queue named by DEAD_LETTER_QUEUE_URL. */
 function defaultDeadLetterQueue(): DeadLetterQueue | undefined {
   const queueUrl = loadDeadLetterQueueUrl();
   return queueUrl ? new SqsDeadLetterQueue({ queueUrl, client: getSqsClient }) : undefined;
 }
 
-/** The archive writer and processed-events record of the options, else of the environment. */
+/** The archive writer and event records of the options, else of the environment. */
 function recordKeeping(
   options: ProcessorHandlerOptions,
   dynamodb: DynamoDBDocumentClient,
-): { archive?: ArchiveWriter; processedEvents?: ProcessedEvents } {
+): { archive?: ArchiveWriter; eventRecords?: EventRecords } {
   const needsEnvironment = options.archive === undefined || options.processedEvents === undefined;
   const config = needsEnvironment ? loadRecordKeepingConfig() : undefined;
   const archive = options.archive ?? (config && archiveWriterFor(config));
-  const processedEvents =
+  const eventRecords =
     options.processedEvents ??
     (config?.processedEventsTableName &&
-      new DynamoDbProcessedEvents({
+      new DynamoDbEventRecords({
         tableName: config.processedEventsTableName,
         ttlSeconds: config.processedEventTtlSeconds,
         client: dynamodb,
       }));
-  return { ...(archive && { archive }), ...(processedEvents && { processedEvents }) };
+  return { ...(archive && { archive }), ...(eventRecords && { eventRecords }) };
 }

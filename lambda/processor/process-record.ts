@@ -1,7 +1,7 @@
 /**
- * Processing of one SQS record: parse the queued body into a typed event, skip it when its handler
- * already succeeded (the processed-events record), route it to its handler, record it, then log
- * and count the outcome.
+ * Processing of one SQS record: parse the queued body into a typed event, skip it when its event
+ * record says it already ran (`event-records.ts`), route it to its handler, record how the run
+ * ended, then log and count the outcome.
  *
  * A body that can never become a valid event is put on the dead-letter queue at once and
  * acknowledged, so that its connection's later events go on (docs/architecture.md, failure
@@ -19,9 +19,9 @@ import { ArchiveWriteError } from './archive.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, rejectedMessage } from './dead-letters.ts';
 import { DeadlineDeferralError, type InvocationDeadline } from './deadline.ts';
+import type { EventRecords, RecordedEvent } from './event-records.ts';
 import type { BatchMetrics } from './metrics.ts';
 import { poisonRejection, type Rejection } from './poison.ts';
-import type { ProcessedEvents } from './processed-events.ts';
 import {
   type QueuedEvent,
   readAttributes,
@@ -40,8 +40,13 @@ export interface RecordProcessorDependencies {
   readonly dynamodb: DynamoDBDocumentClient;
   /** Milliseconds since the epoch, for the lag. */
   readonly clock: () => number;
-  /** The processed-events record; absent when it is switched off. */
-  readonly processedEvents?: ProcessedEvents;
+  /** The event records; absent when they are switched off. */
+  readonly eventRecords?: EventRecords;
+  /**
+   * The queue's `maxReceiveCount`: a failure at that receive is the last before SQS moves the
+   * message to the dead-letter queue, and the record says so. @default unknown: never the last
+   */
+  readonly maxReceiveCount?: number;
   /**
    * Where messages that can never become an event go at once.
    * @default none: such a message fails and is retried until SQS moves it after maxReceiveCount
@@ -82,7 +87,7 @@ export function createRecordProcessor(
       queued = readQueuedEvent(record);
     } catch (error) {
       if (!(error instanceof UnprocessableMessageError)) throw error;
-      return rejectRecord(record, error, error, dependencies, batch);
+      return rejectRecord(record, error, error, dependencies, batch, recordedEventOf(record));
     }
     const { event, eventId, eventTime, eventTimeSource } = queued;
     // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
@@ -90,18 +95,20 @@ export function createRecordProcessor(
     // A logger of this record's own: other connections' records run at the same time.
     const recordLogger = loggerForRecord(logger, keys, batch);
     const recordDependencies = { ...dependencies, logger: recordLogger };
+    const recorded = recordedEventOf(record, queued);
     try {
       if (await isAlreadyProcessed(queued, recordDependencies, batch)) return;
       await dependencies.route(event, handlerContext(queued, recordDependencies, batch));
     } catch (error) {
-      // A handler that threw, or a processed-events record that could not be read.
+      // A handler that threw, or an event record that could not be read.
       const poison = poisonRejection(error, event.type);
-      if (poison) return rejectRecord(record, poison, error, recordDependencies, batch);
+      if (poison) return rejectRecord(record, poison, error, recordDependencies, batch, recorded);
       batch.metrics.failed(event.type);
       recordLogger.error('event failed', error as Error);
+      await recordFailure(record, error, recordDependencies, batch, recorded);
       throw error;
     }
-    await recordProcessed(queued, recordDependencies, batch);
+    await recordProcessed(queued, recordDependencies, batch, recorded);
     const lagMs = clock() - eventTime.getTime();
     batch.metrics.processed(event.type, lagMs);
     recordLogger.info('event processed', {
@@ -148,16 +155,19 @@ function loggerForRecord(
 
 /**
  * Disposes of a record that can never succeed (its body is not a valid event, or `error` is
- * poison): on the dead-letter queue with the rejection and acknowledged, or, without a dead-letter
- * queue or when the send fails, failed with `error` (retried).
+ * poison): on the dead-letter queue with the rejection and acknowledged (the event record says
+ * so), or, without a dead-letter queue or when the send fails, failed with `error` (retried).
  */
 async function rejectRecord(
   record: SQSRecord,
   rejection: Rejection,
   error: unknown,
-  { logger, deadLetterQueue }: RecordProcessorDependencies,
-  { metrics: batchMetrics, deadline }: BatchState,
+  dependencies: RecordProcessorDependencies,
+  batch: BatchState,
+  recorded: RecordedEvent | undefined,
 ): Promise<void> {
+  const { logger, deadLetterQueue } = dependencies;
+  const { metrics: batchMetrics, deadline } = batch;
   const attributes = readAttributes(record);
   const keys = {
     messageId: record.messageId,
@@ -169,14 +179,17 @@ async function rejectRecord(
   if (deadLetterQueue) {
     try {
       await deadLetterQueue.send(rejectedMessage(record, rejection), deadline.signal);
-      batchMetrics.rejected(rejection.eventType);
-      logger.error('message moved to the dead-letter queue', keys);
-      return;
     } catch (sendError) {
       logger.error('message not processable', { ...keys, deadLetterError: (sendError as Error).message });
       batchMetrics.failed(rejection.eventType);
       throw error;
     }
+    batchMetrics.rejected(rejection.eventType);
+    logger.error('message moved to the dead-letter queue', keys);
+    await writeRecord(dependencies, batch, recorded, (records, signal) =>
+      records.markDeadLettered(recorded!, rejection.reason, rejection.message, signal),
+    );
+    return;
   }
   batchMetrics.failed(rejection.eventType);
   logger.error('message not processable', keys);
@@ -184,45 +197,107 @@ async function rejectRecord(
 }
 
 /**
- * Whether this delivery's event key was already handled (then it is skipped, logged and counted).
- * Replays bypass the record: re-running a window is the user's explicit choice. A message without
- * the verifier's event key has nothing to look up.
+ * The event a record's run is recorded under: its verifier event key, with the type and connection
+ * of the parsed event (else the `eventType` attribute); none for a message without the key.
+ */
+function recordedEventOf(record: SQSRecord, queued?: QueuedEvent): RecordedEvent | undefined {
+  const attributes = queued?.attributes ?? readAttributes(record);
+  if (!attributes.eventKey) return undefined;
+  const eventType = queued?.event.type ?? attributes.eventType;
+  const connectionId = queued?.event.connectionId;
+  return {
+    eventKey: attributes.eventKey,
+    ...(eventType && { eventType }),
+    ...(connectionId && { connectionId }),
+  };
+}
+
+/**
+ * Whether this delivery already ran (then it is skipped, logged and counted): the record says its
+ * handler succeeded, or, for a replay, that this replay's run did. Any other replay runs: re-running
+ * a window is the user's explicit choice. A message without the verifier's event key has nothing
+ * to look up.
  */
 async function isAlreadyProcessed(
   queued: QueuedEvent,
-  { processedEvents, logger }: RecordProcessorDependencies,
+  { eventRecords, logger }: RecordProcessorDependencies,
   { metrics, deadline }: BatchState,
 ): Promise<boolean> {
-  if (!processedEvents || queued.replay || !queued.attributes.eventKey) return false;
-  if (!(await processedEvents.has(queued.eventId, deadline.signal))) return false;
+  if (!eventRecords || !queued.attributes.eventKey) return false;
+  if (queued.replay && !queued.replayId) return false;
+  const record = await eventRecords.read(queued.eventId, deadline.signal);
+  const done = queued.replay ? record?.replays?.[queued.replayId!] : record?.processedAt;
+  if (!done) return false;
   metrics.duplicateSkipped();
   logger.info('duplicate event skipped: its handler already succeeded', {
     messageId: queued.messageId,
     receivedAt: queued.receivedAt?.toISOString(),
+    ...(queued.replay && { replayId: queued.replayId }),
   });
   return true;
 }
 
 /**
- * Records a handled event key. A failed write is logged and counted (`ProcessedRecordWriteFailures`,
- * which has an alarm), not thrown: the handler has succeeded, and failing the message would run it
- * again now, which is what the record exists to prevent.
+ * Records a handled event (a replay under its replay id). A failed write is logged and counted
+ * (`ProcessedRecordWriteFailures`, which has an alarm), not thrown: the handler has succeeded, and
+ * failing the message would run it again now, which is what the record exists to prevent.
  */
 async function recordProcessed(
   queued: QueuedEvent,
-  { processedEvents, logger }: RecordProcessorDependencies,
+  { eventRecords, logger }: RecordProcessorDependencies,
   { metrics, deadline }: BatchState,
+  recorded: RecordedEvent | undefined,
 ): Promise<void> {
-  if (!processedEvents || queued.replay || !queued.attributes.eventKey) return;
+  if (!eventRecords || !recorded || (queued.replay && !queued.replayId)) return;
   try {
     // Aborted at the deadline too: an answer in time acknowledges the handled event, while
     // Lambda's timeout would bring the whole batch back and run this handler again.
-    await processedEvents.record(queued.eventId, queued.event.type, deadline.signal);
+    await (queued.replay
+      ? eventRecords.markReplayed(recorded, queued.replayId!, deadline.signal)
+      : eventRecords.markProcessed(recorded, deadline.signal));
   } catch (error) {
     metrics.processedRecordWriteFailed();
     logger.error('could not record the event as processed; a late duplicate of it would run again', {
       error: error as Error,
     });
+  }
+}
+
+/**
+ * Records a failed attempt; at the queue's last receive (`maxReceiveCount`) also that SQS moves
+ * the message to the dead-letter queue, which nothing else will tell the record.
+ */
+function recordFailure(
+  record: SQSRecord,
+  error: unknown,
+  dependencies: RecordProcessorDependencies,
+  batch: BatchState,
+  recorded: RecordedEvent | undefined,
+): Promise<void> {
+  const lastAttempt =
+    Number(record.attributes.ApproximateReceiveCount) >=
+    (dependencies.maxReceiveCount ?? Number.POSITIVE_INFINITY);
+  return writeRecord(dependencies, batch, recorded, (records, signal) =>
+    records.markFailed(recorded!, error, lastAttempt, signal),
+  );
+}
+
+/**
+ * Writes how a failed run ended to the event record. A failed write is only logged: the record
+ * then misses an attempt, which changes nothing about what runs next.
+ */
+async function writeRecord(
+  { eventRecords, logger }: RecordProcessorDependencies,
+  { deadline }: BatchState,
+  recorded: RecordedEvent | undefined,
+  write: (records: EventRecords, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  // An attempt cut off by the deadline: the write would be aborted too.
+  if (!eventRecords || !recorded || deadline.signal.aborted) return;
+  try {
+    await write(eventRecords, deadline.signal);
+  } catch (error) {
+    logger.warn('could not write the failed attempt to the event record', { error: error as Error });
   }
 }
 

@@ -30,6 +30,8 @@ export interface QueuedEvent {
   readonly receivedAt?: Date;
   /** Whether a replay from the archive put this message back on the queue. */
   readonly replay: boolean;
+  /** The replay run's id (`replayId` attribute), on a replay that carries one. */
+  readonly replayId?: string;
   /** The delivery body exactly as OFAuth sent it. */
   readonly rawBody: string;
   /** The verifier's message attributes that were present. */
@@ -114,6 +116,7 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
       new Date(),
   });
   const replay = record.messageAttributes?.[REPLAY_ATTRIBUTES.replay]?.stringValue === 'true';
+  const replayId = replay ? record.messageAttributes?.[REPLAY_ATTRIBUTES.replayId]?.stringValue : undefined;
   const sequenceNumber = replay ? originalSequenceNumber(record) : record.attributes?.SequenceNumber;
   return {
     event,
@@ -122,6 +125,7 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
     eventTimeSource,
     ...(receivedAt && { receivedAt }),
     replay,
+    ...(replayId && { replayId }),
     rawBody: record.body,
     attributes,
     messageId: record.messageId,

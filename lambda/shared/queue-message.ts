@@ -78,6 +78,11 @@ export const REPLAY_ATTRIBUTES = {
   /** ISO-8601 time the replay put the message back on the queue. */
   replayedAt: 'replayedAt',
   /**
+   * The replay run's id (also part of its deduplication id): the event record notes each replay
+   * that completed under it, so a redrive of the same replayed message does not run it again.
+   */
+  replayId: 'replayId',
+  /**
    * The SQS FIFO sequence number of the original message, when it was archived, passed on to
    * handlers as `sequenceNumber` instead of the replay's own (queue order; the stores order events
    * of one second by the original `receivedAt`, which the replay keeps).

@@ -220,6 +220,8 @@ export function buildProcessor(
     environment: {
       CONNECTIONS_TABLE_NAME: connectionsTable.tableName,
       DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
+      // The event record says when a failed attempt was the last before the dead-letter queue.
+      MAX_RECEIVE_COUNT: text(settings.maxReceiveCount),
       POWERTOOLS_SERVICE_NAME: metrics.processorService,
       POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
       POWERTOOLS_LOG_LEVEL: settings.logLevel,

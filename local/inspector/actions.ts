@@ -31,7 +31,8 @@ export interface InspectorPipeline {
   readonly port: number;
   readonly secrets: { readonly values: readonly string[] };
   readonly endpoints: { readonly sqs: string };
-  readonly resources: Pick<LocalResources, 'queueUrl' | 'deadLetterQueueUrl' | 'connectionsTableName'>;
+  readonly resources: Pick<LocalResources, 'queueUrl' | 'deadLetterQueueUrl' | 'connectionsTableName'> &
+    Partial<Pick<LocalResources, 'processedEventsTableName'>>;
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
 }
 

@@ -3,6 +3,8 @@
  * server-sent events (`GET /api/stream`). Types only: the page's bundle and the server share them.
  */
 
+import type { EventRecord } from '../../lambda/shared/event-record.ts';
+
 /** How a delivery was signed, read from its headers. */
 export type SchemeLabel = 'ofauth' | 'svix' | 'none';
 
@@ -105,6 +107,11 @@ export interface DeliveryDetail {
   readonly timeline: readonly TimelineEntry[];
   /** Whether the page may offer a replay: the delivery was accepted. */
   readonly replayable: boolean;
+  /**
+   * The event's record, as `npm run cli -- trace` shows it (`summary.fate` then follows it), when
+   * it has one.
+   */
+  readonly record?: EventRecord;
 }
 
 /** One connection of the registry, as the processor keeps it. */

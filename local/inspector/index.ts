@@ -21,6 +21,7 @@ import { InspectorActions, type InspectorPipeline } from './actions.ts';
 import type {
   DeadLetterQueueView,
   DeadLetterView,
+  DeliveryDetail,
   InspectorConfig,
   RegistryView,
   Snapshot,
@@ -28,6 +29,7 @@ import type {
 import { ASSET_PATHS, assetBytes, buildPageAssets, type PageAssets } from './assets.ts';
 import { deadLetterOrigin } from './dead-letters.ts';
 import { toDeliveryRecord } from './delivery.ts';
+import { readEventRecord, withRecord } from './event-record.ts';
 import {
   EventStreams,
   guard,
@@ -228,7 +230,7 @@ class LocalInspector implements Inspector {
           'not_found',
           'no such delivery (the inspector keeps the latest ones)',
         );
-      sendJson(response, 200, detail);
+      sendJson(response, 200, await this.#withRecord(detail, attached.pipeline));
     } else if (route === 'GET /api/connections') {
       sendJson(response, 200, await this.#refreshRegistry());
     } else if (route === 'GET /api/dead-letters') {
@@ -256,6 +258,19 @@ class LocalInspector implements Inspector {
       registry: this.#registry,
       deadLetters: this.#deadLetters,
     };
+  }
+
+  /** The detail with its event's record, read as `trace` reads it; without it when it cannot be read. */
+  async #withRecord(detail: DeliveryDetail, pipeline: InspectorPipeline): Promise<DeliveryDetail> {
+    const { eventKey } = detail.summary;
+    const tableName = pipeline.resources.processedEventsTableName;
+    if (!eventKey || !tableName) return detail;
+    try {
+      return withRecord(detail, await readEventRecord(pipeline.clients.dynamodb, tableName, eventKey));
+    } catch {
+      // The side channel's fate stands: the page must not fail because the table is busy.
+      return detail;
+    }
   }
 
   async #refreshRegistry(): Promise<RegistryView> {

@@ -104,18 +104,21 @@ export class InspectorQueues {
    */
   async replay(message: ReplayMessage): Promise<void> {
     const replayedAt = new Date().toISOString();
+    // Recorded by the processor once this replay ran, so a redrive of this message does not run it again.
+    const replayId = randomUUID();
     await this.#options.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.#options.queueUrl,
         MessageBody: message.body,
         MessageGroupId: message.groupId,
-        MessageDeduplicationId: replayDeduplicationId(message.eventKey, randomUUID()),
+        MessageDeduplicationId: replayDeduplicationId(message.eventKey, replayId),
         MessageAttributes: {
           ...Object.fromEntries(
             Object.entries(message.attributes).map(([name, value]) => [name, stringAttribute(value)]),
           ),
           [REPLAY_ATTRIBUTES.replay]: stringAttribute('true'),
           [REPLAY_ATTRIBUTES.replayedAt]: stringAttribute(replayedAt),
+          [REPLAY_ATTRIBUTES.replayId]: stringAttribute(replayId),
         },
       }),
     );

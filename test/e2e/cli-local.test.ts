@@ -261,4 +261,45 @@ describe('the CLI against a running local pipeline', () => {
       `  connection ${connectionId}, client reference user_456 (the payload's; --client-reference sets another)\n`,
     );
   }, 40_000);
+
+  it('traces an event from its last failed attempt to its processing after a redrive', async () => {
+    // GIVEN an event whose handler fails at its only receive, so that SQS moves it
+    const connectionId = uniqueConnectionId('trace');
+    failing.add(connectionId);
+    expect((await send('connection.created', '--connection', connectionId)).code).toBe(0);
+    // WHEN the connection's events are traced THEN the event is found through the archive, dead-lettered
+    const [listed] = await eventually(
+      async () => {
+        const traced = JSON.parse(
+          (await cli(['trace', '--connection', connectionId, '--since', '10m', '--json'])).stdout,
+        );
+        return traced[0]?.fate === 'dead-lettered' ? traced : undefined;
+      },
+      20_000,
+      'the event traced as dead-lettered',
+    );
+    const eventKey = listed.eventKey as string;
+    // AND `trace <key>` tells the story in text: one attempt, its error, moved after the last receive
+    const story = await cli(['trace', eventKey]);
+    expect(story.code).toBe(0);
+    expect(story.stdout).toContain(`event ${eventKey} (connection.created, connection ${connectionId})`);
+    expect(story.stdout).toMatch(/attempts {7}1,/);
+    expect(story.stdout).toContain('last error     Error: failing on purpose');
+    expect(story.stdout).toMatch(/dead-lettered {2}\S+ \(max_receive_count\)/);
+
+    // WHEN the cause is fixed and the dead letter redriven
+    failing.delete(connectionId);
+    expect((await cli(['redrive', '--yes'])).code).toBe(0);
+    // THEN the trace shows it processed at its second attempt, the error gone
+    const done = await eventually(
+      async () => {
+        const traced = JSON.parse((await cli(['trace', eventKey, '--json'])).stdout);
+        return traced.fate === 'processed' ? traced : undefined;
+      },
+      20_000,
+      'the redriven event traced as processed',
+    );
+    expect(done.record).toMatchObject({ attempts: 2, deadLetterReason: 'max_receive_count' });
+    expect(done.record).not.toHaveProperty('lastError');
+  }, 60_000);
 });

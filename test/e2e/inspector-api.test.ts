@@ -3,6 +3,7 @@
  * its event stream, and its answers to bad actions. The browser tests drive the same server.
  */
 import { request } from 'node:http';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryDetail, DeliverySummary, Snapshot } from '../../local/inspector/api-types.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { type InspectedPipeline, readStream, startInspectedPipeline } from '../support/inspector.ts';
@@ -164,6 +165,35 @@ describe('the local inspector’s server', () => {
       .filter((row) => row.connectionId === connectionId);
     expect(rows[0]).toMatchObject({ status: 202, scheme: 'ofauth', eventType: 'connection.created' });
     expect(rows.at(-1)?.fate).toBe('processed');
+  }, 30_000);
+
+  it("answers an event's detail with its record, the one `trace` reads, and the record's fate", async () => {
+    // GIVEN an event delivered and processed
+    const connectionId = uniqueConnectionId('record');
+    await deliver(inspected.pipeline, connectionEvent('connection.created', { connectionId }));
+    const row = await eventually(
+      async () =>
+        (await deliveries()).find(
+          (entry) => entry.connectionId === connectionId && entry.fate === 'processed',
+        ),
+      15_000,
+      'the event processed',
+    );
+    // WHEN its detail is asked for
+    const detail = (await (
+      await api(`/api/deliveries/${encodeURIComponent(row.id)}`)
+    ).json()) as DeliveryDetail;
+    // THEN it carries the event's record as the table holds it, and the fate it says
+    const { Item } = await DynamoDBDocumentClient.from(inspected.pipeline.clients.dynamodb).send(
+      new GetCommand({
+        TableName: inspected.pipeline.resources.processedEventsTableName,
+        Key: { eventKey: row.eventKey },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toMatchObject({ eventKey: row.eventKey, attempts: 1, processedAt: expect.any(String) });
+    expect(detail.record).toEqual(Item);
+    expect(detail.summary.fate).toBe('processed');
   }, 30_000);
 
   it('lists a signed body the verifier could not hand on, with its reason, on the dead-letter queue', async () => {

@@ -8,7 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
@@ -49,7 +49,7 @@ beforeEach(() => {
     RequestResponses: input.Records.map((_, index) => ({ RecordId: `record-${index}` })),
   }));
   documents.on(GetCommand).resolves({});
-  documents.on(PutCommand).resolves({});
+  documents.on(UpdateCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dead-letter' });
   output = captureStdout();
 });
@@ -91,7 +91,7 @@ describe('a processor whose options leave the record keeping out', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(streamsWritten()).toEqual(['archive-stream']);
     expect(tablesRead()).toEqual(['processed-events']);
-    expect(documents.commandCalls(PutCommand).map((call) => call.args[0].input.TableName)).toEqual([
+    expect(documents.commandCalls(UpdateCommand).map((call) => call.args[0].input.TableName)).toEqual([
       'processed-events',
     ]);
   });

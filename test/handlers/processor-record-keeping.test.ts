@@ -1,15 +1,15 @@
 /**
  * The processor's record keeping around the handlers: the archive written before they run (and
- * what happens when it cannot be), the processed-events record that runs a handler once per event
- * key, and what a replayed message looks like to a handler. Stores are fakes here; the DynamoDB
+ * what happens when it cannot be), the event record that runs a handler once per event key (and a
+ * replay once per replay id), and what a replayed message looks like to a handler. Stores are fakes here; the DynamoDB
  * record and the registry are tested in test/integration/processor-record-keeping.test.ts.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ArchiveFailure, ArchiveWriter } from '../../lambda/processor/archive.ts';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
+import type { EventRecords, RecordedEvent } from '../../lambda/processor/event-records.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
-import type { ProcessedEvents } from '../../lambda/processor/processed-events.ts';
 import type { EventHandler, EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
@@ -50,16 +50,38 @@ class FakeArchive implements ArchiveWriter {
   }
 }
 
-/** The processed-events record in memory, optionally failing its writes. */
-class FakeProcessedEvents implements ProcessedEvents {
+/** The event records in memory: processed keys, replays per key, and every write; writes may fail. */
+class FakeEventRecords implements EventRecords {
   readonly keys = new Set<string>();
+  readonly replays = new Map<string, string[]>();
+  readonly writes: string[] = [];
   failWrites = false;
-  async has(eventKey: string): Promise<boolean> {
-    return this.keys.has(eventKey);
+  async read(eventKey: string) {
+    const replays = this.replays.get(eventKey);
+    if (!(this.keys.has(eventKey) || replays)) return undefined;
+    return {
+      eventKey,
+      ...(this.keys.has(eventKey) && { processedAt: '2026-01-05T10:00:00.000Z' }),
+      ...(replays && { replays: Object.fromEntries(replays.map((id) => [id, '2026-01-05T10:00:00.000Z'])) }),
+    };
   }
-  async record(eventKey: string): Promise<void> {
+  async markProcessed(event: RecordedEvent): Promise<void> {
+    this.#write(`processed ${event.eventKey}`);
+    this.keys.add(event.eventKey);
+  }
+  async markFailed(event: RecordedEvent, error: unknown, lastAttempt: boolean): Promise<void> {
+    this.#write(`failed ${event.eventKey}${lastAttempt ? ' (last)' : ''}: ${(error as Error).message}`);
+  }
+  async markDeadLettered(event: RecordedEvent, reason: string): Promise<void> {
+    this.#write(`dead-lettered ${event.eventKey}: ${reason}`);
+  }
+  async markReplayed(event: RecordedEvent, replayId: string): Promise<void> {
+    this.#write(`replayed ${event.eventKey} ${replayId}`);
+    this.replays.set(event.eventKey, [...(this.replays.get(event.eventKey) ?? []), replayId]);
+  }
+  #write(line: string): void {
     if (this.failWrites) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
-    this.keys.add(eventKey);
+    this.writes.push(line);
   }
 }
 
@@ -165,11 +187,11 @@ describe('the archive step', () => {
   });
 });
 
-describe('the processed-events record', () => {
+describe('the event record', () => {
   it('runs the handler once when the same event key is queued twice (a late duplicate)', async () => {
     // GIVEN the record, and an event queued a second time with another message (and dedup) id,
     // as a sender retry after SQS's 5-minute deduplication window does
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     const { run, seen } = processorUnderTest({ processedEvents });
     const original = update('A', 1);
     const late = sqsRecord({ body: original.body, eventKey: 'key-A-1', messageId: 'A-1-late' });
@@ -188,7 +210,7 @@ describe('the processed-events record', () => {
   });
 
   it('records an event only once its handler succeeded, so a retry after a failure runs it', async () => {
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     const failing = processorUnderTest({ processedEvents, fail: new Set(['A-1']) });
     expect((await failing.run(sqsEvent(update('A', 1)))).batchItemFailures).toHaveLength(1);
     expect(processedEvents.keys.size).toBe(0);
@@ -198,24 +220,52 @@ describe('the processed-events record', () => {
     expect([...processedEvents.keys]).toEqual(['key-A-1']);
   });
 
-  it('lets a replay through, and does not record it', async () => {
+  it('lets each replay run through once, recorded under its replay id', async () => {
     // GIVEN an event that was processed
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     const { run, seen } = processorUnderTest({ processedEvents });
     const original = update('A', 1);
     await run(sqsEvent(original));
-    const recorded = [...processedEvents.keys];
-    expect(recorded).toEqual(['key-A-1']);
-    // WHEN a replay of it is processed, twice (replaying a window twice is the user's choice)
-    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
-    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
-    // THEN its handler ran each time, and the record is unchanged
-    expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'A-1', 'A-1']);
-    expect([...processedEvents.keys]).toEqual(recorded);
+    // WHEN it is replayed by r1, the same replayed message comes again, then r2 replays it
+    const first = replayedRecord(original, original.attributes.SequenceNumber, 'r1');
+    await run(sqsEvent(first));
+    await run(sqsEvent({ ...first, messageId: 'A-1-redriven' }));
+    await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber, 'r2')));
+    // THEN the handler ran for the original, r1 and r2 once each, and each replay is recorded
+    expect(seen.map((entry) => entry.context.replay)).toEqual([false, true, true]);
+    expect(processedEvents.writes).toEqual([
+      'processed key-A-1',
+      'replayed key-A-1 r1',
+      'replayed key-A-1 r2',
+    ]);
+    expect(output.logs('duplicate event skipped: its handler already succeeded')).toEqual([
+      expect.objectContaining({ messageId: 'A-1-redriven', replayId: 'r1' }),
+    ]);
+  });
+
+  it('records a failed attempt, and the last one before the dead-letter queue as such', async () => {
+    // GIVEN a queue whose maxReceiveCount is 3 and a handler failing A-1 and B-1
+    const processedEvents = new FakeEventRecords();
+    const { run } = processorUnderTest({
+      processedEvents,
+      maxReceiveCount: 3,
+      fail: new Set(['A-1', 'B-1']),
+    });
+    const atReceive = (record: SQSRecord, count: number) => ({
+      ...record,
+      attributes: { ...record.attributes, ApproximateReceiveCount: String(count) },
+    });
+    // WHEN A-1 fails at its second receive and B-1 at its third
+    await run(sqsEvent(atReceive(update('A', 1), 2), atReceive(update('B', 1), 3)));
+    // THEN both attempts are recorded; only B-1's as the last
+    expect(processedEvents.writes.sort()).toEqual([
+      'failed key-A-1: handler failed for A-1',
+      'failed key-B-1 (last): handler failed for B-1',
+    ]);
   });
 
   it('fails neither the event nor the batch when the record cannot be written, and logs it', async () => {
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     processedEvents.failWrites = true;
     const { run, seen } = processorUnderTest({ processedEvents });
     const response = await run(sqsEvent(update('A', 1)));
@@ -233,7 +283,7 @@ describe('the processed-events record', () => {
 
   it('counts each record it could not write as ProcessedRecordWriteFailures, for the alarm', async () => {
     // GIVEN a processed-events record whose writes fail
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     processedEvents.failWrites = true;
     const { run } = processorUnderTest({ processedEvents });
     // WHEN two connections' events are handled
@@ -244,15 +294,33 @@ describe('the processed-events record', () => {
     expect(line).not.toHaveProperty('eventType');
   });
 
+  it('fails a failed event as before when its attempt cannot be recorded, and only warns', async () => {
+    // GIVEN a record whose writes fail, and a handler that fails
+    const processedEvents = new FakeEventRecords();
+    processedEvents.failWrites = true;
+    const { run } = processorUnderTest({ processedEvents, fail: new Set(['A-1']) });
+    // WHEN the event is processed
+    const response = await run(sqsEvent(update('A', 1)));
+    // THEN it is retried as any failure is; the lost attempt is a warning, not the alarm's metric
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }]);
+    expect(output.logs('could not write the failed attempt to the event record')).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        error: expect.objectContaining({ name: 'ThrottlingException' }),
+      }),
+    ]);
+    expect(output.metrics().filter((entry) => 'ProcessedRecordWriteFailures' in entry)).toEqual([]);
+  });
+
   it('counts no ProcessedRecordWriteFailures when the record was written', async () => {
-    const { run } = processorUnderTest({ processedEvents: new FakeProcessedEvents() });
+    const { run } = processorUnderTest({ processedEvents: new FakeEventRecords() });
     await run(sqsEvent(update('A', 1)));
     expect(output.metrics().filter((entry) => 'ProcessedRecordWriteFailures' in entry)).toEqual([]);
   });
 
   it('fails the event, counted and logged, when the record cannot be read, without running its handler', async () => {
-    const processedEvents = new FakeProcessedEvents();
-    processedEvents.has = async () => {
+    const processedEvents = new FakeEventRecords();
+    processedEvents.read = async () => {
       throw Object.assign(new Error('unreachable'), { name: 'TimeoutError' });
     };
     const { run, seen } = processorUnderTest({ processedEvents });
@@ -274,7 +342,7 @@ describe('the processed-events record', () => {
 
   it('does not record a message without an event key under its message id', async () => {
     // GIVEN the record, and a message without the verifier's eventKey attribute
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     const { run, seen } = processorUnderTest({ processedEvents });
     const record = sqsRecord({ body: update('A', 1).body, eventKey: null, messageId: 'no-key' });
     // WHEN it is processed
@@ -285,21 +353,22 @@ describe('the processed-events record', () => {
     expect([...processedEvents.keys]).toEqual([]);
   });
 
-  it('does not record a replay of an event it never recorded, so a late duplicate still runs', async () => {
+  it('does not record a replay of an event as processed, so a late duplicate still runs', async () => {
     // GIVEN an event whose key is not in the record (e.g. remembered past its TTL)
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     const { run, seen } = processorUnderTest({ processedEvents });
     const original = update('A', 1);
     // WHEN a replay of it is processed
     await run(sqsEvent(replayedRecord(original, original.attributes.SequenceNumber)));
-    // THEN its handler ran and the record still does not hold its key
+    // THEN its handler ran, and the record holds the replay, not the key as processed
     expect(seen.map((entry) => entry.id)).toEqual(['A-1']);
     expect([...processedEvents.keys]).toEqual([]);
+    expect(processedEvents.writes).toEqual(['replayed key-A-1 test']);
   });
 
   it('skips a duplicate that carries no receipt time, logging it without one', async () => {
     // GIVEN a recorded event key, and a delivery of it without the receivedAt attribute
-    const processedEvents = new FakeProcessedEvents();
+    const processedEvents = new FakeEventRecords();
     processedEvents.keys.add('key-A-1');
     const { run, seen } = processorUnderTest({ processedEvents });
     const record = sqsRecord({ body: update('A', 1).body, eventKey: 'key-A-1', receivedAt: null });

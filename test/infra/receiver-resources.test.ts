@@ -355,6 +355,7 @@ describe('functions', () => {
     expect(processor.Environment.Variables).toEqual({
       CONNECTIONS_TABLE_NAME: { Ref: ids.connections },
       DEAD_LETTER_QUEUE_URL: { Ref: ids.deadLetterQueue },
+      MAX_RECEIVE_COUNT: String(EVENT_QUEUE.defaultMaxReceiveCount),
       POWERTOOLS_SERVICE_NAME: 'Receiver-Receiver-processor',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -9,8 +9,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { rejectedMessage, SqsDeadLetterQueue } from '../../lambda/processor/dead-letters.ts';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
+import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
 import { createProcessorHandler } from '../../lambda/processor/handler.ts';
-import { DynamoDbProcessedEvents } from '../../lambda/processor/processed-events.ts';
 import { UnprocessableMessageError } from '../../lambda/processor/queued-event.ts';
 import { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
@@ -71,17 +71,21 @@ describe("the kit's AWS calls under an aborted deadline signal", () => {
     expect(await itemsOf(connectionsTableName)).toEqual([]);
   });
 
-  it('neither reads nor writes the processed-events record', async () => {
+  it('neither reads nor writes the event record', async () => {
     const { processedEventsTableName } = await createTestResources();
-    const processed = new DynamoDbProcessedEvents({
+    const records = new DynamoDbEventRecords({
       tableName: processedEventsTableName,
       ttlSeconds: 3_600,
       client: documents,
     });
-    await expect(processed.record('e1', 'connection.updated', abortedSignal())).rejects.toMatchObject(
+    const event = { eventKey: 'e1', eventType: 'connection.updated' };
+    await expect(records.markProcessed(event, abortedSignal())).rejects.toMatchObject(ABORTED);
+    await expect(records.markFailed(event, new Error('x'), true, abortedSignal())).rejects.toMatchObject(
       ABORTED,
     );
-    await expect(processed.has('e1', abortedSignal())).rejects.toMatchObject(ABORTED);
+    await expect(records.markDeadLettered(event, 'r', 'x', abortedSignal())).rejects.toMatchObject(ABORTED);
+    await expect(records.markReplayed(event, 'r1', abortedSignal())).rejects.toMatchObject(ABORTED);
+    await expect(records.read('e1', abortedSignal())).rejects.toMatchObject(ABORTED);
     expect(await itemsOf(processedEventsTableName)).toEqual([]);
   });
 

@@ -1,14 +1,15 @@
 /**
- * The processor's record keeping against DynamoDB Local: the processed-events record (what it
- * stores, what it costs in capacity units) and replays that meet the real connection registry,
+ * The processor's record keeping against DynamoDB Local: the event record store (what it reads
+ * and writes, what it costs in capacity units; what the processor makes of it is in
+ * event-record-processor.test.ts) and replays that meet the real connection registry,
  * which must never let a replayed old event roll newer state back.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
+import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
 import { createProcessorHandler } from '../../lambda/processor/handler.ts';
-import { DynamoDbProcessedEvents } from '../../lambda/processor/processed-events.ts';
 import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { testLogger } from '../fixtures/handler-context.ts';
@@ -47,7 +48,7 @@ beforeEach(() => {
 afterEach(() => output.restore());
 
 function store(now: () => number = Date.now) {
-  return new DynamoDbProcessedEvents({
+  return new DynamoDbEventRecords({
     tableName: resources.processedEventsTableName,
     ttlSeconds: 72 * 3600,
     client: documents,
@@ -66,40 +67,44 @@ async function item(eventKey: string) {
   return Item;
 }
 
-describe('the processed-events record in DynamoDB', () => {
-  it('remembers an event key for its TTL, from its first record', async () => {
-    // GIVEN a key recorded at t0
+describe('the event record store in DynamoDB', () => {
+  const event = (eventKey: string, eventType = 'connection.updated') => ({ eventKey, eventType });
+
+  it('records a processed event without a verifier claim, kept for its TTL from the write', async () => {
+    // GIVEN a key nobody claimed (a message of an earlier release) WHEN it is marked processed at t0
     const t0 = Date.parse('2026-01-05T10:00:00Z');
     const key = `msg_${Date.now()}`;
-    expect(await store(() => t0).has(key)).toBe(false);
-    await store(() => t0).record(key, 'connection.updated');
-    // WHEN it is recorded again an hour later
-    await store(() => t0 + 3_600_000).record(key, 'connection.updated');
-    // THEN it is known, with the first processing time and an expiry 72 h after it
-    expect(await store(() => t0 + 3_600_000).has(key)).toBe(true);
-    expect(await item(key)).toEqual({
+    expect(await store(() => t0).read(key)).toBeUndefined();
+    await store(() => t0).markProcessed(event(key));
+    // THEN the record exists, processed, with an expiry 72 h after the write
+    const expected = {
       eventKey: key,
       eventType: 'connection.updated',
+      attempts: 1,
+      firstAttemptAt: '2026-01-05T10:00:00.000Z',
+      lastAttemptAt: '2026-01-05T10:00:00.000Z',
       processedAt: '2026-01-05T10:00:00.000Z',
       expiresAt: t0 / 1000 + 72 * 3600,
-    });
+    };
+    expect(await item(key)).toEqual(expected);
+    expect(await store(() => t0 + 3_600_000).read(key)).toEqual(expected);
   });
 
-  it('counts an item past its expiry as gone (TTL deletes lazily), and replaces it', async () => {
+  it('counts an item past its expiry as gone (TTL deletes lazily)', async () => {
     const t0 = Date.parse('2026-01-05T10:00:00Z');
     const key = `msg_expired_${Date.now()}`;
-    await store(() => t0).record(key, 'connection.updated');
+    await store(() => t0).markProcessed(event(key));
     const later = t0 + 73 * 3_600_000;
-    expect(await store(() => later).has(key)).toBe(false);
-    await store(() => later).record(key, 'connection.updated');
+    expect(await store(() => later).read(key)).toBeUndefined();
+    await store(() => later).markProcessed(event(key));
     expect(await item(key)).toMatchObject({ processedAt: new Date(later).toISOString() });
   });
 
   it('costs one strongly consistent read and one write per event (measured)', async () => {
-    // GIVEN a new event key WHEN it is checked and recorded, as the processor does once per event
+    // GIVEN a new event key WHEN it is read and marked processed, as the processor does once per event
     const key = `msg_capacity_${Date.now()}`;
-    await store().has(key);
-    await store().record(key, 'connection.updated');
+    await store().read(key);
+    await store().markProcessed(event(key));
     // THEN DynamoDB reports 1 read unit (a consistent read of an item under 4 KB) and 1 write unit
     expect(consumed).toEqual([
       { command: 'GetItemCommand', units: 1 },
@@ -107,39 +112,51 @@ describe('the processed-events record in DynamoDB', () => {
     ]);
   });
 
-  it('counts an item as gone from the second its expiry names, as the replacing write does', async () => {
+  it('counts an item as gone from the second its expiry names', async () => {
     // GIVEN a key recorded at t0, and the very millisecond its expiry names
     const t0 = Date.parse('2026-01-05T10:00:00Z');
     const key = `msg_boundary_${Date.now()}`;
-    await store(() => t0).record(key, 'connection.updated');
+    await store(() => t0).markProcessed(event(key));
     const expiry = (t0 / 1000 + 72 * 3600) * 1000;
     // WHEN it is looked up a millisecond before, and at that moment
-    // THEN it is known until then, gone from then on, and a record at that moment replaces it
-    expect(await store(() => expiry - 1).has(key)).toBe(true);
-    expect(await store(() => expiry).has(key)).toBe(false);
-    await store(() => expiry).record(key, 'connection.created');
-    expect(await item(key)).toMatchObject({ eventType: 'connection.created' });
+    // THEN it is known until then, gone from then on
+    expect(await store(() => expiry - 1).read(key)).toMatchObject({ eventKey: key });
+    expect(await store(() => expiry).read(key)).toBeUndefined();
   });
 
-  it('fails a record it could not write for any reason but an existing record', async () => {
-    // GIVEN a record whose table does not exist
-    const missing = new DynamoDbProcessedEvents({
+  it('keeps the first event type, and adds replays to the map one by one', async () => {
+    const key = `msg_replays_${Date.now()}`;
+    await store().markReplayed(event(key, 'connection.created'), 'r1');
+    await store().markReplayed(event(key, 'connection.updated'), 'r2');
+    expect(await item(key)).toMatchObject({
+      eventType: 'connection.created',
+      attempts: 2,
+      replays: { r1: expect.any(String), r2: expect.any(String) },
+    });
+  });
+
+  it('fails a write it could not make', async () => {
+    // GIVEN a store whose table does not exist
+    const missing = new DynamoDbEventRecords({
       tableName: 'no-such-table',
       ttlSeconds: 60,
       client: documents,
     });
-    // WHEN a key is recorded THEN the write fails loudly (the processor logs it)
-    await expect(missing.record('msg_1', 'connection.updated')).rejects.toMatchObject({
+    // WHEN a key is marked THEN the write fails loudly (the processor logs it)
+    await expect(missing.markProcessed(event('msg_1'))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await expect(missing.markReplayed(event('msg_1'), 'r1')).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
   });
 
   it('rejects a table name or TTL it cannot use', () => {
-    expect(() => new DynamoDbProcessedEvents({ tableName: ' ', ttlSeconds: 60 })).toThrow(/tableName/);
+    expect(() => new DynamoDbEventRecords({ tableName: ' ', ttlSeconds: 60 })).toThrow(/tableName/);
     expect(
-      () => new DynamoDbProcessedEvents({ tableName: undefined as unknown as string, ttlSeconds: 60 }),
+      () => new DynamoDbEventRecords({ tableName: undefined as unknown as string, ttlSeconds: 60 }),
     ).toThrow('tableName must be a non-empty string, got "undefined"');
-    expect(() => new DynamoDbProcessedEvents({ tableName: 't', ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+    expect(() => new DynamoDbEventRecords({ tableName: 't', ttlSeconds: 0 })).toThrow(/ttlSeconds/);
   });
 });
 

@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbProcessedEvents } from '../../lambda/processor/processed-events.ts';
+import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
+import { fateOf } from '../../lambda/shared/event-record.ts';
 import { answerBody, fixtureBody, lambdaContext, svixDelivery } from '../support/signing.ts';
 import { drainQueue, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 
@@ -64,8 +65,8 @@ async function oldLedgerItem(eventKey: string, status: 'COMPLETED' | 'INPROGRESS
   );
 }
 
-const processedEvents = () =>
-  new DynamoDbProcessedEvents({
+const eventRecords = () =>
+  new DynamoDbEventRecords({
     tableName: rig.recordTableName,
     ttlSeconds: 72 * 3600,
     client: DynamoDBDocumentClient.from(rig.dynamodb),
@@ -112,12 +113,16 @@ describe('upgrading from the release with a Powertools ledger and a processed-ev
       svixDelivery({ body: fixtureBody('connection.updated'), id: 'msg_upgrade_claimed' }),
       lambdaContext(),
     );
-    const store = processedEvents();
+    const store = eventRecords();
+    const fate = async (key: string) => {
+      const record = await store.read(key);
+      return record && fateOf(record);
+    };
     // THEN the processor skips the processed one and runs the claimed one
-    expect(await store.has('msg_upgrade_old_done')).toBe(true);
-    expect(await store.has('msg_upgrade_claimed')).toBe(false);
+    expect(await fate('msg_upgrade_old_done')).toBe('processed');
+    expect(await fate('msg_upgrade_claimed')).toBe('received');
     // AND once it recorded the claimed one as processed, a late copy of it is skipped
-    await store.record('msg_upgrade_claimed', 'connection.updated');
-    expect(await store.has('msg_upgrade_claimed')).toBe(true);
+    await store.markProcessed({ eventKey: 'msg_upgrade_claimed', eventType: 'connection.updated' });
+    expect(await fate('msg_upgrade_claimed')).toBe('processed');
   });
 });

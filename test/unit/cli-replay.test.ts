@@ -144,7 +144,7 @@ describe('archive objects', () => {
 });
 
 describe('replayed messages', () => {
-  it('carry the raw body, the original group, attributes and receipt time, the replay marker and original sequence', () => {
+  it('carry the raw body, the original group, attributes and receipt time, the replay marker, replay id and original sequence', () => {
     const archived = event({
       eventKey: 'msg_1',
       sequenceNumber: '42',
@@ -163,6 +163,7 @@ describe('replayed messages', () => {
         receivedAt: { DataType: 'String', StringValue: '2026-01-04T09:00:00.000Z' },
         replay: { DataType: 'String', StringValue: 'true' },
         replayedAt: { DataType: 'String', StringValue: now.toISOString() },
+        replayId: { DataType: 'String', StringValue: 'run1' },
         originalSequenceNumber: { DataType: 'String', StringValue: '42' },
       },
     });

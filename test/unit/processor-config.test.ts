@@ -1,5 +1,6 @@
 import {
   loadDeadLetterQueueUrl,
+  loadMaxReceiveCount,
   loadProcessorConfig,
   loadRecordKeepingConfig,
 } from '../../lambda/processor/config.ts';
@@ -14,6 +15,20 @@ describe('the processor configuration', () => {
   it('has no dead-letter queue when DEAD_LETTER_QUEUE_URL is unset or blank', () => {
     expect(loadDeadLetterQueueUrl({})).toBeUndefined();
     expect(loadDeadLetterQueueUrl({ DEAD_LETTER_QUEUE_URL: '  ' })).toBeUndefined();
+  });
+
+  it("reads the queue's maxReceiveCount, and knows none when MAX_RECEIVE_COUNT is unset or blank", () => {
+    expect(loadMaxReceiveCount({ MAX_RECEIVE_COUNT: ' 5 ' })).toBe(5);
+    expect(loadMaxReceiveCount({})).toBeUndefined();
+    expect(loadMaxReceiveCount({ MAX_RECEIVE_COUNT: ' ' })).toBeUndefined();
+  });
+
+  it('rejects a MAX_RECEIVE_COUNT that is not a positive integer', () => {
+    for (const value of ['0', '-1', '2.5', 'five']) {
+      expect(() => loadMaxReceiveCount({ MAX_RECEIVE_COUNT: value })).toThrow(
+        `environment variable MAX_RECEIVE_COUNT must be a positive integer, got "${value}"`,
+      );
+    }
   });
 
   it('fails fast without CONNECTIONS_TABLE_NAME', () => {
