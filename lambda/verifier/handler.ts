@@ -5,8 +5,9 @@
  * Locally, the SDK's own endpoint variables (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
  * AWS_ENDPOINT_URL_SECRETS_MANAGER) point this unchanged code at the emulators.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createLogger } from '../shared/logger.ts';
 import { createVerifierClients } from './aws-clients.ts';
 import { loadVerifierConfig } from './config.ts';
 import { createVerifierHandler } from './create-handler.ts';
@@ -18,7 +19,7 @@ export const LEDGER_KEY_PREFIXES = { handedOn: 'ofauth#event', rejected: 'ofauth
 
 const config = loadVerifierConfig();
 const clients = createVerifierClients();
-const logger = new Logger({ serviceName: config.serviceName });
+const logger = createLogger({ serviceName: config.serviceName });
 const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
 
 const ledger = (keyPrefix: string) =>
