@@ -45,6 +45,11 @@ export interface FunctionUnderTest {
   readonly bareSource: string;
   /** Environment the module needs at load time (configuration is read once at start-up). */
   readonly env: Record<string, string>;
+  /**
+   * Other sources built and loaded beside the function in the same rounds, to measure one change
+   * side by side (e.g. the function as it was before a module became lazy).
+   */
+  readonly ablations?: ReadonlyArray<{ readonly name: string; readonly source: string }>;
 }
 
 const COMMON_ENV = {
@@ -104,6 +109,17 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
       PROCESSED_EVENTS_TABLE_NAME: 'bench-processed-events',
       DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
     },
+    ablations: [
+      {
+        // As before the S3 client was imported on first use (lambda/processor/archive-writers.ts).
+        name: 'processor, S3 client evaluated at load (as before)',
+        source: [
+          `export { handler } from ${JSON.stringify(join(ROOT, 'lambda', 'processor', 'handler.ts'))};`,
+          "import { S3Client } from '@aws-sdk/client-s3';",
+          'globalThis.benchEagerS3 = S3Client;',
+        ].join('\n'),
+      },
+    ],
   },
 ];
 
@@ -135,9 +151,10 @@ export interface BuiltBundle {
 async function buildBundle(
   fn: FunctionUnderTest,
   variant: BundlingVariant,
-  kind: 'function' | 'bare',
+  kind: 'function' | 'bare' | { readonly name: string; readonly source: string },
 ): Promise<BuiltBundle> {
-  const dir = join(OUT_DIR, `${fn.name}-${kind}-${variant.name.replace(/[^a-z0-9]+/gi, '-')}`);
+  const label = typeof kind === 'string' ? kind : kind.name;
+  const dir = join(OUT_DIR, `${fn.name}-${label}-${variant.name}`.replace(/[^a-z0-9]+/gi, '-'));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'index.mjs');
@@ -148,10 +165,10 @@ async function buildBundle(
       ? { entryPoints: [fn.entry] }
       : {
           stdin: {
-            contents: fn.bareSource,
+            contents: kind === 'bare' ? fn.bareSource : kind.source,
             resolveDir: ROOT,
-            loader: 'js',
-            sourcefile: `${fn.name}-bare.js`,
+            loader: 'ts',
+            sourcefile: `${fn.name}-${kind === 'bare' ? 'bare' : 'ablation'}.ts`,
           },
         }),
   });
@@ -227,17 +244,27 @@ export async function measureBundles(
 ): Promise<BundleComparison[]> {
   const jobs: Array<{
     fn: FunctionUnderTest;
+    name: string;
     variant: BundlingVariant;
     bundle: BuiltBundle;
     bare: BuiltBundle;
   }> = [];
-  for (const variant of variants) {
+  for (const [index, variant] of variants.entries()) {
     for (const fn of FUNCTIONS) {
       const [bundle, bare] = await Promise.all([
         buildBundle(fn, variant, 'function'),
         buildBundle(fn, variant, 'bare'),
       ]);
-      jobs.push({ fn, variant, bundle, bare });
+      jobs.push({ fn, name: fn.name, variant, bundle, bare });
+      // Ablations under the first (the stack's) bundling only.
+      for (const ablation of index === 0 ? (fn.ablations ?? []) : [])
+        jobs.push({
+          fn,
+          name: ablation.name,
+          variant,
+          bundle: await buildBundle(fn, variant, ablation),
+          bare,
+        });
     }
   }
   const times = jobs.map(() => ({
@@ -259,7 +286,7 @@ export async function measureBundles(
     log(`  bundles: load round ${round + 1}/${samples}`);
   }
   return jobs.map((job, index) => ({
-    function: job.fn.name,
+    function: job.name,
     variant: job.variant.name,
     bundle: {
       ...job.bundle,
@@ -279,4 +306,36 @@ export async function measureBundles(
 /** Writes nothing; documents where {@link STACK_BUNDLING} comes from, for the report. */
 export function describeStackBundling(): string {
   return 'esbuild: bundle, platform node, target node24, format esm, minify, tree shaking, mainFields module,main, createRequire banner';
+}
+
+const DOC_BEGIN = '<!-- bundle-figures:begin (written by `npm run bench -- --only bundles`) -->';
+const DOC_END = '<!-- bundle-figures:end -->';
+
+/** The bundles table docs/performance.md shows, with the run's date and the 1.10× target. */
+export function renderBundleFigures(
+  bundles: readonly BundleComparison[],
+  date: Date,
+  machine: string,
+): string {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const rows = bundles.map((b) => {
+    const ratio = b.bundle.importMsMedian / b.bare.importMsMedian;
+    const target = b.variant === STACK_BUNDLING.name && !b.function.includes(',') ? '≤ 1.10×' : '';
+    return `| ${b.function} | ${b.variant} | ${kb(b.bundle.bytes)} | ${kb(b.bare.bytes)} | ${b.bundle.importMsMedian.toFixed(1)} | ${b.bare.importMsMedian.toFixed(1)} | ${ratio.toFixed(2)}× | ${target} |`;
+  });
+  return [
+    `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, ${bundles[0]?.bundle.samples ?? 0} fresh processes per bundle, interleaved; medians.`,
+    '',
+    '| function | bundling | size | bare size | load ms | bare load ms | load ÷ bare | target |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** The doc's text with the bundles block replaced. */
+export function withBundleFigures(markdown: string, figures: string): string {
+  const begin = markdown.indexOf(DOC_BEGIN);
+  const end = markdown.indexOf(DOC_END);
+  if (begin < 0 || end < begin) throw new Error(`docs/performance.md has no ${DOC_BEGIN} … ${DOC_END} block`);
+  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${figures}\n${markdown.slice(end)}`;
 }
