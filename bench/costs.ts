@@ -13,10 +13,12 @@
  * The ceiling is the machine's cores divided by the CPU the pipeline spends per event: no
  * scheduling of the same work can go faster.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import http, { Agent, createServer, request } from 'node:http';
 import { cpus } from 'node:os';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -90,9 +92,10 @@ const FAUXQS = `
   console.log(app.server.address().port);`;
 
 /**
- * A pass-through proxy that counts what AWS would bill; any stdin byte prints the counts:
- * - `calls`: requests by operation;
- * - `units`: DynamoDB capacity units by table and kind (`<table> read|write`), as DynamoDB
+ * A pass-through proxy that counts what AWS would bill, by the function that called (the
+ * `x-bench-caller` header {@link tagCallers} adds); any stdin byte prints the counts:
+ * - `calls`: requests by caller and operation (`verifier PutItem`);
+ * - `units`: DynamoDB capacity units by caller, table and kind (`verifier <table> write`), as DynamoDB
  *   computes them from item sizes (each item call is sent with `ReturnConsumedCapacity: INDEXES`,
  *   which DynamoDB Local answers by AWS's rules: 1 WRU per KB written, index writes included;
  *   1 RRU per 4 KB read strongly consistent);
@@ -116,14 +119,16 @@ const COUNTING_PROXY = `
       const target0 = req.headers['x-amz-target'] ?? '';
       const operation = target0.split('.').pop()
         || (req.url.startsWith('/?') || req.url === '/' ? 'SQS ' + req.method : 'S3 ' + req.method);
-      add(counts.calls, operation, 1);
+      const caller = req.headers['x-bench-caller'] ?? 'pipeline';
+      add(counts.calls, caller + ' ' + operation, 1);
       const dynamodb = target0.startsWith('DynamoDB_') && ITEM_CALLS.has(operation);
       if (dynamodb) {
         const input = JSON.parse(body.toString());
         input.ReturnConsumedCapacity ??= 'INDEXES';
         body = Buffer.from(JSON.stringify(input));
       }
-      if (target0.startsWith('AmazonSQS.')) add(counts.sqsBilled, operation, Math.max(1, Math.ceil(body.length / 65536)));
+      if (target0.startsWith('AmazonSQS.'))
+        add(counts.sqsBilled, caller + ' ' + operation, Math.max(1, Math.ceil(body.length / 65536)));
       if (operation === 'S3 PUT' && body.length > 0) {
         for (const line of body.toString().split('\\n').filter(Boolean)) {
           const bytes = Buffer.byteLength(line) + 1;
@@ -145,7 +150,7 @@ const COUNTING_PROXY = `
             try {
               const consumed = JSON.parse(data.toString()).ConsumedCapacity;
               for (const entry of [consumed ?? []].flat())
-                add(counts.units, entry.TableName + (READS.has(operation) ? ' read' : ' write'), entry.CapacityUnits ?? 0);
+                add(counts.units, caller + ' ' + entry.TableName + (READS.has(operation) ? ' read' : ' write'), entry.CapacityUnits ?? 0);
             } catch {}
             res.writeHead(answer.statusCode, answer.headers);
             res.end(data);
@@ -268,6 +273,27 @@ export function accessLogLine(): string {
   return `${ACCESS_LOG_FORMAT.toString().replace(/\$context\.[A-Za-z.]+/g, (name) => typical[name] ?? '-')}\n`;
 }
 
+/** Which function an AWS call comes from, set around each handler's invocation. */
+const callers = new AsyncLocalStorage<'verifier' | 'processor'>();
+
+/**
+ * Tags each HTTP request this process sends inside a handler's invocation with the function that
+ * sent it (`x-bench-caller`), so that the proxies count by function whatever tables and queues the
+ * handlers use. The SDK's HTTP handler looks `request` up on the module when it sends.
+ */
+function tagCallers(): () => void {
+  const original = http.request;
+  http.request = ((...args: Parameters<typeof http.request>) => {
+    const sent = original(...args);
+    const caller = callers.getStore();
+    if (caller) sent.setHeader('x-bench-caller', caller);
+    return sent;
+  }) as typeof http.request;
+  return () => {
+    http.request = original;
+  };
+}
+
 /** The counting proxies in front of DynamoDB Local and fauxqs, and the emulators behind them. */
 async function startCountedEmulators() {
   const dynamodb = await startDynamoDbLocal();
@@ -285,18 +311,35 @@ async function startCountedEmulators() {
   return { dynamodb, fauxqs, dynamodbProxy, sqsProxy, counts, stop };
 }
 
-/** DynamoDB units per event of the tables whose name ends with `suffix`. */
+/** DynamoDB units per event of one caller's calls of one kind, on the tables `table` accepts. */
 function unitsOf(
   units: Record<string, number>,
-  suffix: string,
+  caller: 'verifier' | 'processor',
   kind: 'read' | 'write',
   events: number,
+  table: (name: string) => boolean = () => true,
 ): number {
   const total = Object.entries(units)
-    .filter(([name]) => name.endsWith(`${suffix} ${kind}`))
+    .filter(([key]) => {
+      const [who, name, what] = key.split(' ');
+      return who === caller && what === kind && table(name!);
+    })
     .reduce((sum, [, n]) => sum + n, 0);
   return roundTo(total / events, 3);
 }
+
+/** A caller's calls per event, all operations. */
+function callsOf(calls: Record<string, number>, caller: string, events: number): number {
+  const total = Object.entries(calls)
+    .filter(([key]) => key.startsWith(`${caller} `))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return roundTo(total / events, 3);
+}
+
+/** The connection registry's table (its rules included): processing. */
+const isConnections = (table: string) => table.endsWith('-connections');
+/** Every other table the processor reads or writes: the processed-events record. */
+const isRecord = (table: string) => !isConnections(table);
 
 /** The load the costs are counted under: 2 KB events, one lifecycle event in ten. */
 const COUNTED_LOAD = { eventSizeBytes: 2048, lifecycleEvery: 10 } as const;
@@ -308,6 +351,7 @@ async function pipelineCosts(
   log: (line: string) => void,
 ): Promise<CostResults['pipeline'] & { counted: CountedCosts }> {
   const emulators = await startCountedEmulators();
+  const untag = tagCallers();
   const secret = newSvixSecret();
   const observer = new PipelineObserver();
   const invocations = { processor: 0, messages: 0 };
@@ -321,12 +365,13 @@ async function pipelineCosts(
       sqs: `http://127.0.0.1:${emulators.sqsProxy.port}`,
     },
     prefix: `costs-${randomBytes(3).toString('hex')}`,
+    verifier: (module) => (event, context) => callers.run('verifier', () => module.handler(event, context)),
     processor: (module, defaults) => {
       const handler = observer.wrap(module.createProcessorHandler(defaults));
       return (event, context) => {
         invocations.processor += 1;
         invocations.messages += event.Records.length;
-        return handler(event, context);
+        return callers.run('processor', () => handler(event, context));
       };
     },
   });
@@ -383,15 +428,18 @@ async function pipelineCosts(
       events,
       ...COUNTED_LOAD,
       dynamodb: {
-        ledgerWrite: unitsOf(units, '-ledger', 'write', events),
-        ledgerRead: unitsOf(units, '-ledger', 'read', events),
-        connectionsWrite: unitsOf(units, '-connections', 'write', events),
-        connectionsRead: unitsOf(units, '-connections', 'read', events),
-        recordWrite: unitsOf(units, '-processed-events', 'write', events),
-        recordRead: unitsOf(units, '-processed-events', 'read', events),
+        verifierWrite: unitsOf(units, 'verifier', 'write', events),
+        verifierRead: unitsOf(units, 'verifier', 'read', events),
+        connectionsWrite: unitsOf(units, 'processor', 'write', events, isConnections),
+        connectionsRead: unitsOf(units, 'processor', 'read', events, isConnections),
+        recordWrite: unitsOf(units, 'processor', 'write', events, isRecord),
+        recordRead: unitsOf(units, 'processor', 'read', events, isRecord),
       },
+      verifierCallsPerEvent: callsOf(calls, 'verifier', events),
       sqsSendRequests: roundTo(
-        ((after.sqsBilled.SendMessage ?? 0) - (before.counts.sqsBilled.SendMessage ?? 0)) / events,
+        ((after.sqsBilled['verifier SendMessage'] ?? 0) -
+          (before.counts.sqsBilled['verifier SendMessage'] ?? 0)) /
+          events,
         3,
       ),
       archive: {
@@ -419,6 +467,7 @@ async function pipelineCosts(
   } finally {
     await pipeline.stop();
     await emulators.stop();
+    untag();
   }
 }
 

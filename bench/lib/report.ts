@@ -2,6 +2,7 @@
  * Renders `BenchResults` as the Markdown report (`bench/results/latest.md`): one table per
  * measurement, ratios next to absolute numbers, and the machine the numbers came from.
  */
+import { renderCostTables } from './prices.ts';
 import type { BenchResults, SignatureRow } from './results.ts';
 import { round } from './stats.ts';
 
@@ -242,6 +243,9 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
         sdk.map((row) => [row.call, String(row.nodeMsPerCall)]),
       ),
       '',
+      ...(results.costs.counted
+        ? ['## Cost per million events, counted', '', renderCostTables(results.costs.counted), '']
+        : []),
     );
   }
   if (results.skipped.length) {

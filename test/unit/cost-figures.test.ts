@@ -38,10 +38,13 @@ describe('the cost figures in docs/cost-and-scaling.md', () => {
 
 describe('the pricing of counted calls', () => {
   it('moves each part by the list price of what was counted, nothing else', () => {
-    // GIVEN the committed counts, and the same with one more ledger write unit per event
+    // GIVEN the committed counts, and the same with one more write unit per event by the verifier
     const base = priceParts(committed, { traffic: 'steady', logLevel: 'INFO' });
     const more = priceParts(
-      { ...committed, dynamodb: { ...committed.dynamodb, ledgerWrite: committed.dynamodb.ledgerWrite + 1 } },
+      {
+        ...committed,
+        dynamodb: { ...committed.dynamodb, verifierWrite: committed.dynamodb.verifierWrite + 1 },
+      },
       { traffic: 'steady', logLevel: 'INFO' },
     );
     // THEN only the ingest path and the total grow, by the price of a million write units
