@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       results.handlerEmulators = await runPart('handler-emulators', env, scratch);
     });
     await timed('bundles', async () => {
-      const bundles = await measureBundles(BUNDLING_VARIANTS, values.quick ? 5 : 15, log);
+      const bundles = await measureBundles(BUNDLING_VARIANTS, values.quick ? 5 : 21, log);
       results.bundles = bundles;
       const figures = renderBundleFigures(
         bundles,

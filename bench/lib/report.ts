@@ -145,6 +145,7 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
           'load ms',
           'bare load ms',
           'load ÷ bare',
+          'CPU ÷ bare',
           'process wall ms',
         ],
         results.bundles.map((b) => [
@@ -155,6 +156,7 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
           fmt(b.bundle.importMsMedian),
           fmt(b.bare.importMsMedian),
           ratio(b.bundle.importMsMedian, b.bare.importMsMedian),
+          ratio(b.bundle.importCpuMsMedian, b.bare.importCpuMsMedian),
           `${fmt(b.bundle.processMsMedian)} (bare ${fmt(b.bare.processMsMedian)})`,
         ]),
       ),

@@ -40,9 +40,9 @@ export function archiveClientConfig() {
 /**
  * `@aws-sdk/client-s3`, loaded on first use. Deployed, S3 takes only the rare line longer than a
  * Firehose record, so the client (about 100 KB of the bundle) is not evaluated at cold start; esbuild
- * keeps it in the one bundle file behind a lazy initializer.
+ * keeps it in the one bundle file behind a lazy initializer (docs/performance.md measures both).
  */
-const loadS3 = () => import('@aws-sdk/client-s3');
+const loadS3 = () => import('./s3-put-object.ts');
 
 /** Options of {@link S3ArchiveWriter}. */
 export interface S3ArchiveWriterOptions {
