@@ -28,6 +28,7 @@ import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { newSvixSecret } from './lib/deliveries.ts';
 import type { CountedCosts, LogBytes } from './lib/prices.ts';
+import { median } from './lib/stats.ts';
 import { driveLoad, PipelineObserver } from './pipeline.ts';
 
 /** What `npm run bench -- --only costs` measures. */
@@ -355,6 +356,8 @@ async function pipelineCosts(
   const secret = newSvixSecret();
   const observer = new PipelineObserver();
   const invocations = { processor: 0, messages: 0 };
+  /** Each verifier invocation's wall time on the local pipeline (emulators, shared cores). */
+  const verifierMs: number[] = [];
   // Each function's EMF metrics line is part of its log bytes.
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const pipeline = await startLocalPipeline({
@@ -365,7 +368,14 @@ async function pipelineCosts(
       sqs: `http://127.0.0.1:${emulators.sqsProxy.port}`,
     },
     prefix: `costs-${randomBytes(3).toString('hex')}`,
-    verifier: (module) => (event, context) => callers.run('verifier', () => module.handler(event, context)),
+    verifier: (module) => async (event, context) => {
+      const started = performance.now();
+      try {
+        return await callers.run('verifier', () => module.handler(event, context));
+      } finally {
+        verifierMs.push(performance.now() - started);
+      }
+    },
     processor: (module, defaults) => {
       const handler = observer.wrap(module.createProcessorHandler(defaults));
       return (event, context) => {
@@ -387,6 +397,7 @@ async function pipelineCosts(
       counts: await emulators.counts(),
       invocations: { ...invocations },
     };
+    verifierMs.length = 0;
     const stopCounting = countLogLines(tallies);
     let result: Awaited<ReturnType<typeof driveLoad>>['result'];
     try {
@@ -436,6 +447,7 @@ async function pipelineCosts(
         recordRead: unitsOf(units, 'processor', 'read', events, isRecord),
       },
       verifierCallsPerEvent: callsOf(calls, 'verifier', events),
+      verifierLocalMs: round(median(verifierMs)),
       sqsSendRequests: roundTo(
         ((after.sqsBilled['verifier SendMessage'] ?? 0) -
           (before.counts.sqsBilled['verifier SendMessage'] ?? 0)) /

@@ -84,6 +84,11 @@ export interface CountedCosts {
   };
   /** The verifier's AWS calls per delivery (DynamoDB, SQS), one after another: its billed duration. */
   readonly verifierCallsPerEvent: number;
+  /**
+   * The verifier's median wall time per delivery on the local pipeline (emulators on shared cores,
+   * not AWS): shown beside the assumption, not priced.
+   */
+  readonly verifierLocalMs: number;
   /** SQS `SendMessage` requests per event by the verifier, as billed. */
   readonly sqsSendRequests: number;
   /** Archive bytes per event, and as Firehose bills them. */
@@ -227,7 +232,7 @@ export function renderCostTables(counted: CountedCosts): string {
     '',
     '### Assumptions (what a local run cannot measure)',
     '',
-    `- Verifier: ${a.verifier.memoryGb * 1024} MB; billed per warm delivery ${a.verifier.ownMs} ms of its own plus ${a.verifier.msPerAwsCall} ms per counted AWS call, one after another (here ${verifierBilledMs(counted)} ms).`,
+    `- Verifier: ${a.verifier.memoryGb * 1024} MB; billed per warm delivery ${a.verifier.ownMs} ms of its own plus ${a.verifier.msPerAwsCall} ms per counted AWS call, one after another (here ${verifierBilledMs(counted)} ms; on the local pipeline, against the emulators on shared cores, the median delivery took ${number(counted.verifierLocalMs, 1)} ms).`,
     `- Processor: ${a.processor.memoryGb * 1024} MB, ${a.processor.billedMsSingle} ms billed for one message, ${a.processor.billedMsBatch} ms for a batch of ${a.batchSize.steady}; the archive and record calls included.`,
     `- Batches: ${a.batchSize.steady} messages with a steady stream, ${a.batchSize.trickle} when events trickle in one at a time; the event source makes one \`ReceiveMessage\` and one \`DeleteMessageBatch\` per batch.`,
     `- Archive: Firehose bills each line rounded up to 5 KB; S3 keeps it ${a.archiveRetentionDays} days; Firehose writes one object per 5 MiB (steady) or one a minute (trickle, one event a second).`,
