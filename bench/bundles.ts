@@ -45,6 +45,11 @@ export interface FunctionUnderTest {
   readonly bareSource: string;
   /** Environment the module needs at load time (configuration is read once at start-up). */
   readonly env: Record<string, string>;
+  /**
+   * Other sources built and loaded beside the function in the same rounds, to measure one change
+   * side by side (e.g. the function as it was before a module became lazy).
+   */
+  readonly ablations?: ReadonlyArray<{ readonly name: string; readonly source: string }>;
 }
 
 const COMMON_ENV = {
@@ -84,15 +89,37 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
       "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
       "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
       "import { SQSClient } from '@aws-sdk/client-sqs';",
-      'const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({})), new SQSClient({})];',
+      "import { FirehoseClient } from '@aws-sdk/client-firehose';",
+      "import { S3Client } from '@aws-sdk/client-s3';",
+      'const clients = [',
+      '  DynamoDBDocumentClient.from(new DynamoDBClient({})),',
+      '  new SQSClient({}),',
+      '  new FirehoseClient({}),',
+      '  new S3Client({}),',
+      '];',
       'export const handler = async () => clients.length;',
     ].join('\n'),
     env: {
       ...COMMON_ENV,
       POWERTOOLS_SERVICE_NAME: 'ofauth-processor',
       CONNECTIONS_TABLE_NAME: 'bench-connections',
+      // The deployed defaults: archive and processed-events record on.
+      ARCHIVE_BUCKET_NAME: 'bench-archive',
+      ARCHIVE_STREAM_NAME: 'bench-archive-stream',
+      PROCESSED_EVENTS_TABLE_NAME: 'bench-processed-events',
       DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
     },
+    ablations: [
+      {
+        // As before the S3 client was imported on first use (lambda/processor/archive-writers.ts).
+        name: 'processor, S3 client evaluated at load (as before)',
+        source: [
+          `export { handler } from ${JSON.stringify(join(ROOT, 'lambda', 'processor', 'handler.ts'))};`,
+          "import { S3Client } from '@aws-sdk/client-s3';",
+          'globalThis.benchEagerS3 = S3Client;',
+        ].join('\n'),
+      },
+    ],
   },
 ];
 
@@ -124,9 +151,10 @@ export interface BuiltBundle {
 async function buildBundle(
   fn: FunctionUnderTest,
   variant: BundlingVariant,
-  kind: 'function' | 'bare',
+  kind: 'function' | 'bare' | { readonly name: string; readonly source: string },
 ): Promise<BuiltBundle> {
-  const dir = join(OUT_DIR, `${fn.name}-${kind}-${variant.name.replace(/[^a-z0-9]+/gi, '-')}`);
+  const label = typeof kind === 'string' ? kind : kind.name;
+  const dir = join(OUT_DIR, `${fn.name}-${label}-${variant.name}`.replace(/[^a-z0-9]+/gi, '-'));
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'index.mjs');
@@ -137,10 +165,10 @@ async function buildBundle(
       ? { entryPoints: [fn.entry] }
       : {
           stdin: {
-            contents: fn.bareSource,
+            contents: kind === 'bare' ? fn.bareSource : kind.source,
             resolveDir: ROOT,
-            loader: 'js',
-            sourcefile: `${fn.name}-bare.js`,
+            loader: 'ts',
+            sourcefile: `${fn.name}-${kind === 'bare' ? 'bare' : 'ablation'}.ts`,
           },
         }),
   });
@@ -162,8 +190,10 @@ async function buildBundle(
 function loadOnce(
   file: string,
   env: Record<string, string>,
-): Promise<{ importMs: number; processMs: number }> {
-  const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const ms = performance.now() - t0; if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(JSON.stringify({ ms }));`;
+): Promise<{ importMs: number; importCpuMs: number; processMs: number }> {
+  // CPU time as well as wall time: on a shared machine, waiting for a core inflates the wall time
+  // of whichever sample was unlucky; the CPU the import spent is what the bundle costs.
+  const script = `const c0 = process.cpuUsage(); const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const ms = performance.now() - t0; const c = process.cpuUsage(c0); if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000 }));`;
   return new Promise((resolveLoad, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -185,7 +215,8 @@ function loadOnce(
         reject(new Error(`loading ${file} failed (exit ${code}): ${err.slice(0, 2000)}`));
         return;
       }
-      resolveLoad({ importMs: (JSON.parse(out) as { ms: number }).ms, processMs });
+      const { ms, cpuMs } = JSON.parse(out) as { ms: number; cpuMs: number };
+      resolveLoad({ importMs: ms, importCpuMs: cpuMs, processMs });
     });
   });
 }
@@ -193,6 +224,8 @@ function loadOnce(
 /** Size and load time of one bundle. */
 export interface BundleMeasurement extends BuiltBundle {
   readonly importMsMedian: number;
+  /** Median CPU milliseconds of the `import()` (user + system): what the comparison uses. */
+  readonly importCpuMsMedian: number;
   readonly processMsMedian: number;
   readonly samples: number;
 }
@@ -216,22 +249,34 @@ export async function measureBundles(
 ): Promise<BundleComparison[]> {
   const jobs: Array<{
     fn: FunctionUnderTest;
+    name: string;
     variant: BundlingVariant;
     bundle: BuiltBundle;
     bare: BuiltBundle;
   }> = [];
-  for (const variant of variants) {
+  for (const [index, variant] of variants.entries()) {
     for (const fn of FUNCTIONS) {
       const [bundle, bare] = await Promise.all([
         buildBundle(fn, variant, 'function'),
         buildBundle(fn, variant, 'bare'),
       ]);
-      jobs.push({ fn, variant, bundle, bare });
+      jobs.push({ fn, name: fn.name, variant, bundle, bare });
+      // Ablations under the first (the stack's) bundling only.
+      for (const ablation of index === 0 ? (fn.ablations ?? []) : [])
+        jobs.push({
+          fn,
+          name: ablation.name,
+          variant,
+          bundle: await buildBundle(fn, variant, ablation),
+          bare,
+        });
     }
   }
   const times = jobs.map(() => ({
     bundle: [] as number[],
     bare: [] as number[],
+    bundleCpu: [] as number[],
+    bareCpu: [] as number[],
     bundleP: [] as number[],
     bareP: [] as number[],
   }));
@@ -241,6 +286,8 @@ export async function measureBundles(
       const a = await loadOnce(job.bundle.file, job.fn.env);
       const b = await loadOnce(job.bare.file, job.fn.env);
       times[index]!.bundle.push(a.importMs);
+      times[index]!.bundleCpu.push(a.importCpuMs);
+      times[index]!.bareCpu.push(b.importCpuMs);
       times[index]!.bundleP.push(a.processMs);
       times[index]!.bare.push(b.importMs);
       times[index]!.bareP.push(b.processMs);
@@ -248,17 +295,19 @@ export async function measureBundles(
     log(`  bundles: load round ${round + 1}/${samples}`);
   }
   return jobs.map((job, index) => ({
-    function: job.fn.name,
+    function: job.name,
     variant: job.variant.name,
     bundle: {
       ...job.bundle,
       importMsMedian: median(times[index]!.bundle),
+      importCpuMsMedian: median(times[index]!.bundleCpu),
       processMsMedian: median(times[index]!.bundleP),
       samples,
     },
     bare: {
       ...job.bare,
       importMsMedian: median(times[index]!.bare),
+      importCpuMsMedian: median(times[index]!.bareCpu),
       processMsMedian: median(times[index]!.bareP),
       samples,
     },
@@ -268,4 +317,36 @@ export async function measureBundles(
 /** Writes nothing; documents where {@link STACK_BUNDLING} comes from, for the report. */
 export function describeStackBundling(): string {
   return 'esbuild: bundle, platform node, target node24, format esm, minify, tree shaking, mainFields module,main, createRequire banner';
+}
+
+const DOC_BEGIN = '<!-- bundle-figures:begin (written by `npm run bench -- --only bundles`) -->';
+const DOC_END = '<!-- bundle-figures:end -->';
+
+/** The bundles table docs/performance.md shows, with the run's date and the 1.10× target. */
+export function renderBundleFigures(
+  bundles: readonly BundleComparison[],
+  date: Date,
+  machine: string,
+): string {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const rows = bundles.map((b) => {
+    const ratio = b.bundle.importCpuMsMedian / b.bare.importCpuMsMedian;
+    const target = b.variant === STACK_BUNDLING.name && !b.function.includes(',') ? '≤ 1.10×' : '';
+    return `| ${b.function} | ${b.variant} | ${kb(b.bundle.bytes)} | ${kb(b.bare.bytes)} | ${b.bundle.importCpuMsMedian.toFixed(1)} | ${b.bare.importCpuMsMedian.toFixed(1)} | ${ratio.toFixed(2)}× | ${b.bundle.importMsMedian.toFixed(0)} / ${b.bare.importMsMedian.toFixed(0)} | ${target} |`;
+  });
+  return [
+    `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, ${bundles[0]?.bundle.samples ?? 0} fresh processes per bundle, interleaved; medians.`,
+    '',
+    '| function | bundling | size | bare size | load CPU ms | bare load CPU ms | load ÷ bare (CPU) | wall ms, bundle / bare | target |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** The doc's text with the bundles block replaced. */
+export function withBundleFigures(markdown: string, figures: string): string {
+  const begin = markdown.indexOf(DOC_BEGIN);
+  const end = markdown.indexOf(DOC_END);
+  if (begin < 0 || end < begin) throw new Error(`docs/performance.md has no ${DOC_BEGIN} … ${DOC_END} block`);
+  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${figures}\n${markdown.slice(end)}`;
 }

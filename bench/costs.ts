@@ -13,16 +13,22 @@
  * The ceiling is the machine's cores divided by the CPU the pipeline spends per event: no
  * scheduling of the same work can go faster.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import http, { Agent, createServer, request } from 'node:http';
 import { cpus } from 'node:os';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SERVICE_NAMES } from '../lambda/shared/metrics.ts';
+import { ACCESS_LOG_FORMAT } from '../lib/receiver/api.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { newSvixSecret } from './lib/deliveries.ts';
+import type { CountedCosts, LogBytes } from './lib/prices.ts';
+import { median } from './lib/stats.ts';
 import { driveLoad, PipelineObserver } from './pipeline.ts';
 
 /** What `npm run bench -- --only costs` measures. */
@@ -35,7 +41,11 @@ export interface CostResults {
     readonly cpuMsPerEvent: { readonly node: number; readonly java: number; readonly fauxqs: number };
     /** AWS calls per event, by operation. */
     readonly callsPerEvent: Readonly<Record<string, number>>;
+    /** Messages per processor invocation on this run. */
+    readonly messagesPerBatch: number;
   };
+  /** What AWS would bill per event, counted on the same run (priced by `lib/prices.ts`). */
+  readonly counted: CountedCosts;
   readonly dynamodbLocal: ReadonlyArray<{
     readonly operation: string;
     readonly javaMsPerCall: number;
@@ -82,27 +92,88 @@ const FAUXQS = `
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log(app.server.address().port);`;
 
-/** A pass-through proxy that counts requests by operation; any stdin byte prints the counts. */
+/**
+ * A pass-through proxy that counts what AWS would bill, by the function that called (the
+ * `x-bench-caller` header {@link tagCallers} adds); any stdin byte prints the counts:
+ * - `calls`: requests by caller and operation (`verifier PutItem`);
+ * - `units`: DynamoDB capacity units by caller, table and kind (`verifier <table> write`), as DynamoDB
+ *   computes them from item sizes (each item call is sent with `ReturnConsumedCapacity: INDEXES`,
+ *   which DynamoDB Local answers by AWS's rules: 1 WRU per KB written, index writes included;
+ *   1 RRU per 4 KB read strongly consistent);
+ * - `sqsBilled`: SQS requests as billed by operation, each 64 KB of a request one;
+ * - `archive`: the JSON lines S3 received, their bytes and their bytes as Firehose bills them
+ *   (each record rounded up to a multiple of 5 KB).
+ */
 const COUNTING_PROXY = `
   import http from 'node:http';
   const target = new URL(process.argv[1]);
-  const counts = {};
+  const counts = { calls: {}, units: {}, sqsBilled: {}, archive: { lines: 0, bytes: 0, firehoseBilledBytes: 0 } };
+  const add = (map, key, n) => { map[key] = (map[key] ?? 0) + n; };
+  const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+  const ITEM_CALLS = new Set([...READS, 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const server = http.createServer((req, res) => {
-    const operation = req.headers['x-amz-target']?.split('.').pop()
-      ?? (req.url.startsWith('/?') || req.url === '/' ? 'SQS ' + req.method : 'S3 ' + req.method);
-    counts[operation] = (counts[operation] ?? 0) + 1;
-    const upstream = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
-      (answer) => { res.writeHead(answer.statusCode, answer.headers); answer.pipe(res); },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      const target0 = req.headers['x-amz-target'] ?? '';
+      const operation = target0.split('.').pop()
+        || (req.url.startsWith('/?') || req.url === '/' ? 'SQS ' + req.method : 'S3 ' + req.method);
+      const caller = req.headers['x-bench-caller'] ?? 'pipeline';
+      add(counts.calls, caller + ' ' + operation, 1);
+      const dynamodb = target0.startsWith('DynamoDB_') && ITEM_CALLS.has(operation);
+      if (dynamodb) {
+        const input = JSON.parse(body.toString());
+        input.ReturnConsumedCapacity ??= 'INDEXES';
+        body = Buffer.from(JSON.stringify(input));
+      }
+      if (target0.startsWith('AmazonSQS.'))
+        add(counts.sqsBilled, caller + ' ' + operation, Math.max(1, Math.ceil(body.length / 65536)));
+      if (operation === 'S3 PUT' && body.length > 0) {
+        for (const line of body.toString().split('\\n').filter(Boolean)) {
+          const bytes = Buffer.byteLength(line) + 1;
+          counts.archive.lines += 1;
+          counts.archive.bytes += bytes;
+          counts.archive.firehoseBilledBytes += Math.ceil(bytes / 5120) * 5120;
+        }
+      }
+      const headers = { ...req.headers, 'content-length': String(body.length) };
+      delete headers['transfer-encoding'];
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
+        (answer) => {
+          if (!dynamodb) { res.writeHead(answer.statusCode, answer.headers); answer.pipe(res); return; }
+          const parts = [];
+          answer.on('data', (chunk) => parts.push(chunk));
+          answer.on('end', () => {
+            const data = Buffer.concat(parts);
+            try {
+              const consumed = JSON.parse(data.toString()).ConsumedCapacity;
+              for (const entry of [consumed ?? []].flat())
+                add(counts.units, caller + ' ' + entry.TableName + (READS.has(operation) ? ' read' : ' write'), entry.CapacityUnits ?? 0);
+            } catch {}
+            res.writeHead(answer.statusCode, answer.headers);
+            res.end(data);
+          });
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
   });
   server.listen(0, '127.0.0.1', () => console.log(server.address().port));
   process.stdin.on('data', () => process.stdout.write(JSON.stringify(counts) + '\\n'));`;
 
-async function readCounts(proxy: ChildProcess): Promise<Record<string, number>> {
+/** What a counting proxy has counted so far. */
+interface ProxyCounts {
+  readonly calls: Record<string, number>;
+  readonly units: Record<string, number>;
+  readonly sqsBilled: Record<string, number>;
+  readonly archive: { readonly lines: number; readonly bytes: number; readonly firehoseBilledBytes: number };
+}
+
+async function readCounts(proxy: ChildProcess): Promise<ProxyCounts> {
   const answer = new Promise<string>((resolve) =>
     proxy.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))),
   );
@@ -110,56 +181,247 @@ async function readCounts(proxy: ChildProcess): Promise<Record<string, number>> 
   return JSON.parse(await answer);
 }
 
+/** Log lines of one function, by kind, as they left the process. */
+interface LogTally {
+  lines: number;
+  bytes: number;
+  warnBytes: number;
+  /** EMF metrics lines: one per invocation. */
+  metricsBytes: number;
+  /** The first line of each message, to show what was counted. */
+  readonly samples: Map<string, string>;
+}
+
+/**
+ * Counts the bytes of the JSON log lines this process writes (Powertools writes each line to
+ * stdout or stderr whole), by the `service` each line names. Answers a function that stops counting.
+ */
+function countLogLines(tallies: Map<string, LogTally>): () => void {
+  const originals = { out: process.stdout.write, err: process.stderr.write };
+  const tap = (stream: NodeJS.WriteStream, original: typeof process.stdout.write) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      for (const line of String(chunk).split('\n')) {
+        if (!line.startsWith('{')) continue;
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        const service = String(parsed.service ?? 'unknown');
+        const tally = tallies.get(service) ?? {
+          lines: 0,
+          bytes: 0,
+          warnBytes: 0,
+          metricsBytes: 0,
+          samples: new Map(),
+        };
+        tallies.set(service, tally);
+        const bytes = Buffer.byteLength(line) + 1;
+        tally.lines += 1;
+        tally.bytes += bytes;
+        if ('_aws' in parsed) tally.metricsBytes += bytes;
+        else if (/^(WARN|ERROR|CRITICAL)$/.test(String(parsed.level))) tally.warnBytes += bytes;
+        const message = '_aws' in parsed ? '(EMF metrics)' : String(parsed.message);
+        if (!tally.samples.has(message)) tally.samples.set(message, line);
+      }
+      return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof process.stdout.write;
+  process.stdout.write = tap(process.stdout, originals.out);
+  process.stderr.write = tap(process.stderr, originals.err);
+  return () => {
+    process.stdout.write = originals.out;
+    process.stderr.write = originals.err;
+  };
+}
+
+/**
+ * A function's log bytes per event and per invocation. The EMF metrics line is written once per
+ * invocation; so is, in the processor, each other line written once per batch (`perBatchMessages`).
+ */
+function logBytes(
+  tally: LogTally | undefined,
+  events: number,
+  invocations: number,
+  perBatchMessages: RegExp,
+): LogBytes {
+  if (!tally) return { info: { perEvent: 0, perInvocation: 0 }, warn: { perEvent: 0, perInvocation: 0 } };
+  let perBatch = 0;
+  for (const [message, line] of tally.samples)
+    if (message !== '(EMF metrics)' && perBatchMessages.test(message)) perBatch = Buffer.byteLength(line) + 1;
+  const infoPerEvent = (tally.bytes - tally.metricsBytes - perBatch * invocations) / events;
+  const metricsPerInvocation = tally.metricsBytes / invocations;
+  return {
+    info: { perEvent: round(infoPerEvent), perInvocation: round(metricsPerInvocation + perBatch) },
+    warn: { perEvent: round(tally.warnBytes / events), perInvocation: round(metricsPerInvocation) },
+  };
+}
+
+/**
+ * The access-log line API Gateway writes for a typical webhook request: the stage's format
+ * (`lib/receiver/api.ts`) filled with typical values (a missing value is written as `-`).
+ */
+export function accessLogLine(): string {
+  const typical: Record<string, string> = {
+    '$context.requestId': 'JQ3xkgWkoAMEbVw=',
+    '$context.identity.sourceIp': '203.0.113.45',
+    '$context.identity.userAgent': 'Svix-Webhooks/1.76.1 (sender-6ZrXa; +https://www.svix.com/http-sources/)',
+    '$context.routeKey': 'POST /webhooks/ofauth',
+    '$context.status': '202',
+    '$context.responseLatency': '31',
+    '$context.integrationLatency': '29',
+  };
+  return `${ACCESS_LOG_FORMAT.toString().replace(/\$context\.[A-Za-z.]+/g, (name) => typical[name] ?? '-')}\n`;
+}
+
+/** Which function an AWS call comes from, set around each handler's invocation. */
+const callers = new AsyncLocalStorage<'verifier' | 'processor'>();
+
+/**
+ * Tags each HTTP request this process sends inside a handler's invocation with the function that
+ * sent it (`x-bench-caller`), so that the proxies count by function whatever tables and queues the
+ * handlers use. The SDK's HTTP handler looks `request` up on the module when it sends.
+ */
+function tagCallers(): () => void {
+  const original = http.request;
+  http.request = ((...args: Parameters<typeof http.request>) => {
+    const sent = original(...args);
+    const caller = callers.getStore();
+    if (caller) sent.setHeader('x-bench-caller', caller);
+    return sent;
+  }) as typeof http.request;
+  return () => {
+    http.request = original;
+  };
+}
+
+/** The counting proxies in front of DynamoDB Local and fauxqs, and the emulators behind them. */
+async function startCountedEmulators() {
+  const dynamodb = await startDynamoDbLocal();
+  const fauxqs = await startChild(FAUXQS);
+  const dynamodbProxy = await startChild(COUNTING_PROXY, [dynamodb.endpoint]);
+  const sqsProxy = await startChild(COUNTING_PROXY, [`http://127.0.0.1:${fauxqs.port}`]);
+  const counts = async () => {
+    const [d, q] = [await readCounts(dynamodbProxy.child), await readCounts(sqsProxy.child)];
+    return { ...q, calls: { ...d.calls, ...q.calls }, units: d.units };
+  };
+  const stop = async () => {
+    for (const child of [dynamodbProxy.child, sqsProxy.child, fauxqs.child]) child.kill();
+    await dynamodb.stop();
+  };
+  return { dynamodb, fauxqs, dynamodbProxy, sqsProxy, counts, stop };
+}
+
+/** DynamoDB units per event of one caller's calls of one kind, on the tables `table` accepts. */
+function unitsOf(
+  units: Record<string, number>,
+  caller: 'verifier' | 'processor',
+  kind: 'read' | 'write',
+  events: number,
+  table: (name: string) => boolean = () => true,
+): number {
+  const total = Object.entries(units)
+    .filter(([key]) => {
+      const [who, name, what] = key.split(' ');
+      return who === caller && what === kind && table(name!);
+    })
+    .reduce((sum, [, n]) => sum + n, 0);
+  return roundTo(total / events, 3);
+}
+
+/** A caller's calls per event, all operations. */
+function callsOf(calls: Record<string, number>, caller: string, events: number): number {
+  const total = Object.entries(calls)
+    .filter(([key]) => key.startsWith(`${caller} `))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return roundTo(total / events, 3);
+}
+
+/** The connection registry's table (its rules included): processing. */
+const isConnections = (table: string) => table.endsWith('-connections');
+/** Every other table the processor reads or writes: the processed-events record. */
+const isRecord = (table: string) => !isConnections(table);
+
+/** The load the costs are counted under: 2 KB events, one lifecycle event in ten. */
+const COUNTED_LOAD = { eventSizeBytes: 2048, lifecycleEvery: 10 } as const;
+
 /** The pipeline under load, its CPU per event by process and its AWS calls per event. */
 async function pipelineCosts(
   connections: number,
   eventsPerConnection: number,
   log: (line: string) => void,
-): Promise<CostResults['pipeline']> {
-  const dynamodb = await startDynamoDbLocal();
-  const fauxqs = await startChild(FAUXQS);
-  const dynamodbProxy = await startChild(COUNTING_PROXY, [dynamodb.endpoint]);
-  const sqsProxy = await startChild(COUNTING_PROXY, [`http://127.0.0.1:${fauxqs.port}`]);
+): Promise<CostResults['pipeline'] & { counted: CountedCosts }> {
+  const emulators = await startCountedEmulators();
+  const untag = tagCallers();
   const secret = newSvixSecret();
   const observer = new PipelineObserver();
+  const invocations = { processor: 0, messages: 0 };
+  /** Each verifier invocation's wall time on the local pipeline (emulators, shared cores). */
+  const verifierMs: number[] = [];
+  // Each function's EMF metrics line is part of its log bytes.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const pipeline = await startLocalPipeline({
     port: 0,
     secrets: [secret],
     endpoints: {
-      dynamodb: `http://127.0.0.1:${dynamodbProxy.port}`,
-      sqs: `http://127.0.0.1:${sqsProxy.port}`,
+      dynamodb: `http://127.0.0.1:${emulators.dynamodbProxy.port}`,
+      sqs: `http://127.0.0.1:${emulators.sqsProxy.port}`,
     },
     prefix: `costs-${randomBytes(3).toString('hex')}`,
-    processor: (module, defaults) => observer.wrap(module.createProcessorHandler(defaults)),
+    verifier: (module) => async (event, context) => {
+      const started = performance.now();
+      try {
+        return await callers.run('verifier', () => module.handler(event, context));
+      } finally {
+        verifierMs.push(performance.now() - started);
+      }
+    },
+    processor: (module, defaults) => {
+      const handler = observer.wrap(module.createProcessorHandler(defaults));
+      return (event, context) => {
+        invocations.processor += 1;
+        invocations.messages += event.Records.length;
+        return callers.run('processor', () => handler(event, context));
+      };
+    },
   });
+  const tallies = new Map<string, LogTally>();
   try {
     // A warm-up at the same load, so that modules, connections and the JVM's compiler are warm.
-    await driveLoad(pipeline.url, secret, observer, { connections, eventsPerConnection: 10 }, 'warm');
+    const load = { connections, ...COUNTED_LOAD };
+    await driveLoad(pipeline.url, secret, observer, { ...load, eventsPerConnection: 10 }, 'warm');
     const before = {
       node: process.cpuUsage(),
-      java: cpuMs(dynamodb.process.pid),
-      fauxqs: cpuMs(fauxqs.child.pid),
-      calls: { ...(await readCounts(dynamodbProxy.child)), ...(await readCounts(sqsProxy.child)) },
+      java: cpuMs(emulators.dynamodb.process.pid),
+      fauxqs: cpuMs(emulators.fauxqs.child.pid),
+      counts: await emulators.counts(),
+      invocations: { ...invocations },
     };
-    const { result } = await driveLoad(
-      pipeline.url,
-      secret,
-      observer,
-      { connections, eventsPerConnection },
-      'run',
-    );
+    verifierMs.length = 0;
+    const stopCounting = countLogLines(tallies);
+    let result: Awaited<ReturnType<typeof driveLoad>>['result'];
+    try {
+      ({ result } = await driveLoad(pipeline.url, secret, observer, { ...load, eventsPerConnection }, 'run'));
+    } finally {
+      stopCounting();
+    }
     const node = process.cpuUsage(before.node);
-    const java = cpuMs(dynamodb.process.pid) - before.java;
-    const fauxqsMs = cpuMs(fauxqs.child.pid) - before.fauxqs;
-    const after = { ...(await readCounts(dynamodbProxy.child)), ...(await readCounts(sqsProxy.child)) };
+    const java = cpuMs(emulators.dynamodb.process.pid) - before.java;
+    const fauxqsMs = cpuMs(emulators.fauxqs.child.pid) - before.fauxqs;
+    const after = await emulators.counts();
     const events = result.events;
+    const diff = (a: Record<string, number>, b: Record<string, number>) =>
+      Object.fromEntries(Object.entries(a).map(([key, n]) => [key, n - (b[key] ?? 0)]));
+    const calls = diff(after.calls, before.counts.calls);
+    const units = diff(after.units, before.counts.units);
     const callsPerEvent = Object.fromEntries(
-      Object.entries(after)
-        .map(
-          ([operation, count]) =>
-            [operation, round((count - (before.calls[operation] ?? 0)) / events)] as const,
-        )
+      Object.entries(calls)
+        .map(([operation, count]) => [operation, round(count / events)] as const)
         .filter(([, perEvent]) => perEvent > 0),
+    );
+    const processorInvocations = invocations.processor - before.invocations.processor;
+    const messagesPerBatch = round(
+      (invocations.messages - before.invocations.messages) / processorInvocations,
     );
     const cpuMsPerEvent = {
       node: round((node.user + node.system) / 1000 / events),
@@ -167,13 +429,57 @@ async function pipelineCosts(
       fauxqs: round(fauxqsMs / events),
     };
     log(
-      `  pipeline: ${Math.round(result.eventsPerSecond)} events/s; CPU ms per event: node ${cpuMsPerEvent.node}, java ${cpuMsPerEvent.java}, fauxqs ${cpuMsPerEvent.fauxqs}`,
+      `  pipeline: ${Math.round(result.eventsPerSecond)} events/s; CPU ms per event: node ${cpuMsPerEvent.node}, java ${cpuMsPerEvent.java}, fauxqs ${cpuMsPerEvent.fauxqs}; ${messagesPerBatch} messages per batch`,
     );
-    return { connections, events, eventsPerSecond: result.eventsPerSecond, cpuMsPerEvent, callsPerEvent };
+    for (const [service, tally] of tallies)
+      for (const [message, line] of tally.samples)
+        log(`  log line, ${service}: ${Buffer.byteLength(line) + 1} B "${message}"`);
+    const counted: CountedCosts = {
+      date: new Date().toISOString(),
+      events,
+      ...COUNTED_LOAD,
+      dynamodb: {
+        verifierWrite: unitsOf(units, 'verifier', 'write', events),
+        verifierRead: unitsOf(units, 'verifier', 'read', events),
+        connectionsWrite: unitsOf(units, 'processor', 'write', events, isConnections),
+        connectionsRead: unitsOf(units, 'processor', 'read', events, isConnections),
+        recordWrite: unitsOf(units, 'processor', 'write', events, isRecord),
+        recordRead: unitsOf(units, 'processor', 'read', events, isRecord),
+      },
+      verifierCallsPerEvent: callsOf(calls, 'verifier', events),
+      verifierLocalMs: round(median(verifierMs)),
+      sqsSendRequests: roundTo(
+        ((after.sqsBilled['verifier SendMessage'] ?? 0) -
+          (before.counts.sqsBilled['verifier SendMessage'] ?? 0)) /
+          events,
+        3,
+      ),
+      archive: {
+        bytes: round((after.archive.bytes - before.counts.archive.bytes) / events),
+        firehoseBilledBytes: round(
+          (after.archive.firehoseBilledBytes - before.counts.archive.firehoseBilledBytes) / events,
+        ),
+      },
+      accessLogBytes: Buffer.byteLength(accessLogLine()),
+      logs: {
+        // One verifier invocation per delivery.
+        verifier: logBytes(tallies.get(SERVICE_NAMES.verifier), events, events, /^$/),
+        processor: logBytes(tallies.get(SERVICE_NAMES.processor), events, processorInvocations, /^batch /),
+      },
+    };
+    return {
+      connections,
+      events,
+      eventsPerSecond: result.eventsPerSecond,
+      cpuMsPerEvent,
+      callsPerEvent,
+      messagesPerBatch,
+      counted,
+    };
   } finally {
     await pipeline.stop();
-    for (const child of [dynamodbProxy.child, sqsProxy.child, fauxqs.child]) child.kill();
-    await dynamodb.stop();
+    await emulators.stop();
+    untag();
   }
 }
 
@@ -384,11 +690,12 @@ export async function benchCosts(quick: boolean, log: (line: string) => void): P
   log('  AWS SDK per call (trivial server)…');
   const sdk = await sdkCosts(quick ? 500 : 3000);
   log('  pipeline CPU per event by process…');
-  const pipeline = await pipelineCosts(20, quick ? 20 : 60, log);
+  const { counted, ...pipeline } = await pipelineCosts(20, quick ? 20 : 60, log);
   const cores = cpus().length;
   const perEvent = pipeline.cpuMsPerEvent.node + pipeline.cpuMsPerEvent.java + pipeline.cpuMsPerEvent.fauxqs;
   return {
     pipeline,
+    counted,
     dynamodbLocal,
     sdk,
     cores,

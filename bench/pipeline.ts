@@ -17,6 +17,13 @@ import { summarize } from './lib/stats.ts';
 export interface PipelineRun {
   readonly connections: number;
   readonly eventsPerConnection: number;
+  /** Each body's size. @default 1024 */
+  readonly eventSizeBytes?: number;
+  /**
+   * One event in this many is a `connection.updated` (a registry write); the others are beta
+   * `realtime.*` events, which the default handlers only log. @default 1 (every event)
+   */
+  readonly lifecycleEvery?: number;
 }
 
 /** One pipeline setup, measured under every load shape. */
@@ -174,7 +181,8 @@ export async function driveLoad(
     Array.from({ length: run.connections }, async (_, c) => {
       const connectionId = `conn_${label}_${tag}_${c}`;
       for (let seq = 0; seq < run.eventsPerConnection; seq += 1) {
-        const body = eventBody({ connectionId, seq, sizeBytes: 1024 });
+        const type = seq % (run.lifecycleEvery ?? 1) === 0 ? 'connection.updated' : 'realtime.bench.updated';
+        const body = eventBody({ type, connectionId, seq, sizeBytes: run.eventSizeBytes ?? 1024 });
         // Both schemes, alternating, as a receiver of both the documented and the SDK deliveries sees them.
         const delivery = seq % 2 === 0 ? svixDelivery(body, secret) : ofauthDelivery(body, secret);
         const key = `${connectionId}#${seq}`;

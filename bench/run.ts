@@ -20,7 +20,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Emulators, startEmulators } from '../local/emulators/index.ts';
-import { type BundlingVariant, measureBundles, STACK_BUNDLING } from './bundles.ts';
+import {
+  type BundlingVariant,
+  measureBundles,
+  renderBundleFigures,
+  STACK_BUNDLING,
+  withBundleFigures,
+} from './bundles.ts';
+import type { CostResults } from './costs.ts';
+import { withCostTables } from './lib/prices.ts';
 import { renderReport } from './lib/report.ts';
 import type { BenchResults } from './lib/results.ts';
 import { latencyCdfSvg } from './lib/svg-chart.ts';
@@ -28,6 +36,10 @@ import type { PipelineSetup } from './pipeline.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
+/** The counts the cost doc's tables are rendered from (committed), and that doc. */
+const COST_FIGURES_FILE = join(ROOT, 'docs', 'cost-figures.json');
+const COST_DOC = join(ROOT, 'docs', 'cost-and-scaling.md');
+const PERFORMANCE_DOC = join(ROOT, 'docs', 'performance.md');
 const PARTS = ['signatures', 'handler-stubbed', 'handler-emulators', 'bundles', 'pipeline', 'costs'] as const;
 type Part = (typeof PARTS)[number];
 
@@ -163,7 +175,15 @@ async function main(): Promise<void> {
       results.handlerEmulators = await runPart('handler-emulators', env, scratch);
     });
     await timed('bundles', async () => {
-      results.bundles = await measureBundles(BUNDLING_VARIANTS, values.quick ? 5 : 15, log);
+      const bundles = await measureBundles(BUNDLING_VARIANTS, values.quick ? 5 : 21, log);
+      results.bundles = bundles;
+      const figures = renderBundleFigures(
+        bundles,
+        new Date(),
+        `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'CPU'}`,
+      );
+      await writeFile(PERFORMANCE_DOC, withBundleFigures(await readFile(PERFORMANCE_DOC, 'utf8'), figures));
+      log('  wrote the bundles table of docs/performance.md');
     });
     let chartSeries: Array<{ name: string; samplesMs: number[] }> | undefined;
     await timed('pipeline', async () => {
@@ -183,7 +203,12 @@ async function main(): Promise<void> {
     });
     // Its own emulators (it reads their processes' CPU), started after the others are idle.
     await timed('costs', async () => {
-      results.costs = await runPart('costs', {}, scratch);
+      const costs = await runPart<CostResults>('costs', {}, scratch);
+      results.costs = costs;
+      // The counts (per event, not timed) become the figures docs/cost-and-scaling.md shows.
+      await writeFile(COST_FIGURES_FILE, `${JSON.stringify(costs.counted, null, 2)}\n`);
+      await writeFile(COST_DOC, withCostTables(await readFile(COST_DOC, 'utf8'), costs.counted));
+      log('  wrote docs/cost-figures.json and the tables of docs/cost-and-scaling.md');
     });
 
     durations.total = (Date.now() - started) / 1000;

@@ -2,6 +2,7 @@
  * Renders `BenchResults` as the Markdown report (`bench/results/latest.md`): one table per
  * measurement, ratios next to absolute numbers, and the machine the numbers came from.
  */
+import { renderCostTables } from './prices.ts';
 import type { BenchResults, SignatureRow } from './results.ts';
 import { round } from './stats.ts';
 
@@ -144,6 +145,7 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
           'load ms',
           'bare load ms',
           'load ÷ bare',
+          'CPU ÷ bare',
           'process wall ms',
         ],
         results.bundles.map((b) => [
@@ -154,6 +156,7 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
           fmt(b.bundle.importMsMedian),
           fmt(b.bare.importMsMedian),
           ratio(b.bundle.importMsMedian, b.bare.importMsMedian),
+          ratio(b.bundle.importCpuMsMedian, b.bare.importCpuMsMedian),
           `${fmt(b.bundle.processMsMedian)} (bare ${fmt(b.bare.processMsMedian)})`,
         ]),
       ),
@@ -242,6 +245,9 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
         sdk.map((row) => [row.call, String(row.nodeMsPerCall)]),
       ),
       '',
+      ...(results.costs.counted
+        ? ['## Cost per million events, counted', '', renderCostTables(results.costs.counted), '']
+        : []),
     );
   }
   if (results.skipped.length) {

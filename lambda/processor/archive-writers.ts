@@ -14,7 +14,7 @@ import {
   PutRecordBatchCommand,
   type PutRecordBatchResponseEntry,
 } from '@aws-sdk/client-firehose';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { archiveHourPrefix, archiveLine } from '../shared/archive-layout.ts';
 import type { ArchivedEvent } from '../shared/queue-message.ts';
@@ -37,11 +37,20 @@ export function archiveClientConfig() {
   };
 }
 
+/**
+ * `@aws-sdk/client-s3`, loaded on first use. Deployed, S3 takes only the rare line longer than a
+ * Firehose record, so the client (about 100 KB of the bundle) is not evaluated at cold start; esbuild
+ * keeps it in the one bundle file behind a lazy initializer (docs/performance.md measures both).
+ */
+const loadS3 = () => import('./s3-put-object.ts');
+
 /** Options of {@link S3ArchiveWriter}. */
 export interface S3ArchiveWriterOptions {
   readonly bucketName: string;
-  /** @default an S3Client with {@link archiveClientConfig} */
+  /** @default an S3Client of `clientConfig`, created on the first write */
   readonly client?: S3Client;
+  /** The configuration of the client created on the first write. @default {@link archiveClientConfig} */
+  readonly clientConfig?: S3ClientConfig;
   /** @default () => new Date() */
   readonly clock?: () => Date;
 }
@@ -49,17 +58,21 @@ export interface S3ArchiveWriterOptions {
 /** Writes each call's events as one object of JSON lines under the current hour's prefix. */
 export class S3ArchiveWriter implements ArchiveWriter {
   readonly #bucketName: string;
-  readonly #client: S3Client;
+  readonly #clientConfig: S3ClientConfig;
+  #client: S3Client | undefined;
   readonly #clock: () => Date;
 
   constructor(options: S3ArchiveWriterOptions) {
     this.#bucketName = options.bucketName;
-    this.#client = options.client ?? new S3Client(archiveClientConfig());
+    this.#client = options.client;
+    this.#clientConfig = options.clientConfig ?? archiveClientConfig();
     this.#clock = options.clock ?? (() => new Date());
   }
 
   async write(events: readonly ArchivedEvent[]): Promise<readonly ArchiveFailure[]> {
     if (events.length === 0) return [];
+    const { PutObjectCommand, S3Client } = await loadS3();
+    this.#client ??= new S3Client(this.#clientConfig);
     const now = this.#clock();
     const stamp = now.toISOString().replace(/[-:.]/g, '');
     await this.#client.send(
@@ -196,7 +209,7 @@ export function archiveWriterFor(config: RecordKeepingConfig): ArchiveWriter | u
   if (!config.archiveBucketName) return undefined;
   const s3 = new S3ArchiveWriter({
     bucketName: config.archiveBucketName,
-    client: new S3Client({ ...archiveClientConfig(), forcePathStyle: config.archiveS3ForcePathStyle }),
+    clientConfig: { ...archiveClientConfig(), forcePathStyle: config.archiveS3ForcePathStyle },
   });
   return config.archiveStreamName
     ? new FirehoseArchiveWriter({ deliveryStreamName: config.archiveStreamName, oversize: s3 })

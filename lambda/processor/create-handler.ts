@@ -20,13 +20,14 @@
  * (`deadline.ts`), so that no handler of an ended invocation runs on while Lambda retries its
  * messages.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { optionalEnv } from '../shared/config.ts';
+import { createLogger } from '../shared/logger.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
 import { type ArchiveWriter, archiveBatch } from './archive.ts';
 import { archiveWriterFor } from './archive-writers.ts';
@@ -126,7 +127,7 @@ export interface ProcessorHandlerOptions {
  */
 export function createProcessorHandler(options: ProcessorHandlerOptions = {}): ProcessorHandler {
   const serviceName = optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.processor);
-  const logger = options.logger ?? new Logger({ serviceName });
+  const logger = options.logger ?? createLogger({ serviceName });
   const publisher =
     options.metrics ??
     new Metrics({ namespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE), serviceName });

@@ -2,12 +2,13 @@
  * Builds the verifier's Lambda handler from its dependencies, so that the entry point
  * (`handler.ts`), the tests and fault injection all run the same middleware stack.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createLogger } from '../shared/logger.ts';
 import { SERVICE_NAMES } from '../shared/metrics.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './config.ts';
 import { VerifierTimeoutError } from './errors.ts';
@@ -50,7 +51,7 @@ export type VerifierHandler = (
  * });
  */
 export function createVerifierHandler(deps: VerifierDependencies): VerifierHandler {
-  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAMES.verifier });
+  const logger = deps.logger ?? createLogger({ serviceName: SERVICE_NAMES.verifier });
   const metrics = deps.metrics ?? new Metrics({ serviceName: SERVICE_NAMES.verifier });
   const useCase = new VerifyDelivery({
     secrets: deps.secrets,

@@ -5,8 +5,9 @@
  * Locally, the SDK's own endpoint variables (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
  * AWS_ENDPOINT_URL_SECRETS_MANAGER) point this unchanged code at the emulators.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createLogger } from '../shared/logger.ts';
 import { createVerifierClients } from './aws-clients.ts';
 import { loadVerifierConfig } from './config.ts';
 import { createVerifierHandler } from './create-handler.ts';
@@ -16,7 +17,7 @@ import { CachedSigningSecrets, secretsManagerFetcher } from './secrets.ts';
 
 const config = loadVerifierConfig();
 const clients = createVerifierClients();
-const logger = new Logger({ serviceName: config.serviceName });
+const logger = createLogger({ serviceName: config.serviceName });
 const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
 
 /**

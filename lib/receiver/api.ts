@@ -34,7 +34,7 @@ export interface ReceiverApi {
  * One JSON object per request: who asked, what was answered, how long it took, what failed. Kept
  * lean (about 250 bytes a line) because log ingestion is part of the cost per event.
  */
-const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+export const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: '$context.requestId',
     sourceIp: '$context.identity.sourceIp',

@@ -14,6 +14,7 @@
  * await inspector.attach(pipeline);
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LeanLogFormatter } from '../../lambda/shared/logger.ts';
 import { SERVICE_NAMES } from '../../lambda/shared/metrics.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import type { PipelineObserver } from '../pipeline.ts';
@@ -170,6 +171,8 @@ class LocalInspector implements Inspector {
     processorLogger: () =>
       new ObservedLogger({
         serviceName: SERVICE_NAMES.processor,
+        // The deployed processor's lines (lambda/shared/logger.ts).
+        logFormatter: new LeanLogFormatter(),
         sink: (line) => this.#store.addLogLine(line),
       }),
   };
