@@ -7,7 +7,7 @@ import { type Duration, type RemovalPolicy, Stack, Tokenization, Validations } f
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,7 @@ import { CONNECTIONS_TABLE, EVENT_QUEUE } from '../../lambda/shared/resource-def
 import type { ReceiverFunctionOverrides, ReceiverSettings } from '../receiver-props.ts';
 import { BUNDLING, functionEntry, repositoryLocation } from './bundling.ts';
 import type { ReceiverMetricsIdentity } from './identity.ts';
+import { esbuildTarget, newestTestedRuntime } from './runtime.ts';
 
 /** A function and the log group it writes to. */
 export interface ReceiverFunction {
@@ -55,11 +56,11 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
   logGroup.grantWrite(role);
   const { environment, bundling, ...overrides } = spec.overrides ?? {};
   const tracing = overrides.tracing ?? (spec.tracing ? Tracing.ACTIVE : Tracing.DISABLED);
+  const runtime = overrides.runtime ?? newestTestedRuntime();
   const fn = new NodejsFunction(scope, spec.id, {
     entry: spec.entry,
     handler: spec.handler,
     ...repositoryLocation(),
-    runtime: Runtime.NODEJS_24_X,
     architecture: Architecture.ARM_64,
     description: spec.description,
     timeout: spec.timeout,
@@ -69,11 +70,12 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
     loggingFormat: LoggingFormat.JSON,
     systemLogLevelV2: SystemLogLevel.WARN,
     ...overrides,
+    runtime,
     role,
     logGroup,
     tracing,
     environment: { ...spec.environment, ...environment },
-    bundling: { ...BUNDLING, ...bundling },
+    bundling: { ...BUNDLING, target: esbuildTarget(runtime), ...bundling },
   });
   if (overrides.vpc) grantNetworkInterfaces(role);
   if (tracing !== Tracing.DISABLED) {

@@ -13,7 +13,14 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createLocalResources } from '../../local/resources.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { sqsEvent } from '../fixtures/sqs-events.ts';
-import { createScratchApp, REPO_ROOT, run } from './support/scratch-app.ts';
+import {
+  createScratchApp,
+  installScratchApp,
+  NEWEST_APP,
+  newestVersion,
+  REPO_ROOT,
+  run,
+} from './support/scratch-app.ts';
 
 /** The fields of a template resource the assertions read. */
 interface Resource {
@@ -26,26 +33,69 @@ interface Resource {
   };
 }
 
+let packDirectory: string;
 let scratch: string;
+let newest: string;
+let newestCdkLib: string;
 let resources: Record<string, Resource>;
+let newestResources: Record<string, Resource>;
+
+/** The template and cdk-nag's findings of a synthesized scratch app. */
+const templateOf = (app: string) =>
+  JSON.parse(readFileSync(join(app, 'cdk.out', 'Webhooks.template.json'), 'utf8')).Resources;
+function nagViolations(app: string): unknown[] {
+  const report = JSON.parse(readFileSync(join(app, 'cdk.out', 'validation-report.json'), 'utf8'));
+  return report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []);
+}
 
 beforeAll(async () => {
-  // GIVEN the packed tarball installed into an app in a temporary directory outside the repository
+  // GIVEN the packed tarball installed into two apps in temporary directories outside the
+  // repository: one on the repository's aws-cdk-lib (the peer range's minimum), one on the newest
+  packDirectory = mkdtempSync(join(tmpdir(), 'ofauth-pack-'));
   scratch = mkdtempSync(join(tmpdir(), 'ofauth-consumer-'));
+  newest = mkdtempSync(join(tmpdir(), 'ofauth-newest-'));
   expect(scratch.startsWith(REPO_ROOT)).toBe(false);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
-    cwd: REPO_ROOT,
-  });
+  const [{ stdout }, version] = await Promise.all([
+    run('npm', ['pack', '--json', '--pack-destination', packDirectory], { cwd: REPO_ROOT }),
+    newestVersion('aws-cdk-lib'),
+  ]);
+  newestCdkLib = version;
   const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
-  await createScratchApp(scratch, join(scratch, packed!.filename));
-  // WHEN the app is synthesized with cdk-nag, bundling both functions of both receivers
-  await run('node', ['app.mjs'], { cwd: scratch });
-  resources = JSON.parse(readFileSync(join(scratch, 'cdk.out', 'Webhooks.template.json'), 'utf8')).Resources;
-  // npm pack (a build), npm install, and four esbuild bundles on a shared machine.
+  const tarball = join(packDirectory, packed!.filename);
+  // WHEN each app is synthesized with cdk-nag, bundling every function of every receiver
+  await Promise.all([
+    createScratchApp(scratch, tarball).then(() => run('node', ['app.mjs'], { cwd: scratch })),
+    installScratchApp(newest, {
+      tarball,
+      versions: { 'aws-cdk-lib': newestCdkLib },
+      files: { 'app.mjs': NEWEST_APP },
+    }).then(() => run('node', ['app.mjs'], { cwd: newest })),
+  ]);
+  resources = templateOf(scratch);
+  newestResources = templateOf(newest);
+  // npm pack (a build), two npm installs, and six esbuild bundles on a shared machine.
 }, 600_000);
 
 afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  for (const dir of [packDirectory, scratch, newest]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('an app on the newest aws-cdk-lib', () => {
+  it('installs the newest aws-cdk-lib, not the repository’s', () => {
+    const installed = JSON.parse(
+      readFileSync(join(newest, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8'),
+    ).version;
+    expect(installed).toBe(newestCdkLib);
+  });
+
+  it('synthesizes cdk-nag clean, on the newest Node.js runtime that aws-cdk-lib offers', () => {
+    // cdk-nag's AwsSolutions-L1 compares each function's runtime with the newest in Runtime.ALL.
+    const receiverFunctions = Object.values(newestResources).filter((r) =>
+      /^(Verifies|Processes) /.test(String(r.Properties.Description)),
+    );
+    expect(receiverFunctions.map((fn) => fn.Properties.Runtime)).toEqual(['nodejs26.x', 'nodejs26.x']);
+    expect(nagViolations(newest)).toEqual([]);
+  });
 });
 
 const RECEIVERS = ['Staging', 'Production'];
@@ -101,10 +151,7 @@ describe('a consumer app with the packed tarball', () => {
         1, 1,
       ]);
     }
-    const report = JSON.parse(readFileSync(join(scratch, 'cdk.out', 'validation-report.json'), 'utf8'));
-    expect(
-      report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []),
-    ).toEqual([]);
+    expect(nagViolations(scratch)).toEqual([]);
   });
 
   it('bundles the consumer’s handler code into each processor and into nothing else', () => {

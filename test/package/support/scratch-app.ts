@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -117,38 +117,82 @@ const result = await handler(JSON.parse(readFileSync(eventFile, 'utf8')), contex
 writeFileSync(resultFile, JSON.stringify(result));
 `;
 
-/** Writes the app into `directory` and installs its dependencies there. */
-export async function createScratchApp(directory: string, tarball: string): Promise<void> {
+/** The tsconfig of a scratch app: strict, Node's own module resolution, the shipped declarations only. */
+const SCRATCH_TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: 'es2023',
+    lib: ['es2023'],
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    allowImportingTsExtensions: true,
+    types: [],
+  },
+  include: ['src', 'bin', 'test'],
+});
+
+/** What goes into a scratch app. */
+export interface ScratchAppOptions {
+  /** The packed tarball of this package. */
+  readonly tarball: string;
+  /** Files by path relative to the app. */
+  readonly files: Readonly<Record<string, string>>;
+  /** Versions that replace the repository's own (e.g. the newest aws-cdk-lib). @default - the repository's */
+  readonly versions?: Readonly<Record<string, string>>;
+}
+
+/** Writes an app into `directory` and installs its dependencies there. */
+export async function installScratchApp(directory: string, options: ScratchAppOptions): Promise<void> {
   const dependencies = Object.fromEntries(
-    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild'].map((name) => [name, installedVersion(name)]),
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild'].map((name) => [
+      name,
+      options.versions?.[name] ?? installedVersion(name),
+    ]),
   );
   const packageJson = {
     name: 'consumer-app',
     private: true,
     type: 'module',
-    dependencies: { ...dependencies, 'ofauth-webhook-receiver': `file:${tarball}` },
+    dependencies: { ...dependencies, 'ofauth-webhook-receiver': `file:${options.tarball}` },
   };
   writeFileSync(join(directory, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
-  mkdirSync(join(directory, 'src'));
-  writeFileSync(join(directory, 'src', 'processor.ts'), CONSUMER_PROCESSOR);
-  writeFileSync(join(directory, 'src', 'type-checks.ts'), CONSUMER_TYPE_CHECKS);
-  writeFileSync(join(directory, 'app.mjs'), CONSUMER_APP);
-  writeFileSync(join(directory, 'run-bundle.mjs'), RUN_BUNDLE);
-  writeFileSync(
-    join(directory, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'es2023',
-        lib: ['es2023'],
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        strict: true,
-        noEmit: true,
-        skipLibCheck: true,
-        types: [],
-      },
-      include: ['src'],
-    }),
-  );
+  writeFileSync(join(directory, 'tsconfig.json'), SCRATCH_TSCONFIG);
+  for (const [file, content] of Object.entries(options.files)) {
+    mkdirSync(dirname(join(directory, file)), { recursive: true });
+    writeFileSync(join(directory, file), content);
+  }
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: directory });
+}
+
+/** The two-receiver app of the repository's aws-cdk-lib (the peer range's minimum). */
+export async function createScratchApp(directory: string, tarball: string): Promise<void> {
+  await installScratchApp(directory, {
+    tarball,
+    files: {
+      'src/processor.ts': CONSUMER_PROCESSOR,
+      'src/type-checks.ts': CONSUMER_TYPE_CHECKS,
+      'app.mjs': CONSUMER_APP,
+      'run-bundle.mjs': RUN_BUNDLE,
+    },
+  });
+}
+
+/** An app on the newest aws-cdk-lib: one receiver, cdk-nag on. */
+export const NEWEST_APP = `import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
+
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'Webhooks');
+new OFAuthWebhookReceiver(stack, 'OFAuth', { removalPolicy: RemovalPolicy.DESTROY });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();
+`;
+
+/** The newest aws-cdk-lib published, as the registry says now. */
+export async function newestVersion(name: string): Promise<string> {
+  const { stdout } = await run('npm', ['view', name, 'version'], { cwd: REPO_ROOT });
+  return stdout.trim();
 }
