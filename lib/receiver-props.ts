@@ -28,12 +28,23 @@ export const MAX_VERIFIER_TIMEOUT_SECONDS = 9;
 /**
  * Settings of one of the receiver's functions, merged over the receiver's own (user over
  * default; `environment` and `bundling` key by key). The receiver keeps the role (scoped to
- * exactly its resources: add yours with `receiver.verifier.addToRolePolicy(…)`) and the log group
- * (retention from `logRetention`).
+ * exactly its resources: add yours with `receiver.verifier.addToRolePolicy(…)`), the log group
+ * (retention from `logRetention`), and the settings it computes others from, which are receiver
+ * props of their own: `timeout` and `memorySize` (`verifierTimeout`, `processorMemorySize`, …)
+ * and `tracing`.
  */
 export type ReceiverFunctionOverrides = Omit<
   NodejsFunctionProps,
-  'entry' | 'handler' | 'role' | 'logGroup' | 'logRetention' | 'logRetentionRole' | 'logRetentionRetryOptions'
+  | 'entry'
+  | 'handler'
+  | 'role'
+  | 'logGroup'
+  | 'logRetention'
+  | 'logRetentionRole'
+  | 'logRetentionRetryOptions'
+  | 'timeout'
+  | 'memorySize'
+  | 'tracing'
 >;
 
 /** The processor: your own handler file, and settings of its function. */
@@ -101,16 +112,14 @@ export interface OFAuthWebhookReceiverProps {
 
   /**
    * The processor: your own handler file (`entry`) and settings of its function, merged over the
-   * receiver's (`timeout` and `memorySize` here or in `processorTimeout`/`processorMemorySize`,
-   * not both).
+   * receiver's.
    *
    * @default - the default processor with the receiver's settings
    */
   readonly processor?: ProcessorOptions;
 
   /**
-   * Settings of the verifier function, merged over the receiver's (`timeout` and `memorySize`
-   * here or in `verifierTimeout`/`verifierMemorySize`, not both).
+   * Settings of the verifier function, merged over the receiver's.
    *
    * @default - the receiver's settings
    */
@@ -358,10 +367,7 @@ export const RECEIVER_DEFAULTS = {
   processedEventRecord: true,
 } as const satisfies Required<TunableProps>;
 
-/**
- * Every setting resolved: the defaults under the props, and a function's `timeout` and
- * `memorySize` taken from its overrides when given there.
- */
+/** Every setting resolved: the defaults under the props. */
 export type ReceiverSettings = Required<TunableProps> &
   Omit<OFAuthWebhookReceiverProps, keyof TunableProps> & { readonly receiverName: string };
 
@@ -378,20 +384,40 @@ export function resolveReceiverSettings(
   props: OFAuthWebhookReceiverProps,
   defaultReceiverName: string,
 ): ReceiverSettings {
-  const defined = Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined));
-  const settings = { ...RECEIVER_DEFAULTS, receiverName: defaultReceiverName, ...defined };
+  const defaults = RECEIVER_DEFAULTS;
   return {
-    ...settings,
-    verifierTimeout: props.verifier?.timeout ?? settings.verifierTimeout,
-    verifierMemorySize: props.verifier?.memorySize ?? settings.verifierMemorySize,
-    processorTimeout: props.processor?.timeout ?? settings.processorTimeout,
-    processorMemorySize: props.processor?.memorySize ?? settings.processorMemorySize,
-  } as ReceiverSettings;
+    ...props,
+    receiverName: props.receiverName ?? defaultReceiverName,
+    metricsNamespace: props.metricsNamespace ?? defaults.metricsNamespace,
+    throttleRateLimit: props.throttleRateLimit ?? defaults.throttleRateLimit,
+    throttleBurstLimit: props.throttleBurstLimit ?? defaults.throttleBurstLimit,
+    maxReceiveCount: props.maxReceiveCount ?? defaults.maxReceiveCount,
+    removalPolicy: props.removalPolicy ?? defaults.removalPolicy,
+    tracing: props.tracing ?? defaults.tracing,
+    logLevel: props.logLevel ?? defaults.logLevel,
+    logRetention: props.logRetention ?? defaults.logRetention,
+    signatureTolerance: props.signatureTolerance ?? defaults.signatureTolerance,
+    ledgerTtl: props.ledgerTtl ?? defaults.ledgerTtl,
+    secretsCacheTtl: props.secretsCacheTtl ?? defaults.secretsCacheTtl,
+    maxMessageSizeBytes: props.maxMessageSizeBytes ?? defaults.maxMessageSizeBytes,
+    verifierTimeout: props.verifierTimeout ?? defaults.verifierTimeout,
+    verifierMemorySize: props.verifierMemorySize ?? defaults.verifierMemorySize,
+    processorTimeout: props.processorTimeout ?? defaults.processorTimeout,
+    processorMemorySize: props.processorMemorySize ?? defaults.processorMemorySize,
+    batchSize: props.batchSize ?? defaults.batchSize,
+    oldestMessageAgeAlarmThreshold:
+      props.oldestMessageAgeAlarmThreshold ?? defaults.oldestMessageAgeAlarmThreshold,
+    signatureRejectionAlarmThreshold:
+      props.signatureRejectionAlarmThreshold ?? defaults.signatureRejectionAlarmThreshold,
+    serverErrorAlarmThreshold: props.serverErrorAlarmThreshold ?? defaults.serverErrorAlarmThreshold,
+    archive: props.archive ?? defaults.archive,
+    archiveRetention: props.archiveRetention ?? defaults.archiveRetention,
+    processedEventRecord: props.processedEventRecord ?? defaults.processedEventRecord,
+  };
 }
 
 /** Rejects any prop the receiver cannot deploy, before a single resource is created. */
 export function validateReceiverProps(props: OFAuthWebhookReceiverProps): void {
-  rejectConflicts(props);
   validateNumbers(props);
   validateNames(props);
   validateDerivedValues(props);
@@ -402,8 +428,7 @@ export function validateReceiverProps(props: OFAuthWebhookReceiverProps): void {
  * the processor's timeout) and the verifier's body limit (from the message size).
  */
 function validateDerivedValues(props: OFAuthWebhookReceiverProps): void {
-  const processorTimeout =
-    props.processor?.timeout ?? props.processorTimeout ?? RECEIVER_DEFAULTS.processorTimeout;
+  const processorTimeout = props.processorTimeout ?? RECEIVER_DEFAULTS.processorTimeout;
   const visibility = props.queueProps?.visibilityTimeout;
   if (processorTimeout.isUnresolved() && !visibility) {
     fail('the processor timeout is a token: give queueProps.visibilityTimeout (6 times the timeout) too');
@@ -422,23 +447,6 @@ function validateDerivedValues(props: OFAuthWebhookReceiverProps): void {
 
 function fail(message: string): never {
   throw new InvalidReceiverPropsError(message);
-}
-
-/** A setting given both as a receiver prop and in a function's overrides is ambiguous. */
-function rejectConflicts(props: OFAuthWebhookReceiverProps): void {
-  const pairs = [
-    ['verifierTimeout', 'verifier', 'timeout'],
-    ['verifierMemorySize', 'verifier', 'memorySize'],
-    ['processorTimeout', 'processor', 'timeout'],
-    ['processorMemorySize', 'processor', 'memorySize'],
-    ['tracing', 'verifier', 'tracing'],
-    ['tracing', 'processor', 'tracing'],
-  ] as const;
-  for (const [prop, fn, key] of pairs) {
-    if (props[prop] !== undefined && props[fn]?.[key] !== undefined) {
-      fail(`give ${prop} or ${fn}.${key}, not both`);
-    }
-  }
 }
 
 /** Range checks; a value that is still a CDK token (known only at deploy time) is left alone. */
@@ -467,16 +475,12 @@ function validateNumbers(props: OFAuthWebhookReceiverProps): void {
   const allowance = EVENT_QUEUE.messageAttributeAllowanceBytes;
   integerIn('maxMessageSizeBytes', props.maxMessageSizeBytes, 1024 + allowance, 1024 * 1024);
   integerIn('verifierMemorySize', props.verifierMemorySize, 128, 10_240);
-  integerIn('verifier.memorySize', props.verifier?.memorySize, 128, 10_240);
   integerIn('processorMemorySize', props.processorMemorySize, 128, 10_240);
-  integerIn('processor.memorySize', props.processor?.memorySize, 128, 10_240);
   integerIn('batchSize', props.batchSize, 1, EVENT_QUEUE.defaultBatchSize);
   integerIn('signatureRejectionAlarmThreshold', props.signatureRejectionAlarmThreshold, 1, 1_000_000);
   integerIn('serverErrorAlarmThreshold', props.serverErrorAlarmThreshold, 1, 1_000_000);
   secondsIn('verifierTimeout', props.verifierTimeout, 1, MAX_VERIFIER_TIMEOUT_SECONDS);
-  secondsIn('verifier.timeout', props.verifier?.timeout, 1, MAX_VERIFIER_TIMEOUT_SECONDS);
   secondsIn('processorTimeout', props.processorTimeout, 1, 900);
-  secondsIn('processor.timeout', props.processor?.timeout, 1, 900);
   secondsIn('signatureTolerance', props.signatureTolerance, 1, 3600);
   secondsIn('ledgerTtl', props.ledgerTtl, 3600, 366 * 24 * 3600);
   secondsIn('secretsCacheTtl', props.secretsCacheTtl, 1, 3600);

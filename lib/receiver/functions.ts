@@ -55,7 +55,7 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
   });
   logGroup.grantWrite(role);
   const { environment, bundling, ...overrides } = spec.overrides ?? {};
-  const tracing = overrides.tracing ?? (spec.tracing ? Tracing.ACTIVE : Tracing.DISABLED);
+  const tracing = spec.tracing ? Tracing.ACTIVE : Tracing.DISABLED;
   const runtime = overrides.runtime ?? newestTestedRuntime();
   const fn = new NodejsFunction(scope, spec.id, {
     entry: spec.entry,
@@ -63,13 +63,15 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
     ...repositoryLocation(),
     architecture: Architecture.ARM_64,
     description: spec.description,
-    timeout: spec.timeout,
-    memorySize: spec.memorySize,
     // JSON logs let Lambda drop its own START/END/REPORT lines (system level WARN), about a third
     // of the log volume; failures of the runtime are still logged, durations stay in metrics.
     loggingFormat: LoggingFormat.JSON,
     systemLogLevelV2: SystemLogLevel.WARN,
     ...overrides,
+    // The receiver's own settings come after the overrides: the queue's visibility, the verifier's
+    // budget and the alarms are computed from them.
+    timeout: spec.timeout,
+    memorySize: spec.memorySize,
     runtime,
     role,
     logGroup,

@@ -8,7 +8,7 @@ import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   InvalidReceiverPropsError,
@@ -39,7 +39,10 @@ const functionProps = (template: Template, description: string) =>
 
 describe('the processor of the consumer', () => {
   it('deploys the given handler file and export with the processor’s settings', () => {
-    const { template } = synth({ processor: { entry: APP_PROCESSOR, handler: 'handler', memorySize: 1024 } });
+    const { template } = synth({
+      processor: { entry: APP_PROCESSOR, handler: 'handler' },
+      processorMemorySize: 1024,
+    });
     expect(functionProps(template, 'Processes queued')).toMatchObject({
       Handler: 'index.handler',
       MemorySize: 1024,
@@ -61,7 +64,7 @@ describe('function overrides', () => {
         environment: { FEATURE_FLAG: 'on', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
         reservedConcurrentExecutions: 50,
       },
-      processor: { description: 'Our processor.', tracing: Tracing.PASS_THROUGH },
+      processor: { description: 'Our processor.', architecture: Architecture.X86_64 },
     });
     const verifier = functionProps(template, 'Verifies');
     expect(verifier.ReservedConcurrentExecutions).toBe(50);
@@ -72,13 +75,13 @@ describe('function overrides', () => {
     });
     expect(verifier.Timeout).toBe(6);
     expect(functionProps(template, 'Our processor')).toMatchObject({
-      TracingConfig: { Mode: 'PassThrough' },
+      Architectures: ['x86_64'],
       Timeout: 30,
     });
   });
 
-  it('derives the queue visibility from the processor timeout given in the overrides', () => {
-    const { template } = synth({ processor: { timeout: Duration.seconds(60) } });
+  it('derives the queue visibility from the processor timeout', () => {
+    const { template } = synth({ processorTimeout: Duration.seconds(60) });
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 360,
       RedrivePolicy: Match.anyValue(),
@@ -86,21 +89,25 @@ describe('function overrides', () => {
     expect(functionProps(template, 'Processes queued').Timeout).toBe(60);
   });
 
+  it('takes timeout, memory and tracing from the receiver’s props only (one spelling each)', () => {
+    // GIVEN a JavaScript caller that slips them into the overrides anyway
+    const { template } = synth({
+      // @ts-expect-error timeout is the receiver prop processorTimeout
+      processor: { timeout: Duration.seconds(40), memorySize: 2048, tracing: Tracing.ACTIVE },
+      // @ts-expect-error memorySize is the receiver prop verifierMemorySize
+      verifier: { memorySize: 2048 },
+    });
+    // THEN the functions keep the receiver's settings, from which the queue's visibility is computed
+    expect(functionProps(template, 'Processes queued')).toMatchObject({ Timeout: 30, MemorySize: 256 });
+    expect(functionProps(template, 'Processes queued').TracingConfig).toBeUndefined();
+    expect(functionProps(template, 'Verifies').MemorySize).toBe(512);
+  });
+
   it.each<[string, OFAuthWebhookReceiverProps, string]>([
     [
-      'a timeout given twice',
-      { processorTimeout: Duration.seconds(30), processor: { timeout: Duration.seconds(40) } },
-      'give processorTimeout or processor.timeout, not both',
-    ],
-    [
-      'tracing given twice',
-      { tracing: true, verifier: { tracing: Tracing.ACTIVE } },
-      'give tracing or verifier.tracing, not both',
-    ],
-    [
-      'a verifier timeout above 9 s in the overrides',
-      { verifier: { timeout: Duration.seconds(12) } },
-      'verifier.timeout must be from 1 to 9 seconds, got 12 seconds',
+      'a verifier timeout above 9 s',
+      { verifierTimeout: Duration.seconds(12) },
+      'verifierTimeout must be from 1 to 9 seconds, got 12 seconds',
     ],
     [
       'a visibility timeout below the processor timeout',
