@@ -8,6 +8,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { METRICS_NAMESPACE } from '../lambda/shared/metrics.ts';
 import {
@@ -33,7 +34,7 @@ export const MAX_VERIFIER_TIMEOUT_SECONDS = 9;
  * props of their own: `timeout` and `memorySize` (`verifierTimeout`, `processorMemorySize`, …)
  * and `tracing`.
  */
-export type ReceiverFunctionOverrides = Omit<
+export type ReceiverFunctionProps = Omit<
   NodejsFunctionProps,
   | 'entry'
   | 'handler'
@@ -48,7 +49,7 @@ export type ReceiverFunctionOverrides = Omit<
 >;
 
 /** The processor: your own handler file, and settings of its function. */
-export interface ProcessorOptions extends ReceiverFunctionOverrides {
+export interface ProcessorFunctionProps extends ReceiverFunctionProps {
   /**
    * Your handler file (TypeScript or JavaScript, absolute or relative to where `cdk` runs). It
    * builds the handler with `createProcessorHandler` from `ofauth-webhook-receiver/processor`:
@@ -66,10 +67,10 @@ export interface ProcessorOptions extends ReceiverFunctionOverrides {
 }
 
 /** Settings of a queue, merged over the receiver's. FIFO, the dead-letter queue and the message size are the receiver's own props. */
-export type QueueOverrides = Omit<QueueProps, 'fifo' | 'deadLetterQueue' | 'maxMessageSizeBytes'>;
+export type ReceiverQueueProps = Omit<QueueProps, 'fifo' | 'deadLetterQueue' | 'maxMessageSizeBytes'>;
 
 /** Settings of a table, merged over the receiver's. The key schema is the code's contract and stays. */
-export type TableOverrides = Omit<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'>;
+export type ReceiverTableProps = Omit<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'>;
 
 /** Properties of {@link OFAuthWebhookReceiver}. Every field is optional. */
 export interface OFAuthWebhookReceiverProps {
@@ -116,14 +117,14 @@ export interface OFAuthWebhookReceiverProps {
    *
    * @default - the default processor with the receiver's settings
    */
-  readonly processor?: ProcessorOptions;
+  readonly processorProps?: ProcessorFunctionProps;
 
   /**
    * Settings of the verifier function, merged over the receiver's.
    *
    * @default - the receiver's settings
    */
-  readonly verifier?: ReceiverFunctionOverrides;
+  readonly verifierProps?: ReceiverFunctionProps;
 
   /**
    * Settings of the event queue, merged over the receiver's (a `visibilityTimeout` must be at
@@ -131,28 +132,36 @@ export interface OFAuthWebhookReceiverProps {
    *
    * @default - FIFO, high throughput, SQS-managed encryption, TLS only, 14 days, visibility 6× the processor timeout
    */
-  readonly queueProps?: QueueOverrides;
+  readonly queueProps?: ReceiverQueueProps;
 
   /**
    * Settings of the dead-letter queue, merged over the receiver's.
    *
    * @default - FIFO, SQS-managed encryption, TLS only, 14 days
    */
-  readonly deadLetterQueueProps?: QueueOverrides;
+  readonly deadLetterQueueProps?: ReceiverQueueProps;
 
   /**
    * Settings of the idempotency ledger table, merged over the receiver's.
    *
    * @default - on demand, AWS-managed encryption, point-in-time recovery
    */
-  readonly ledgerTableProps?: TableOverrides;
+  readonly ledgerTableProps?: ReceiverTableProps;
 
   /**
    * Settings of the connections table, merged over the receiver's.
    *
    * @default - on demand, AWS-managed encryption, point-in-time recovery
    */
-  readonly connectionsTableProps?: TableOverrides;
+  readonly connectionsTableProps?: ReceiverTableProps;
+
+  /**
+   * Settings of the processed-events record's table, merged over the receiver's (when
+   * `processedEventRecord` is on).
+   *
+   * @default - on demand, AWS-managed encryption, point-in-time recovery
+   */
+  readonly processedEventsTableProps?: ReceiverTableProps;
 
   /**
    * Steady-state request rate (requests per second) allowed by the API stage; above it callers get 429
@@ -172,7 +181,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * Receives of one message before SQS moves it to the dead-letter queue.
    *
-   * @default EVENT_QUEUE.defaultMaxReceiveCount (5)
+   * @default 5
    */
   readonly maxReceiveCount?: number;
 
@@ -185,9 +194,20 @@ export interface OFAuthWebhookReceiverProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * An e-mail address subscribed to an SNS topic that every alarm notifies.
+   * An SNS topic that every alarm notifies, on alarm and on recovery. CloudWatch must be able to
+   * publish to it: a topic encrypted with a customer-managed key needs a key policy that lets
+   * `cloudwatch.amazonaws.com` use the key.
    *
-   * @default - no topic; the alarms are visible in the CloudWatch console and dashboard only
+   * @default - a topic of the receiver's own when `alarmEmail` is given, else none
+   */
+  readonly alarmTopic?: ITopic;
+
+  /**
+   * An e-mail address subscribed to the alarm topic: to `alarmTopic` when given, else to a topic
+   * the receiver creates (encrypted with a key of its own, TLS only).
+   *
+   * @default - no e-mail subscription; without `alarmTopic` the alarms are visible in the
+   *   CloudWatch console and dashboard only
    */
   readonly alarmEmail?: string;
 
@@ -225,7 +245,7 @@ export interface OFAuthWebhookReceiverProps {
    * How long a handed-on event stays in the idempotency ledger; longer than the sender's whole
    * retry schedule.
    *
-   * @default Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds) (72 hours)
+   * @default Duration.hours(72)
    */
   readonly ledgerTtl?: Duration;
 
@@ -240,7 +260,7 @@ export interface OFAuthWebhookReceiverProps {
    * Maximum size of a queue message in bytes (1,024 to 1,048,576); the verifier answers 413 to
    * bodies that would not fit with their attributes.
    *
-   * @default EVENT_QUEUE.defaultMaxMessageSizeBytes (1 MiB)
+   * @default 1048576 (1 MiB)
    */
   readonly maxMessageSizeBytes?: number;
 
@@ -261,7 +281,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * The processor's timeout; the queue's visibility timeout is six times this.
    *
-   * @default Duration.seconds(EVENT_QUEUE.defaultProcessorTimeoutSeconds) (30 seconds)
+   * @default Duration.seconds(30)
    */
   readonly processorTimeout?: Duration;
 
@@ -275,7 +295,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * Messages handed to one processor invocation (1 to 10, the FIFO event source maximum).
    *
-   * @default EVENT_QUEUE.defaultBatchSize (10)
+   * @default 10
    */
   readonly batchSize?: number;
 
@@ -311,7 +331,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * How long archived events are kept, in whole days (1 to 3650).
    *
-   * @default Duration.days(ARCHIVE.defaultRetentionDays) (30 days)
+   * @default Duration.days(30)
    */
   readonly archiveRetention?: Duration;
 
@@ -332,8 +352,10 @@ type TunableProps = Omit<
   | 'alarmEmail'
   | 'receiverName'
   | 'encryptionKey'
-  | 'processor'
-  | 'verifier'
+  | 'alarmTopic'
+  | 'processorProps'
+  | 'verifierProps'
+  | 'processedEventsTableProps'
   | 'queueProps'
   | 'deadLetterQueueProps'
   | 'ledgerTableProps'

@@ -39,7 +39,7 @@ export { WEBHOOK_PATH } from './receiver/api.ts';
  *
  * @example
  * const receiver = new OFAuthWebhookReceiver(stack, 'Receiver', {
- *   processor: { entry: 'src/ofauth-processor.ts' }, // your handler file; omit for the defaults
+ *   processorProps: { entry: 'src/ofauth-processor.ts' }, // your handler file; omit for the defaults
  *   alarmEmail: 'oncall@example.com',
  * });
  * new CfnOutput(stack, 'WebhookUrl', { value: receiver.webhookUrl });
@@ -139,6 +139,7 @@ export class OFAuthWebhookReceiver extends Construct {
       ttl: settings.ledgerTtl,
       removalPolicy: settings.removalPolicy,
       ...(settings.encryptionKey && { encryptionKey: settings.encryptionKey }),
+      ...(settings.processedEventsTableProps && { tableProps: settings.processedEventsTableProps }),
     });
     table.connectProcessor(this.processor);
     return table;
@@ -163,6 +164,7 @@ export class OFAuthWebhookReceiver extends Construct {
       }),
       removalPolicy: settings.removalPolicy,
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),
+      ...(settings.alarmTopic && { alarmTopic: settings.alarmTopic }),
     });
   }
 

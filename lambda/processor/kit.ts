@@ -10,7 +10,7 @@
  * - the connection registry and the Dynamic Rules store, and lookups for code outside a handler.
  *
  * @example
- * // processor.ts, passed to the construct as `processor: { entry: 'processor.ts' }`
+ * // processor.ts, passed to the construct as `processorProps: { entry: 'processor.ts' }`
  * import { createProcessorHandler, defaultHandlers, type EventHandler, type RealtimeEvent } from 'ofauth-webhook-receiver/processor';
  *
  * const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {

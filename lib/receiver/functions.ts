@@ -15,7 +15,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CONNECTIONS_TABLE, EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
-import type { ReceiverFunctionOverrides, ReceiverSettings } from '../receiver-props.ts';
+import type { ReceiverFunctionProps, ReceiverSettings } from '../receiver-props.ts';
 import { BUNDLING, functionEntry, repositoryLocation } from './bundling.ts';
 import type { ReceiverMetricsIdentity } from './identity.ts';
 import { esbuildTarget, newestTestedRuntime } from './runtime.ts';
@@ -38,7 +38,7 @@ interface FunctionSpec {
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly environment: Record<string, string>;
-  readonly overrides?: ReceiverFunctionOverrides;
+  readonly overrides?: ReceiverFunctionProps;
 }
 
 /** One bundled function with its own role and log group; the user's overrides over the defaults. */
@@ -149,7 +149,7 @@ export function buildVerifier(
     tracing: settings.tracing,
     logRetention: settings.logRetention,
     removalPolicy: settings.removalPolicy,
-    overrides: settings.verifier,
+    overrides: settings.verifierProps,
     environment: {
       SIGNING_SECRET_ID: signingSecret.secretFullArn ?? signingSecret.secretName,
       LEDGER_TABLE_NAME: ledgerTable.tableName,
@@ -214,7 +214,7 @@ export function buildProcessor(
   metrics: ReceiverMetricsIdentity,
 ): ReceiverFunction {
   const { connectionsTable, queue, deadLetterQueue } = resources;
-  const { entry, handler, ...overrides } = settings.processor ?? {};
+  const { entry, handler, ...overrides } = settings.processorProps ?? {};
   const processor = buildReceiverFunction(scope, {
     id: 'Processor',
     entry: entry ?? functionEntry('processor/handler'),

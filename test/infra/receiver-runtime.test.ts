@@ -27,7 +27,7 @@ describe('the functions’ runtime', () => {
   });
 
   it('can be overridden per function with `runtime`', () => {
-    const { template } = synthStack({ receiver: { processor: { runtime: Runtime.NODEJS_22_X } } });
+    const { template } = synthStack({ receiver: { processorProps: { runtime: Runtime.NODEJS_22_X } } });
     const runtimes = Object.values(template.findResources('AWS::Lambda::Function')).map(
       (fn) => `${fn.Properties.Description.split(' ')[0]} ${fn.Properties.Runtime}`,
     );

@@ -88,7 +88,7 @@ const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Webhooks');
 for (const id of ['Staging', 'Production']) {
   new OFAuthWebhookReceiver(stack, id, {
-    processor: { entry: 'src/processor.ts' },
+    processorProps: { entry: 'src/processor.ts' },
     removalPolicy: RemovalPolicy.DESTROY,
   });
 }
