@@ -1,7 +1,8 @@
 /**
  * A consumer's CDK app, as a team that installs the packed tarball would write it: its own
  * handler file, two receivers in one stack, cdk-nag on. Written into a temporary directory outside
- * the repository, with only aws-cdk-lib, constructs, esbuild, cdk-nag and the tarball installed.
+ * the repository, with only aws-cdk-lib, constructs, esbuild, cdk-nag, @types/node and the tarball
+ * installed.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,7 +65,8 @@ export const handler = createProcessorHandler({ handlers: { 'connection.created'
 
 /** What the compiler must reject (or see typed) in a consumer's file, through the shipped declarations. */
 export const CONSUMER_TYPE_CHECKS = `import { createProcessorHandler, type EventHandler, type RealtimeEvent } from 'ofauth-webhook-receiver/processor';
-import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
+import { Duration } from 'aws-cdk-lib';
+import { OFAuthWebhookReceiver, type OFAuthWebhookReceiverProps } from 'ofauth-webhook-receiver';
 
 const onRules: EventHandler<RealtimeEvent<'rules.updated'>> = async (event, context) => {
   event.data.revision?.toString();
@@ -77,6 +79,9 @@ export const wrong = createProcessorHandler({ handlers: { 'connection.created': 
 
 // @ts-expect-error the receiver's props are typed
 export const props: ConstructorParameters<typeof OFAuthWebhookReceiver>[2] = { batchSize: 'ten' };
+
+// @ts-expect-error one spelling: the processor's timeout is the receiver prop processorTimeout
+export const twice: OFAuthWebhookReceiverProps = { processorProps: { timeout: Duration.seconds(40) } };
 `;
 
 /** Two receivers with the consumer's processor in one stack, cdk-nag's AwsSolutions checks on. */
@@ -128,9 +133,9 @@ const SCRATCH_TSCONFIG = JSON.stringify({
     noEmit: true,
     skipLibCheck: true,
     allowImportingTsExtensions: true,
-    types: [],
+    types: ['node'],
   },
-  include: ['src', 'bin', 'test'],
+  include: ['src', 'bin', 'lib', 'test'],
 });
 
 /** What goes into a scratch app. */
@@ -146,7 +151,8 @@ export interface ScratchAppOptions {
 /** Writes an app into `directory` and installs its dependencies there. */
 export async function installScratchApp(directory: string, options: ScratchAppOptions): Promise<void> {
   const dependencies = Object.fromEntries(
-    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild'].map((name) => [
+    // @types/node: a CDK app has it (`cdk init` installs it); the README's code uses console and node:test.
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild', '@types/node'].map((name) => [
       name,
       options.versions?.[name] ?? installedVersion(name),
     ]),
@@ -179,17 +185,20 @@ export async function createScratchApp(directory: string, tarball: string): Prom
   });
 }
 
-/** An app on the newest aws-cdk-lib: one receiver, cdk-nag on. */
-export const NEWEST_APP = `import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
-
-const app = new App({ outdir: 'cdk.out' });
-const stack = new Stack(app, 'Webhooks');
-new OFAuthWebhookReceiver(stack, 'OFAuth', { removalPolicy: RemovalPolicy.DESTROY });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-app.synth();
-`;
+/**
+ * The README's library steps as files: every TypeScript block of README.md whose first line names
+ * a file of the app (`// lib/webhooks-stack.ts`), by that name.
+ */
+export function readmeAppFiles(): Record<string, string> {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const files: Record<string, string> = {};
+  for (const [, file, body] of readme.matchAll(
+    /```ts\n\/\/ ((?:bin|lib|src|test)\/[\w./-]+\.ts)\n([\s\S]*?)```/g,
+  )) {
+    files[file!] = body!;
+  }
+  return files;
+}
 
 /** The newest aws-cdk-lib published, as the registry says now. */
 export async function newestVersion(name: string): Promise<string> {
