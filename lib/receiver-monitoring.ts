@@ -62,7 +62,7 @@ export interface ReceiverMonitoringProps {
   /**
    * The dead-letter queue's message retention: the alarm on its oldest message fires at half of it.
    *
-   * @default Duration.seconds(EVENT_QUEUE.retentionSeconds) (14 days)
+   * @default Duration.days(14)
    */
   readonly deadLetterRetention?: Duration;
   /**
