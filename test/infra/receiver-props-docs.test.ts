@@ -23,7 +23,7 @@ function documentedDefaults(): Map<string, string> {
 }
 
 /** The value a `@default` text names, or undefined when it is not one of the resolvable forms. */
-function valueOf(text: string): unknown {
+function documentedValue(text: string): unknown {
   const plain = text.replace(/\s+\([^)]*\)$/, ''); // "1048576 (1 MiB)": the note is for the reader
   const duration = /^Duration\.(seconds|minutes|hours|days)\((\d+)\)$/.exec(plain);
   if (duration) return Duration[duration[1] as 'seconds'](Number(duration[2])).toSeconds();
@@ -41,7 +41,7 @@ describe('the documented defaults of the receiver props', () => {
     const text = documentedDefaults().get(name);
     expect(text).toBeDefined();
     const expected = value instanceof Duration ? value.toSeconds() : value;
-    expect([name, valueOf(text!)]).toEqual([name, expected]);
+    expect([name, documentedValue(text!)]).toEqual([name, expected]);
   });
 
   it('names no unexported constant', () => {
