@@ -169,7 +169,7 @@ export function configureReceiverApp(app: App): OFAuthWebhookReceiverStack {
   const { stackName, stackProps } = readReceiverContext((key) => app.node.tryGetContext(key));
   const stack = new OFAuthWebhookReceiverStack(app, stackName, {
     ...stackProps,
-    receiver: { ...stackProps.receiver, processor: { entry: APP_PROCESSOR_ENTRY } },
+    receiver: { ...stackProps.receiver, processorProps: { entry: APP_PROCESSOR_ENTRY } },
     description: 'OFAuth Realtime webhook receiver: HTTP API, verifier, SQS FIFO, processor.',
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });

@@ -11,13 +11,13 @@ export {
   InvalidReceiverPropsError,
   MAX_VERIFIER_TIMEOUT_SECONDS,
   type OFAuthWebhookReceiverProps,
-  type ProcessorOptions,
-  type QueueOverrides,
+  type ProcessorFunctionProps,
   RECEIVER_DEFAULTS,
   RECEIVER_LOG_LEVELS,
-  type ReceiverFunctionOverrides,
+  type ReceiverFunctionProps,
   type ReceiverLogLevel,
-  type TableOverrides,
+  type ReceiverQueueProps,
+  type ReceiverTableProps,
 } from './receiver-props.ts';
 export * from './receiver-stack.ts';
 export * from './webhook-receiver.ts';

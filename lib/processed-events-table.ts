@@ -11,6 +11,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { LEDGER_TABLE, PROCESSED_EVENTS_TABLE } from '../lambda/shared/resource-definitions.ts';
+import type { ReceiverTableProps } from './receiver-props.ts';
 
 /** Properties of {@link ProcessedEventsTable}. */
 export interface ProcessedEventsTableProps {
@@ -18,7 +19,7 @@ export interface ProcessedEventsTableProps {
    * How long an event key is remembered: at least the idempotency ledger's TTL, so that every
    * sender retry the ledger could let through is caught.
    *
-   * @default Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds) (72 hours)
+   * @default Duration.hours(72)
    */
   readonly ttl?: Duration;
   /**
@@ -34,6 +35,12 @@ export interface ProcessedEventsTableProps {
    * @default - the AWS-managed key
    */
   readonly encryptionKey?: IKey;
+  /**
+   * Settings of the table, merged over these (the key schema and the TTL attribute stay).
+   *
+   * @default - on demand, point-in-time recovery, encrypted as above
+   */
+  readonly tableProps?: ReceiverTableProps;
 }
 
 /**
@@ -53,14 +60,15 @@ export class ProcessedEventsTable extends Construct {
     super(scope, id);
     this.ttl = props.ttl ?? Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds);
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: PROCESSED_EVENTS_TABLE.partitionKey, type: AttributeType.STRING },
-      timeToLiveAttribute: PROCESSED_EVENTS_TABLE.ttlAttribute,
       billingMode: BillingMode.PAY_PER_REQUEST,
       ...(props.encryptionKey
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...props.tableProps,
+      partitionKey: { name: PROCESSED_EVENTS_TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: PROCESSED_EVENTS_TABLE.ttlAttribute,
     });
   }
 

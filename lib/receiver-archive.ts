@@ -45,7 +45,7 @@ export interface ReceiverArchiveProps {
   /**
    * How long archived events are kept (whole days, 1 to 3650): the bucket's lifecycle expiration.
    *
-   * @default Duration.days(ARCHIVE.defaultRetentionDays) (30 days)
+   * @default Duration.days(30)
    */
   readonly retention?: Duration;
   /**

@@ -15,7 +15,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -62,7 +62,7 @@ export interface ReceiverMonitoringProps {
   /**
    * The dead-letter queue's message retention: the alarm on its oldest message fires at half of it.
    *
-   * @default Duration.seconds(EVENT_QUEUE.retentionSeconds) (14 days)
+   * @default Duration.days(14)
    */
   readonly deadLetterRetention?: Duration;
   /**
@@ -73,9 +73,15 @@ export interface ReceiverMonitoringProps {
    */
   readonly processedEventRecord?: boolean;
   /**
-   * An e-mail address subscribed to a topic that every alarm notifies (on alarm and on recovery).
+   * A topic that every alarm notifies (on alarm and on recovery).
    *
-   * @default - no topic
+   * @default - a topic of its own when `alarmEmail` is given, else none
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * An e-mail address subscribed to the alarm topic (`alarmTopic`, or one created for it).
+   *
+   * @default - no subscription
    */
   readonly alarmEmail?: string;
   /**
@@ -124,8 +130,8 @@ export class ReceiverMonitoring extends Construct {
   public readonly processedRecordAlarm?: Alarm;
   /** The flow at a glance. */
   public readonly dashboard: Dashboard;
-  /** The topic every alarm notifies, when an e-mail address was given. */
-  public readonly alarmTopic?: Topic;
+  /** The topic every alarm notifies: the one given, or the one created for an e-mail address. */
+  public readonly alarmTopic?: ITopic;
   /** Every alarm, the added ones included; the dashboard's alarm widget reads it when rendered. */
   readonly #alarms: Alarm[] = [];
 
@@ -163,9 +169,14 @@ export class ReceiverMonitoring extends Construct {
     this.processorThrottleAlarm = alarms.processorThrottleAlarm;
     if (alarms.processedRecordAlarm) this.processedRecordAlarm = alarms.processedRecordAlarm;
 
-    if (props.alarmEmail !== undefined) {
-      this.alarmTopic = this.createAlarmTopic(props.alarmEmail, props.removalPolicy ?? RemovalPolicy.RETAIN);
-    }
+    const topic =
+      props.alarmTopic ??
+      (props.alarmEmail !== undefined
+        ? this.createAlarmTopic(props.removalPolicy ?? RemovalPolicy.RETAIN)
+        : undefined);
+    if (topic) this.alarmTopic = topic;
+    if (topic && props.alarmEmail !== undefined)
+      topic.addSubscription(new EmailSubscription(props.alarmEmail));
     for (const each of Object.values(alarms)) this.addAlarm(each);
     this.dashboard = buildDashboard(this, { ...inputs, alarms: this.#alarms }, metrics);
   }
@@ -190,9 +201,9 @@ export class ReceiverMonitoring extends Construct {
 
   /**
    * An SNS topic encrypted with its own key (CloudWatch cannot publish to a topic encrypted with
-   * the AWS-managed SNS key), TLS-only, with one e-mail subscription.
+   * the AWS-managed SNS key), TLS-only.
    */
-  private createAlarmTopic(email: string, removalPolicy: RemovalPolicy): Topic {
+  private createAlarmTopic(removalPolicy: RemovalPolicy): Topic {
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the webhook receiver alarm topic.',
       enableKeyRotation: true,
@@ -212,7 +223,6 @@ export class ReceiverMonitoring extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
-    topic.addSubscription(new EmailSubscription(email));
     return topic;
   }
 }

@@ -8,6 +8,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { METRICS_NAMESPACE } from '../lambda/shared/metrics.ts';
 import {
@@ -28,16 +29,27 @@ export const MAX_VERIFIER_TIMEOUT_SECONDS = 9;
 /**
  * Settings of one of the receiver's functions, merged over the receiver's own (user over
  * default; `environment` and `bundling` key by key). The receiver keeps the role (scoped to
- * exactly its resources: add yours with `receiver.verifier.addToRolePolicy(…)`) and the log group
- * (retention from `logRetention`).
+ * exactly its resources: add yours with `receiver.verifier.addToRolePolicy(…)`), the log group
+ * (retention from `logRetention`), and the settings it computes others from, which are receiver
+ * props of their own: `timeout` and `memorySize` (`verifierTimeout`, `processorMemorySize`, …)
+ * and `tracing`.
  */
-export type ReceiverFunctionOverrides = Omit<
+export type ReceiverFunctionProps = Omit<
   NodejsFunctionProps,
-  'entry' | 'handler' | 'role' | 'logGroup' | 'logRetention' | 'logRetentionRole' | 'logRetentionRetryOptions'
+  | 'entry'
+  | 'handler'
+  | 'role'
+  | 'logGroup'
+  | 'logRetention'
+  | 'logRetentionRole'
+  | 'logRetentionRetryOptions'
+  | 'timeout'
+  | 'memorySize'
+  | 'tracing'
 >;
 
 /** The processor: your own handler file, and settings of its function. */
-export interface ProcessorOptions extends ReceiverFunctionOverrides {
+export interface ProcessorFunctionProps extends ReceiverFunctionProps {
   /**
    * Your handler file (TypeScript or JavaScript, absolute or relative to where `cdk` runs). It
    * builds the handler with `createProcessorHandler` from `ofauth-webhook-receiver/processor`:
@@ -55,10 +67,10 @@ export interface ProcessorOptions extends ReceiverFunctionOverrides {
 }
 
 /** Settings of a queue, merged over the receiver's. FIFO, the dead-letter queue and the message size are the receiver's own props. */
-export type QueueOverrides = Omit<QueueProps, 'fifo' | 'deadLetterQueue' | 'maxMessageSizeBytes'>;
+export type ReceiverQueueProps = Omit<QueueProps, 'fifo' | 'deadLetterQueue' | 'maxMessageSizeBytes'>;
 
 /** Settings of a table, merged over the receiver's. The key schema is the code's contract and stays. */
-export type TableOverrides = Omit<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'>;
+export type ReceiverTableProps = Omit<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'>;
 
 /** Properties of {@link OFAuthWebhookReceiver}. Every field is optional. */
 export interface OFAuthWebhookReceiverProps {
@@ -101,20 +113,18 @@ export interface OFAuthWebhookReceiverProps {
 
   /**
    * The processor: your own handler file (`entry`) and settings of its function, merged over the
-   * receiver's (`timeout` and `memorySize` here or in `processorTimeout`/`processorMemorySize`,
-   * not both).
+   * receiver's.
    *
    * @default - the default processor with the receiver's settings
    */
-  readonly processor?: ProcessorOptions;
+  readonly processorProps?: ProcessorFunctionProps;
 
   /**
-   * Settings of the verifier function, merged over the receiver's (`timeout` and `memorySize`
-   * here or in `verifierTimeout`/`verifierMemorySize`, not both).
+   * Settings of the verifier function, merged over the receiver's.
    *
    * @default - the receiver's settings
    */
-  readonly verifier?: ReceiverFunctionOverrides;
+  readonly verifierProps?: ReceiverFunctionProps;
 
   /**
    * Settings of the event queue, merged over the receiver's (a `visibilityTimeout` must be at
@@ -122,28 +132,36 @@ export interface OFAuthWebhookReceiverProps {
    *
    * @default - FIFO, high throughput, SQS-managed encryption, TLS only, 14 days, visibility 6× the processor timeout
    */
-  readonly queueProps?: QueueOverrides;
+  readonly queueProps?: ReceiverQueueProps;
 
   /**
    * Settings of the dead-letter queue, merged over the receiver's.
    *
    * @default - FIFO, SQS-managed encryption, TLS only, 14 days
    */
-  readonly deadLetterQueueProps?: QueueOverrides;
+  readonly deadLetterQueueProps?: ReceiverQueueProps;
 
   /**
    * Settings of the idempotency ledger table, merged over the receiver's.
    *
    * @default - on demand, AWS-managed encryption, point-in-time recovery
    */
-  readonly ledgerTableProps?: TableOverrides;
+  readonly ledgerTableProps?: ReceiverTableProps;
 
   /**
    * Settings of the connections table, merged over the receiver's.
    *
    * @default - on demand, AWS-managed encryption, point-in-time recovery
    */
-  readonly connectionsTableProps?: TableOverrides;
+  readonly connectionsTableProps?: ReceiverTableProps;
+
+  /**
+   * Settings of the processed-events record's table, merged over the receiver's (when
+   * `processedEventRecord` is on).
+   *
+   * @default - on demand, AWS-managed encryption, point-in-time recovery
+   */
+  readonly processedEventsTableProps?: ReceiverTableProps;
 
   /**
    * Steady-state request rate (requests per second) allowed by the API stage; above it callers get 429
@@ -163,7 +181,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * Receives of one message before SQS moves it to the dead-letter queue.
    *
-   * @default EVENT_QUEUE.defaultMaxReceiveCount (5)
+   * @default 5
    */
   readonly maxReceiveCount?: number;
 
@@ -176,9 +194,20 @@ export interface OFAuthWebhookReceiverProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * An e-mail address subscribed to an SNS topic that every alarm notifies.
+   * An SNS topic that every alarm notifies, on alarm and on recovery. CloudWatch must be able to
+   * publish to it: a topic encrypted with a customer-managed key needs a key policy that lets
+   * `cloudwatch.amazonaws.com` use the key.
    *
-   * @default - no topic; the alarms are visible in the CloudWatch console and dashboard only
+   * @default - a topic of the receiver's own when `alarmEmail` is given, else none
+   */
+  readonly alarmTopic?: ITopic;
+
+  /**
+   * An e-mail address subscribed to the alarm topic: to `alarmTopic` when given, else to a topic
+   * the receiver creates (encrypted with a key of its own, TLS only).
+   *
+   * @default - no e-mail subscription; without `alarmTopic` the alarms are visible in the
+   *   CloudWatch console and dashboard only
    */
   readonly alarmEmail?: string;
 
@@ -216,7 +245,7 @@ export interface OFAuthWebhookReceiverProps {
    * How long a handed-on event stays in the idempotency ledger; longer than the sender's whole
    * retry schedule.
    *
-   * @default Duration.seconds(LEDGER_TABLE.defaultRecordTtlSeconds) (72 hours)
+   * @default Duration.hours(72)
    */
   readonly ledgerTtl?: Duration;
 
@@ -231,7 +260,7 @@ export interface OFAuthWebhookReceiverProps {
    * Maximum size of a queue message in bytes (1,024 to 1,048,576); the verifier answers 413 to
    * bodies that would not fit with their attributes.
    *
-   * @default EVENT_QUEUE.defaultMaxMessageSizeBytes (1 MiB)
+   * @default 1048576 (1 MiB)
    */
   readonly maxMessageSizeBytes?: number;
 
@@ -252,7 +281,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * The processor's timeout; the queue's visibility timeout is six times this.
    *
-   * @default Duration.seconds(EVENT_QUEUE.defaultProcessorTimeoutSeconds) (30 seconds)
+   * @default Duration.seconds(30)
    */
   readonly processorTimeout?: Duration;
 
@@ -266,7 +295,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * Messages handed to one processor invocation (1 to 10, the FIFO event source maximum).
    *
-   * @default EVENT_QUEUE.defaultBatchSize (10)
+   * @default 10
    */
   readonly batchSize?: number;
 
@@ -302,7 +331,7 @@ export interface OFAuthWebhookReceiverProps {
   /**
    * How long archived events are kept, in whole days (1 to 3650).
    *
-   * @default Duration.days(ARCHIVE.defaultRetentionDays) (30 days)
+   * @default Duration.days(30)
    */
   readonly archiveRetention?: Duration;
 
@@ -323,8 +352,10 @@ type TunableProps = Omit<
   | 'alarmEmail'
   | 'receiverName'
   | 'encryptionKey'
-  | 'processor'
-  | 'verifier'
+  | 'alarmTopic'
+  | 'processorProps'
+  | 'verifierProps'
+  | 'processedEventsTableProps'
   | 'queueProps'
   | 'deadLetterQueueProps'
   | 'ledgerTableProps'
@@ -358,10 +389,7 @@ export const RECEIVER_DEFAULTS = {
   processedEventRecord: true,
 } as const satisfies Required<TunableProps>;
 
-/**
- * Every setting resolved: the defaults under the props, and a function's `timeout` and
- * `memorySize` taken from its overrides when given there.
- */
+/** Every setting resolved: the defaults under the props. */
 export type ReceiverSettings = Required<TunableProps> &
   Omit<OFAuthWebhookReceiverProps, keyof TunableProps> & { readonly receiverName: string };
 
@@ -378,20 +406,40 @@ export function resolveReceiverSettings(
   props: OFAuthWebhookReceiverProps,
   defaultReceiverName: string,
 ): ReceiverSettings {
-  const defined = Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined));
-  const settings = { ...RECEIVER_DEFAULTS, receiverName: defaultReceiverName, ...defined };
+  const defaults = RECEIVER_DEFAULTS;
   return {
-    ...settings,
-    verifierTimeout: props.verifier?.timeout ?? settings.verifierTimeout,
-    verifierMemorySize: props.verifier?.memorySize ?? settings.verifierMemorySize,
-    processorTimeout: props.processor?.timeout ?? settings.processorTimeout,
-    processorMemorySize: props.processor?.memorySize ?? settings.processorMemorySize,
-  } as ReceiverSettings;
+    ...props,
+    receiverName: props.receiverName ?? defaultReceiverName,
+    metricsNamespace: props.metricsNamespace ?? defaults.metricsNamespace,
+    throttleRateLimit: props.throttleRateLimit ?? defaults.throttleRateLimit,
+    throttleBurstLimit: props.throttleBurstLimit ?? defaults.throttleBurstLimit,
+    maxReceiveCount: props.maxReceiveCount ?? defaults.maxReceiveCount,
+    removalPolicy: props.removalPolicy ?? defaults.removalPolicy,
+    tracing: props.tracing ?? defaults.tracing,
+    logLevel: props.logLevel ?? defaults.logLevel,
+    logRetention: props.logRetention ?? defaults.logRetention,
+    signatureTolerance: props.signatureTolerance ?? defaults.signatureTolerance,
+    ledgerTtl: props.ledgerTtl ?? defaults.ledgerTtl,
+    secretsCacheTtl: props.secretsCacheTtl ?? defaults.secretsCacheTtl,
+    maxMessageSizeBytes: props.maxMessageSizeBytes ?? defaults.maxMessageSizeBytes,
+    verifierTimeout: props.verifierTimeout ?? defaults.verifierTimeout,
+    verifierMemorySize: props.verifierMemorySize ?? defaults.verifierMemorySize,
+    processorTimeout: props.processorTimeout ?? defaults.processorTimeout,
+    processorMemorySize: props.processorMemorySize ?? defaults.processorMemorySize,
+    batchSize: props.batchSize ?? defaults.batchSize,
+    oldestMessageAgeAlarmThreshold:
+      props.oldestMessageAgeAlarmThreshold ?? defaults.oldestMessageAgeAlarmThreshold,
+    signatureRejectionAlarmThreshold:
+      props.signatureRejectionAlarmThreshold ?? defaults.signatureRejectionAlarmThreshold,
+    serverErrorAlarmThreshold: props.serverErrorAlarmThreshold ?? defaults.serverErrorAlarmThreshold,
+    archive: props.archive ?? defaults.archive,
+    archiveRetention: props.archiveRetention ?? defaults.archiveRetention,
+    processedEventRecord: props.processedEventRecord ?? defaults.processedEventRecord,
+  };
 }
 
 /** Rejects any prop the receiver cannot deploy, before a single resource is created. */
 export function validateReceiverProps(props: OFAuthWebhookReceiverProps): void {
-  rejectConflicts(props);
   validateNumbers(props);
   validateNames(props);
   validateDerivedValues(props);
@@ -402,8 +450,7 @@ export function validateReceiverProps(props: OFAuthWebhookReceiverProps): void {
  * the processor's timeout) and the verifier's body limit (from the message size).
  */
 function validateDerivedValues(props: OFAuthWebhookReceiverProps): void {
-  const processorTimeout =
-    props.processor?.timeout ?? props.processorTimeout ?? RECEIVER_DEFAULTS.processorTimeout;
+  const processorTimeout = props.processorTimeout ?? RECEIVER_DEFAULTS.processorTimeout;
   const visibility = props.queueProps?.visibilityTimeout;
   if (processorTimeout.isUnresolved() && !visibility) {
     fail('the processor timeout is a token: give queueProps.visibilityTimeout (6 times the timeout) too');
@@ -422,23 +469,6 @@ function validateDerivedValues(props: OFAuthWebhookReceiverProps): void {
 
 function fail(message: string): never {
   throw new InvalidReceiverPropsError(message);
-}
-
-/** A setting given both as a receiver prop and in a function's overrides is ambiguous. */
-function rejectConflicts(props: OFAuthWebhookReceiverProps): void {
-  const pairs = [
-    ['verifierTimeout', 'verifier', 'timeout'],
-    ['verifierMemorySize', 'verifier', 'memorySize'],
-    ['processorTimeout', 'processor', 'timeout'],
-    ['processorMemorySize', 'processor', 'memorySize'],
-    ['tracing', 'verifier', 'tracing'],
-    ['tracing', 'processor', 'tracing'],
-  ] as const;
-  for (const [prop, fn, key] of pairs) {
-    if (props[prop] !== undefined && props[fn]?.[key] !== undefined) {
-      fail(`give ${prop} or ${fn}.${key}, not both`);
-    }
-  }
 }
 
 /** Range checks; a value that is still a CDK token (known only at deploy time) is left alone. */
@@ -467,16 +497,12 @@ function validateNumbers(props: OFAuthWebhookReceiverProps): void {
   const allowance = EVENT_QUEUE.messageAttributeAllowanceBytes;
   integerIn('maxMessageSizeBytes', props.maxMessageSizeBytes, 1024 + allowance, 1024 * 1024);
   integerIn('verifierMemorySize', props.verifierMemorySize, 128, 10_240);
-  integerIn('verifier.memorySize', props.verifier?.memorySize, 128, 10_240);
   integerIn('processorMemorySize', props.processorMemorySize, 128, 10_240);
-  integerIn('processor.memorySize', props.processor?.memorySize, 128, 10_240);
   integerIn('batchSize', props.batchSize, 1, EVENT_QUEUE.defaultBatchSize);
   integerIn('signatureRejectionAlarmThreshold', props.signatureRejectionAlarmThreshold, 1, 1_000_000);
   integerIn('serverErrorAlarmThreshold', props.serverErrorAlarmThreshold, 1, 1_000_000);
   secondsIn('verifierTimeout', props.verifierTimeout, 1, MAX_VERIFIER_TIMEOUT_SECONDS);
-  secondsIn('verifier.timeout', props.verifier?.timeout, 1, MAX_VERIFIER_TIMEOUT_SECONDS);
   secondsIn('processorTimeout', props.processorTimeout, 1, 900);
-  secondsIn('processor.timeout', props.processor?.timeout, 1, 900);
   secondsIn('signatureTolerance', props.signatureTolerance, 1, 3600);
   secondsIn('ledgerTtl', props.ledgerTtl, 3600, 366 * 24 * 3600);
   secondsIn('secretsCacheTtl', props.secretsCacheTtl, 1, 3600);

@@ -6,15 +6,26 @@
  */
 import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type IMetric,
+  MathExpression,
+  type Metric,
+  type MetricOptions,
+  Stats,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PROCESSOR_METRICS, VERIFIER_METRICS } from '../lambda/shared/metrics.ts';
+import { FIVE_MINUTES, ONE_MINUTE, ReceiverMetrics } from './monitoring/receiver-metrics.ts';
 import { ProcessedEventsTable } from './processed-events-table.ts';
 import { buildApi } from './receiver/api.ts';
 import { buildProcessor, buildVerifier } from './receiver/functions.ts';
+import { type GrantTargets, grantReadConnections, grantRedrive, grantReplay } from './receiver/grants.ts';
 import {
   defaultReceiverName,
   type ReceiverMetricsIdentity,
@@ -39,7 +50,7 @@ export { WEBHOOK_PATH } from './receiver/api.ts';
  *
  * @example
  * const receiver = new OFAuthWebhookReceiver(stack, 'Receiver', {
- *   processor: { entry: 'src/ofauth-processor.ts' }, // your handler file; omit for the defaults
+ *   processorProps: { entry: 'src/ofauth-processor.ts' }, // your handler file; omit for the defaults
  *   alarmEmail: 'oncall@example.com',
  * });
  * new CfnOutput(stack, 'WebhookUrl', { value: receiver.webhookUrl });
@@ -151,6 +162,7 @@ export class OFAuthWebhookReceiver extends Construct {
       ttl: settings.ledgerTtl,
       removalPolicy: settings.removalPolicy,
       ...(settings.encryptionKey && { encryptionKey: settings.encryptionKey }),
+      ...(settings.processedEventsTableProps && { tableProps: settings.processedEventsTableProps }),
     });
     table.connectProcessor(this.processor);
     table.connectVerifier(this.verifier);
@@ -177,7 +189,128 @@ export class OFAuthWebhookReceiver extends Construct {
       }),
       removalPolicy: settings.removalPolicy,
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),
+      ...(settings.alarmTopic && { alarmTopic: settings.alarmTopic }),
     });
+  }
+
+  /**
+   * Lets `grantee` run `npm run cli -- replay` against this receiver: list and read the archive's
+   * event objects, send to the event queue, read the stack's outputs, and use the customer-managed
+   * key (when `encryptionKey` is given) to decrypt archived objects and encrypt queue messages
+   * (`kms:Decrypt`, `kms:GenerateDataKey`).
+   *
+   * @throws when the receiver has no archive (`archive: false`)
+   */
+  grantReplay(grantee: IGrantable): Grant {
+    return grantReplay(grantee, this.grantTargets());
+  }
+
+  /**
+   * Lets `grantee` run `npm run cli -- redrive`: an SQS message move task from the dead-letter
+   * queue to the event queue (receive, delete and read attributes on the dead-letter queue, send
+   * to the event queue, start, list and cancel move tasks), read the stack's outputs, and use the
+   * customer-managed key of the queues, when there is one.
+   */
+  grantRedrive(grantee: IGrantable): Grant {
+    return grantRedrive(grantee, this.grantTargets());
+  }
+
+  /**
+   * Lets `grantee` read the connection registry and the latest rules, as the kit's
+   * `getConnection`, `findConnectionsByClientReferenceId` and `getLatestRules` do (items by key,
+   * the index by client reference id), decrypting with the customer-managed key when there is one.
+   */
+  grantReadConnections(grantee: IGrantable): Grant {
+    return grantReadConnections(grantee, this.grantTargets());
+  }
+
+  /**
+   * Events the verifier put on the queue (after the signature check and deduplication).
+   *
+   * @default - sum over 5 minutes
+   */
+  metricEventsEnqueued(props?: MetricOptions): Metric {
+    return new ReceiverMetrics(this.metrics).metric('verifier', VERIFIER_METRICS.enqueued).with(props ?? {});
+  }
+
+  /**
+   * Events the processor's handlers completed, all event types together. A SEARCH over the
+   * `eventType` series: for graphs (CloudWatch alarms cannot read SEARCH expressions).
+   *
+   * @default - sum over 5 minutes
+   */
+  metricEventsProcessed(): IMetric {
+    const search = new ReceiverMetrics(this.metrics).search(
+      'processor',
+      PROCESSOR_METRICS.processed,
+      'eventType',
+      Stats.SUM,
+    );
+    return new MathExpression({
+      expression: `SUM(${search.expression})`,
+      usingMetrics: {},
+      label: 'Events processed',
+      period: FIVE_MINUTES,
+    });
+  }
+
+  /**
+   * Events whose handler (or parsing) failed and that will be retried: the processor reports them
+   * as batch item failures, which Lambda's `Errors` metric does not count.
+   *
+   * @default - sum over 5 minutes
+   */
+  metricProcessingFailures(props?: MetricOptions): Metric {
+    return new ReceiverMetrics(this.metrics)
+      .metric('processor', PROCESSOR_METRICS.failures)
+      .with(props ?? {});
+  }
+
+  /**
+   * Deliveries the verifier rejected for their signature (missing, invalid, out of tolerance).
+   *
+   * @default - sum over 5 minutes
+   */
+  metricSignatureRejections(props?: MetricOptions): Metric {
+    return new ReceiverMetrics(this.metrics)
+      .metric('verifier', VERIFIER_METRICS.signatureRejected)
+      .with(props ?? {});
+  }
+
+  /**
+   * Messages waiting on the dead-letter queue.
+   *
+   * @default - maximum over 1 minute
+   */
+  metricDeadLetterMessages(props?: MetricOptions): Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: ONE_MINUTE,
+      statistic: Stats.MAXIMUM,
+      ...props,
+    });
+  }
+
+  /**
+   * Age of the oldest message on the event queue: how far processing is behind.
+   *
+   * @default - maximum over 1 minute
+   */
+  metricOldestMessageAge(props?: MetricOptions): Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({
+      period: ONE_MINUTE,
+      statistic: Stats.MAXIMUM,
+      ...props,
+    });
+  }
+
+  private grantTargets(): GrantTargets {
+    return {
+      scope: this,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      connectionsTable: this.connectionsTable,
+      ...(this.archive && { archive: this.archive }),
+    };
   }
 
   /** Two receivers of one name in one account and region would publish into each other's metrics. */

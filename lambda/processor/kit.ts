@@ -11,7 +11,7 @@
  * - {@link PoisonEventError}, to send an event that can never succeed to the dead-letter queue at once.
  *
  * @example
- * // processor.ts, passed to the construct as `processor: { entry: 'processor.ts' }`
+ * // processor.ts, passed to the construct as `processorProps: { entry: 'processor.ts' }`
  * import { createProcessorHandler, defaultHandlers, type EventHandler, type RealtimeEvent } from 'ofauth-webhook-receiver/processor';
  *
  * const connectionCreated: EventHandler<RealtimeEvent<'connection.created'>> = async (event, context) => {

@@ -28,11 +28,11 @@ export function functionEntry(entry: FunctionEntry): string {
 
 /**
  * Local esbuild bundling (no Docker): ESM, minified, the AWS SDK bundled and tree-shaken rather
- * than loaded from the runtime, so the code runs against the SDK version it was tested with.
+ * than loaded from the runtime, so the code runs against the SDK version it was tested with. The
+ * target follows each function's runtime (see `runtime.ts`).
  */
 export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
-  target: 'node24',
   minify: true,
   sourceMap: false,
   mainFields: ['module', 'main'],

@@ -7,7 +7,7 @@ import { type Duration, type RemovalPolicy, Stack, Tokenization, Validations } f
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -15,9 +15,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CONNECTIONS_TABLE, EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
-import type { ReceiverFunctionOverrides, ReceiverSettings } from '../receiver-props.ts';
+import type { ReceiverFunctionProps, ReceiverSettings } from '../receiver-props.ts';
 import { BUNDLING, functionEntry, repositoryLocation } from './bundling.ts';
 import type { ReceiverMetricsIdentity } from './identity.ts';
+import { esbuildTarget, newestTestedRuntime } from './runtime.ts';
 
 /** A function and the log group it writes to. */
 export interface ReceiverFunction {
@@ -37,7 +38,7 @@ interface FunctionSpec {
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   readonly environment: Record<string, string>;
-  readonly overrides?: ReceiverFunctionOverrides;
+  readonly overrides?: ReceiverFunctionProps;
 }
 
 /** One bundled function with its own role and log group; the user's overrides over the defaults. */
@@ -54,26 +55,29 @@ function buildReceiverFunction(scope: Construct, spec: FunctionSpec): ReceiverFu
   });
   logGroup.grantWrite(role);
   const { environment, bundling, ...overrides } = spec.overrides ?? {};
-  const tracing = overrides.tracing ?? (spec.tracing ? Tracing.ACTIVE : Tracing.DISABLED);
+  const tracing = spec.tracing ? Tracing.ACTIVE : Tracing.DISABLED;
+  const runtime = overrides.runtime ?? newestTestedRuntime();
   const fn = new NodejsFunction(scope, spec.id, {
     entry: spec.entry,
     handler: spec.handler,
     ...repositoryLocation(),
-    runtime: Runtime.NODEJS_24_X,
     architecture: Architecture.ARM_64,
     description: spec.description,
-    timeout: spec.timeout,
-    memorySize: spec.memorySize,
     // JSON logs let Lambda drop its own START/END/REPORT lines (system level WARN), about a third
     // of the log volume; failures of the runtime are still logged, durations stay in metrics.
     loggingFormat: LoggingFormat.JSON,
     systemLogLevelV2: SystemLogLevel.WARN,
     ...overrides,
+    // The receiver's own settings come after the overrides: the queue's visibility, the verifier's
+    // budget and the alarms are computed from them.
+    timeout: spec.timeout,
+    memorySize: spec.memorySize,
+    runtime,
     role,
     logGroup,
     tracing,
     environment: { ...spec.environment, ...environment },
-    bundling: { ...BUNDLING, ...bundling },
+    bundling: { ...BUNDLING, target: esbuildTarget(runtime), ...bundling },
   });
   if (overrides.vpc) grantNetworkInterfaces(role);
   if (tracing !== Tracing.DISABLED) {
@@ -147,7 +151,7 @@ export function buildVerifier(
     tracing: settings.tracing,
     logRetention: settings.logRetention,
     removalPolicy: settings.removalPolicy,
-    overrides: settings.verifier,
+    overrides: settings.verifierProps,
     environment: {
       SIGNING_SECRET_ID: signingSecret.secretFullArn ?? signingSecret.secretName,
       QUEUE_URL: queue.queueUrl,
@@ -205,7 +209,7 @@ export function buildProcessor(
   metrics: ReceiverMetricsIdentity,
 ): ReceiverFunction {
   const { connectionsTable, queue, deadLetterQueue } = resources;
-  const { entry, handler, ...overrides } = settings.processor ?? {};
+  const { entry, handler, ...overrides } = settings.processorProps ?? {};
   const processor = buildReceiverFunction(scope, {
     id: 'Processor',
     entry: entry ?? functionEntry('processor/handler'),

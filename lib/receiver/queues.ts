@@ -7,7 +7,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
-import type { QueueOverrides } from '../receiver-props.ts';
+import type { ReceiverQueueProps } from '../receiver-props.ts';
 
 /** What the queues need. */
 export interface QueuesOptions {
@@ -16,8 +16,8 @@ export interface QueuesOptions {
   readonly maxReceiveCount: number;
   readonly processorTimeout: Duration;
   readonly encryptionKey?: IKey;
-  readonly queueProps?: QueueOverrides;
-  readonly deadLetterQueueProps?: QueueOverrides;
+  readonly queueProps?: ReceiverQueueProps;
+  readonly deadLetterQueueProps?: ReceiverQueueProps;
 }
 
 /** The two queues. */

@@ -8,7 +8,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONNECTIONS_TABLE, LEDGER_TABLE } from '../../lambda/shared/resource-definitions.ts';
-import type { TableOverrides } from '../receiver-props.ts';
+import type { ReceiverTableProps } from '../receiver-props.ts';
 
 /** What the storage parts need. */
 export interface StorageOptions {
@@ -53,7 +53,7 @@ function tableDefaults(options: StorageOptions) {
 export function buildLedgerTable(
   scope: Construct,
   options: StorageOptions,
-  overrides?: TableOverrides,
+  overrides?: ReceiverTableProps,
 ): Table {
   return new Table(scope, 'LedgerTable', {
     ...tableDefaults(options),
@@ -67,7 +67,7 @@ export function buildLedgerTable(
 export function buildConnectionsTable(
   scope: Construct,
   options: StorageOptions,
-  overrides?: TableOverrides,
+  overrides?: ReceiverTableProps,
 ): Table {
   const table = new Table(scope, 'ConnectionsTable', {
     ...tableDefaults(options),

@@ -62,7 +62,7 @@ describe('the processor this repository deploys (bin/: the app’s handler file)
   it('carries nothing of the local pipeline: its failures on purpose never reach AWS', () => {
     // GIVEN the stack as bin/ synthesizes it, with the app's handler map as the processor's entry
     const synthesized = synthStack(
-      { receiver: { processor: { entry: APP_PROCESSOR_ENTRY } } },
+      { receiver: { processorProps: { entry: APP_PROCESSOR_ENTRY } } },
       { bundle: true },
     );
     // THEN its bundle has the app's handlers but not local/pipeline.ts's demo wrapper of them

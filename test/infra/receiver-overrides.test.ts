@@ -8,7 +8,8 @@ import { CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   InvalidReceiverPropsError,
@@ -39,7 +40,10 @@ const functionProps = (template: Template, description: string) =>
 
 describe('the processor of the consumer', () => {
   it('deploys the given handler file and export with the processor’s settings', () => {
-    const { template } = synth({ processor: { entry: APP_PROCESSOR, handler: 'handler', memorySize: 1024 } });
+    const { template } = synth({
+      processorProps: { entry: APP_PROCESSOR, handler: 'handler' },
+      processorMemorySize: 1024,
+    });
     expect(functionProps(template, 'Processes queued')).toMatchObject({
       Handler: 'index.handler',
       MemorySize: 1024,
@@ -50,18 +54,20 @@ describe('the processor of the consumer', () => {
   });
 
   it('fails with CDK’s own message on a handler file that does not exist', () => {
-    expect(() => synth({ processor: { entry: '/nowhere/processor.ts' } })).toThrow(/nowhere\/processor\.ts/);
+    expect(() => synth({ processorProps: { entry: '/nowhere/processor.ts' } })).toThrow(
+      /nowhere\/processor\.ts/,
+    );
   });
 });
 
 describe('function overrides', () => {
   it('merges the environment key by key and keeps the rest of the receiver’s settings', () => {
     const { template } = synth({
-      verifier: {
+      verifierProps: {
         environment: { FEATURE_FLAG: 'on', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
         reservedConcurrentExecutions: 50,
       },
-      processor: { description: 'Our processor.', tracing: Tracing.PASS_THROUGH },
+      processorProps: { description: 'Our processor.', architecture: Architecture.X86_64 },
     });
     const verifier = functionProps(template, 'Verifies');
     expect(verifier.ReservedConcurrentExecutions).toBe(50);
@@ -72,13 +78,13 @@ describe('function overrides', () => {
     });
     expect(verifier.Timeout).toBe(6);
     expect(functionProps(template, 'Our processor')).toMatchObject({
-      TracingConfig: { Mode: 'PassThrough' },
+      Architectures: ['x86_64'],
       Timeout: 30,
     });
   });
 
-  it('derives the queue visibility from the processor timeout given in the overrides', () => {
-    const { template } = synth({ processor: { timeout: Duration.seconds(60) } });
+  it('derives the queue visibility from the processor timeout', () => {
+    const { template } = synth({ processorTimeout: Duration.seconds(60) });
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 360,
       RedrivePolicy: Match.anyValue(),
@@ -86,21 +92,25 @@ describe('function overrides', () => {
     expect(functionProps(template, 'Processes queued').Timeout).toBe(60);
   });
 
+  it('takes timeout, memory and tracing from the receiver’s props only (one spelling each)', () => {
+    // GIVEN a JavaScript caller that slips them into the overrides anyway
+    const { template } = synth({
+      // @ts-expect-error timeout is the receiver prop processorTimeout
+      processorProps: { timeout: Duration.seconds(40), memorySize: 2048, tracing: Tracing.ACTIVE },
+      // @ts-expect-error memorySize is the receiver prop verifierMemorySize
+      verifierProps: { memorySize: 2048 },
+    });
+    // THEN the functions keep the receiver's settings, from which the queue's visibility is computed
+    expect(functionProps(template, 'Processes queued')).toMatchObject({ Timeout: 30, MemorySize: 256 });
+    expect(functionProps(template, 'Processes queued').TracingConfig).toBeUndefined();
+    expect(functionProps(template, 'Verifies').MemorySize).toBe(512);
+  });
+
   it.each<[string, OFAuthWebhookReceiverProps, string]>([
     [
-      'a timeout given twice',
-      { processorTimeout: Duration.seconds(30), processor: { timeout: Duration.seconds(40) } },
-      'give processorTimeout or processor.timeout, not both',
-    ],
-    [
-      'tracing given twice',
-      { tracing: true, verifier: { tracing: Tracing.ACTIVE } },
-      'give tracing or verifier.tracing, not both',
-    ],
-    [
-      'a verifier timeout above 9 s in the overrides',
-      { verifier: { timeout: Duration.seconds(12) } },
-      'verifier.timeout must be from 1 to 9 seconds, got 12 seconds',
+      'a verifier timeout above 9 s',
+      { verifierTimeout: Duration.seconds(12) },
+      'verifierTimeout must be from 1 to 9 seconds, got 12 seconds',
     ],
     [
       'a visibility timeout below the processor timeout',
@@ -118,7 +128,7 @@ describe('a VPC for the functions', () => {
     const app = newApp();
     const stack = new Stack(app, 'InVpc');
     const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, flowLogs: { all: {} } });
-    new OFAuthWebhookReceiver(stack, 'Receiver', { verifier: { vpc } });
+    new OFAuthWebhookReceiver(stack, 'Receiver', { verifierProps: { vpc } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     // WHEN it is synthesized THEN cdk-nag finds nothing, and the verifier's role may attach it
     expect(() => app.synth()).not.toThrow();
@@ -287,5 +297,58 @@ describe('props that are tokens', () => {
     ).toThrow(
       'the processor timeout is a token: give queueProps.visibilityTimeout (6 times the timeout) too',
     );
+  });
+});
+
+describe('an alarm topic of the consumer', () => {
+  const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:oncall';
+
+  it('sends every alarm and recovery, the archive’s included, to the given topic, creating none', () => {
+    // GIVEN an existing topic
+    const { template, receiver } = synth((stack) => ({
+      alarmTopic: Topic.fromTopicArn(stack, 'OnCall', TOPIC_ARN),
+    }));
+    // THEN all seventeen alarms notify it, on alarm and on recovery, and no topic or key is made
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(17);
+    expect(receiver.monitoring.alarms).toHaveLength(17);
+    for (const alarm of alarms) {
+      expect([alarm.Properties.AlarmActions, alarm.Properties.OKActions]).toEqual([[TOPIC_ARN], [TOPIC_ARN]]);
+    }
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(receiver.monitoring.alarmTopic?.topicArn).toBe(TOPIC_ARN);
+  });
+
+  it('subscribes alarmEmail to the given topic', () => {
+    const { template } = synth((stack) => ({
+      alarmTopic: Topic.fromTopicArn(stack, 'OnCall', TOPIC_ARN),
+      alarmEmail: 'oncall@example.com',
+    }));
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: TOPIC_ARN,
+    });
+  });
+});
+
+describe('processedEventsTableProps', () => {
+  it('merges the consumer’s settings over the processed-events table’s, keeping its key and TTL', () => {
+    const { template } = synth({
+      processedEventsTableProps: { deletionProtection: true, contributorInsightsEnabled: true },
+    });
+    const tables = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { DeletionProtectionEnabled: true },
+    });
+    expect(Object.values(tables).map((table) => table.Properties)).toEqual([
+      expect.objectContaining({
+        KeySchema: [{ AttributeName: 'eventKey', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        ContributorInsightsSpecification: { Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    ]);
   });
 });

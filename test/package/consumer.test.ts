@@ -13,7 +13,14 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createLocalResources } from '../../local/resources.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { sqsEvent } from '../fixtures/sqs-events.ts';
-import { createScratchApp, REPO_ROOT, run } from './support/scratch-app.ts';
+import {
+  createScratchApp,
+  installScratchApp,
+  newestVersion,
+  REPO_ROOT,
+  readmeAppFiles,
+  run,
+} from './support/scratch-app.ts';
 
 /** The fields of a template resource the assertions read. */
 interface Resource {
@@ -26,26 +33,112 @@ interface Resource {
   };
 }
 
+let packDirectory: string;
 let scratch: string;
+let newest: string;
+let newestCdkLib: string;
 let resources: Record<string, Resource>;
+let newestResources: Record<string, Resource>;
+
+/** The template and cdk-nag's findings of a synthesized scratch app. */
+const templateOf = (app: string) =>
+  JSON.parse(readFileSync(join(app, 'cdk.out', 'Webhooks.template.json'), 'utf8')).Resources;
+function nagViolations(app: string): unknown[] {
+  const report = JSON.parse(readFileSync(join(app, 'cdk.out', 'validation-report.json'), 'utf8'));
+  return report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []);
+}
 
 beforeAll(async () => {
-  // GIVEN the packed tarball installed into an app in a temporary directory outside the repository
+  // GIVEN the packed tarball installed into two apps in temporary directories outside the
+  // repository: one on the repository's aws-cdk-lib (the peer range's minimum), one on the newest
+  packDirectory = mkdtempSync(join(tmpdir(), 'ofauth-pack-'));
   scratch = mkdtempSync(join(tmpdir(), 'ofauth-consumer-'));
+  newest = mkdtempSync(join(tmpdir(), 'ofauth-newest-'));
   expect(scratch.startsWith(REPO_ROOT)).toBe(false);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
-    cwd: REPO_ROOT,
-  });
+  const [{ stdout }, version] = await Promise.all([
+    run('npm', ['pack', '--json', '--pack-destination', packDirectory], { cwd: REPO_ROOT }),
+    newestVersion('aws-cdk-lib'),
+  ]);
+  newestCdkLib = version;
   const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
-  await createScratchApp(scratch, join(scratch, packed!.filename));
-  // WHEN the app is synthesized with cdk-nag, bundling both functions of both receivers
-  await run('node', ['app.mjs'], { cwd: scratch });
-  resources = JSON.parse(readFileSync(join(scratch, 'cdk.out', 'Webhooks.template.json'), 'utf8')).Resources;
-  // npm pack (a build), npm install, and four esbuild bundles on a shared machine.
+  const tarball = join(packDirectory, packed!.filename);
+  // WHEN each app is synthesized with cdk-nag, bundling every function of every receiver
+  await Promise.all([
+    createScratchApp(scratch, tarball).then(() => run('node', ['app.mjs'], { cwd: scratch })),
+    installScratchApp(newest, {
+      tarball,
+      versions: { 'aws-cdk-lib': newestCdkLib },
+      files: readmeAppFiles(),
+    }).then(() => run('node', ['bin/app.ts'], { cwd: newest, env: { CDK_OUTDIR: 'cdk.out' } })),
+  ]);
+  resources = templateOf(scratch);
+  newestResources = templateOf(newest);
+  // npm pack (a build), two npm installs, and six esbuild bundles on a shared machine.
 }, 600_000);
 
 afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  for (const dir of [packDirectory, scratch, newest]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the README’s library steps, in an app on the newest aws-cdk-lib', () => {
+  it('are the stack, the cdk-nag app, the handler file with its side effect, and the test', () => {
+    expect(Object.keys(readmeAppFiles()).sort()).toEqual([
+      'bin/app.ts',
+      'lib/webhooks-stack.ts',
+      'src/ofauth-processor.ts',
+      'src/onboarding.ts',
+      'test/welcome.test.ts',
+    ]);
+  });
+
+  it('install the newest aws-cdk-lib, not the repository’s', () => {
+    const installed = JSON.parse(
+      readFileSync(join(newest, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8'),
+    ).version;
+    expect(installed).toBe(newestCdkLib);
+  });
+
+  it('type-check against the shipped declarations', async () => {
+    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const { stdout } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: newest });
+    expect(stdout).toBe('');
+  }, 60_000);
+
+  it('synthesize cdk-nag clean, on the newest Node.js runtime that aws-cdk-lib offers', () => {
+    // cdk-nag's AwsSolutions-L1 compares each function's runtime with the newest in Runtime.ALL.
+    const receiverFunctions = Object.values(newestResources).filter((r) =>
+      /^(Verifies|Processes) /.test(String(r.Properties.Description)),
+    );
+    expect(receiverFunctions.map((fn) => fn.Properties.Runtime)).toEqual(['nodejs26.x', 'nodejs26.x']);
+    expect(nagViolations(newest)).toEqual([]);
+  });
+
+  it('send every alarm to the given topic and give the operators replay and redrive', () => {
+    const alarms = Object.values(newestResources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    const actions = new Set(alarms.map((alarm) => JSON.stringify(alarm.Properties.AlarmActions)));
+    expect([...actions]).toHaveLength(1);
+    expect([...actions][0]).toContain(':on-call');
+    const operatorActions = Object.values(newestResources)
+      .filter(
+        (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('Operators'),
+      )
+      .flatMap((policy) =>
+        (
+          policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }
+        ).Statement.flatMap((statement) => statement.Action),
+      );
+    expect(operatorActions).toEqual(
+      expect.arrayContaining(['s3:GetObject', 'sqs:SendMessage', 'sqs:StartMessageMoveTask']),
+    );
+  });
+
+  it('run the README’s handler test with the testing entry point', async () => {
+    const { stdout } = await run('node', ['--test', '--test-reporter=tap', 'test/welcome.test.ts'], {
+      cwd: newest,
+    });
+    expect(stdout).toMatch(/# pass 1\n# fail 0/);
+  }, 60_000);
 });
 
 const RECEIVERS = ['Staging', 'Production'];
@@ -70,7 +163,7 @@ const environmentOf = (fn: Resource) => fn.Properties.Environment!.Variables;
 
 describe('a consumer app with the packed tarball', () => {
   it('type-checks its handler file against the shipped declarations, which reject a handler of the wrong type', async () => {
-    // src/type-checks.ts expects three errors; an unused @ts-expect-error fails the check.
+    // src/type-checks.ts expects four errors; an unused @ts-expect-error fails the check.
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const { stdout } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: scratch });
     expect(stdout).toBe('');
@@ -81,7 +174,14 @@ describe('a consumer app with the packed tarball', () => {
     const files = readdirSync(installed, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
       .map((entry) => relative(installed, join(entry.parentPath, entry.name)));
-    expect(files.filter((file) => !/\.(js|d\.ts)$/.test(file)).sort()).toEqual(['README.md', 'package.json']);
+    // Beside the code: the example events of the testing entry point (JSON), and the package's papers.
+    expect(
+      files
+        .filter(
+          (file) => !/\.(js|d\.ts)$/.test(file) && !/^dist\/test\/fixtures\/events\/[\w.]+\.json$/.test(file),
+        )
+        .sort(),
+    ).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
     expect(files.filter((file) => file.endsWith('.js')).length).toBeGreaterThan(40);
     const mentioningRepository = files.filter((file) =>
       readFileSync(join(installed, file), 'utf8').includes(REPO_ROOT),
@@ -101,10 +201,7 @@ describe('a consumer app with the packed tarball', () => {
         1, 1,
       ]);
     }
-    const report = JSON.parse(readFileSync(join(scratch, 'cdk.out', 'validation-report.json'), 'utf8'));
-    expect(
-      report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []),
-    ).toEqual([]);
+    expect(nagViolations(scratch)).toEqual([]);
   });
 
   it('bundles the consumer’s handler code into each processor and into nothing else', () => {

@@ -33,31 +33,28 @@ async function nodeReporting(version: string) {
 }
 
 describe('the Node.js version check', () => {
-  it.each(['20.11.1', '22.4.1', '18.20.0', '8.17.0'])(
+  it.each(['20.11.1', '22.22.2', '24.14.0', '18.20.0', '8.17.0'])(
     'rejects Node %s before the script runs: one line with the version needed, the one found, and nvm use',
     async (version) => {
       const { code, stdout, stderr } = await nodeReporting(version);
       expect(code).toBe(1);
       expect(stdout).toBe('');
       expect(stderr).toBe(
-        `error: this project needs Node.js 22.5 or later, found ${version}; run \`nvm use\` to switch to the version in .nvmrc\n`,
+        `error: this project needs Node.js 24.15 or later, found ${version}; run \`nvm use\` to switch to the version in .nvmrc\n`,
       );
     },
   );
 
-  it.each(['22.5.0', '22.10.0', '23.0.0', '24.21.0', '100.0.0'])(
-    'lets Node %s run the script',
-    async (version) => {
-      const { code, stdout, stderr } = await nodeReporting(version);
-      expect(code).toBe(0);
-      expect(stdout).toBe('the script ran\n');
-      expect(stderr).toBe('');
-    },
-  );
+  it.each(['24.15.0', '24.21.0', '26.0.0', '100.0.0'])('lets Node %s run the script', async (version) => {
+    const { code, stdout, stderr } = await nodeReporting(version);
+    expect(code).toBe(0);
+    expect(stdout).toBe('the script ran\n');
+    expect(stderr).toBe('');
+  });
 
   it('is preloaded by every script that needs the newer Node', async () => {
     const { scripts, engines } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
-    expect(engines.node).toBe('>=22.5');
+    expect(engines.node).toBe('>=24.15');
     for (const name of ['start', 'test', 'cli', 'bench']) {
       expect(scripts[name]).toMatch(/^(exec )?node --import \.\/local\/require-node\.mjs /);
     }

@@ -1,11 +1,12 @@
 /**
  * A consumer's CDK app, as a team that installs the packed tarball would write it: its own
  * handler file, two receivers in one stack, cdk-nag on. Written into a temporary directory outside
- * the repository, with only aws-cdk-lib, constructs, esbuild, cdk-nag and the tarball installed.
+ * the repository, with only aws-cdk-lib, constructs, esbuild, cdk-nag, @types/node and the tarball
+ * installed.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -64,7 +65,8 @@ export const handler = createProcessorHandler({ handlers: { 'connection.created'
 
 /** What the compiler must reject (or see typed) in a consumer's file, through the shipped declarations. */
 export const CONSUMER_TYPE_CHECKS = `import { createProcessorHandler, type EventHandler, type RealtimeEvent } from 'ofauth-webhook-receiver/processor';
-import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
+import { Duration } from 'aws-cdk-lib';
+import { OFAuthWebhookReceiver, type OFAuthWebhookReceiverProps } from 'ofauth-webhook-receiver';
 
 const onRules: EventHandler<RealtimeEvent<'rules.updated'>> = async (event, context) => {
   event.data.revision?.toString();
@@ -77,6 +79,9 @@ export const wrong = createProcessorHandler({ handlers: { 'connection.created': 
 
 // @ts-expect-error the receiver's props are typed
 export const props: ConstructorParameters<typeof OFAuthWebhookReceiver>[2] = { batchSize: 'ten' };
+
+// @ts-expect-error one spelling: the processor's timeout is the receiver prop processorTimeout
+export const twice: OFAuthWebhookReceiverProps = { processorProps: { timeout: Duration.seconds(40) } };
 `;
 
 /** Two receivers with the consumer's processor in one stack, cdk-nag's AwsSolutions checks on. */
@@ -88,7 +93,7 @@ const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Webhooks');
 for (const id of ['Staging', 'Production']) {
   new OFAuthWebhookReceiver(stack, id, {
-    processor: { entry: 'src/processor.ts' },
+    processorProps: { entry: 'src/processor.ts' },
     removalPolicy: RemovalPolicy.DESTROY,
   });
 }
@@ -117,38 +122,86 @@ const result = await handler(JSON.parse(readFileSync(eventFile, 'utf8')), contex
 writeFileSync(resultFile, JSON.stringify(result));
 `;
 
-/** Writes the app into `directory` and installs its dependencies there. */
-export async function createScratchApp(directory: string, tarball: string): Promise<void> {
+/** The tsconfig of a scratch app: strict, Node's own module resolution, the shipped declarations only. */
+const SCRATCH_TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: 'es2023',
+    lib: ['es2023'],
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    allowImportingTsExtensions: true,
+    types: ['node'],
+  },
+  include: ['src', 'bin', 'lib', 'test'],
+});
+
+/** What goes into a scratch app. */
+export interface ScratchAppOptions {
+  /** The packed tarball of this package. */
+  readonly tarball: string;
+  /** Files by path relative to the app. */
+  readonly files: Readonly<Record<string, string>>;
+  /** Versions that replace the repository's own (e.g. the newest aws-cdk-lib). @default - the repository's */
+  readonly versions?: Readonly<Record<string, string>>;
+}
+
+/** Writes an app into `directory` and installs its dependencies there. */
+export async function installScratchApp(directory: string, options: ScratchAppOptions): Promise<void> {
   const dependencies = Object.fromEntries(
-    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild'].map((name) => [name, installedVersion(name)]),
+    // @types/node: a CDK app has it (`cdk init` installs it); the README's code uses console and node:test.
+    ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild', '@types/node'].map((name) => [
+      name,
+      options.versions?.[name] ?? installedVersion(name),
+    ]),
   );
   const packageJson = {
     name: 'consumer-app',
     private: true,
     type: 'module',
-    dependencies: { ...dependencies, 'ofauth-webhook-receiver': `file:${tarball}` },
+    dependencies: { ...dependencies, 'ofauth-webhook-receiver': `file:${options.tarball}` },
   };
   writeFileSync(join(directory, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
-  mkdirSync(join(directory, 'src'));
-  writeFileSync(join(directory, 'src', 'processor.ts'), CONSUMER_PROCESSOR);
-  writeFileSync(join(directory, 'src', 'type-checks.ts'), CONSUMER_TYPE_CHECKS);
-  writeFileSync(join(directory, 'app.mjs'), CONSUMER_APP);
-  writeFileSync(join(directory, 'run-bundle.mjs'), RUN_BUNDLE);
-  writeFileSync(
-    join(directory, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'es2023',
-        lib: ['es2023'],
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        strict: true,
-        noEmit: true,
-        skipLibCheck: true,
-        types: [],
-      },
-      include: ['src'],
-    }),
-  );
+  writeFileSync(join(directory, 'tsconfig.json'), SCRATCH_TSCONFIG);
+  for (const [file, content] of Object.entries(options.files)) {
+    mkdirSync(dirname(join(directory, file)), { recursive: true });
+    writeFileSync(join(directory, file), content);
+  }
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: directory });
+}
+
+/** The two-receiver app of the repository's aws-cdk-lib (the peer range's minimum). */
+export async function createScratchApp(directory: string, tarball: string): Promise<void> {
+  await installScratchApp(directory, {
+    tarball,
+    files: {
+      'src/processor.ts': CONSUMER_PROCESSOR,
+      'src/type-checks.ts': CONSUMER_TYPE_CHECKS,
+      'app.mjs': CONSUMER_APP,
+      'run-bundle.mjs': RUN_BUNDLE,
+    },
+  });
+}
+
+/**
+ * The README's library steps as files: every TypeScript block of README.md whose first line names
+ * a file of the app (`// lib/webhooks-stack.ts`), by that name.
+ */
+export function readmeAppFiles(): Record<string, string> {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const files: Record<string, string> = {};
+  for (const [, file, body] of readme.matchAll(
+    /```ts\n\/\/ ((?:bin|lib|src|test)\/[\w./-]+\.ts)\n([\s\S]*?)```/g,
+  )) {
+    files[file!] = body!;
+  }
+  return files;
+}
+
+/** The newest aws-cdk-lib published, as the registry says now. */
+export async function newestVersion(name: string): Promise<string> {
+  const { stdout } = await run('npm', ['view', name, 'version'], { cwd: REPO_ROOT });
+  return stdout.trim();
 }
