@@ -5,7 +5,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { isVerifierRejection } from '../local/move-messages.ts';
 import { type LocalPipelineState, localStateFile, readLocalState } from '../local/state.ts';
-import type { CliIo } from './errors.ts';
+import { CliError, type CliIo, UsageError } from './errors.ts';
 
 /** The emulators accept any credentials; these never leave the machine. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -111,3 +111,46 @@ export function isLocalPipelineUrl(state: LocalPipelineState, url: URL): boolean
 export const NO_LOCAL_PIPELINE =
   'no local pipeline is running on this machine (start one with `npm start` in another terminal), ' +
   'and no deployed stack was named (pass --stack NAME --region REGION; `npx cdk deploy` creates OFAuthWebhookReceiver)';
+
+/** What the local-or-stack choice of a command found. */
+export type LocalOrStack =
+  | { readonly kind: 'local'; readonly state: LocalPipelineState }
+  | {
+      readonly kind: 'stack';
+      readonly stack: string;
+      readonly region: string | undefined;
+      readonly outputs: Readonly<Record<string, string>>;
+    };
+
+/** An AWS region name, e.g. `eu-west-1`. */
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** Refuses a `--region` that cannot be an AWS region, naming the value received. */
+export function assertRegion(region: string | undefined): void {
+  if (region !== undefined && !REGION_PATTERN.test(region)) {
+    throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
+  }
+}
+
+/**
+ * The running local pipeline when neither `--stack` nor `--region` is given, else the deployed
+ * stack's outputs (the stack defaults to `defaultStack`). Only `--stack` or `--region` turns to
+ * AWS: a command meant for `npm start` never reaches a stack, and `--local` never does.
+ *
+ * @throws {CliError} when no local pipeline runs and no stack was named
+ */
+export async function localOrStack(
+  values: { readonly stack?: string; readonly region?: string; readonly local?: boolean },
+  defaultStack: string,
+  localState: () => Promise<LocalPipelineState | undefined>,
+  readOutputs: (stack: string, region: string | undefined) => Promise<Record<string, string>>,
+): Promise<LocalOrStack> {
+  if (values.stack === undefined) {
+    const state = await localState();
+    if (state) return { kind: 'local', state };
+    if (values.local || values.region === undefined) throw new CliError(NO_LOCAL_PIPELINE);
+  }
+  assertRegion(values.region);
+  const stack = values.stack ?? defaultStack;
+  return { kind: 'stack', stack, region: values.region, outputs: await readOutputs(stack, values.region) };
+}

@@ -12,6 +12,7 @@ import type { LocalPipelineState } from '../local/state.ts';
 import { parseOptions } from './args.ts';
 import { CliError, type CliIo, UsageError } from './errors.ts';
 import {
+  assertRegion,
   findLocalPipeline,
   localDeadLetterKinds,
   localOldestMessageAge,
@@ -164,9 +165,7 @@ export async function resolveTarget(
     return { region: local.region, stack: 'local pipeline', queueUrl, deadLetterQueueUrl, local };
   }
   const region = values.region as string | undefined;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
-  }
+  assertRegion(region);
   const stack = (values.stack as string | undefined) ?? DEFAULT_STACK_NAME;
   if (stack.trim() === '') throw new UsageError('--stack must not be empty');
   let queueUrl = values['queue-url'] as string | undefined;

@@ -13,7 +13,7 @@ import type { LocalPipelineState } from '../local/state.ts';
 import { type ArchiveReadResult, readArchive, replayGroups } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
 import { CliError, type CliIo, UsageError } from './errors.ts';
-import { findLocalPipeline, NO_LOCAL_PIPELINE } from './local-pipeline.ts';
+import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';
 import { DEFAULT_STACK_NAME, describeAwsError, readStackOutputs } from './queues.ts';
 import { sendReplay } from './replay-send.ts';
@@ -244,18 +244,14 @@ async function resolveTarget(
   env: CliIo['env'],
 ): Promise<ReplayTarget> {
   const clients = dependencies.clients ?? defaultReplayClients;
-  if (values.stack === undefined) {
-    const state = await (dependencies.localState ?? (() => findLocalPipeline(env)))();
-    if (state) return localTarget(state, clients);
-    // Only --stack or --region turns to AWS: a replay meant for `npm start` must not reach a stack.
-    if (values.local || values.region === undefined) throw new CliError(NO_LOCAL_PIPELINE);
-  }
-  const stack = values.stack ?? DEFAULT_STACK_NAME;
-  const region = values.region;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
-  }
-  const outputs = await readStackOutputs(clients, stack, region);
+  const found = await localOrStack(
+    values,
+    DEFAULT_STACK_NAME,
+    dependencies.localState ?? (() => findLocalPipeline(env)),
+    (stack, region) => readStackOutputs(clients, stack, region),
+  );
+  if (found.kind === 'local') return localTarget(found.state, clients);
+  const { stack, region, outputs } = found;
   const bucket = outputs[REPLAY_STACK_OUTPUTS.archiveBucketName];
   const queueUrl = outputs[REPLAY_STACK_OUTPUTS.queueUrl];
   if (!bucket || !queueUrl) {

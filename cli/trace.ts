@@ -28,7 +28,7 @@ import type { LocalPipelineState } from '../local/state.ts';
 import { readArchive } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
 import { CliError, type CliIo, UsageError } from './errors.ts';
-import { findLocalPipeline, NO_LOCAL_PIPELINE } from './local-pipeline.ts';
+import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
 import { DEFAULT_STACK_NAME, describeAwsError, readStackOutputs } from './queues.ts';
 import { type ClientTarget, defaultReplayClients, parseTime, type ReplayClients } from './replay.ts';
 
@@ -207,18 +207,14 @@ async function resolveTarget(
   env: CliIo['env'],
 ): Promise<TraceTarget> {
   const clients = dependencies.clients ?? defaultTraceClients;
-  if (values.stack === undefined) {
-    const state = await (dependencies.localState ?? (() => findLocalPipeline(env)))();
-    if (state) return localTarget(state, clients);
-    // Only --stack or --region turns to AWS: a trace meant for `npm start` must not reach a stack.
-    if (values.local || values.region === undefined) throw new CliError(NO_LOCAL_PIPELINE);
-  }
-  const stack = values.stack ?? DEFAULT_STACK_NAME;
-  const region = values.region;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
-  }
-  const outputs = await readStackOutputs(clients, stack, region);
+  const found = await localOrStack(
+    values,
+    DEFAULT_STACK_NAME,
+    dependencies.localState ?? (() => findLocalPipeline(env)),
+    (stack, region) => readStackOutputs(clients, stack, region),
+  );
+  if (found.kind === 'local') return localTarget(found.state, clients);
+  const { stack, region, outputs } = found;
   const tableName = outputs[TRACE_STACK_OUTPUTS.recordTableName];
   const listed = `its outputs: ${Object.keys(outputs).join(', ') || 'none'}`;
   if (!tableName) {
