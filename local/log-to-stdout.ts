@@ -28,8 +28,11 @@ export function logFormat(value: string | undefined, isTerminal: boolean): LogFo
   throw new Error(`${LOG_FORMAT_ENV_VAR} must be json or compact, got "${value}"`);
 }
 
-/** Keys the compact line shows in its own places, or leaves out (the same on every line of a function). */
-const PLACED_KEYS = new Set([
+/**
+ * The keys Powertools puts on every line of a function (the lean formatter's, and the default
+ * formatter's that a logger of your own may still use): the same on every line of an invocation.
+ */
+export const POWERTOOLS_LINE_KEYS = [
   'level',
   'message',
   'timestamp',
@@ -41,6 +44,11 @@ const PLACED_KEYS = new Set([
   'function_memory_size',
   'function_name',
   'function_request_id',
+] as const;
+
+/** Keys the compact line shows in its own places, or leaves out (the same on every line of a function). */
+const PLACED_KEYS = new Set<string>([
+  ...POWERTOOLS_LINE_KEYS,
   'eventType',
   'connectionId',
   'eventId',

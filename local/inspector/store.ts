@@ -10,6 +10,7 @@ import {
   messageGroupIdFor,
   REPLAY_ATTRIBUTES,
 } from '../../lambda/shared/queue-message.ts';
+import { POWERTOOLS_LINE_KEYS } from '../log-to-stdout.ts';
 import type {
   AttemptOutcome,
   AttemptView,
@@ -68,22 +69,7 @@ interface EventRecord {
 }
 
 /** Keys every processor line carries; the timeline shows the others. */
-const COMMON_LOG_KEYS = new Set([
-  'level',
-  'message',
-  'timestamp',
-  'service',
-  'sampling_rate',
-  'xray_trace_id',
-  'cold_start',
-  'function_arn',
-  'function_memory_size',
-  'function_name',
-  'function_request_id',
-  'eventId',
-  'eventType',
-  'connectionId',
-]);
+const COMMON_LOG_KEYS = new Set<string>([...POWERTOOLS_LINE_KEYS, 'eventId', 'eventType', 'connectionId']);
 
 /** The event key a record carries, as the processor reads it. */
 export function eventKeyOfRecord(record: SQSRecord): string {
