@@ -24,6 +24,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } fro
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { ACCESS_LOG_FORMAT } from '../lib/receiver/api.ts';
+import { RECEIVER_DEFAULTS } from '../lib/receiver-props.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { newSvixSecret } from './lib/deliveries.ts';
@@ -368,6 +369,8 @@ async function pipelineCosts(
       sqs: `http://127.0.0.1:${emulators.sqsProxy.port}`,
     },
     prefix: `costs-${randomBytes(3).toString('hex')}`,
+    // The stack's default level, whatever the shell says: the priced INFO lines are the deployed ones.
+    env: { POWERTOOLS_LOG_LEVEL: RECEIVER_DEFAULTS.logLevel },
     verifier: (module) => async (event, context) => {
       const started = performance.now();
       try {

@@ -12,8 +12,10 @@
  * Environment: `PORT` (default 3000; the CLI's default URL follows it), `OFAUTH_WEBHOOK_SECRET`
  * (one or more secrets, comma or whitespace separated; when unset a development secret is
  * generated once and kept in `.local/dev-signing-secret`, or in `$OFAUTH_DEV_SECRET_FILE`, where
- * the CLI finds it too), `POWERTOOLS_LOG_LEVEL` (default INFO), `OFAUTH_VERIFIER_ENVIRONMENTS`
- * (default 8), `OFAUTH_LOG_FORMAT` (`json` or `compact`; default compact on a terminal, else json).
+ * the CLI finds it too), `POWERTOOLS_LOG_LEVEL` (default DEBUG, so that each event's hand-on and
+ * processing show; the deployed default INFO logs no line for a delivery that succeeds),
+ * `OFAUTH_VERIFIER_ENVIRONMENTS` (default 8), `OFAUTH_LOG_FORMAT` (`json` or `compact`; default
+ * compact on a terminal, else json).
  */
 
 import { DEMO_FAILURE_PREFIX } from './demo-failures.ts';
@@ -40,7 +42,9 @@ import { localStateFile, removeLocalState, writeLocalState } from './state.ts';
 /** The environment variable that sets how many verifier execution environments run side by side. */
 export const VERIFIER_ENVIRONMENTS_ENV_VAR = 'OFAUTH_VERIFIER_ENVIRONMENTS';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+// DEBUG: at INFO a delivery that succeeds writes no line of its own, and a newcomer should see
+// each event go by. Nothing else logs at DEBUG here (no Powertools debug output without sampling).
+process.env.POWERTOOLS_LOG_LEVEL ??= 'DEBUG';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`error: ${message}\n`);

@@ -89,7 +89,7 @@ export function createRecordProcessor(
       if (!(error instanceof UnprocessableMessageError)) throw error;
       return rejectRecord(record, error, error, dependencies, batch, recordedEventOf(record));
     }
-    const { event, eventId, eventTime, eventTimeSource } = queued;
+    const { event, eventId, eventTime } = queued;
     // Account-wide events (rules.updated) have no connection: the key is left out of their lines.
     const keys = { eventId, eventType: event.type, connectionId: event.connectionId };
     // A logger of this record's own: other connections' records run at the same time.
@@ -111,13 +111,25 @@ export function createRecordProcessor(
     await recordProcessed(queued, recordDependencies, batch, recorded);
     const lagMs = clock() - eventTime.getTime();
     batch.metrics.processed(event.type, lagMs);
-    recordLogger.info('event processed', {
-      eventTimestamp: eventTime.toISOString(),
-      eventTimeSource,
-      ...(queued.replay && { replay: true }),
-      lagMs,
-    });
+    logProcessed(recordLogger, queued, Number(record.attributes.ApproximateReceiveCount), lagMs);
   };
+}
+
+/**
+ * The "event processed" line: at `DEBUG` on a first receive, because at `INFO` a success writes no
+ * line per event (log bytes are billed; the event record is the trail, `trace`); at `INFO`, with
+ * the receive count, when earlier attempts failed or were cut off, so that a failure's lines are
+ * followed by how it ended.
+ */
+function logProcessed(logger: Logger, queued: QueuedEvent, receiveCount: number, lagMs: number): void {
+  const line = {
+    eventTimestamp: queued.eventTime.toISOString(),
+    eventTimeSource: queued.eventTimeSource,
+    ...(queued.replay && { replay: true }),
+    lagMs,
+  };
+  if (receiveCount > 1) logger.info('event processed', { ...line, receiveCount });
+  else logger.debug('event processed', line);
 }
 
 /**

@@ -109,7 +109,8 @@ function addRejection(metrics: Metrics, reason: string): void {
 
 /**
  * Turns the use case's outcome into the answer, its log line and its metrics: the handler returns
- * it, so the answer never travels through middy's response slot as something else.
+ * it, so the answer never travels through middy's response slot as something else. A first
+ * hand-on logs at `DEBUG` only (log bytes are billed per event); a re-send and a duplicate at `INFO`.
  */
 export function answerOutcome(
   outcome: DeliveryOutcome,
@@ -124,10 +125,12 @@ export function answerOutcome(
   }
   logger.appendKeys({ outcome: 'enqueued' satisfies Outcome });
   addMetric(metrics, VERIFIER_METRICS.enqueued);
-  logger.info(outcome.deliveries > 1 ? 'delivery handed on again' : 'delivery handed on', {
-    statusCode: 202,
-    ...(outcome.deliveries > 1 && { deliveries: outcome.deliveries }),
-  });
+  if (outcome.deliveries > 1) {
+    logger.info('delivery handed on again', { statusCode: 202, deliveries: outcome.deliveries });
+  } else {
+    // DEBUG: at INFO a first hand-on writes no line; the event record is its trail (`trace`).
+    logger.debug('delivery handed on', { statusCode: 202 });
+  }
   return jsonResponse(202, { received: true, eventId: outcome.eventKey });
 }
 

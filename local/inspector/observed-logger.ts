@@ -1,8 +1,9 @@
 /**
  * A Powertools Logger that also hands every line it logs to a sink, so the inspector can show the
  * processor's and the handlers' log lines beside the attempt that wrote them. It prints exactly as
- * the plain Logger does; it records from INFO even when printing is quieter (`SILENT` in tests),
- * because the inspector's timeline is the point of running it.
+ * the plain Logger does; it records every line, `DEBUG` included, whatever the printing level
+ * (`INFO` when asked for, `SILENT` in tests), because the inspector's timeline is the point of
+ * running it, and the success path's per-event lines ("event processed") are `DEBUG` lines.
  */
 import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import type {
@@ -42,7 +43,7 @@ export class ObservedLogger extends Logger {
     input: LogItemMessage,
     extraInput: LogItemExtraInput,
   ): void {
-    const recordFrom = Math.min(LogLevelThreshold.INFO, this.level);
+    const recordFrom = Math.min(LogLevelThreshold.DEBUG, this.level);
     if (this.sink && logLevel >= recordFrom && logLevel < LogLevelThreshold.SILENT) {
       try {
         this.sink(this.#attributesOf(this.createAndPopulateLogItem(logLevel, input, extraInput)));

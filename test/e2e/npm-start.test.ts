@@ -32,18 +32,19 @@ interface Started {
 }
 
 /**
- * The environment of a user's shell: no secret and no URL of their own, this run's port and
- * secret file, and the Node running jest first on PATH (fauxqs needs Node 22.5+).
+ * The environment of a user's shell: no secret, no URL and no log level of their own (`npm start`'s
+ * default level applies), this run's port and secret file, and the Node running jest first on PATH
+ * (fauxqs needs Node 22.5+).
  */
 function userEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
     ...settings,
   };
   delete env.OFAUTH_WEBHOOK_SECRET;
   delete env.OFAUTH_WEBHOOK_URL;
+  delete env.POWERTOOLS_LOG_LEVEL;
   return env;
 }
 
@@ -213,7 +214,8 @@ describe('npm start', () => {
 
     // WHEN the CLI sends the example with no --url and no --secret, as the Quickstart says
     const cli = await run('npm', ['run', 'cli', '--', 'send', 'connection.created'], { cwd: REPO_ROOT, env });
-    // THEN the delivery is accepted and processed
+    // THEN the delivery is accepted and processed, and at npm start's default level (DEBUG) the
+    // success path's per-event lines show
     expect(cli.stdout).toContain(`POST http://127.0.0.1:${port}/webhooks/ofauth`);
     expect(cli.stdout).toContain('202 Accepted');
     const processed = await eventually(
@@ -221,7 +223,11 @@ describe('npm start', () => {
       20_000,
       'the "event processed" log line',
     );
-    expect(processed).toMatchObject({ eventType: 'connection.created', connectionId: 'conn_abc123' });
+    expect(processed).toMatchObject({
+      level: 'DEBUG',
+      eventType: 'connection.created',
+      connectionId: 'conn_abc123',
+    });
     // AND each function reports its first invocation as a cold start, in lean lines: the function's
     // name, ARN and memory size are its log stream's, not repeated on every line
     const handedOn = first.lines.find((line) => line.message === 'delivery handed on');
@@ -329,7 +335,7 @@ describe('npm start', () => {
     // THEN the terminal shows its hand-on and its processing as one line each, and no JSON line
     const processed = await eventually(
       () =>
-        /^\d\d:\d\d:\d\d\.\d{3} INFO {2}processor event processed {2}connection\.created conn_abc123 \S+ {2}.*lagMs=\d+/m.exec(
+        /^\d\d:\d\d:\d\d\.\d{3} DEBUG processor event processed {2}connection\.created conn_abc123 \S+ {2}.*lagMs=\d+/m.exec(
           screen,
         )?.[0],
       20_000,
@@ -337,7 +343,7 @@ describe('npm start', () => {
     );
     expect(processed).not.toContain('function_arn');
     expect(screen).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}verifier {2}delivery handed on {2}connection\.created conn_abc123 /m,
+      /^\d\d:\d\d:\d\d\.\d{3} DEBUG verifier {2}delivery handed on {2}connection\.created conn_abc123 /m,
     );
     expect(screen).toContain('Logs below: one line each (OFAUTH_LOG_FORMAT=json for JSON lines');
     expect(screen).not.toMatch(/^\{/m);

@@ -1057,9 +1057,9 @@ describe('the verifier handler’s options', () => {
   });
 
   it('builds its own logger and metrics for the verifier’s service when given none', async () => {
-    // GIVEN the log level a deployment has (the tests' default is SILENT)
+    // GIVEN the level at which an accepted delivery logs its line (the tests' default is SILENT)
     const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
-    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     try {
       const { result, logs, metrics } = await harness({ defaultTelemetry: true }).invoke(
         ofAuthDelivery({ body: connectionCreated }),

@@ -24,7 +24,7 @@ describe('ObservedLogger', () => {
     } finally {
       output.restore();
     }
-    // THEN the sink has the two lines at or above INFO, with the event id and the error serialized
+    // THEN the sink has every line, DEBUG included, with the event id and the error serialized
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'INFO',
@@ -39,8 +39,9 @@ describe('ObservedLogger', () => {
         eventId: 'evt-1',
         error: expect.objectContaining({ name: 'Error', message: 'boom' }),
       }),
+      expect.objectContaining({ level: 'DEBUG', message: 'below the level', eventId: 'evt-1' }),
     ]);
-    // AND the printed lines are the same for both loggers
+    // AND the printed lines are the same for both loggers, the DEBUG one printed by neither
     const printed = output.lines().map(({ timestamp: _t, error, ...line }) => ({
       ...line,
       error: (error as { message?: string } | undefined)?.message,
@@ -49,7 +50,8 @@ describe('ObservedLogger', () => {
     expect(printed.slice(0, 2)).toEqual(printed.slice(2));
   });
 
-  it('still records INFO lines while printing nothing (POWERTOOLS_LOG_LEVEL=SILENT in tests)', () => {
+  it('still records every line, the success path’s DEBUG ones included, while printing nothing (SILENT in tests)', () => {
+    // GIVEN an observed logger that prints nothing
     const lines: LogAttributes[] = [];
     const observed = new ObservedLogger({
       serviceName: 'svc',
@@ -58,11 +60,14 @@ describe('ObservedLogger', () => {
     });
     const output = captureStdout();
     try {
+      // WHEN a processed event's DEBUG line and an INFO line are logged
+      observed.debug('event processed');
       observed.info('recorded anyway');
     } finally {
       output.restore();
     }
-    expect(lines.map((line) => line.message)).toEqual(['recorded anyway']);
+    // THEN the inspector's timeline has both, and nothing was printed
+    expect(lines.map((line) => line.message)).toEqual(['event processed', 'recorded anyway']);
     expect(output.lines()).toEqual([]);
   });
 

@@ -6,7 +6,7 @@
 import type { RealtimeEvent, TranslatedEventType } from '../../shared/event-model.ts';
 import type { EventHandler } from '../router.ts';
 
-/** Logs the translated event; replace with your own handling. */
+/** Logs the translated event at `DEBUG`; replace with your own handling. */
 export const realtimeEvent: EventHandler<RealtimeEvent<TranslatedEventType>> = (event, context) => {
-  context.logger.info('translated event received', { environment: event.data.environment });
+  context.logger.debug('translated event received', { environment: event.data.environment });
 };

@@ -6,13 +6,13 @@
 import type { RealtimeEvent } from '../../shared/event-model.ts';
 import type { EventHandler } from '../router.ts';
 
-/** Logs the message's shape keys; replace with your own handling. */
+/** Logs the message's shape keys at `DEBUG`; replace with your own handling. */
 export const websocketEventReceived: EventHandler<RealtimeEvent<'of.websocket.event.received'>> = (
   event,
   context,
 ) => {
   const { payloadKey, shapeSubtype, messageType, environment, truncated } = event.data;
-  context.logger.info('websocket event received', {
+  context.logger.debug('websocket event received', {
     payloadKey,
     shapeSubtype,
     messageType,
