@@ -32,6 +32,11 @@ export const EVENT_RECORD_ATTRIBUTES = {
   /** Epoch milliseconds until which the claiming verifier invocation may still be sending. */
   leaseUntil: 'leaseUntil',
   /**
+   * A random token of the claim that holds the lease: the AWS SDK may send a claim again after its
+   * answer was lost, and that retry must recognize the lease it wrote itself.
+   */
+  claimToken: 'claimToken',
+  /**
    * How many deliveries of the key claimed it: the first, and each later one that found the key
    * neither processed nor dead-lettered nor leased (a retry after a failed send or a crash). A
    * delivery answered as a duplicate or as in flight writes nothing, so it is not counted.
@@ -72,6 +77,7 @@ export interface EventRecord {
   readonly signatureScheme?: RecordedScheme;
   readonly receivedAt?: string;
   readonly leaseUntil?: number;
+  readonly claimToken?: string;
   readonly deliveries?: number;
   readonly rejectedAt?: string;
   readonly rejectReason?: string;

@@ -10,6 +10,7 @@
  * (`ReturnValuesOnConditionCheckFailure`), which says why: processed or dead-lettered → a
  * duplicate; a live lease → another request is sending it right now.
  */
+import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -120,8 +121,9 @@ export class DynamoDbEventRecords implements EventRecords {
   async claim(claim: RecordClaim): Promise<GrantedClaim | { readonly status: 'duplicate' }> {
     const now = this.#clock();
     const leaseUntil = now + claim.leaseMs;
+    const token = randomUUID();
     try {
-      const { Attributes = {} } = await this.#client.send(this.#claimCommand(claim, now, leaseUntil));
+      const { Attributes = {} } = await this.#client.send(this.#claimCommand(claim, now, leaseUntil, token));
       return {
         status: 'claimed',
         receivedAt: Attributes[A.receivedAt]?.S ?? claim.receivedAt,
@@ -130,12 +132,12 @@ export class DynamoDbEventRecords implements EventRecords {
       };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw recordError(error);
-      return this.#refused(claim, error.Item ?? {}, now);
+      return this.#refused(claim, error.Item ?? {}, now, token);
     }
   }
 
   /** The claim's one write: the stored item back when its condition fails, the new values when not. */
-  #claimCommand(claim: RecordClaim, now: number, leaseUntil: number): UpdateItemCommand {
+  #claimCommand(claim: RecordClaim, now: number, leaseUntil: number, token: string): UpdateItemCommand {
     const connection = claim.connectionId;
     return new UpdateItemCommand({
       TableName: this.#tableName,
@@ -143,7 +145,7 @@ export class DynamoDbEventRecords implements EventRecords {
       // receivedAt keeps the first claim's: a re-send carries the time the original did.
       UpdateExpression:
         'SET #type = :type, #scheme = :scheme, #received = if_not_exists(#received, :received), ' +
-        '#lease = :lease, #deliveries = if_not_exists(#deliveries, :zero) + :one, #exp = :exp' +
+        '#lease = :lease, #token = :token, #deliveries = if_not_exists(#deliveries, :zero) + :one, #exp = :exp' +
         (connection === undefined ? '' : ', #conn = :conn'),
       ConditionExpression: CLAIMABLE,
       ExpressionAttributeNames: {
@@ -152,6 +154,7 @@ export class DynamoDbEventRecords implements EventRecords {
         '#scheme': A.signatureScheme,
         '#received': A.receivedAt,
         '#deliveries': A.deliveries,
+        '#token': A.claimToken,
         ...(connection !== undefined && { '#conn': A.connectionId }),
       },
       ExpressionAttributeValues: {
@@ -163,6 +166,7 @@ export class DynamoDbEventRecords implements EventRecords {
         ':lease': num(leaseUntil),
         ':zero': num(0),
         ':one': num(1),
+        ':token': str(token),
         ':exp': num(this.#expiresAt(now)),
         ...(connection !== undefined && { ':conn': str(connection) }),
       },
@@ -176,7 +180,17 @@ export class DynamoDbEventRecords implements EventRecords {
     claim: RecordClaim,
     stored: Record<string, AttributeValue>,
     now: number,
+    token: string,
   ): Promise<GrantedClaim | { readonly status: 'duplicate' }> {
+    // The SDK sent this very claim again after its first answer was lost: the lease is ours.
+    if (stored[A.claimToken]?.S === token) {
+      return {
+        status: 'claimed',
+        receivedAt: stored[A.receivedAt]?.S ?? claim.receivedAt,
+        leaseUntil: Number(stored[A.leaseUntil]?.N),
+        deliveries: Number(stored[A.deliveries]?.N ?? 1),
+      };
+    }
     const expiresAt = stored[A.expiresAt]?.N === undefined ? undefined : Number(stored[A.expiresAt]?.N);
     if (isExpired({ ...(expiresAt !== undefined && { expiresAt }) }, now)) {
       return this.#replaceExpired(claim, expiresAt, now);

@@ -239,6 +239,7 @@ describe('verifier against DynamoDB Local and fauxqs', () => {
       signatureScheme: 'svix',
       receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       leaseUntil: expect.any(Number),
+      claimToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
       deliveries: 1,
       expiresAt: expect.any(Number),
     });
