@@ -93,11 +93,13 @@ describe('npm run cli -- send, against the local pipeline', () => {
   }, 30_000);
 
   it('sends the same event again with --keep-timestamp, which the verifier answers as a duplicate', async () => {
-    // GIVEN an SDK-shaped event of a connection of our own, sent once as it is
+    // GIVEN an SDK-shaped event of a connection of our own, sent once as it is and processed
+    // (before that, a copy within the claim's lease is answered 409 and one after it is sent again)
     const connectionId = uniqueConnectionId('replay');
     const args = ['connection.updated', '--shape', 'sdk', '--connection', connectionId, '--keep-timestamp'];
     const first = await send(...args);
     expect(first.stdout).toContain('202 Accepted');
+    await eventually(() => connectionItem(pipeline, connectionId), 15_000, 'the first send processed');
     // WHEN it is sent again unchanged, as a replay of the same delivery
     const again = await send(...args);
     // THEN it is recognised as the same event
