@@ -33,6 +33,8 @@ export interface LocalEventBus {
    * EventBridge does for a throttled entry), `error` answers 500.
    */
   failNext(count: number, mode?: 'partial' | 'error'): void;
+  /** Calls `listener` after each request that published at least one entry. */
+  subscribe(listener: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -48,14 +50,19 @@ export async function startLocalEventBus(options: { port?: number } = {}): Promi
   const events: RecordedBusEvent[] = [];
   const failures: Failures = { count: 0, mode: 'partial' };
   let calls = 0;
+  const listeners: Array<() => void> = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       calls += 1;
+      const before = events.at(-1);
       const [status, body] = answer(request.headers['x-amz-target'], Buffer.concat(chunks), events, failures);
       response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       response.end(JSON.stringify(body));
+      if (events.at(-1) !== before) {
+        for (const listener of listeners) listener();
+      }
     });
   });
   await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', resolveListen));
@@ -69,6 +76,9 @@ export async function startLocalEventBus(options: { port?: number } = {}): Promi
     failNext(count, mode = 'partial') {
       failures.count = count;
       failures.mode = mode;
+    },
+    subscribe(listener) {
+      listeners.push(listener);
     },
     stop: () => new Promise((resolveClose) => server.close(() => resolveClose())),
   };
