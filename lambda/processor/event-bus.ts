@@ -5,8 +5,9 @@
  * ({@link PublishedEventDetail}).
  *
  * `PutEvents` answers 200 even when some entries failed (`FailedEntryCount`): such an entry is
- * sent again, with backoff, a few times; then the publish fails, and the record fails like a
- * failing handler (retried, then the dead-letter queue).
+ * sent again, with backoff, a few times, as is one whose call failed (a 5xx, the network); then
+ * the publish fails, and the record fails like a failing handler (retried, then the dead-letter
+ * queue).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -143,7 +144,15 @@ export class EventBusPublisher implements EventPublisher {
     let lastFailure = { code: 'unknown', message: 'no answer' };
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt += 1) {
       if (attempt > 1) await sleep(this.#baseDelayMs * 2 ** (attempt - 2), undefined, { signal });
-      const response = await this.#client.putEvents([entry], signal);
+      let response: PutEventsResponse;
+      try {
+        response = await this.#client.putEvents([entry], signal);
+      } catch (error) {
+        // The deadline's abort ends the attempts; a failed call (5xx, network) is tried again.
+        if (signal?.aborted) throw error;
+        lastFailure = { code: (error as Error).name, message: (error as Error).message };
+        continue;
+      }
       const result = response.Entries?.[0];
       if (!response.FailedEntryCount && result?.EventId) return;
       lastFailure = { code: result?.ErrorCode ?? 'unknown', message: result?.ErrorMessage ?? 'no event id' };

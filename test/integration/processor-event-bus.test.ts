@@ -191,6 +191,17 @@ describe('publishing handled events to the event bus', () => {
     expect(publishedWith(eventKey)).toHaveLength(1);
   });
 
+  it('sends the entry again after PutEvents answered a server error', async () => {
+    // GIVEN a bus that answers the next two calls 500 WHEN an event is handled
+    const { eventKey, record } = newEvent();
+    bus.failNext(2, 'error');
+    const response = await processor()(record);
+
+    // THEN the third attempt published it, once
+    expect(response.batchItemFailures).toEqual([]);
+    expect(publishedWith(eventKey)).toHaveLength(1);
+  });
+
   it('fails the message when publishing keeps failing, and its retry only publishes', async () => {
     // GIVEN a bus that fails every attempt of the publisher (3) WHEN an event is handled
     const { eventKey, record } = newEvent();
