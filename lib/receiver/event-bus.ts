@@ -56,7 +56,7 @@ export class ReceiverEventBus extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        'Handled events could not be published to the event bus (PutEvents failing or throttled after retries): they are retried, then moved to the dead-letter queue, and subscribers miss them meanwhile; read the "not published to the event bus" lines in the processor log group (docs/runbook.md "Processor failing").',
+        'Handled events could not be published to the event bus (PutEvents failing or throttled after retries): they are retried, then moved to the dead-letter queue, and subscribers miss them meanwhile; read the "not published to the event bus" lines in the processor log group (docs/runbook.md "Events not published").',
     });
     this.schemaRegistry = new CfnRegistry(this, 'SchemaRegistry', {
       description: `Schemas of the ${PUBLISHED_EVENT_SOURCE} events published by the OFAuth webhook receiver ${props.receiverName}.`,

@@ -86,6 +86,14 @@ describe('the eventBus prop', () => {
       Threshold: 1,
       AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmTopic') })],
     });
+    // AND its description sends the operator to a runbook section that exists
+    const [alarm] = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'EventsNotPublished' } }),
+    ) as Array<{ Properties: { AlarmDescription: string } }>;
+    const section = /docs\/runbook\.md "([^"]+)"/.exec(alarm!.Properties.AlarmDescription)?.[1];
+    const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+    expect(alarm!.Properties.AlarmDescription).toMatch(/^[^\n]{40,400}$/);
+    expect(runbook).toContain(`### ${section}\n`);
   });
 
   it('creates, grants and sets nothing of EventBridge without it', () => {
