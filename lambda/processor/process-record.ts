@@ -11,6 +11,10 @@
  * FIFO batch processor, the rest of its message group in the batch), to be retried; so does an
  * archive write that failed for it, and so does the invocation's deadline (`deadline.ts`): a
  * record is not started once less than the margin is left.
+ *
+ * With an event bus (`event-bus.ts`), a handled event is published before its record is marked
+ * processed (the same update sets `publishedAt`). A failed publish is recorded as `handledAt` and
+ * fails the record like a handler error; the retry sees `handledAt` and only publishes.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
