@@ -145,6 +145,7 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
       signingSecretArn: text('signingSecretArn'),
       signingSecretName: text('signingSecretName'),
       signingSecretKeyArn: text('signingSecretKeyArn'),
+      eventBus: text('eventBus'),
     }),
   };
   if (problems.length > 0) throw new InvalidContextError(problems);

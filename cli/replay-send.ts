@@ -33,6 +33,11 @@ export interface SendReplayOptions {
   readonly replayId: string;
   /** The `replayedAt` attribute. */
   readonly replayedAt: Date;
+  /**
+   * Whether the processor publishes the replayed events to its event bus again (`--publish`).
+   * @default false: replayed events run their handlers but are not published
+   */
+  readonly publish?: boolean;
   /** Called after each batch with the number of events it put on the queue and that failed. */
   readonly onProgress?: (sent: number, failed: number) => void;
   /** Wait before a retry. @default 200 */
@@ -85,7 +90,7 @@ const text = (value: string): MessageAttributeValue => ({ DataType: 'String', St
 /** The message of one replayed event. */
 export function replayEntry(
   event: ArchivedEvent,
-  options: Pick<SendReplayOptions, 'replayId' | 'replayedAt'>,
+  options: Pick<SendReplayOptions, 'replayId' | 'replayedAt' | 'publish'>,
 ): Entry {
   const attributes: Record<string, MessageAttributeValue> = {
     [MESSAGE_ATTRIBUTES.eventType]: text(event.eventType),
@@ -96,6 +101,7 @@ export function replayEntry(
     [REPLAY_ATTRIBUTES.replayedAt]: text(options.replayedAt.toISOString()),
     [REPLAY_ATTRIBUTES.replayId]: text(options.replayId),
     ...(event.sequenceNumber && { [REPLAY_ATTRIBUTES.originalSequenceNumber]: text(event.sequenceNumber) }),
+    ...(options.publish && { [REPLAY_ATTRIBUTES.publish]: text('true') }),
   };
   const bytes =
     Buffer.byteLength(event.body) +

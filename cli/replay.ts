@@ -44,6 +44,8 @@ Options:
   --connection <id>           only this connection (repeatable)
   --event-id <key>            only this event key (repeatable)
   --dry-run                   show what would be replayed, send nothing
+  --publish                   publish the replayed events to the event bus again (eventBus);
+                              without it they run their handlers but are not published
   --yes                       do not ask for confirmation (required when stdin is not a terminal)
   --stack <name>              a deployed stack (default with --region: ${DEFAULT_STACK_NAME})
   --region <region>           AWS region of the stack (default with --stack: the SDK's)
@@ -64,6 +66,7 @@ const OPTIONS = {
   connection: { type: 'string', multiple: true },
   'event-id': { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
+  publish: { type: 'boolean' },
   yes: { type: 'boolean' },
   stack: { type: 'string' },
   region: { type: 'string' },
@@ -158,7 +161,7 @@ export async function runReplay(
     values.yes === true,
     dependencies.terminal ?? processTerminal,
   );
-  return send(groups, target, io, now);
+  return send(groups, target, io, now, values.publish === true);
 }
 
 type Values = {
@@ -168,6 +171,7 @@ type Values = {
   connection?: string[];
   'event-id'?: string[];
   'dry-run'?: boolean;
+  publish?: boolean;
   yes?: boolean;
   stack?: string;
   region?: string;
@@ -301,7 +305,13 @@ function summary(found: ArchiveReadResult, groups: ArchivedEvent[][], since: Dat
   return `${warning}${found.events.length} event(s) ${window}, ${groups.length} connection(s) or account-wide group(s):\n${lines.join('\n')}\n`;
 }
 
-async function send(groups: ArchivedEvent[][], target: ReplayTarget, io: CliIo, now: Date): Promise<number> {
+async function send(
+  groups: ArchivedEvent[][],
+  target: ReplayTarget,
+  io: CliIo,
+  now: Date,
+  publish: boolean,
+): Promise<number> {
   const total = groups.reduce((sum, group) => sum + group.length, 0);
   const replayId = `${now.getTime().toString(36)}${randomBytes(3).toString('hex')}`;
   const progress = io.stderr.isTTY ? new ProgressBar(io.stderr, total) : undefined;
@@ -311,6 +321,7 @@ async function send(groups: ArchivedEvent[][], target: ReplayTarget, io: CliIo, 
     result = await sendReplay(target.sqs, target.queueUrl, groups, {
       replayId,
       replayedAt: now,
+      publish,
       onProgress: (sent, failed) => {
         for (let i = 0; i < sent + failed; i++) progress?.update(++done, i >= sent);
       },

@@ -4,6 +4,11 @@
  * the `ofauth-webhook-receiver/processor` entry point.
  */
 export * from './processed-events-table.ts';
+export {
+  EVENT_BUS_ENVIRONMENT_VARIABLE,
+  ReceiverEventBus,
+  type ReceiverEventBusProps,
+} from './receiver/event-bus.ts';
 export { type ReceiverMetricsIdentity, receiverMetricsIdentity } from './receiver/identity.ts';
 export * from './receiver-archive.ts';
 export * from './receiver-monitoring.ts';

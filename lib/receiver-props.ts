@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -343,6 +344,16 @@ export interface OFAuthWebhookReceiverProps {
    * @default true
    */
   readonly processedEventRecord?: boolean;
+
+  /**
+   * An EventBridge bus to which the processor publishes each event whose handler succeeded
+   * (`source` `ofauth.realtime`, `detail-type` the event type), once per event key; the processor
+   * gets `events:PutEvents` on this bus only, and the receiver registers the events' JSON Schemas
+   * in a schema registry of its own (docs/use-as-a-library.md, "Subscribing on EventBridge").
+   *
+   * @default - none: nothing is published, and nothing of EventBridge is created or billed
+   */
+  readonly eventBus?: IEventBus;
 }
 
 /** The props that have a single default value. */
@@ -360,6 +371,7 @@ type TunableProps = Omit<
   | 'deadLetterQueueProps'
   | 'ledgerTableProps'
   | 'connectionsTableProps'
+  | 'eventBus'
 >;
 
 /** The defaults of {@link OFAuthWebhookReceiverProps}, in one place. */

@@ -3,6 +3,7 @@
  * read. Everything else lives in the construct.
  */
 import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -54,6 +55,13 @@ export interface OFAuthWebhookReceiverStackProps extends StackProps {
    * @default - the secret uses the AWS-managed key, which needs no grant
    */
   readonly signingSecretKeyArn?: string;
+  /**
+   * The EventBridge bus the processor publishes handled events to: `default` (the account's
+   * default bus), a bus name, or a bus ARN.
+   *
+   * @default - none: nothing is published
+   */
+  readonly eventBus?: string;
 }
 
 /**
@@ -83,9 +91,11 @@ export class OFAuthWebhookReceiverStack extends Stack {
       );
     }
     const signingSecret = this.existingSecret(props);
+    const eventBus = props.eventBus === undefined ? undefined : this.existingEventBus(props.eventBus);
     this.receiver = new OFAuthWebhookReceiver(this, 'Receiver', {
       ...props.receiver,
       ...(signingSecret && { signingSecret }),
+      ...(eventBus && { eventBus }),
     });
 
     const r = this.receiver;
@@ -126,6 +136,14 @@ export class OFAuthWebhookReceiverStack extends Stack {
         'The processed-events record.',
       );
     }
+  }
+
+  /** The bus named by `eventBus`: an ARN, else a name (`default` is the default bus's name). */
+  private existingEventBus(nameOrArn: string): IEventBus {
+    if (!nameOrArn.trim()) throw new Error('eventBus must be "default", a bus name or a bus ARN; got ""');
+    return nameOrArn.startsWith('arn:')
+      ? EventBus.fromEventBusArn(this, 'EventBus', nameOrArn)
+      : EventBus.fromEventBusName(this, 'EventBus', nameOrArn);
   }
 
   private existingSecret(props: OFAuthWebhookReceiverStackProps): ISecret | undefined {

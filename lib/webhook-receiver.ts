@@ -24,6 +24,7 @@ import { PROCESSOR_METRICS, VERIFIER_METRICS } from '../lambda/shared/metrics.ts
 import { FIVE_MINUTES, ONE_MINUTE, ReceiverMetrics } from './monitoring/receiver-metrics.ts';
 import { ProcessedEventsTable } from './processed-events-table.ts';
 import { buildApi } from './receiver/api.ts';
+import { ReceiverEventBus } from './receiver/event-bus.ts';
 import { buildProcessor, buildVerifier } from './receiver/functions.ts';
 import { type GrantTargets, grantReadConnections, grantRedrive, grantReplay } from './receiver/grants.ts';
 import {
@@ -95,6 +96,8 @@ export class OFAuthWebhookReceiver extends Construct {
   public readonly archive?: ReceiverArchive;
   /** The event record's table: the verifier claims each event there, the processor records its fate. */
   public readonly processedEvents: ProcessedEventsTable;
+  /** The fan-out to `eventBus` (its alarm and schema registry), when the prop is given. */
+  public readonly eventBus?: ReceiverEventBus;
 
   constructor(scope: Construct, id: string, props: OFAuthWebhookReceiverProps = {}) {
     super(scope, id);
@@ -131,6 +134,15 @@ export class OFAuthWebhookReceiver extends Construct {
 
     this.monitoring = this.buildMonitoring(settings);
     this.archive?.addMonitoring(this.monitoring, this.metrics);
+    if (settings.eventBus) {
+      this.eventBus = new ReceiverEventBus(this, 'EventBus', {
+        eventBus: settings.eventBus,
+        processor: this.processor,
+        metrics: new ReceiverMetrics(this.metrics),
+        receiverName: this.receiverName,
+      });
+      this.monitoring.addAlarm(this.eventBus.notPublishedAlarm);
+    }
   }
 
   /** The archive of every event the processor receives, for replay. */

@@ -13,6 +13,7 @@ import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
 import { withDemoFailures } from './demo-failures.ts';
 import { type Emulators, startEmulators } from './emulators/index.ts';
+import { type LocalEventBus, startLocalEventBus } from './event-bus.ts';
 import {
   type Gateway,
   type GatewayObserver,
@@ -175,9 +176,17 @@ export interface LocalPipeline {
    * (e.g. someone killed DynamoDB Local's Java); never otherwise. The pipeline cannot work on.
    */
   readonly unexpectedExit: Promise<string>;
+  /**
+   * The recording event bus the processor publishes handled events to (`local/event-bus.ts`; no
+   * EventBridge: it keeps what it was sent, for the inspector and tests).
+   */
+  readonly eventBus: LocalEventBus;
   /** Stops the gateway, lets the batches in flight finish, then stops what this pipeline started. */
   stop(): Promise<void>;
 }
+
+/** The bus name the local processor publishes to (the recording bus takes any name). */
+export const LOCAL_EVENT_BUS_NAME = 'ofauth-local';
 
 /**
  * The value stored in Secrets Manager for a list of signing secrets: comma-separated, as the
@@ -259,9 +268,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       },
     );
 
+    const eventBus = await startLocalEventBus();
+    cleanups.push(() => eventBus.stop());
     setFunctionEnvironment(
       { region, endpoints, secretsManager: manager.endpoint, resources },
       {
+        // As the stack sets it with an eventBus: the processor publishes each handled event.
+        EVENT_BUS_NAME: LOCAL_EVENT_BUS_NAME,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
         // As the stack sets it: the event record says which failed attempt was the last.
         MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),
         ...options.env,
@@ -340,6 +354,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
       },
       clients: { dynamodb, sqs, s3 },
+      eventBus,
       get verifierEnvironments() {
         return gateway.environments;
       },

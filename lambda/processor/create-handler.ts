@@ -42,6 +42,7 @@ import { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, SqsDeadLetterQueue } from './dead-letters.ts';
 import { checkDeadlineMargin, DEFAULT_DEADLINE_MARGIN_MS, invocationDeadline } from './deadline.ts';
 import { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
+import { type EventPublisher, publisherFromEnvironment } from './event-bus.ts';
 import { DynamoDbEventRecords, type EventRecords } from './event-records.ts';
 import { processMessageGroups, recordsFromFirstOf } from './message-groups.ts';
 import { BatchMetrics } from './metrics.ts';
@@ -110,6 +111,11 @@ export interface ProcessorHandlerOptions {
    * @default 5000
    */
   readonly deadlineMarginMs?: number;
+  /**
+   * Where each handled event is published (`event-bus.ts`); `false` switches publishing off.
+   * @default the bus named by EVENT_BUS_NAME; off when it is unset
+   */
+  readonly eventBus?: EventPublisher | false;
 }
 
 /**
@@ -201,7 +207,7 @@ function logBatch(logger: Logger, event: SQSEvent, response: SQSBatchResponse, m
  */
 function createStores(options: ProcessorHandlerOptions): Pick<
   RecordProcessorDependencies,
-  'connections' | 'rules' | 'dynamodb' | 'deadLetterQueue' | 'eventRecords'
+  'connections' | 'rules' | 'dynamodb' | 'deadLetterQueue' | 'eventRecords' | 'eventBus'
 > & {
   readonly archive?: ArchiveWriter;
 } {
@@ -213,8 +219,15 @@ function createStores(options: ProcessorHandlerOptions): Pick<
     connections: options.connections ?? new ConnectionRegistry({ tableName: tableName(), client: dynamodb }),
     rules: options.rules ?? new RulesStore({ tableName: tableName(), client: dynamodb }),
     ...(deadLetterQueue && { deadLetterQueue }),
+    ...eventBusOf(options),
     ...recordKeeping(options, dynamodb),
   };
+}
+
+/** The event bus publisher of the options, else of EVENT_BUS_NAME. */
+function eventBusOf(options: ProcessorHandlerOptions): { eventBus?: EventPublisher } {
+  const eventBus = options.eventBus ?? publisherFromEnvironment();
+  return eventBus ? { eventBus } : {};
 }
 
 /** The queue's maxReceiveCount of the options, else of MAX_RECEIVE_COUNT. */

@@ -35,8 +35,21 @@ export interface RecordedEvent {
 export interface EventRecords {
   /** The live record of `eventKey` (a strongly consistent read); `undefined` when absent or expired. */
   read(eventKey: string, signal?: AbortSignal): Promise<EventRecord | undefined>;
-  /** Records that the handler succeeded: the key never runs again unless replayed. */
-  markProcessed(event: RecordedEvent, signal?: AbortSignal): Promise<void>;
+  /**
+   * Records that the handler succeeded (and, with `published`, that the event went to the event
+   * bus in the same update): the key never runs again unless replayed.
+   */
+  markProcessed(event: RecordedEvent, signal?: AbortSignal, options?: { published?: boolean }): Promise<void>;
+  /**
+   * Records that the handler succeeded but publishing failed (`error`): the retry only publishes.
+   * On the queue's last attempt also that SQS moves the message to the dead-letter queue.
+   */
+  markHandled(
+    event: RecordedEvent,
+    error: unknown,
+    lastAttempt: boolean,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /**
    * Records a failed attempt and its error; on the queue's last attempt (`lastAttempt`) also that
    * SQS will move the message to the dead-letter queue (`max_receive_count`).
@@ -100,17 +113,38 @@ export class DynamoDbEventRecords implements EventRecords {
     return Item && !isExpired(Item, this.#clock()) ? (Item as EventRecord) : undefined;
   }
 
-  async markProcessed(event: RecordedEvent, signal?: AbortSignal): Promise<void> {
+  async markProcessed(
+    event: RecordedEvent,
+    signal?: AbortSignal,
+    options: { published?: boolean } = {},
+  ): Promise<void> {
     await this.#update(
       event,
       {
-        set: ['#processedAt = :now'],
+        set: ['#processedAt = :now', ...(options.published ? ['#publishedAt = :now'] : [])],
         remove: ['#lastError'],
-        ...named(['processedAt', 'lastError']),
+        ...named(['processedAt', 'publishedAt', 'lastError']),
         values: {},
       },
       signal,
     );
+  }
+
+  async markHandled(
+    event: RecordedEvent,
+    error: unknown,
+    lastAttempt: boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const set = ['#handledAt = if_not_exists(#handledAt, :now)', '#lastError = :error'];
+    const values: Record<string, unknown> = { ':error': errorText(error) };
+    const fields: (keyof typeof A)[] = ['handledAt', 'lastError'];
+    if (lastAttempt) {
+      set.push('#deadLetteredAt = :now', '#deadLetterReason = :reason');
+      values[':reason'] = MAX_RECEIVE_COUNT_REASON;
+      fields.push('deadLetteredAt', 'deadLetterReason');
+    }
+    await this.#update(event, { set, ...named(fields), values }, signal);
   }
 
   async markFailed(

@@ -71,6 +71,14 @@ export {
   type ProcessorHandlerOptions,
 } from './create-handler.ts';
 export { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
+export {
+  EVENT_SOURCE,
+  EventBusPublisher,
+  type EventBusPublisherOptions,
+  EventNotPublishedError,
+  type EventPublisher,
+  type PublishedEventDetail,
+} from './event-bus.ts';
 export { PoisonEventError, type PoisonEventErrorOptions } from './poison.ts';
 export type { EventTimeSource } from './queued-event.ts';
 export {

@@ -52,6 +52,7 @@ export class BatchMetrics {
   #duplicatesSkipped = 0;
   #processedRecordWriteFailures = 0;
   #deferredByDeadline = 0;
+  #notPublished = 0;
 
   /** How many events of this batch failed in a handler or in parsing. */
   get failedCount(): number {
@@ -107,6 +108,11 @@ export class BatchMetrics {
     this.#deferredByDeadline += count;
   }
 
+  /** Counts a handled event that could not be published to the event bus (it is retried). */
+  notPublished(): void {
+    this.#notPublished += 1;
+  }
+
   /** Counts a handled event whose key could not be written to the processed-events record. */
   processedRecordWriteFailed(): void {
     this.#processedRecordWriteFailures += 1;
@@ -124,6 +130,7 @@ export class BatchMetrics {
       [PROCESSOR_METRICS.duplicatesSkipped, this.#duplicatesSkipped],
       [PROCESSOR_METRICS.processedRecordWriteFailures, this.#processedRecordWriteFailures],
       [PROCESSOR_METRICS.deferredByDeadline, this.#deferredByDeadline],
+      [PROCESSOR_METRICS.notPublished, this.#notPublished],
     ] as const;
     for (const [name, count] of totals) {
       if (count > 0) metrics.singleMetric().addMetric(name, MetricUnit.Count, count);
@@ -133,6 +140,7 @@ export class BatchMetrics {
     this.#duplicatesSkipped = 0;
     this.#processedRecordWriteFailures = 0;
     this.#deferredByDeadline = 0;
+    this.#notPublished = 0;
     for (const [type, tally] of this.#byType) {
       metrics.addDimension(EVENT_TYPE_DIMENSION, type);
       metrics.addMetric(PROCESSOR_METRICS.processed, MetricUnit.Count, tally.processed);

@@ -11,6 +11,10 @@
  * FIFO batch processor, the rest of its message group in the batch), to be retried; so does an
  * archive write that failed for it, and so does the invocation's deadline (`deadline.ts`): a
  * record is not started once less than the margin is left.
+ *
+ * With an event bus (`event-bus.ts`), a handled event is published before its record is marked
+ * processed (the same update sets `publishedAt`). A failed publish is recorded as `handledAt` and
+ * fails the record like a handler error; the retry sees `handledAt` and only publishes.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +23,7 @@ import { ArchiveWriteError } from './archive.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { type DeadLetterQueue, rejectedMessage } from './dead-letters.ts';
 import { DeadlineDeferralError, type InvocationDeadline } from './deadline.ts';
+import type { EventPublisher } from './event-bus.ts';
 import type { EventRecords, RecordedEvent } from './event-records.ts';
 import type { BatchMetrics } from './metrics.ts';
 import { poisonRejection, type Rejection } from './poison.ts';
@@ -52,6 +57,8 @@ export interface RecordProcessorDependencies {
    * @default none: such a message fails and is retried until SQS moves it after maxReceiveCount
    */
   readonly deadLetterQueue?: DeadLetterQueue;
+  /** Where handled events are published (`event-bus.ts`). @default none: nothing is published */
+  readonly eventBus?: EventPublisher;
 }
 
 /** What the records of one invocation share. */
@@ -96,10 +103,16 @@ export function createRecordProcessor(
     const recordLogger = loggerForRecord(logger, keys, batch);
     const recordDependencies = { ...dependencies, logger: recordLogger };
     const recorded = recordedEventOf(record, queued);
+    let published = false;
     try {
-      if (await isAlreadyProcessed(queued, recordDependencies, batch)) return;
-      await dependencies.route(event, handlerContext(queued, recordDependencies, batch));
+      const earlier = await earlierRun(queued, recordDependencies, batch);
+      if (earlier === 'processed') return;
+      // Handled by an earlier attempt whose publish failed: only the publish is left to do.
+      if (earlier !== 'handled')
+        await dependencies.route(event, handlerContext(queued, recordDependencies, batch));
+      published = await publishHandled(record, queued, recordDependencies, batch, recorded);
     } catch (error) {
+      if (error instanceof PublishFailedError) throw error.cause;
       // A handler that threw, or an event record that could not be read.
       const poison = poisonRejection(error, event.type);
       if (poison) return rejectRecord(record, poison, error, recordDependencies, batch, recorded);
@@ -108,7 +121,7 @@ export function createRecordProcessor(
       await recordFailure(record, error, recordDependencies, batch, recorded);
       throw error;
     }
-    await recordProcessed(queued, recordDependencies, batch, recorded);
+    await recordProcessed(queued, recordDependencies, batch, recorded, published);
     const lagMs = clock() - eventTime.getTime();
     batch.metrics.processed(event.type, lagMs);
     logProcessed(recordLogger, queued, Number(record.attributes.ApproximateReceiveCount), lagMs);
@@ -225,28 +238,64 @@ function recordedEventOf(record: SQSRecord, queued?: QueuedEvent): RecordedEvent
 }
 
 /**
- * Whether this delivery already ran (then it is skipped, logged and counted): the record says its
- * handler succeeded, or, for a replay, that this replay's run did. Any other replay runs: re-running
- * a window is the user's explicit choice. A message without the verifier's event key has nothing
- * to look up.
+ * How an earlier delivery of this event ended: `processed` when the record says its handler
+ * succeeded (or, for a replay, that this replay's run did; then it is skipped, logged and counted),
+ * `handled` when the handler succeeded but its publish to the event bus failed. Any other replay
+ * runs: re-running a window is the user's explicit choice. A message without the verifier's event
+ * key has nothing to look up.
  */
-async function isAlreadyProcessed(
+async function earlierRun(
   queued: QueuedEvent,
   { eventRecords, logger }: RecordProcessorDependencies,
   { metrics, deadline }: BatchState,
-): Promise<boolean> {
-  if (!eventRecords || !queued.attributes.eventKey) return false;
-  if (queued.replay && !queued.replayId) return false;
+): Promise<'processed' | 'handled' | undefined> {
+  if (!eventRecords || !queued.attributes.eventKey) return undefined;
+  if (queued.replay && !queued.replayId) return undefined;
   const record = await eventRecords.read(queued.eventId, deadline.signal);
   const done = queued.replay ? record?.replays?.[queued.replayId!] : record?.processedAt;
-  if (!done) return false;
+  if (!done) return !queued.replay && record?.handledAt ? 'handled' : undefined;
   metrics.duplicateSkipped();
   logger.info('duplicate event skipped: its handler already succeeded', {
     messageId: queued.messageId,
     receivedAt: queued.receivedAt?.toISOString(),
     ...(queued.replay && { replayId: queued.replayId }),
   });
-  return true;
+  return 'processed';
+}
+
+/** A failed publish, already recorded and counted: the record fails with its cause. */
+class PublishFailedError extends Error {}
+
+/**
+ * Publishes a handled event to the event bus, when there is one and the event is to be published
+ * (a replay only with `replay --publish`); whether it was. A failed publish is counted
+ * (`EventsNotPublished`), written to the record (`handledAt`, so that the retry only publishes),
+ * and fails the record like a failing handler.
+ */
+async function publishHandled(
+  record: SQSRecord,
+  queued: QueuedEvent,
+  dependencies: RecordProcessorDependencies,
+  batch: BatchState,
+  recorded: RecordedEvent | undefined,
+): Promise<boolean> {
+  const { eventBus, logger } = dependencies;
+  if (!eventBus || (queued.replay && !queued.publishReplay)) return false;
+  try {
+    await eventBus.publish(queued, batch.deadline.signal);
+    return true;
+  } catch (error) {
+    batch.metrics.notPublished();
+    batch.metrics.failed(queued.event.type);
+    logger.error('event handled but not published to the event bus; it will be retried', error as Error);
+    const lastAttempt = isLastAttempt(record, dependencies);
+    if (!queued.replay) {
+      await writeRecord(dependencies, batch, recorded, (records, signal) =>
+        records.markHandled(recorded!, error, lastAttempt, signal),
+      );
+    }
+    throw new PublishFailedError('not published', { cause: error });
+  }
 }
 
 /**
@@ -259,6 +308,7 @@ async function recordProcessed(
   { eventRecords, logger }: RecordProcessorDependencies,
   { metrics, deadline }: BatchState,
   recorded: RecordedEvent | undefined,
+  published: boolean,
 ): Promise<void> {
   if (!eventRecords || !recorded || (queued.replay && !queued.replayId)) return;
   try {
@@ -266,7 +316,7 @@ async function recordProcessed(
     // Lambda's timeout would bring the whole batch back and run this handler again.
     await (queued.replay
       ? eventRecords.markReplayed(recorded, queued.replayId!, deadline.signal)
-      : eventRecords.markProcessed(recorded, deadline.signal));
+      : eventRecords.markProcessed(recorded, deadline.signal, { published }));
   } catch (error) {
     metrics.processedRecordWriteFailed();
     logger.error('could not record the event as processed; a late duplicate of it would run again', {
@@ -286,12 +336,15 @@ function recordFailure(
   batch: BatchState,
   recorded: RecordedEvent | undefined,
 ): Promise<void> {
-  const lastAttempt =
-    Number(record.attributes.ApproximateReceiveCount) >=
-    (dependencies.maxReceiveCount ?? Number.POSITIVE_INFINITY);
+  const lastAttempt = isLastAttempt(record, dependencies);
   return writeRecord(dependencies, batch, recorded, (records, signal) =>
     records.markFailed(recorded!, error, lastAttempt, signal),
   );
+}
+
+/** Whether this receive is the queue's last before SQS moves the message to the dead-letter queue. */
+function isLastAttempt(record: SQSRecord, { maxReceiveCount }: RecordProcessorDependencies): boolean {
+  return Number(record.attributes.ApproximateReceiveCount) >= (maxReceiveCount ?? Number.POSITIVE_INFINITY);
 }
 
 /**

@@ -32,6 +32,8 @@ export interface QueuedEvent {
   readonly replay: boolean;
   /** The replay run's id (`replayId` attribute), on a replay that carries one. */
   readonly replayId?: string;
+  /** On a replay: whether the operator asked it to publish to the event bus again (`publish`). */
+  readonly publishReplay?: boolean;
   /** The delivery body exactly as OFAuth sent it. */
   readonly rawBody: string;
   /** The verifier's message attributes that were present. */
@@ -118,6 +120,8 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
   const replay = record.messageAttributes?.[REPLAY_ATTRIBUTES.replay]?.stringValue === 'true';
   const replayId = replay ? record.messageAttributes?.[REPLAY_ATTRIBUTES.replayId]?.stringValue : undefined;
   const sequenceNumber = replay ? originalSequenceNumber(record) : record.attributes?.SequenceNumber;
+  const publishReplay =
+    replay && record.messageAttributes?.[REPLAY_ATTRIBUTES.publish]?.stringValue === 'true';
   return {
     event,
     eventId: attributes.eventKey ?? record.messageId,
@@ -126,6 +130,7 @@ export function readQueuedEvent(record: SQSRecord): QueuedEvent {
     ...(receivedAt && { receivedAt }),
     replay,
     ...(replayId && { replayId }),
+    ...(publishReplay && { publishReplay }),
     rawBody: record.body,
     attributes,
     messageId: record.messageId,

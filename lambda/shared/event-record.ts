@@ -54,6 +54,13 @@ export const EVENT_RECORD_ATTRIBUTES = {
   lastError: 'lastError',
   /** ISO-8601 time the handler succeeded: the key never runs again unless replayed. */
   processedAt: 'processedAt',
+  /**
+   * ISO-8601 time the handler succeeded but publishing to the event bus failed: a retry only
+   * publishes (the handler does not run again). Written on that failure path only.
+   */
+  handledAt: 'handledAt',
+  /** ISO-8601 time the event was published to the event bus (set with `processedAt`). */
+  publishedAt: 'publishedAt',
   /** ISO-8601 time the processor put the message on the dead-letter queue, or saw its last attempt fail. */
   deadLetteredAt: 'deadLetteredAt',
   deadLetterReason: 'deadLetterReason',
@@ -86,6 +93,8 @@ export interface EventRecord {
   readonly lastAttemptAt?: string;
   readonly lastError?: string;
   readonly processedAt?: string;
+  readonly handledAt?: string;
+  readonly publishedAt?: string;
   readonly deadLetteredAt?: string;
   readonly deadLetterReason?: string;
   readonly replays?: Readonly<Record<string, string>>;

@@ -81,6 +81,11 @@ export const PROCESSOR_METRICS = {
    * deadline needs a longer processor timeout or smaller batches.
    */
   deferredByDeadline: 'EventsDeferredByDeadline',
+  /**
+   * Handled events that could not be published to the event bus after the publisher's retries:
+   * each fails its message (retried, then the dead-letter queue). The alarm's input.
+   */
+  notPublished: 'EventsNotPublished',
 } as const;
 
 /** The dimension that carries the rejection reason on `DeliveriesRejected`. */

@@ -83,6 +83,11 @@ export const REPLAY_ATTRIBUTES = {
    */
   replayId: 'replayId',
   /**
+   * `"true"` when the operator asked the replay to publish to the event bus again
+   * (`replay --publish`); without it a replayed event runs its handler but is not published.
+   */
+  publish: 'publish',
+  /**
    * The SQS FIFO sequence number of the original message, when it was archived, passed on to
    * handlers as `sequenceNumber` instead of the replay's own (queue order; the stores order events
    * of one second by the original `receivedAt`, which the replay keeps).

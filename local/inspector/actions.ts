@@ -3,6 +3,7 @@
  * replay a recorded event onto the queue, and redrive the dead-letter queue. The signing secret
  * stays in this process; the page only ever learns the answer.
  */
+
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../../cli/deliveries.ts';
 import { UsageError } from '../../cli/errors.ts';
 import { MESSAGE_ATTRIBUTES, messageGroupIdFor } from '../../lambda/shared/queue-message.ts';
+import type { RecordedBusEvent } from '../event-bus.ts';
 import { DEFAULT_LOCAL_PORT } from '../local-port.ts';
 import { describeRedrive } from '../move-messages.ts';
 import type { LocalResources } from '../resources.ts';
@@ -34,6 +36,11 @@ export interface InspectorPipeline {
   readonly resources: Pick<LocalResources, 'queueUrl' | 'deadLetterQueueUrl' | 'connectionsTableName'> &
     Partial<Pick<LocalResources, 'processedEventsTableName'>>;
   readonly clients: { readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
+  /** The recording event bus, when the processor publishes to one. */
+  readonly eventBus?: {
+    readonly events: readonly RecordedBusEvent[];
+    subscribe(listener: () => void): void;
+  };
 }
 
 /** Longest connection id the send form takes (SQS group ids stop at 128 characters). */

@@ -175,6 +175,29 @@ export interface DeadLetterQueueView {
   readonly error?: string;
 }
 
+/** One event the processor published to the local recording bus. */
+export interface PublishedEventView {
+  readonly id: string;
+  /** The event type. */
+  readonly detailType: string;
+  readonly publishedAt: string;
+  /** The event time (`Time` of the entry). */
+  readonly time?: string;
+  readonly eventKey?: string;
+  readonly connectionId?: string;
+  /** Published again by `replay --publish`. */
+  readonly replay: boolean;
+}
+
+/** The events published to the local bus, newest first (`GET /api/published`). */
+export interface PublishedView {
+  /** Whether the processor publishes (a bus is configured). */
+  readonly enabled: boolean;
+  /** How many the bus holds (the page shows the latest 100). */
+  readonly total: number;
+  readonly events: readonly PublishedEventView[];
+}
+
 /** What the page needs to know about the pipeline. */
 export interface InspectorConfig {
   readonly webhookUrl: string;
@@ -192,6 +215,8 @@ export interface Snapshot {
   readonly deliveries: readonly DeliverySummary[];
   readonly registry: RegistryView;
   readonly deadLetters: DeadLetterQueueView;
+  /** The events published to the local bus. */
+  readonly published?: PublishedView;
 }
 
 /** The server-sent events of `GET /api/stream`, by event name. */
@@ -200,6 +225,7 @@ export interface StreamEvents {
   readonly delivery: DeliverySummary;
   readonly registry: RegistryView;
   readonly 'dead-letters': DeadLetterQueueView;
+  readonly published: PublishedView;
 }
 
 /** `POST /api/send`. */

@@ -24,6 +24,7 @@ import type {
   DeadLetterView,
   DeliveryDetail,
   InspectorConfig,
+  PublishedView,
   RegistryView,
   Snapshot,
 } from './api-types.ts';
@@ -65,6 +66,33 @@ export interface Inspector {
   attach(pipeline: InspectorPipeline): Promise<void>;
   /** Ends the page's streams and timers. */
   close(): void;
+}
+
+/** Published events the page lists, newest first. */
+const PUBLISHED_SHOWN = 100;
+
+/** The events the processor published to the local bus, newest first (`GET /api/published`). */
+export function publishedView(pipeline: InspectorPipeline): PublishedView {
+  const events = pipeline.eventBus?.events ?? [];
+  return {
+    enabled: pipeline.eventBus !== undefined,
+    total: events.length,
+    events: events
+      .slice(-PUBLISHED_SHOWN)
+      .reverse()
+      .map((event) => {
+        const detail = event.detail as { eventKey?: string; connectionId?: string; replay?: boolean };
+        return {
+          id: event.id,
+          detailType: event.detailType,
+          publishedAt: event.publishedAt,
+          ...(event.time && { time: event.time }),
+          ...(detail.eventKey && { eventKey: detail.eventKey }),
+          ...(detail.connectionId && { connectionId: detail.connectionId }),
+          replay: detail.replay === true,
+        };
+      }),
+  };
 }
 
 /** How long after a final failure the dead-letter queue is first read: the message moves on its next receive. */
@@ -197,6 +225,8 @@ class LocalInspector implements Inspector {
     this.#store.maxReceiveCount = settings.maxReceiveCount;
     const actions = new InspectorActions(pipeline, this.#store, queues);
     this.#attached = { pipeline, actions, queues, config: actions.config(settings) };
+    // Pushed like the other lists: each publish sends the page the list again.
+    pipeline.eventBus?.subscribe(() => this.#streams.broadcast('published', publishedView(pipeline)));
     await Promise.all([this.#refreshRegistry(), this.#refreshDeadLetters()]);
   }
 
@@ -236,6 +266,8 @@ class LocalInspector implements Inspector {
       sendJson(response, 200, await this.#withRecord(detail, attached.pipeline));
     } else if (route === 'GET /api/connections') {
       sendJson(response, 200, await this.#refreshRegistry());
+    } else if (route === 'GET /api/published') {
+      sendJson(response, 200, publishedView(attached.pipeline));
     } else if (route === 'GET /api/dead-letters') {
       sendJson(response, 200, await this.#refreshDeadLetters());
     } else if (route === 'POST /api/send') {
@@ -260,6 +292,7 @@ class LocalInspector implements Inspector {
       deliveries: this.#store.summaries(),
       registry: this.#registry,
       deadLetters: this.#deadLetters,
+      ...(this.#attached && { published: publishedView(this.#attached.pipeline) }),
     };
   }
 

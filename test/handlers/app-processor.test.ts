@@ -75,6 +75,7 @@ describe('the public entry points', () => {
   it('export the construct, its monitoring and the stack from the root', () => {
     expect(Object.keys(root).sort()).toEqual([
       'DEFAULT_STACK_NAME',
+      'EVENT_BUS_ENVIRONMENT_VARIABLE',
       'InvalidReceiverPropsError',
       'MAX_VERIFIER_TIMEOUT_SECONDS',
       'OFAuthWebhookReceiver',
@@ -83,6 +84,7 @@ describe('the public entry points', () => {
       'RECEIVER_DEFAULTS',
       'RECEIVER_LOG_LEVELS',
       'ReceiverArchive',
+      'ReceiverEventBus',
       'ReceiverMonitoring',
       'STACK_OUTPUTS',
       'WEBHOOK_PATH',
@@ -95,7 +97,10 @@ describe('the public entry points', () => {
       'CONNECTION_EVENT_TYPES',
       'ConnectionRegistry',
       'DISCONNECTED_STATUS',
+      'EVENT_SOURCE',
+      'EventBusPublisher',
       'EventDataError',
+      'EventNotPublishedError',
       'PoisonEventError',
       'RulesStore',
       'TRANSLATED_EVENTS_KEY',

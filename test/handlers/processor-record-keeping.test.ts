@@ -72,6 +72,9 @@ class FakeEventRecords implements EventRecords {
   async markFailed(event: RecordedEvent, error: unknown, lastAttempt: boolean): Promise<void> {
     this.#write(`failed ${event.eventKey}${lastAttempt ? ' (last)' : ''}: ${(error as Error).message}`);
   }
+  async markHandled(event: RecordedEvent, error: unknown): Promise<void> {
+    this.#write(`handled ${event.eventKey}: ${(error as Error).message}`);
+  }
   async markDeadLettered(event: RecordedEvent, reason: string): Promise<void> {
     this.#write(`dead-lettered ${event.eventKey}: ${reason}`);
   }

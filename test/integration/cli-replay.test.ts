@@ -275,6 +275,21 @@ describe('npm run cli -- replay', () => {
     ]);
   });
 
+  it('marks the replayed messages for publishing to the event bus only with --publish', async () => {
+    // GIVEN an archived event
+    const resources = await createTestResources();
+    await archive(resources, '2026-01-05T10:01:00Z', [event(1)]);
+    const options = { clients, localState: async () => stateOf(resources), now: () => now };
+
+    // WHEN it is replayed without --publish, then with it
+    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], io().io, options);
+    await runReplay(['--since', '2026-01-05T10:00Z', '--yes', '--publish'], io().io, options);
+
+    // THEN only the second message carries the publish attribute the processor honours
+    const publish = (await drain(resources)).map((m) => m.MessageAttributes?.publish?.StringValue);
+    expect(publish).toEqual([undefined, 'true']);
+  });
+
   it("finds the queue and the bucket in a deployed stack's outputs", async () => {
     const resources = await createTestResources();
     await archive(resources, '2026-01-05T10:01:00Z', [event(1)]);

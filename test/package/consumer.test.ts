@@ -174,14 +174,24 @@ describe('a consumer app with the packed tarball', () => {
     const files = readdirSync(installed, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
       .map((entry) => relative(installed, join(entry.parentPath, entry.name)));
-    // Beside the code: the example events of the testing entry point (JSON), and the package's papers.
+    // Beside the code: the example events of the testing entry point (JSON), the published events'
+    // JSON Schemas, and the package's papers.
     expect(
       files
         .filter(
-          (file) => !/\.(js|d\.ts)$/.test(file) && !/^dist\/test\/fixtures\/events\/[\w.]+\.json$/.test(file),
+          (file) =>
+            !/\.(js|d\.ts)$/.test(file) &&
+            !/^dist\/test\/fixtures\/events\/[\w.]+\.json$/.test(file) &&
+            !/^schemas\/[\w.]+\.json$/.test(file),
         )
         .sort(),
     ).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
+    expect(files.filter((file) => file.startsWith('schemas/')).sort()).toEqual(
+      readdirSync(join(REPO_ROOT, 'schemas'))
+        .filter((file) => file.endsWith('.json'))
+        .map((file) => `schemas/${file}`)
+        .sort(),
+    );
     expect(files.filter((file) => file.endsWith('.js')).length).toBeGreaterThan(40);
     const mentioningRepository = files.filter((file) =>
       readFileSync(join(installed, file), 'utf8').includes(REPO_ROOT),

@@ -16,6 +16,7 @@ import { DeliveryList } from './deliveries.ts';
 import { renderDetail, showResult } from './detail.ts';
 import { byId, getJson, h, postJson } from './dom.ts';
 import { renderDeadLetters, renderRegistry } from './lists.ts';
+import { renderPublished } from './published.ts';
 
 let config: InspectorConfig | undefined;
 let detailTimer: number | undefined;
@@ -92,6 +93,7 @@ function applySnapshot(snapshot: Snapshot): void {
   renderRegistry(snapshot.registry);
   renderDeadLetters(snapshot.deadLetters, openDelivery);
   if (list.selected) void showDetail(list.selected);
+  if (snapshot.published) renderPublished(snapshot.published);
 }
 
 function listen(): void {
@@ -108,6 +110,7 @@ function listen(): void {
   });
   on('registry', (view: RegistryView) => renderRegistry(view));
   on('dead-letters', (view) => renderDeadLetters(view, openDelivery));
+  on('published', renderPublished);
   stream.addEventListener('open', () => {
     live.className = 'live on';
     live.textContent = 'live';
@@ -118,7 +121,7 @@ function listen(): void {
   });
 }
 
-const TABS = ['tab-deliveries', 'tab-connections', 'tab-dead-letters'];
+const TABS = ['tab-deliveries', 'tab-connections', 'tab-dead-letters', 'tab-published'];
 
 function selectTab(id: string): void {
   for (const tabId of TABS) {

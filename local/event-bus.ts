@@ -1,0 +1,137 @@
+/**
+ * A recording stand-in for EventBridge's `PutEvents`, the one call the processor makes to the
+ * event bus: it speaks the EventBridge JSON protocol (`AWSEvents.PutEvents`,
+ * `application/x-amz-json-1.1`) on 127.0.0.1 and keeps what it was sent, for `npm start`'s
+ * inspector and the tests. It is no EventBridge: no rules, no targets, no schema checks beyond
+ * the entry's required fields. Point `AWS_ENDPOINT_URL_EVENTBRIDGE` at it.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One entry the bus accepted, as sent, with the id it answered and when. */
+export interface RecordedBusEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: unknown;
+  readonly time?: string;
+  readonly eventBusName?: string;
+  /** ISO-8601 time the bus took it. */
+  readonly publishedAt: string;
+}
+
+/** A running recording bus. */
+export interface LocalEventBus {
+  readonly endpoint: string;
+  /** Accepted entries, oldest first (at most the last 500). */
+  readonly events: readonly RecordedBusEvent[];
+  /** How many `PutEvents` requests it answered. */
+  readonly calls: number;
+  /**
+   * Makes the next `count` entries fail: `partial` answers 200 with `FailedEntryCount` (as
+   * EventBridge does for a throttled entry), `error` answers 500.
+   */
+  failNext(count: number, mode?: 'partial' | 'error'): void;
+  /** Calls `listener` after each request that published at least one entry. */
+  subscribe(listener: () => void): void;
+  stop(): Promise<void>;
+}
+
+const KEPT_EVENTS = 500;
+
+interface Failures {
+  count: number;
+  mode: 'partial' | 'error';
+}
+
+/** Starts the recording bus on 127.0.0.1 (a free port by default). */
+export async function startLocalEventBus(options: { port?: number } = {}): Promise<LocalEventBus> {
+  const events: RecordedBusEvent[] = [];
+  const failures: Failures = { count: 0, mode: 'partial' };
+  let calls = 0;
+  const listeners: Array<() => void> = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      calls += 1;
+      const before = events.at(-1);
+      const [status, body] = answer(request.headers['x-amz-target'], Buffer.concat(chunks), events, failures);
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify(body));
+      if (events.at(-1) !== before) {
+        for (const listener of listeners) listener();
+      }
+    });
+  });
+  await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', resolveListen));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    events,
+    get calls() {
+      return calls;
+    },
+    failNext(count, mode = 'partial') {
+      failures.count = count;
+      failures.mode = mode;
+    },
+    subscribe(listener) {
+      listeners.push(listener);
+    },
+    stop: () => new Promise((resolveClose) => server.close(() => resolveClose())),
+  };
+}
+
+/** The status and body of one request (PutEvents' published request and response shapes). */
+function answer(
+  target: string | string[] | undefined,
+  body: Buffer,
+  events: RecordedBusEvent[],
+  failures: Failures,
+): [number, unknown] {
+  if (target !== 'AWSEvents.PutEvents') {
+    return [400, { __type: 'UnknownOperationException', message: `unsupported operation ${String(target)}` }];
+  }
+  let entries: Record<string, unknown>[];
+  try {
+    entries = JSON.parse(body.toString('utf8')).Entries;
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) throw new Error('Entries');
+  } catch {
+    return [400, { __type: 'ValidationException', message: 'Entries must hold 1 to 10 entries' }];
+  }
+  if (failures.count > 0 && failures.mode === 'error') {
+    failures.count -= 1;
+    return [500, { __type: 'InternalException', message: 'injected failure' }];
+  }
+  let failed = 0;
+  const results = entries.map((entry) => {
+    if (failures.count > 0) {
+      failures.count -= 1;
+      failed += 1;
+      return { ErrorCode: 'ThrottlingException', ErrorMessage: 'injected partial failure' };
+    }
+    if (
+      typeof entry.Source !== 'string' ||
+      typeof entry.DetailType !== 'string' ||
+      typeof entry.Detail !== 'string'
+    ) {
+      failed += 1;
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and Detail are required' };
+    }
+    const id = randomUUID();
+    events.push({
+      id,
+      source: entry.Source,
+      detailType: entry.DetailType,
+      detail: JSON.parse(entry.Detail),
+      ...(typeof entry.Time === 'string' && { time: entry.Time }),
+      ...(typeof entry.EventBusName === 'string' && { eventBusName: entry.EventBusName }),
+      publishedAt: new Date().toISOString(),
+    });
+    if (events.length > KEPT_EVENTS) events.shift();
+    return { EventId: id };
+  });
+  return [200, { FailedEntryCount: failed, Entries: results }];
+}
