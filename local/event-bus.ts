@@ -121,12 +121,13 @@ function answer(
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and Detail are required' };
     }
     const id = randomUUID();
+    const time = entryTime(entry.Time);
     events.push({
       id,
       source: entry.Source,
       detailType: entry.DetailType,
       detail: JSON.parse(entry.Detail),
-      ...(typeof entry.Time === 'string' && { time: entry.Time }),
+      ...(time && { time }),
       ...(typeof entry.EventBusName === 'string' && { eventBusName: entry.EventBusName }),
       publishedAt: new Date().toISOString(),
     });
@@ -134,4 +135,13 @@ function answer(
     return { EventId: id };
   });
   return [200, { FailedEntryCount: failed, Entries: results }];
+}
+
+/**
+ * An entry's `Time` as ISO-8601: the AWS SDK sends it as epoch seconds (the JSON protocol's
+ * timestamp format), a hand-written request may send ISO text.
+ */
+function entryTime(value: unknown): string | undefined {
+  if (typeof value === 'number') return new Date(value * 1000).toISOString();
+  return typeof value === 'string' ? value : undefined;
 }

@@ -9,10 +9,8 @@
  * the publish fails, and the record fails like a failing handler (retried, then the dead-letter
  * queue).
  */
-import { createHash, createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { QueuedEvent } from './queued-event.ts';
 
 /** The `Source` of every published entry: rules match on it. */
@@ -123,7 +121,7 @@ export class EventBusPublisher implements EventPublisher {
       throw new TypeError(`eventBusName must be a non-empty string, got "${options.eventBusName}"`);
     }
     this.eventBusName = options.eventBusName;
-    this.#client = options.client ?? new SignedPutEventsClient();
+    this.#client = options.client ?? new SdkPutEventsClient();
     this.#maxAttempts = options.maxAttempts ?? 3;
     this.#baseDelayMs = options.baseDelayMs ?? 100;
   }
@@ -172,78 +170,32 @@ export function publisherFromEnvironment(
   return eventBusName ? new EventBusPublisher({ eventBusName }) : undefined;
 }
 
-/** SHA-256 (and HMAC-SHA-256 with a secret) in the shape SigV4 signing asks for. */
-class NodeSha256 {
-  #hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
-
-function bytesOf(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  return ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data);
-}
+/** The EventBridge client's module, loaded on the first publish (`eventbridge-put-events.ts`). */
+const loadEventBridge = () => import('./eventbridge-put-events.ts');
 
 /**
- * `PutEvents` over HTTPS, signed with SigV4 and the default credential chain: the EventBridge
- * JSON protocol (`AWSEvents.PutEvents`, `application/x-amz-json-1.1`). Written by hand because
- * `@aws-sdk/client-eventbridge` is not among the package's dependencies yet; it speaks the same
- * wire protocol, and `AWS_ENDPOINT_URL_EVENTBRIDGE` points it elsewhere as the SDK would.
+ * `PutEvents` through the AWS SDK's EventBridge client, created on first use (the default
+ * credential chain and region; `AWS_ENDPOINT_URL_EVENTBRIDGE` points it elsewhere, as the local
+ * pipeline does). The SDK makes one attempt per call: {@link EventBusPublisher} retries both
+ * failed calls and failed entries itself, within the deadline.
  */
-export class SignedPutEventsClient implements PutEventsClient {
-  readonly #region: string;
-  readonly #endpoint: URL;
-  readonly #signer: SignatureV4;
+export class SdkPutEventsClient implements PutEventsClient {
+  #client: EventBridgeClient | undefined;
 
-  constructor(env: Readonly<Record<string, string | undefined>> = process.env) {
-    this.#region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    this.#endpoint = new URL(
-      env.AWS_ENDPOINT_URL_EVENTBRIDGE ?? `https://events.${this.#region}.amazonaws.com`,
-    );
-    this.#signer = new SignatureV4({
-      service: 'events',
-      region: this.#region,
-      credentials: defaultProvider(),
-      sha256: NodeSha256,
-    });
+  constructor(client?: EventBridgeClient) {
+    this.#client = client;
   }
 
   async putEvents(entries: readonly PutEventsEntry[], signal?: AbortSignal): Promise<PutEventsResponse> {
-    const body = JSON.stringify({ Entries: entries });
-    const signed = await this.#signer.sign({
-      method: 'POST',
-      protocol: this.#endpoint.protocol,
-      hostname: this.#endpoint.hostname,
-      ...(this.#endpoint.port && { port: Number(this.#endpoint.port) }),
-      path: this.#endpoint.pathname,
-      headers: {
-        host: this.#endpoint.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': 'AWSEvents.PutEvents',
-      },
-      body,
-    });
-    // fetch sets the host itself (the same value that was signed).
-    const { host: _host, ...headers } = signed.headers;
-    const response = await fetch(this.#endpoint, {
-      method: 'POST',
-      headers,
-      body,
-      ...(signal && { signal }),
-    });
-    const text = await response.text();
-    if (!response.ok) {
-      throw new EventNotPublishedError(`PutEvents answered ${response.status}: ${text.slice(0, 500)}`);
-    }
-    return JSON.parse(text) as PutEventsResponse;
+    const { EventBridgeClient, PutEventsCommand } = await loadEventBridge();
+    this.#client ??= new EventBridgeClient({ maxAttempts: 1 });
+    const output = await this.#client.send(
+      new PutEventsCommand({ Entries: entries.map((entry) => ({ ...entry, Time: new Date(entry.Time) })) }),
+      signal ? { abortSignal: signal } : {},
+    );
+    return {
+      ...(output.FailedEntryCount !== undefined && { FailedEntryCount: output.FailedEntryCount }),
+      ...(output.Entries && { Entries: output.Entries }),
+    };
   }
 }
