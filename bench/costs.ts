@@ -22,10 +22,12 @@ import http, { Agent, createServer, request } from 'node:http';
 import { cpus } from 'node:os';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { WEBHOOK_PATH } from '../lambda/shared/deployment-names.ts';
 import { SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { ACCESS_LOG_FORMAT } from '../lib/receiver/api.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
+import { LOCAL_CREDENTIALS } from '../local/state.ts';
 import { newSvixSecret } from './lib/deliveries.ts';
 import type { CountedCosts, LogBytes } from './lib/prices.ts';
 import { median } from './lib/stats.ts';
@@ -57,7 +59,7 @@ export interface CostResults {
   readonly ceilingEventsPerSecond: number;
 }
 
-const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const LOCAL = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
 
 /** CPU milliseconds a process has used so far (Linux `/proc`); 0 elsewhere. */
 function cpuMs(pid: number | undefined): number {
@@ -266,7 +268,7 @@ export function accessLogLine(): string {
     '$context.requestId': 'JQ3xkgWkoAMEbVw=',
     '$context.identity.sourceIp': '203.0.113.45',
     '$context.identity.userAgent': 'Svix-Webhooks/1.76.1 (sender-6ZrXa; +https://www.svix.com/http-sources/)',
-    '$context.routeKey': 'POST /webhooks/ofauth',
+    '$context.routeKey': `POST ${WEBHOOK_PATH}`,
     '$context.status': '202',
     '$context.responseLatency': '31',
     '$context.integrationLatency': '29',

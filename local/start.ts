@@ -16,6 +16,7 @@
  * (default 8), `OFAUTH_LOG_FORMAT` (`json` or `compact`; default compact on a terminal, else json).
  */
 
+import { POWERTOOLS_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
 import { DEMO_FAILURE_PREFIX } from './demo-failures.ts';
 import { PortInUseError } from './gateway.ts';
 import { createInspector } from './inspector/index.ts';
@@ -40,7 +41,7 @@ import { localStateFile, removeLocalState, writeLocalState } from './state.ts';
 /** The environment variable that sets how many verifier execution environments run side by side. */
 export const VERIFIER_ENVIRONMENTS_ENV_VAR = 'OFAUTH_VERIFIER_ENVIRONMENTS';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+process.env[POWERTOOLS_ENVIRONMENT.logLevel] ??= 'INFO';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`error: ${message}\n`);
