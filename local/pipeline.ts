@@ -55,7 +55,7 @@ export interface PipelineObserver {
 }
 
 /** The app's handler file (what the repository's stack deploys as the processor). */
-type AppHandlersModule = typeof import('../lambda/processor/handlers/index.ts');
+type AppHandlersModule = typeof import('../bin/handlers/index.ts');
 
 /** The name of the signing secret in the local Secrets Manager. */
 export const LOCAL_SIGNING_SECRET_ID = 'ofauth/webhook-signing-secret';
@@ -128,7 +128,7 @@ export interface LocalPipelineOptions {
    * once per poller (one execution environment each): a handler must not be shared by batches
    * running at once.
    * @default `createProcessorHandler(defaults)` of the module: the app's handler map
-   *   (`lambda/processor/handlers/index.ts`), as the stack deploys it
+   *   (`bin/handlers/index.ts`), as the stack deploys it
    */
   readonly processor?: (module: ProcessorModule, defaults: ProcessorOptions) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
@@ -278,7 +278,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     );
     const app = await importAs<AppHandlersModule>(
       SERVICE_NAMES.processor,
-      () => import('../lambda/processor/handlers/index.ts'),
+      () => import('../bin/handlers/index.ts'),
     );
     // Each handler falls back to its own service name when it builds its logger lazily.
     delete process.env[POWERTOOLS.serviceName];
