@@ -30,34 +30,9 @@ import { startLocalPipeline } from '../local/pipeline.ts';
 import { LOCAL_CREDENTIALS } from '../local/state.ts';
 import { newSvixSecret } from './lib/deliveries.ts';
 import type { CountedCosts, LogBytes } from './lib/prices.ts';
+import type { CostResults } from './lib/results.ts';
 import { median } from './lib/stats.ts';
 import { driveLoad, PipelineObserver } from './pipeline.ts';
-
-/** What `npm run bench -- --only costs` measures. */
-export interface CostResults {
-  readonly pipeline: {
-    readonly connections: number;
-    readonly events: number;
-    readonly eventsPerSecond: number;
-    /** CPU milliseconds per event, by process. */
-    readonly cpuMsPerEvent: { readonly node: number; readonly java: number; readonly fauxqs: number };
-    /** AWS calls per event, by operation. */
-    readonly callsPerEvent: Readonly<Record<string, number>>;
-    /** Messages per processor invocation on this run. */
-    readonly messagesPerBatch: number;
-  };
-  /** What AWS would bill per event, counted on the same run (priced by `lib/prices.ts`). */
-  readonly counted: CountedCosts;
-  readonly dynamodbLocal: ReadonlyArray<{
-    readonly operation: string;
-    readonly javaMsPerCall: number;
-    readonly callsPerSecond: number;
-  }>;
-  readonly sdk: ReadonlyArray<{ readonly call: string; readonly nodeMsPerCall: number }>;
-  readonly cores: number;
-  /** cores × 1000 / (CPU ms per event, all processes). */
-  readonly ceilingEventsPerSecond: number;
-}
 
 const LOCAL = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
 

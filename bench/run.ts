@@ -28,10 +28,9 @@ import {
   STACK_BUNDLING,
   withBundleFigures,
 } from './bundles.ts';
-import type { CostResults } from './costs.ts';
 import { withCostTables } from './lib/prices.ts';
 import { renderReport } from './lib/report.ts';
-import type { BenchResults } from './lib/results.ts';
+import type { BenchResults, CostResults } from './lib/results.ts';
 import { latencyCdfSvg } from './lib/svg-chart.ts';
 import type { PipelineSetup } from './pipeline.ts';
 

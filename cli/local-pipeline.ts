@@ -3,6 +3,7 @@
  * (`local/state.ts`), so that `status`, `redrive` and `send`'s hints work with no extra variables.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
 import { isVerifierRejection } from '../local/move-messages.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -10,7 +11,6 @@ import {
   localStateFile,
   readLocalState,
 } from '../local/state.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
 
 /** The local pipeline that runs on this machine, if any (`$OFAUTH_LOCAL_STATE_FILE` moves its file). */
 export function findLocalPipeline(env: CliIo['env']): Promise<LocalPipelineState | undefined> {

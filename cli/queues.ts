@@ -8,10 +8,10 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import type { LocalPipelineState } from '../local/state.ts';
 import { parseOptions } from './args.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
 import {
   assertRegion,
   findLocalPipeline,

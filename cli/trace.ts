@@ -14,6 +14,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import {
   EVENT_RECORD_ATTRIBUTES,
@@ -28,7 +29,6 @@ import { toEventKey } from '../lambda/verifier/event-key.ts';
 import { LOCAL_CREDENTIALS, type LocalPipelineState } from '../local/state.ts';
 import { readArchive } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
 import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
 import { describeAwsError, readStackOutputs } from './queues.ts';
 import { type ClientTarget, defaultReplayClients, parseTime, type ReplayClients } from './replay.ts';

@@ -13,8 +13,8 @@ import {
   SCHEMES,
   type Scheme,
   signDelivery,
-} from '../../cli/deliveries.ts';
-import { UsageError } from '../../cli/errors.ts';
+} from '../../dev/deliveries.ts';
+import { UsageError } from '../../dev/errors.ts';
 import { MESSAGE_ATTRIBUTES, messageGroupIdFor } from '../../lambda/shared/queue-message.ts';
 import { DEFAULT_LOCAL_PORT } from '../local-port.ts';
 import { describeRedrive } from '../move-messages.ts';

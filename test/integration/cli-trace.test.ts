@@ -10,8 +10,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliIo } from '../../cli/errors.ts';
 import { runTrace, type TraceClients } from '../../cli/trace.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { S3ArchiveWriter } from '../../lambda/processor/archive-writers.ts';
 import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
 import { createProcessorHandler } from '../../lambda/processor/handler.ts';

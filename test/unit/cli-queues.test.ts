@@ -11,9 +11,9 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
 import type { AwsClients } from '../../cli/queues.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { DEFAULT_STACK_NAME } from '../../lambda/shared/deployment-names.ts';
 import { writeLocalState } from '../../local/state.ts';
 

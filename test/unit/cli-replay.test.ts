@@ -7,10 +7,10 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseArchiveObject, replayGroups } from '../../cli/archive-reader.ts';
-import { type CliIo, UsageError } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
 import { parseTime, runReplay } from '../../cli/replay.ts';
 import { replayEntry, sendReplay } from '../../cli/replay-send.ts';
+import { type CliIo, UsageError } from '../../dev/errors.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
 
 const sqs = mockClient(SQSClient);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { importGraph, REPO_ROOT, reachableFrom } from '../support/import-graph.ts';
+import { importCycles, importGraph, REPO_ROOT, reachableFrom } from '../support/import-graph.ts';
 
 /** What the package ships from lambda/: the two functions' entries and the processor kit. */
 const SHIPPED_ENTRIES = [
@@ -41,5 +41,35 @@ describe('the import structure', () => {
     );
     // THEN there are none
     expect(signers).toEqual([]);
+  });
+
+  it('keeps lambda/ importing nothing from outside lambda/', () => {
+    // GIVEN lambda/'s relative imports WHEN we keep those that leave the folder
+    const leaving = inFolder('lambda').flatMap((file) =>
+      (graph.get(file) ?? [])
+        .filter((target) => !target.startsWith('lambda/'))
+        .map((target) => `${file} → ${target}`),
+    );
+    // THEN there are none: the bundles and the package hold lambda/ alone
+    expect(leaving).toEqual([]);
+  });
+
+  it('lets local/ and cli/ import each other one way only', () => {
+    // GIVEN the imports from each folder into the other
+    const into = (from: string, to: string) =>
+      inFolder(from).flatMap((file) =>
+        (graph.get(file) ?? [])
+          .filter((target) => target.startsWith(`${to}/`))
+          .map((target) => `${file} → ${target}`),
+      );
+    // WHEN local/ imports from cli/ (the CLI uses the local pipeline's state, not the other way)
+    // THEN never: what both need lives in dev/
+    expect(into('local', 'cli')).toEqual([]);
+  });
+
+  it('has no import cycle anywhere', () => {
+    // GIVEN every module's imports WHEN we look for strongly connected modules
+    // THEN there are none
+    expect(importCycles(graph)).toEqual([]);
   });
 });
