@@ -16,7 +16,7 @@ export const common = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/env.ts'],
-  // The repository imports its own package by name (bin/, lambda/processor/handlers/); this
+  // The repository imports its own package by name (bin/ and its handlers/); this
   // condition maps those imports to the TypeScript sources instead of the built dist/.
   testEnvironmentOptions: { customExportConditions: ['ofauth-receiver-source', 'node', 'node-addons'] },
   // Stryker's sandboxes (a copy of the repository each) while `npm run test:mutation` runs.

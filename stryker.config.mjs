@@ -31,7 +31,6 @@ export default {
   mutate: [
     'lambda/verifier/**/*.ts',
     'lambda/processor/**/*.ts',
-    '!lambda/processor/handlers/**',
     '!lambda/processor/default-handlers/**',
     '!lambda/processor/kit.ts',
     'lambda/shared/**/*.ts',

@@ -10,6 +10,13 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
+import {
+  type EnvironmentOf,
+  PROCESSOR_ENVIRONMENT as P,
+  POWERTOOLS_ENVIRONMENT,
+  VERIFIER_ENVIRONMENT as V,
+} from '../lambda/shared/deployment-names.ts';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { median } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -57,8 +64,8 @@ const COMMON_ENV = {
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
   AWS_EC2_METADATA_DISABLED: 'true',
-  POWERTOOLS_METRICS_NAMESPACE: 'OFAuthWebhooks',
-  POWERTOOLS_LOG_LEVEL: 'INFO',
+  [POWERTOOLS_ENVIRONMENT.metricsNamespace]: METRICS_NAMESPACE,
+  [POWERTOOLS_ENVIRONMENT.logLevel]: 'INFO',
 };
 
 /** The two functions of the stack. */
@@ -75,12 +82,12 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
     ].join('\n'),
     env: {
       ...COMMON_ENV,
-      POWERTOOLS_SERVICE_NAME: 'ofauth-verifier',
-      SIGNING_SECRET_ID: 'ofauth/signing',
-      PROCESSED_EVENTS_TABLE_NAME: 'bench-records',
-      QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events.fifo',
-      DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
-    },
+      [V.serviceName]: SERVICE_NAMES.verifier,
+      [V.signingSecretId]: 'ofauth/signing',
+      [V.processedEventsTableName]: 'bench-records',
+      [V.queueUrl]: 'http://127.0.0.1:1/000000000000/bench-events.fifo',
+      [V.deadLetterQueueUrl]: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
+    } satisfies EnvironmentOf<typeof V>,
   },
   {
     name: 'processor',
@@ -103,14 +110,14 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
     ].join('\n'),
     env: {
       ...COMMON_ENV,
-      POWERTOOLS_SERVICE_NAME: 'ofauth-processor',
-      CONNECTIONS_TABLE_NAME: 'bench-connections',
+      [P.serviceName]: SERVICE_NAMES.processor,
+      [P.connectionsTableName]: 'bench-connections',
       // The deployed defaults: archive and processed-events record on.
-      ARCHIVE_BUCKET_NAME: 'bench-archive',
-      ARCHIVE_STREAM_NAME: 'bench-archive-stream',
-      PROCESSED_EVENTS_TABLE_NAME: 'bench-processed-events',
-      DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
-    },
+      [P.archiveBucketName]: 'bench-archive',
+      [P.archiveStreamName]: 'bench-archive-stream',
+      [P.processedEventsTableName]: 'bench-processed-events',
+      [P.deadLetterQueueUrl]: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
+    } satisfies EnvironmentOf<typeof P>,
     ablations: [
       {
         // As before the S3 client was imported on first use (lambda/processor/archive-writers.ts).

@@ -22,43 +22,20 @@ import http, { Agent, createServer, request } from 'node:http';
 import { cpus } from 'node:os';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { POWERTOOLS_ENVIRONMENT, WEBHOOK_PATH } from '../lambda/shared/deployment-names.ts';
 import { SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { ACCESS_LOG_FORMAT } from '../lib/receiver/api.ts';
 import { RECEIVER_DEFAULTS } from '../lib/receiver-props.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
+import { LOCAL_CREDENTIALS } from '../local/state.ts';
 import { newSvixSecret } from './lib/deliveries.ts';
 import type { CountedCosts, LogBytes } from './lib/prices.ts';
+import type { CostResults } from './lib/results.ts';
 import { median } from './lib/stats.ts';
 import { driveLoad, PipelineObserver } from './pipeline.ts';
 
-/** What `npm run bench -- --only costs` measures. */
-export interface CostResults {
-  readonly pipeline: {
-    readonly connections: number;
-    readonly events: number;
-    readonly eventsPerSecond: number;
-    /** CPU milliseconds per event, by process. */
-    readonly cpuMsPerEvent: { readonly node: number; readonly java: number; readonly fauxqs: number };
-    /** AWS calls per event, by operation. */
-    readonly callsPerEvent: Readonly<Record<string, number>>;
-    /** Messages per processor invocation on this run. */
-    readonly messagesPerBatch: number;
-  };
-  /** What AWS would bill per event, counted on the same run (priced by `lib/prices.ts`). */
-  readonly counted: CountedCosts;
-  readonly dynamodbLocal: ReadonlyArray<{
-    readonly operation: string;
-    readonly javaMsPerCall: number;
-    readonly callsPerSecond: number;
-  }>;
-  readonly sdk: ReadonlyArray<{ readonly call: string; readonly nodeMsPerCall: number }>;
-  readonly cores: number;
-  /** cores × 1000 / (CPU ms per event, all processes). */
-  readonly ceilingEventsPerSecond: number;
-}
-
-const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const LOCAL = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS };
 
 /** CPU milliseconds a process has used so far (Linux `/proc`); 0 elsewhere. */
 function cpuMs(pid: number | undefined): number {
@@ -267,7 +244,7 @@ export function accessLogLine(): string {
     '$context.requestId': 'JQ3xkgWkoAMEbVw=',
     '$context.identity.sourceIp': '203.0.113.45',
     '$context.identity.userAgent': 'Svix-Webhooks/1.76.1 (sender-6ZrXa; +https://www.svix.com/http-sources/)',
-    '$context.routeKey': 'POST /webhooks/ofauth',
+    '$context.routeKey': `POST ${WEBHOOK_PATH}`,
     '$context.status': '202',
     '$context.responseLatency': '31',
     '$context.integrationLatency': '29',
@@ -370,7 +347,7 @@ async function pipelineCosts(
     },
     prefix: `costs-${randomBytes(3).toString('hex')}`,
     // The stack's default level, whatever the shell says: the priced INFO lines are the deployed ones.
-    env: { POWERTOOLS_LOG_LEVEL: RECEIVER_DEFAULTS.logLevel },
+    env: { [POWERTOOLS_ENVIRONMENT.logLevel]: RECEIVER_DEFAULTS.logLevel },
     verifier: (module) => async (event, context) => {
       const started = performance.now();
       try {

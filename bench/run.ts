@@ -19,6 +19,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { POWERTOOLS_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
 import { type Emulators, startEmulators } from '../local/emulators/index.ts';
 import {
   type BundlingVariant,
@@ -27,10 +28,9 @@ import {
   STACK_BUNDLING,
   withBundleFigures,
 } from './bundles.ts';
-import type { CostResults } from './costs.ts';
 import { withCostTables } from './lib/prices.ts';
 import { renderReport } from './lib/report.ts';
-import type { BenchResults } from './lib/results.ts';
+import type { BenchResults, CostResults } from './lib/results.ts';
 import { latencyCdfSvg } from './lib/svg-chart.ts';
 import type { PipelineSetup } from './pipeline.ts';
 
@@ -111,7 +111,7 @@ async function runPart<T>(part: Part, env: Record<string, string>, scratch: stri
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_EC2_METADATA_DISABLED: 'true',
-        POWERTOOLS_METRICS_NAMESPACE: 'OFAuthWebhooksBench',
+        [POWERTOOLS_ENVIRONMENT.metricsNamespace]: 'OFAuthWebhooksBench',
         ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

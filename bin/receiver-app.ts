@@ -152,10 +152,8 @@ export function readReceiverContext(read: ContextReader): ReceiverAppConfig {
   return config;
 }
 
-/** This app's processor: the handler map in `lambda/processor/handlers/`, the worked example. */
-export const APP_PROCESSOR_ENTRY = fileURLToPath(
-  new URL('../lambda/processor/handlers/index.ts', import.meta.url),
-);
+/** This app's processor: the handler map in `bin/handlers/`, the worked example. */
+export const APP_PROCESSOR_ENTRY = fileURLToPath(new URL('./handlers/index.ts', import.meta.url));
 
 /**
  * Builds the receiver app: the stack from context with this app's processor, cdk-nag's

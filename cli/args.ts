@@ -4,8 +4,8 @@
  * instead of Node's advice about positionals with its unbalanced quote.
  */
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { UsageError } from './errors.ts';
-import { suggest } from './suggest.ts';
+import { UsageError } from '../dev/errors.ts';
+import { suggest } from '../dev/suggest.ts';
 
 /** The result of {@link parseOptions}. */
 export interface ParsedOptions {

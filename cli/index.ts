@@ -12,12 +12,12 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { CliError, type CliIo, UsageError } from './errors.ts';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
+import { suggest } from '../dev/suggest.ts';
 import { type AwsClients, defaultAwsClients, runStatus } from './queues.ts';
 import { runRedrive } from './redrive.ts';
 import { runReplay } from './replay.ts';
 import { runSend } from './send.ts';
-import { suggest } from './suggest.ts';
 import { runTrace } from './trace.ts';
 
 export const HELP = `Usage: npm run cli -- <command> [options]   (from the repository's folder)

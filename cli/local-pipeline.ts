@@ -3,12 +3,14 @@
  * (`local/state.ts`), so that `status`, `redrive` and `send`'s hints work with no extra variables.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
 import { isVerifierRejection } from '../local/move-messages.ts';
-import { type LocalPipelineState, localStateFile, readLocalState } from '../local/state.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
-
-/** The emulators accept any credentials; these never leave the machine. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+import {
+  LOCAL_CREDENTIALS,
+  type LocalPipelineState,
+  localStateFile,
+  readLocalState,
+} from '../local/state.ts';
 
 /** The local pipeline that runs on this machine, if any (`$OFAUTH_LOCAL_STATE_FILE` moves its file). */
 export function findLocalPipeline(env: CliIo['env']): Promise<LocalPipelineState | undefined> {

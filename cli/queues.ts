@@ -8,9 +8,10 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
+import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import type { LocalPipelineState } from '../local/state.ts';
 import { parseOptions } from './args.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
 import {
   assertRegion,
   findLocalPipeline,
@@ -20,13 +21,8 @@ import {
   NO_LOCAL_PIPELINE,
 } from './local-pipeline.ts';
 
-/**
- * The stack name `npx cdk deploy` creates (`lib/receiver-stack.ts`); copied, not imported, so the
- * CLI starts without loading the CDK. A unit test keeps the two equal.
- */
-export const DEFAULT_STACK_NAME = 'OFAuthWebhookReceiver';
 /** The stack outputs holding the queue URLs. */
-export const STACK_OUTPUTS = { queueUrl: 'QueueUrl', deadLetterQueueUrl: 'DeadLetterQueueUrl' } as const;
+const QUEUE_OUTPUTS = [STACK_OUTPUTS.queueUrl, STACK_OUTPUTS.deadLetterQueueUrl] as const;
 
 /**
  * How far back `status` looks for the oldest message's age. SQS publishes its CloudWatch metrics
@@ -180,7 +176,7 @@ export async function resolveTarget(
   }
   if (queueUrl === undefined || deadLetterQueueUrl === undefined) {
     const outputs = await readStackOutputs(clients, stack, region);
-    const missing = Object.values(STACK_OUTPUTS).filter((key) => !outputs[key]);
+    const missing = QUEUE_OUTPUTS.filter((key) => !outputs[key]);
     if (missing.length > 0) {
       throw new CliError(
         `stack "${stack}" has no output ${missing.join(' or ')} (its outputs: ${Object.keys(outputs).join(', ') || 'none'})`,

@@ -12,8 +12,8 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, positiveInteger, UsageError } from '../dev/errors.ts';
 import { describeRedrive, type RedriveResult, redriveMessages } from '../local/move-messages.ts';
-import { CliError, type CliIo, positiveInteger, UsageError } from './errors.ts';
 import { localSqsClient } from './local-pipeline.ts';
 import {
   type AwsClients,

@@ -8,22 +8,17 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
+import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import type { ArchivedEvent } from '../lambda/shared/queue-message.ts';
-import type { LocalPipelineState } from '../local/state.ts';
+import { LOCAL_CREDENTIALS, type LocalPipelineState } from '../local/state.ts';
 import { type ArchiveReadResult, readArchive, replayGroups } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
 import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';
-import { DEFAULT_STACK_NAME, describeAwsError, readStackOutputs } from './queues.ts';
+import { describeAwsError, readStackOutputs } from './queues.ts';
 import { sendReplay } from './replay-send.ts';
 import { confirm, processTerminal, type Terminal } from './terminal.ts';
-
-/**
- * The stack outputs `replay` reads (`lib/receiver-stack.ts`); copied, not imported, so the CLI
- * starts without loading the CDK. A unit test keeps them equal.
- */
-export const REPLAY_STACK_OUTPUTS = { queueUrl: 'QueueUrl', archiveBucketName: 'ArchiveBucketName' } as const;
 
 /** How long after `--until` an event may have waited on the queue before it was archived. */
 export const DEFAULT_MAX_QUEUE_DELAY = '24h';
@@ -87,9 +82,6 @@ export interface ClientTarget {
   readonly region?: string;
   readonly endpoint?: string;
 }
-
-/** The emulators accept any credentials; these never leave the machine. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /** Real clients; endpoints are set only for the local pipeline. */
 export const defaultReplayClients: ReplayClients = {
@@ -256,11 +248,11 @@ async function resolveTarget(
   );
   if (found.kind === 'local') return localTarget(found.state, clients);
   const { stack, region, outputs } = found;
-  const bucket = outputs[REPLAY_STACK_OUTPUTS.archiveBucketName];
-  const queueUrl = outputs[REPLAY_STACK_OUTPUTS.queueUrl];
+  const bucket = outputs[STACK_OUTPUTS.archiveBucketName];
+  const queueUrl = outputs[STACK_OUTPUTS.queueUrl];
   if (!bucket || !queueUrl) {
     throw new CliError(
-      `stack "${stack}" has no ${bucket ? REPLAY_STACK_OUTPUTS.queueUrl : REPLAY_STACK_OUTPUTS.archiveBucketName} output: ${bucket ? '' : 'it was deployed with archive=false, or before the archive existed; '}its outputs: ${Object.keys(outputs).join(', ') || 'none'}`,
+      `stack "${stack}" has no ${bucket ? STACK_OUTPUTS.queueUrl : STACK_OUTPUTS.archiveBucketName} output: ${bucket ? '' : 'it was deployed with archive=false, or before the archive existed; '}its outputs: ${Object.keys(outputs).join(', ') || 'none'}`,
     );
   }
   return {

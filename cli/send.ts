@@ -3,6 +3,20 @@
  * stack; with `--count`, a paced load with a progress bar and a latency summary.
  */
 import { parseArgs } from 'node:util';
+import {
+  asNewEvent,
+  clientReferenceOf,
+  exampleTypes,
+  loadPayload,
+  payloadType,
+  rewritePayload,
+  SCHEMES,
+  type Scheme,
+  SHAPES,
+  type Shape,
+  signDelivery,
+} from '../dev/deliveries.ts';
+import { type CliIo, positiveInteger, positiveNumber, UsageError } from '../dev/errors.ts';
 import type { ConnectionRecord } from '../lambda/processor/connections.ts';
 import {
   DEFAULT_LOCAL_PORT,
@@ -19,20 +33,6 @@ import {
   SECRET_ENV_VAR,
 } from '../local/signing-secrets.ts';
 import { parseArgsUsageError } from './args.ts';
-import {
-  asNewEvent,
-  clientReferenceOf,
-  exampleTypes,
-  loadPayload,
-  payloadType,
-  rewritePayload,
-  SCHEMES,
-  type Scheme,
-  SHAPES,
-  type Shape,
-  signDelivery,
-} from './deliveries.ts';
-import { type CliIo, positiveInteger, positiveNumber, UsageError } from './errors.ts';
 import { findLocalPipeline, isLocalPipelineUrl, localDynamoDbConfig } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';
 

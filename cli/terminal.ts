@@ -4,7 +4,7 @@
  * script never moves messages by accident.
  */
 import { createInterface } from 'node:readline/promises';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, UsageError } from '../dev/errors.ts';
 
 /** The terminal a command asks for confirmation on. */
 export interface Terminal {

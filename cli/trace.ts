@@ -14,6 +14,8 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
+import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import {
   EVENT_RECORD_ATTRIBUTES,
   EVENT_RECORD_TABLE,
@@ -24,22 +26,12 @@ import {
 } from '../lambda/shared/event-record.ts';
 import type { ArchivedEvent } from '../lambda/shared/queue-message.ts';
 import { toEventKey } from '../lambda/verifier/event-key.ts';
-import type { LocalPipelineState } from '../local/state.ts';
+import { LOCAL_CREDENTIALS, type LocalPipelineState } from '../local/state.ts';
 import { readArchive } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
-import { CliError, type CliIo, UsageError } from './errors.ts';
 import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
-import { DEFAULT_STACK_NAME, describeAwsError, readStackOutputs } from './queues.ts';
+import { describeAwsError, readStackOutputs } from './queues.ts';
 import { type ClientTarget, defaultReplayClients, parseTime, type ReplayClients } from './replay.ts';
-
-/**
- * The stack outputs `trace` reads (`lib/receiver-stack.ts`); copied, not imported, so the CLI
- * starts without loading the CDK. A unit test keeps them equal.
- */
-export const TRACE_STACK_OUTPUTS = {
-  recordTableName: 'ProcessedEventsTableName',
-  archiveBucketName: 'ArchiveBucketName',
-} as const;
 
 /** How long an event of the window may have waited on the queue before it was archived (replay's default, 24 h). */
 const MAX_QUEUE_DELAY_MS = 24 * 3_600_000;
@@ -99,9 +91,6 @@ type Values = {
 export interface TraceClients extends Pick<ReplayClients, 'cloudformation' | 's3'> {
   readonly dynamodb: (config: ClientTarget) => DynamoDBClient;
 }
-
-/** The emulators accept any credentials; these never leave the machine. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /** Real clients; endpoints are set only for the local pipeline. */
 export const defaultTraceClients: TraceClients = {
@@ -215,11 +204,11 @@ async function resolveTarget(
   );
   if (found.kind === 'local') return localTarget(found.state, clients);
   const { stack, region, outputs } = found;
-  const tableName = outputs[TRACE_STACK_OUTPUTS.recordTableName];
+  const tableName = outputs[STACK_OUTPUTS.processedEventsTableName];
   const listed = `its outputs: ${Object.keys(outputs).join(', ') || 'none'}`;
   if (!tableName) {
     throw new CliError(
-      `stack "${stack}" has no ${TRACE_STACK_OUTPUTS.recordTableName} output: it was deployed with processedEventRecord=false, so events have no record; ${listed}`,
+      `stack "${stack}" has no ${STACK_OUTPUTS.processedEventsTableName} output: it was deployed with processedEventRecord=false, so events have no record; ${listed}`,
     );
   }
   const where = { ...(region && { region }) };
@@ -229,7 +218,7 @@ async function resolveTarget(
     records: documentClient(clients.dynamodb(where)),
     tableName,
     archive: () => {
-      const bucket = outputs[TRACE_STACK_OUTPUTS.archiveBucketName];
+      const bucket = outputs[STACK_OUTPUTS.archiveBucketName];
       if (!bucket)
         throw new CliError(
           `stack "${stack}" has no archive (deployed with archive=false): --connection reads the connection's events from it; ${listed}`,

@@ -10,6 +10,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { PROCESSOR_ENVIRONMENT, VERIFIER_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
 import { LEDGER_TABLE, PROCESSED_EVENTS_TABLE } from '../lambda/shared/resource-definitions.ts';
 import type { ReceiverTableProps } from './receiver-props.ts';
 
@@ -78,8 +79,8 @@ export class ProcessedEventsTable extends Construct {
    * table and put one over an expired item (nothing else: the claim reads nothing).
    */
   connectVerifier(verifier: LambdaFunction): void {
-    verifier.addEnvironment('PROCESSED_EVENTS_TABLE_NAME', this.table.tableName);
-    verifier.addEnvironment('PROCESSED_EVENT_TTL_SECONDS', String(this.ttl.toSeconds()));
+    verifier.addEnvironment(VERIFIER_ENVIRONMENT.processedEventsTableName, this.table.tableName);
+    verifier.addEnvironment(VERIFIER_ENVIRONMENT.processedEventTtlSeconds, String(this.ttl.toSeconds()));
     verifier.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -94,8 +95,8 @@ export class ProcessedEventsTable extends Construct {
    * may read and update items of this table (nothing else).
    */
   connectProcessor(processor: LambdaFunction): void {
-    processor.addEnvironment('PROCESSED_EVENTS_TABLE_NAME', this.table.tableName);
-    processor.addEnvironment('PROCESSED_EVENT_TTL_SECONDS', String(this.ttl.toSeconds()));
+    processor.addEnvironment(PROCESSOR_ENVIRONMENT.processedEventsTableName, this.table.tableName);
+    processor.addEnvironment(PROCESSOR_ENVIRONMENT.processedEventTtlSeconds, String(this.ttl.toSeconds()));
     processor.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,

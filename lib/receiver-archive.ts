@@ -35,6 +35,7 @@ import {
   FIREHOSE_ERRORS_PREFIX,
   FIREHOSE_EVENTS_PREFIX,
 } from '../lambda/shared/archive-layout.ts';
+import { PROCESSOR_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
 import { PROCESSOR_METRICS } from '../lambda/shared/metrics.ts';
 import { ARCHIVE } from '../lambda/shared/resource-definitions.ts';
 import type { ReceiverMetricsIdentity } from './receiver/identity.ts';
@@ -139,8 +140,8 @@ export class ReceiverArchive extends Construct {
    * `firehose:PutRecordBatch` on this stream and `s3:PutObject` under `events/` (long lines only).
    */
   connectProcessor(processor: LambdaFunction): void {
-    processor.addEnvironment('ARCHIVE_STREAM_NAME', this.deliveryStream.ref);
-    processor.addEnvironment('ARCHIVE_BUCKET_NAME', this.bucket.bucketName);
+    processor.addEnvironment(PROCESSOR_ENVIRONMENT.archiveStreamName, this.deliveryStream.ref);
+    processor.addEnvironment(PROCESSOR_ENVIRONMENT.archiveBucketName, this.bucket.bucketName);
     processor.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,

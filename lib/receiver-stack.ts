@@ -7,26 +7,11 @@ import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import type { OFAuthWebhookReceiverProps } from './receiver-props.ts';
 import { OFAuthWebhookReceiver } from './webhook-receiver.ts';
 
-/** Names of the stack outputs; the CLI finds the deployed resources by these. */
-export const STACK_OUTPUTS = {
-  webhookUrl: 'WebhookUrl',
-  signingSecretArn: 'SigningSecretArn',
-  queueUrl: 'QueueUrl',
-  queueArn: 'QueueArn',
-  deadLetterQueueUrl: 'DeadLetterQueueUrl',
-  deadLetterQueueArn: 'DeadLetterQueueArn',
-  ledgerTableName: 'LedgerTableName',
-  connectionsTableName: 'ConnectionsTableName',
-  dashboardName: 'DashboardName',
-  archiveBucketName: 'ArchiveBucketName',
-  processedEventsTableName: 'ProcessedEventsTableName',
-} as const;
-
-/** The stack's default name (`npx cdk deploy` creates a CloudFormation stack of this name). */
-export const DEFAULT_STACK_NAME = 'OFAuthWebhookReceiver';
+export { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 
 /** Properties of {@link OFAuthWebhookReceiverStack}. */
 export interface OFAuthWebhookReceiverStackProps extends StackProps {

@@ -6,7 +6,7 @@
  * redrive, or a replay).
  *
  * Only `local/pipeline.ts` wraps the handler map with it. The deployed processor is bundled from
- * `lambda/processor/handlers/index.ts`, and nothing under `lambda/` imports from `local/`
+ * `bin/handlers/index.ts`, and nothing under `lambda/` imports from `local/`
  * (test/unit/inspector-isolation.test.ts; test/infra/bundling.test.ts checks the bundles).
  */
 import type { EventHandler, EventHandlers } from '../lambda/processor/router.ts';

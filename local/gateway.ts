@@ -13,11 +13,12 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { WEBHOOK_PATH } from '../lambda/shared/deployment-names.ts';
 import { EnvironmentPool } from './environment-pool.ts';
 import { InvocationTimeoutError, invokeWithTimeout, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 
 /** The one route the stack exposes. */
-export const WEBHOOK_ROUTE = { method: 'POST', path: '/webhooks/ofauth' } as const;
+export const WEBHOOK_ROUTE = { method: 'POST', path: WEBHOOK_PATH } as const;
 /** API Gateway's payload limit for HTTP APIs: a larger body is answered 413 before anything else. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /**

@@ -9,6 +9,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type RejectedMessage, SqsDeadLetterQueue } from '../lambda/processor/dead-letters.ts';
+import {
+  PROCESSOR_ENVIRONMENT as P,
+  POWERTOOLS_ENVIRONMENT as POWERTOOLS,
+  VERIFIER_ENVIRONMENT as V,
+} from '../lambda/shared/deployment-names.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { EVENT_QUEUE, FUNCTION_DEFAULTS } from '../lambda/shared/resource-definitions.ts';
 import { withDemoFailures } from './demo-failures.ts';
@@ -25,7 +30,7 @@ import { type Poller, type PollerObserver, type SqsBatchHandler, startPoller } f
 import { createLocalResources, type LocalResources } from './resources.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.ts';
 import { generateDevSecret } from './signing-secrets.ts';
-import type { LocalPipelineState } from './state.ts';
+import { LOCAL_CREDENTIALS, type LocalPipelineState } from './state.ts';
 
 /** The verifier's module, as imported after the environment is set. */
 export type VerifierModule = typeof import('../lambda/verifier/handler.ts');
@@ -51,12 +56,10 @@ export interface PipelineObserver {
 }
 
 /** The app's handler file (what the repository's stack deploys as the processor). */
-type AppHandlersModule = typeof import('../lambda/processor/handlers/index.ts');
+type AppHandlersModule = typeof import('../bin/handlers/index.ts');
 
 /** The name of the signing secret in the local Secrets Manager. */
 export const LOCAL_SIGNING_SECRET_ID = 'ofauth/webhook-signing-secret';
-/** The emulators accept any credentials; these never leave the machine. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 /** The local queue's visibility timeout: short, so that failed messages come back quickly. */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
 /** The verifier's timeout locally: the stack's default (6 s, inside OFAuth's 10-second budget). */
@@ -126,7 +129,7 @@ export interface LocalPipelineOptions {
    * once per poller (one execution environment each): a handler must not be shared by batches
    * running at once.
    * @default `createProcessorHandler(defaults)` of the module: the app's handler map
-   *   (`lambda/processor/handlers/index.ts`), as the stack deploys it
+   *   (`bin/handlers/index.ts`), as the stack deploys it
    */
   readonly processor?: (module: ProcessorModule, defaults: ProcessorOptions) => SqsBatchHandler;
   /** The pipeline's own logs (requests, poller errors). @default a Powertools Logger, service `ofauth-local` */
@@ -277,7 +280,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         EVENT_BUS_NAME: LOCAL_EVENT_BUS_NAME,
         AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
         // As the stack sets it: the event record says which failed attempt was the last.
-        MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),
+        [P.maxReceiveCount]: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),
         ...options.env,
       },
     );
@@ -289,10 +292,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     );
     const app = await importAs<AppHandlersModule>(
       SERVICE_NAMES.processor,
-      () => import('../lambda/processor/handlers/index.ts'),
+      () => import('../bin/handlers/index.ts'),
     );
     // Each handler falls back to its own service name when it builds its logger lazily.
-    delete process.env.POWERTOOLS_SERVICE_NAME;
+    delete process.env[POWERTOOLS.serviceName];
     const deadLetterQueue = observedDeadLetterQueue(options.observer, resources, sqs);
     // Demo connections fail every receive before the dead-letter queue, then go through once redriven.
     const handlers = withDemoFailures(app.handlers, {
@@ -476,16 +479,16 @@ function setFunctionEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: where.secretsManager,
-    SIGNING_SECRET_ID: LOCAL_SIGNING_SECRET_ID,
-    QUEUE_URL: resources.queueUrl,
-    DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
-    CONNECTIONS_TABLE_NAME: resources.connectionsTableName,
+    [V.signingSecretId]: LOCAL_SIGNING_SECRET_ID,
+    [V.queueUrl]: resources.queueUrl,
+    [V.deadLetterQueueUrl]: resources.deadLetterQueueUrl,
+    [P.connectionsTableName]: resources.connectionsTableName,
     // The event record: the verifier claims each event there, the processor records its fate.
-    PROCESSED_EVENTS_TABLE_NAME: resources.processedEventsTableName,
+    [V.processedEventsTableName]: resources.processedEventsTableName,
     ...(resources.archive && {
-      ARCHIVE_BUCKET_NAME: resources.archive,
+      [P.archiveBucketName]: resources.archive,
       AWS_ENDPOINT_URL_S3: endpoints.sqs,
-      ARCHIVE_S3_FORCE_PATH_STYLE: 'true',
+      [P.archiveS3ForcePathStyle]: 'true',
     }),
     // Lambda sets this in every function.
     AWS_LAMBDA_FUNCTION_NAME: SERVICE_NAMES.verifier,
@@ -494,8 +497,8 @@ function setFunctionEnvironment(
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
-  if (!resources.archive) delete process.env.ARCHIVE_BUCKET_NAME;
-  process.env.POWERTOOLS_METRICS_NAMESPACE ??= METRICS_NAMESPACE;
+  if (!resources.archive) delete process.env[P.archiveBucketName];
+  process.env[POWERTOOLS.metricsNamespace] ??= METRICS_NAMESPACE;
   // Locally the EMF lines would drown the logs; POWERTOOLS_METRICS_DISABLED=false brings them back.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   Object.assign(process.env, extra);
@@ -506,6 +509,6 @@ function setFunctionEnvironment(
  * environment in AWS; Powertools reads `POWERTOOLS_SERVICE_NAME` when a module creates its logger.
  */
 async function importAs<T>(serviceName: string, load: () => Promise<unknown>): Promise<T> {
-  process.env.POWERTOOLS_SERVICE_NAME = serviceName;
+  process.env[POWERTOOLS.serviceName] = serviceName;
   return (await load()) as T;
 }

@@ -18,6 +18,7 @@
  * compact on a terminal, else json).
  */
 
+import { POWERTOOLS_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
 import { DEMO_FAILURE_PREFIX } from './demo-failures.ts';
 import { PortInUseError } from './gateway.ts';
 import { createInspector } from './inspector/index.ts';
@@ -44,7 +45,7 @@ export const VERIFIER_ENVIRONMENTS_ENV_VAR = 'OFAUTH_VERIFIER_ENVIRONMENTS';
 
 // DEBUG: at INFO a delivery that succeeds writes no line of its own, and a newcomer should see
 // each event go by. Nothing else logs at DEBUG here (no Powertools debug output without sampling).
-process.env.POWERTOOLS_LOG_LEVEL ??= 'DEBUG';
+process.env[POWERTOOLS_ENVIRONMENT.logLevel] ??= 'DEBUG';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`error: ${message}\n`);

@@ -9,6 +9,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { REPO_ROOT } from './signing-secrets.ts';
 
+/** The emulators accept any credentials; these never leave the machine. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
 /** The environment variable that moves the state file (tests that run their own pipeline). */
 export const LOCAL_STATE_FILE_ENV_VAR = 'OFAUTH_LOCAL_STATE_FILE';
 

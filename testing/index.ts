@@ -9,14 +9,7 @@
  *
  * const response = await handler(sqsEvent({ body: exampleEvent('connection.created') }), lambdaContext());
  */
-export {
-  generateSvixSecret,
-  type OfAuthSigningInput,
-  type SvixSigningInput,
-  signOfAuth,
-  signSvix,
-  svixHeaders,
-} from '../lambda/verifier/signature.ts';
+
 export {
   EXAMPLE_EVENT_TYPES,
   type ExampleEvent,
@@ -25,4 +18,12 @@ export {
   exampleEvent,
 } from './examples.ts';
 export { type SignedRequest, type SignedRequestInput, signedRequest } from './signed-request.ts';
+export {
+  generateSvixSecret,
+  type OfAuthSigningInput,
+  type SvixSigningInput,
+  signOfAuth,
+  signSvix,
+  svixHeaders,
+} from './signers.ts';
 export { lambdaContext, type SqsRecordInput, sqsEvent, sqsRecord } from './sqs.ts';

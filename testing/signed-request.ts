@@ -5,7 +5,7 @@
  * the Svix and standardwebhooks libraries.
  */
 import { randomUUID } from 'node:crypto';
-import { signOfAuth, svixHeaders } from '../lambda/verifier/signature.ts';
+import { signOfAuth, svixHeaders } from './signers.ts';
 
 /** Input of {@link signedRequest}. */
 export interface SignedRequestInput {

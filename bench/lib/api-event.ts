@@ -4,6 +4,7 @@
  * a binary or non-UTF-8 body base64-encoded with `isBase64Encoded` set.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { WEBHOOK_PATH } from '../../lambda/shared/deployment-names.ts';
 
 /** What a client sent. `headers` may repeat a name (as pairs) to model duplicated headers. */
 export interface RawRequest {
@@ -18,7 +19,7 @@ export interface RawRequest {
 let requestCounter = 0;
 
 /** Builds the payload 2.0 event API Gateway would hand the verifier for `request`. */
-export function apiGatewayEvent(request: RawRequest, path = '/webhooks/ofauth'): APIGatewayProxyEventV2 {
+export function apiGatewayEvent(request: RawRequest, path = WEBHOOK_PATH): APIGatewayProxyEventV2 {
   const pairs = Array.isArray(request.headers)
     ? (request.headers as ReadonlyArray<readonly [string, string]>)
     : Object.entries(request.headers ?? {});

@@ -3,7 +3,7 @@
  * machine it ran on. The Markdown report is rendered from this alone.
  */
 import type { BundleComparison } from '../bundles.ts';
-import type { CostResults } from '../costs.ts';
+import type { CountedCosts } from './prices.ts';
 import type { Summary } from './stats.ts';
 
 /** One signature-verification task: an implementation, a scheme, a body size. */
@@ -98,4 +98,30 @@ export interface BenchResults {
   readonly skipped: ReadonlyArray<{ readonly part: string; readonly reason: string }>;
   /** How long each part took, seconds. */
   readonly durations: Record<string, number>;
+}
+
+/** What `npm run bench -- --only costs` measures. */
+export interface CostResults {
+  readonly pipeline: {
+    readonly connections: number;
+    readonly events: number;
+    readonly eventsPerSecond: number;
+    /** CPU milliseconds per event, by process. */
+    readonly cpuMsPerEvent: { readonly node: number; readonly java: number; readonly fauxqs: number };
+    /** AWS calls per event, by operation. */
+    readonly callsPerEvent: Readonly<Record<string, number>>;
+    /** Messages per processor invocation on this run. */
+    readonly messagesPerBatch: number;
+  };
+  /** What AWS would bill per event, counted on the same run (priced by `prices.ts`). */
+  readonly counted: CountedCosts;
+  readonly dynamodbLocal: ReadonlyArray<{
+    readonly operation: string;
+    readonly javaMsPerCall: number;
+    readonly callsPerSecond: number;
+  }>;
+  readonly sdk: ReadonlyArray<{ readonly call: string; readonly nodeMsPerCall: number }>;
+  readonly cores: number;
+  /** cores × 1000 / (CPU ms per event, all processes). */
+  readonly ceilingEventsPerSecond: number;
 }

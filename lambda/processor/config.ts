@@ -2,6 +2,7 @@
  * The processor's configuration, read once from the environment at start-up.
  */
 import { ConfigurationError, intEnv, optionalEnv, requireEnv } from '../shared/config.ts';
+import { PROCESSOR_ENVIRONMENT as P } from '../shared/deployment-names.ts';
 import { LEDGER_TABLE } from '../shared/resource-definitions.ts';
 
 /** What the processor needs from its environment. */
@@ -36,7 +37,7 @@ export interface RecordKeepingConfig {
 export function loadProcessorConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ProcessorConfig {
-  return { connectionsTableName: requireEnv('CONNECTIONS_TABLE_NAME', env), ...loadRecordKeepingConfig(env) };
+  return { connectionsTableName: requireEnv(P.connectionsTableName, env), ...loadRecordKeepingConfig(env) };
 }
 
 /**
@@ -50,24 +51,20 @@ export function loadRecordKeepingConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): RecordKeepingConfig {
   const optional = (name: string) => optionalEnv(name, '', env) || undefined;
-  const archiveBucketName = optional('ARCHIVE_BUCKET_NAME');
-  const archiveStreamName = optional('ARCHIVE_STREAM_NAME');
-  const processedEventsTableName = optional('PROCESSED_EVENTS_TABLE_NAME');
+  const archiveBucketName = optional(P.archiveBucketName);
+  const archiveStreamName = optional(P.archiveStreamName);
+  const processedEventsTableName = optional(P.processedEventsTableName);
   if (archiveStreamName && !archiveBucketName) {
     throw new ConfigurationError(
-      `environment variable ARCHIVE_BUCKET_NAME is required with ARCHIVE_STREAM_NAME ("${archiveStreamName}")`,
+      `environment variable ${P.archiveBucketName} is required with ${P.archiveStreamName} ("${archiveStreamName}")`,
     );
   }
   return {
     ...(archiveBucketName && { archiveBucketName }),
     ...(archiveStreamName && { archiveStreamName }),
-    archiveS3ForcePathStyle: optional('ARCHIVE_S3_FORCE_PATH_STYLE') === 'true',
+    archiveS3ForcePathStyle: optional(P.archiveS3ForcePathStyle) === 'true',
     ...(processedEventsTableName && { processedEventsTableName }),
-    processedEventTtlSeconds: intEnv(
-      'PROCESSED_EVENT_TTL_SECONDS',
-      LEDGER_TABLE.defaultRecordTtlSeconds,
-      env,
-    ),
+    processedEventTtlSeconds: intEnv(P.processedEventTtlSeconds, LEDGER_TABLE.defaultRecordTtlSeconds, env),
   };
 }
 
@@ -78,7 +75,7 @@ export function loadRecordKeepingConfig(
 export function loadDeadLetterQueueUrl(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string | undefined {
-  return env.DEAD_LETTER_QUEUE_URL?.trim() || undefined;
+  return env[P.deadLetterQueueUrl]?.trim() || undefined;
 }
 
 /**
@@ -90,12 +87,12 @@ export function loadDeadLetterQueueUrl(
 export function loadMaxReceiveCount(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): number | undefined {
-  const value = env.MAX_RECEIVE_COUNT?.trim();
+  const value = env[P.maxReceiveCount]?.trim();
   if (!value) return undefined;
   const count = Number(value);
   if (!(Number.isInteger(count) && count > 0)) {
     throw new ConfigurationError(
-      `environment variable MAX_RECEIVE_COUNT must be a positive integer, got "${value}"`,
+      `environment variable ${P.maxReceiveCount} must be a positive integer, got "${value}"`,
     );
   }
   return count;

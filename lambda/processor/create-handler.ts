@@ -27,6 +27,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { optionalEnv } from '../shared/config.ts';
+import { PROCESSOR_ENVIRONMENT } from '../shared/deployment-names.ts';
 import { createLogger } from '../shared/logger.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
 import { type ArchiveWriter, archiveBatch } from './archive.ts';
@@ -132,11 +133,14 @@ export interface ProcessorHandlerOptions {
  * });
  */
 export function createProcessorHandler(options: ProcessorHandlerOptions = {}): ProcessorHandler {
-  const serviceName = optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.processor);
+  const serviceName = optionalEnv(PROCESSOR_ENVIRONMENT.serviceName, SERVICE_NAMES.processor);
   const logger = options.logger ?? createLogger({ serviceName });
   const publisher =
     options.metrics ??
-    new Metrics({ namespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE), serviceName });
+    new Metrics({
+      namespace: optionalEnv(PROCESSOR_ENVIRONMENT.metricsNamespace, METRICS_NAMESPACE),
+      serviceName,
+    });
   const route = createRouter(
     { ...defaultHandlers, ...options.handlers } as EventHandlers,
     options.onUnknownEvent ?? defaultOnUnknownEvent,

@@ -1,7 +1,7 @@
 /**
  * The default processor's Lambda entry point: the default handler map, built by
  * {@link createProcessorHandler}. The receiver deploys it unless `processor.entry` names a handler
- * file of your own (see `lambda/processor/handlers/index.ts`, the repository's own).
+ * file of your own (see `bin/handlers/index.ts`, the repository's own).
  */
 import { createProcessorHandler, type ProcessorHandler } from './create-handler.ts';
 

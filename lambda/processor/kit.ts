@@ -1,7 +1,7 @@
 /**
  * The processor kit: everything a handler file of your own needs, and nothing it should not
  * depend on. It is the package's `ofauth-webhook-receiver/processor` entry point; a consumer's
- * handler file imports only from here (the repository's own, `lambda/processor/handlers/`, does).
+ * handler file imports only from here (the repository's own, `bin/handlers/`, does).
  *
  * - the typed event model (`RealtimeEvent<'connection.created'>`, …) and its guards;
  * - the handler types (`EventHandler`, the typed map `EventHandlers`, `HandlerContext`);

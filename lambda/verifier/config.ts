@@ -2,6 +2,7 @@
  * The verifier's configuration, read once from the environment at start-up.
  */
 import { ConfigurationError, intEnv, optionalEnv, requireEnv } from '../shared/config.ts';
+import { VERIFIER_ENVIRONMENT as V } from '../shared/deployment-names.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../shared/metrics.ts';
 import { EVENT_QUEUE, LEDGER_TABLE } from '../shared/resource-definitions.ts';
 import { DEFAULT_SECRETS_TTL_SECONDS } from './secrets.ts';
@@ -17,10 +18,10 @@ export const DEFAULT_MAX_BODY_BYTES =
 
 /** MAX_BODY_BYTES, at most {@link DEFAULT_MAX_BODY_BYTES}. */
 function maxBodyBytes(env: Readonly<Record<string, string | undefined>>): number {
-  const value = intEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, env);
+  const value = intEnv(V.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, env);
   if (value > DEFAULT_MAX_BODY_BYTES) {
     throw new ConfigurationError(
-      `environment variable MAX_BODY_BYTES must be at most ${DEFAULT_MAX_BODY_BYTES} (a 1 MiB queue message less 8 KiB for its attributes), got "${value}"`,
+      `environment variable ${V.maxBodyBytes} must be at most ${DEFAULT_MAX_BODY_BYTES} (a 1 MiB queue message less 8 KiB for its attributes), got "${value}"`,
     );
   }
   return value;
@@ -62,15 +63,15 @@ export function loadVerifierConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): VerifierConfig {
   return {
-    signingSecretId: requireEnv('SIGNING_SECRET_ID', env),
-    recordTableName: requireEnv('PROCESSED_EVENTS_TABLE_NAME', env),
-    queueUrl: requireEnv('QUEUE_URL', env),
-    deadLetterQueueUrl: requireEnv('DEAD_LETTER_QUEUE_URL', env),
-    toleranceSeconds: intEnv('SIGNATURE_TOLERANCE_SECONDS', DEFAULT_TOLERANCE_SECONDS, env),
-    recordTtlSeconds: intEnv('PROCESSED_EVENT_TTL_SECONDS', LEDGER_TABLE.defaultRecordTtlSeconds, env),
+    signingSecretId: requireEnv(V.signingSecretId, env),
+    recordTableName: requireEnv(V.processedEventsTableName, env),
+    queueUrl: requireEnv(V.queueUrl, env),
+    deadLetterQueueUrl: requireEnv(V.deadLetterQueueUrl, env),
+    toleranceSeconds: intEnv(V.signatureToleranceSeconds, DEFAULT_TOLERANCE_SECONDS, env),
+    recordTtlSeconds: intEnv(V.processedEventTtlSeconds, LEDGER_TABLE.defaultRecordTtlSeconds, env),
     maxBodyBytes: maxBodyBytes(env),
-    secretsCacheTtlSeconds: intEnv('SECRETS_CACHE_TTL_SECONDS', DEFAULT_SECRETS_TTL_SECONDS, env),
-    serviceName: optionalEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAMES.verifier, env),
-    metricsNamespace: optionalEnv('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE, env),
+    secretsCacheTtlSeconds: intEnv(V.secretsCacheTtlSeconds, DEFAULT_SECRETS_TTL_SECONDS, env),
+    serviceName: optionalEnv(V.serviceName, SERVICE_NAMES.verifier, env),
+    metricsNamespace: optionalEnv(V.metricsNamespace, METRICS_NAMESPACE, env),
   };
 }

@@ -8,7 +8,8 @@
  *   entries.
  *
  * Body, headers, secrets and the clock come in; a result comes out. Nothing here throws on any
- * header value, logs, or reads the environment.
+ * header value, logs, or reads the environment. Signing, which only tests and dev tools do, is in
+ * `testing/signers.ts`.
  *
  * Which key each configured secret contributes:
  * - OFAuth-Signature: the secret string's UTF-8 bytes (as documented); for a `whsec_` secret also
@@ -17,14 +18,7 @@
  * - Svix / Standard Webhooks: the base64-decoded part after `whsec_` (standard or URL-safe,
  *   padded or not); a secret without the prefix is used only if it is strict base64.
  */
-import {
-  createHash,
-  createHmac,
-  createSecretKey,
-  type KeyObject,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { SignatureScheme } from '../shared/queue-message.ts';
 
 /** The default tolerance between a signature's timestamp and now, either direction. */
@@ -317,82 +311,4 @@ export function verifySignature(
     firstFailure ??= result;
   }
   return firstFailure ?? { ok: false, code: 'missing_signature' };
-}
-
-function bytesOf(body: Uint8Array | string): Uint8Array {
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-}
-
-/** Input of {@link signOfAuth}. */
-export interface OfAuthSigningInput {
-  /** The signing secret; its UTF-8 bytes are the HMAC key. */
-  readonly secret: string;
-  /** The exact body to be sent. */
-  readonly body: Uint8Array | string;
-  /** Unix seconds. */
-  readonly timestamp: number;
-}
-
-/**
- * Produces an `OFAuth-Signature` header value, as OFAuth signs a delivery.
- *
- * @example
- * const header = signOfAuth({ secret, body, timestamp: Math.floor(Date.now() / 1000) });
- * // 't=1700000000,v1=5f0c…'
- */
-export function signOfAuth(input: OfAuthSigningInput): string {
-  const t = String(input.timestamp);
-  const v1 = digest(Buffer.from(input.secret, 'utf8'), `${t}.`, bytesOf(input.body)).toString('hex');
-  return `t=${t},v1=${v1}`;
-}
-
-/** Input of {@link signSvix}. */
-export interface SvixSigningInput {
-  /** A `whsec_…` secret (or its base64 part). */
-  readonly secret: string;
-  /** The message id (`svix-id`). */
-  readonly id: string;
-  /** The exact body to be sent. */
-  readonly body: Uint8Array | string;
-  /** Unix seconds. */
-  readonly timestamp: number;
-}
-
-/**
- * Produces a Svix / Standard Webhooks signature header value (`v1,<base64>`).
- *
- * @throws {TypeError} when the secret is not base64 after its `whsec_` prefix
- */
-export function signSvix(input: SvixSigningInput): string {
-  const key = decodedSvixSecret(input.secret);
-  if (!key) throw new TypeError('a Svix signing secret must be base64 after its whsec_ prefix');
-  return `v1,${digest(key, `${input.id}.${input.timestamp}.`, bytesOf(input.body)).toString('base64')}`;
-}
-
-/**
- * The three headers of a Svix (`svix-*`) or Standard Webhooks (`webhook-*`) delivery.
- *
- * @example
- * const headers = svixHeaders({ secret: 'whsec_…', id: 'msg_1', body, timestamp: now });
- */
-export function svixHeaders(
-  input: SvixSigningInput & {
-    /** Header name prefix. @default 'svix' */
-    readonly prefix?: 'svix' | 'webhook';
-  },
-): Record<string, string> {
-  const prefix = input.prefix ?? 'svix';
-  return {
-    [`${prefix}-id`]: input.id,
-    [`${prefix}-timestamp`]: String(input.timestamp),
-    [`${prefix}-signature`]: signSvix(input),
-  };
-}
-
-/**
- * A `whsec_` secret of 32 bytes: random, or derived from `seed` so that tests are repeatable.
- */
-export function generateSvixSecret(seed?: string): string {
-  const bytes = seed === undefined ? randomBytes(32) : createHash('sha256').update(seed).digest();
-  return `${SVIX_SECRET_PREFIX}${bytes.toString('base64')}`;
 }

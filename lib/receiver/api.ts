@@ -9,9 +9,9 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { WEBHOOK_PATH } from '../../lambda/shared/deployment-names.ts';
 
-/** The path OFAuth posts to. */
-export const WEBHOOK_PATH = '/webhooks/ofauth';
+export { WEBHOOK_PATH };
 
 /** What the API needs. */
 export interface ApiOptions {

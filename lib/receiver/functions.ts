@@ -14,6 +14,11 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import {
+  type EnvironmentOf,
+  PROCESSOR_ENVIRONMENT as P,
+  VERIFIER_ENVIRONMENT as V,
+} from '../../lambda/shared/deployment-names.ts';
 import { CONNECTIONS_TABLE, EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
 import type { ReceiverFunctionProps, ReceiverSettings } from '../receiver-props.ts';
 import { BUNDLING, functionEntry, repositoryLocation } from './bundling.ts';
@@ -153,16 +158,16 @@ export function buildVerifier(
     removalPolicy: settings.removalPolicy,
     overrides: settings.verifierProps,
     environment: {
-      SIGNING_SECRET_ID: signingSecret.secretFullArn ?? signingSecret.secretName,
-      QUEUE_URL: queue.queueUrl,
-      DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
-      SIGNATURE_TOLERANCE_SECONDS: text(settings.signatureTolerance.toSeconds()),
-      MAX_BODY_BYTES: String(settings.maxMessageSizeBytes - MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES),
-      SECRETS_CACHE_TTL_SECONDS: text(settings.secretsCacheTtl.toSeconds()),
-      POWERTOOLS_SERVICE_NAME: metrics.verifierService,
-      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
-      POWERTOOLS_LOG_LEVEL: settings.logLevel,
-    },
+      [V.signingSecretId]: signingSecret.secretFullArn ?? signingSecret.secretName,
+      [V.queueUrl]: queue.queueUrl,
+      [V.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
+      [V.signatureToleranceSeconds]: text(settings.signatureTolerance.toSeconds()),
+      [V.maxBodyBytes]: String(settings.maxMessageSizeBytes - MESSAGE_ATTRIBUTE_ALLOWANCE_BYTES),
+      [V.secretsCacheTtlSeconds]: text(settings.secretsCacheTtl.toSeconds()),
+      [V.serviceName]: metrics.verifierService,
+      [V.metricsNamespace]: metrics.namespace,
+      [V.logLevel]: settings.logLevel,
+    } satisfies EnvironmentOf<typeof V>,
   });
   grantVerifierAccess(verifier.fn, resources);
   return verifier;
@@ -222,14 +227,14 @@ export function buildProcessor(
     removalPolicy: settings.removalPolicy,
     overrides,
     environment: {
-      CONNECTIONS_TABLE_NAME: connectionsTable.tableName,
-      DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
+      [P.connectionsTableName]: connectionsTable.tableName,
+      [P.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
       // The event record says when a failed attempt was the last before the dead-letter queue.
-      MAX_RECEIVE_COUNT: text(settings.maxReceiveCount),
-      POWERTOOLS_SERVICE_NAME: metrics.processorService,
-      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
-      POWERTOOLS_LOG_LEVEL: settings.logLevel,
-    },
+      [P.maxReceiveCount]: text(settings.maxReceiveCount),
+      [P.serviceName]: metrics.processorService,
+      [P.metricsNamespace]: metrics.namespace,
+      [P.logLevel]: settings.logLevel,
+    } satisfies EnvironmentOf<typeof P>,
   });
   grantProcessorAccess(processor.fn, resources);
   processor.fn.addEventSource(

@@ -14,8 +14,8 @@ import {
   SCHEMES,
   type Scheme,
   signDelivery,
-} from '../../cli/deliveries.ts';
-import { UsageError } from '../../cli/errors.ts';
+} from '../../dev/deliveries.ts';
+import { UsageError } from '../../dev/errors.ts';
 import { MESSAGE_ATTRIBUTES, messageGroupIdFor } from '../../lambda/shared/queue-message.ts';
 import type { RecordedBusEvent } from '../event-bus.ts';
 import { DEFAULT_LOCAL_PORT } from '../local-port.ts';

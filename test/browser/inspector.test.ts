@@ -14,9 +14,9 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { signDelivery } from '../../cli/deliveries.ts';
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
+import { signDelivery } from '../../dev/deliveries.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { DEMO_FAILURE_PREFIX } from '../../local/demo-failures.ts';

@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';

@@ -6,8 +6,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import { freePort } from '../../local/emulators/ports.ts';

@@ -1,5 +1,5 @@
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { connectionItem, eventually, startTestPipeline, uniqueConnectionId } from './pipeline-support.ts';
 

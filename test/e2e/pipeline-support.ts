@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type Scheme, signDelivery } from '../../cli/deliveries.ts';
+import { type Scheme, signDelivery } from '../../dev/deliveries.ts';
 import { connectionKey } from '../../lambda/processor/connections.ts';
-import { generateSvixSecret } from '../../lambda/verifier/signature.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
+import { generateSvixSecret } from '../../testing/signers.ts';
 
 function requiredEnv(name: string): string {
   const value = process.env[name];

@@ -1,5 +1,5 @@
 /**
- * The repository's own processor (`lambda/processor/handlers/`), the worked example of a consumer
+ * The repository's own processor (`bin/handlers/`), the worked example of a consumer
  * handler file: it uses the kit's public entry point only, overrides `connection.created` and keeps
  * every other default; and the public entry points export what the README documents.
  */
@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import * as root from 'ofauth-webhook-receiver';
 import * as kit from 'ofauth-webhook-receiver/processor';
+import { handler, handlers } from '../../bin/handlers/index.ts';
 import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
-import { handler, handlers } from '../../lambda/processor/handlers/index.ts';
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
@@ -61,7 +61,7 @@ describe('the app’s handler file', () => {
   });
 
   it('imports only from the kit’s public entry point', () => {
-    const folder = new URL('../../lambda/processor/handlers/', import.meta.url);
+    const folder = new URL('../../bin/handlers/', import.meta.url);
     const imports = readdirSync(folder).flatMap((file) =>
       [...readFileSync(new URL(file, folder), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]),
     );

@@ -11,11 +11,11 @@ import { createProcessorHandler } from '../../lambda/processor/create-handler.ts
 import type { RulesStore } from '../../lambda/processor/rules.ts';
 import { createVerifierHandler } from '../../lambda/verifier/create-handler.ts';
 import { HandOff } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 import { StaticSigningSecrets } from '../../lambda/verifier/secrets.ts';
 import { FakeStore } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../support/in-memory-verifier.ts';
 import {
   apiGatewayEvent,
   fixtureBody,

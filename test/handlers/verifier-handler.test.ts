@@ -7,8 +7,8 @@ import { SERVICE_NAMES, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts'
 import { createVerifierHandler, type VerifierHandler } from '../../lambda/verifier/create-handler.ts';
 import { DependencyError } from '../../lambda/verifier/errors.ts';
 import { HandOff, type QueuedEvent, type RejectedDelivery } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../support/in-memory-verifier.ts';
 import {
   answerBody,
   apiGatewayEvent,

@@ -18,7 +18,7 @@ import {
 } from 'ofauth-webhook-receiver';
 import { newApp } from './support/synth.ts';
 
-const APP_PROCESSOR = fileURLToPath(new URL('../../lambda/processor/handlers/index.ts', import.meta.url));
+const APP_PROCESSOR = fileURLToPath(new URL('../../bin/handlers/index.ts', import.meta.url));
 
 /** The receiver alone in a fresh stack, and its template. */
 function synth(props: OFAuthWebhookReceiverProps | ((stack: Stack) => OFAuthWebhookReceiverProps)) {

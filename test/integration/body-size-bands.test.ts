@@ -7,13 +7,13 @@
  */
 import { request } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES } from '../../lambda/verifier/config.ts';
-import { signOfAuth } from '../../lambda/verifier/signature.ts';
 import {
   type Gateway,
   MAX_INVOCATION_PAYLOAD_BYTES,
   MAX_REQUEST_BYTES,
   startGateway,
 } from '../../local/gateway.ts';
+import { signOfAuth } from '../../testing/signers.ts';
 import { TEST_OFAUTH_SECRET } from '../support/signing.ts';
 import { drainQueue, startVerifierRig, type VerifierRig } from './verifier-harness.ts';
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { CliIo } from '../../cli/errors.ts';
 import type { AwsClients } from '../../cli/queues.ts';
 import { runRedrive } from '../../cli/redrive.ts';
 import type { Terminal } from '../../cli/terminal.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { createTestResources } from '../support/emulators.ts';
 
 const text = (value: string) => ({ DataType: 'String', StringValue: value });

@@ -7,8 +7,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readArchive } from '../../cli/archive-reader.ts';
-import type { CliIo } from '../../cli/errors.ts';
 import { type ReplayClients, type ReplayTerminal, runReplay } from '../../cli/replay.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { S3ArchiveWriter } from '../../lambda/processor/archive-writers.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
 import type { LocalPipelineState } from '../../local/state.ts';

@@ -10,12 +10,13 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliIo } from '../../cli/errors.ts';
-import { runTrace, TRACE_STACK_OUTPUTS, type TraceClients } from '../../cli/trace.ts';
+import { runTrace, type TraceClients } from '../../cli/trace.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { S3ArchiveWriter } from '../../lambda/processor/archive-writers.ts';
 import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
 import { createProcessorHandler } from '../../lambda/processor/handler.ts';
 import type { EventHandlers } from '../../lambda/processor/router.ts';
+import { STACK_OUTPUTS } from '../../lambda/shared/deployment-names.ts';
 import type { LocalPipelineState } from '../../local/state.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { testLogger } from '../fixtures/handler-context.ts';
@@ -303,12 +304,12 @@ describe('trace against a deployed stack', () => {
           ...(withTable
             ? [
                 {
-                  OutputKey: TRACE_STACK_OUTPUTS.recordTableName,
+                  OutputKey: STACK_OUTPUTS.processedEventsTableName,
                   OutputValue: resources.processedEventsTableName,
                 },
               ]
             : []),
-          { OutputKey: TRACE_STACK_OUTPUTS.archiveBucketName, OutputValue: resources.archiveBucketName },
+          { OutputKey: STACK_OUTPUTS.archiveBucketName, OutputValue: resources.archiveBucketName },
         ],
       },
     ],

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { signOfAuth, svixHeaders } from '../../lambda/verifier/signature.ts';
+import { signOfAuth, svixHeaders } from '../../testing/signers.ts';
 
 /** A fixed `whsec_` secret for tests (32 bytes of 0x01…). */
 export const TEST_SVIX_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;

@@ -1,6 +1,6 @@
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
 import { rateNote } from '../../cli/send.ts';
+import type { CliIo } from '../../dev/errors.ts';
 import { freePort } from '../../local/emulators/ports.ts';
 
 /** Runs the CLI in-process and captures what it writes. */

@@ -1,5 +1,5 @@
 import KSUID from 'ksuid';
-import { asNewEvent, loadPayload, newMessageId, rewritePayload } from '../../cli/deliveries.ts';
+import { asNewEvent, loadPayload, newMessageId, rewritePayload } from '../../dev/deliveries.ts';
 import { parseEnvelope } from '../../lambda/shared/event-model.ts';
 import { svixMessageTime } from '../../lambda/shared/event-time.ts';
 import { eventKeyFor } from '../../lambda/verifier/event-key.ts';

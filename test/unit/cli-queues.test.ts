@@ -11,13 +11,10 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CliIo } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
-import { type AwsClients, DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../../cli/queues.ts';
-import {
-  STACK_OUTPUTS as DEPLOYED_OUTPUTS,
-  DEFAULT_STACK_NAME as DEPLOYED_STACK_NAME,
-} from '../../lib/receiver-stack.ts';
+import type { AwsClients } from '../../cli/queues.ts';
+import type { CliIo } from '../../dev/errors.ts';
+import { DEFAULT_STACK_NAME } from '../../lambda/shared/deployment-names.ts';
 import { writeLocalState } from '../../local/state.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo';
@@ -82,13 +79,6 @@ describe('status and redrive', () => {
     cloudwatch.reset();
     // By default CloudWatch has no datapoint, as for a queue that has just been created.
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-  });
-
-  it('looks for the stack name and outputs the CDK app deploys', () => {
-    // The CLI keeps its own copy so that it starts without loading the CDK.
-    expect(DEFAULT_STACK_NAME).toBe(DEPLOYED_STACK_NAME);
-    expect(STACK_OUTPUTS.queueUrl).toBe(DEPLOYED_OUTPUTS.queueUrl);
-    expect(STACK_OUTPUTS.deadLetterQueueUrl).toBe(DEPLOYED_OUTPUTS.deadLetterQueueUrl);
   });
 
   it('shows the depths of the queues found from the stack outputs', async () => {

@@ -7,12 +7,11 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseArchiveObject, replayGroups } from '../../cli/archive-reader.ts';
-import { type CliIo, UsageError } from '../../cli/errors.ts';
 import { runCli } from '../../cli/index.ts';
-import { parseTime, REPLAY_STACK_OUTPUTS, runReplay } from '../../cli/replay.ts';
+import { parseTime, runReplay } from '../../cli/replay.ts';
 import { replayEntry, sendReplay } from '../../cli/replay-send.ts';
+import { type CliIo, UsageError } from '../../dev/errors.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
-import { STACK_OUTPUTS } from '../../lib/receiver-stack.ts';
 
 const sqs = mockClient(SQSClient);
 beforeEach(() => sqs.reset());
@@ -94,13 +93,6 @@ describe('replay usage errors', () => {
     await expect(
       runReplay(['--since', '1h', '--local'], out.io, { localState: async () => undefined, now: () => now }),
     ).rejects.toThrow('no local pipeline is running on this machine (start one with `npm start`');
-  });
-
-  it('reads the same stack outputs the stack writes', () => {
-    expect(REPLAY_STACK_OUTPUTS).toEqual({
-      queueUrl: STACK_OUTPUTS.queueUrl,
-      archiveBucketName: STACK_OUTPUTS.archiveBucketName,
-    });
   });
 });
 

@@ -1,18 +1,10 @@
 /**
- * `trace`'s parts that need no emulator: the outputs it reads, and the record as text (the
+ * `trace`'s parts that need no emulator: the record as text (the
  * commands themselves run against the emulators in test/integration/cli-trace.test.ts).
  */
-import { describeRecord, TRACE_STACK_OUTPUTS } from '../../cli/trace.ts';
-import { STACK_OUTPUTS } from '../../lib/receiver-stack.ts';
+import { describeRecord } from '../../cli/trace.ts';
 
 describe('trace', () => {
-  it('reads the same stack outputs the stack writes', () => {
-    expect(TRACE_STACK_OUTPUTS).toEqual({
-      recordTableName: STACK_OUTPUTS.processedEventsTableName,
-      archiveBucketName: STACK_OUTPUTS.archiveBucketName,
-    });
-  });
-
   it('describes a record of an earlier release (processedAt only) as processed, without a claim', () => {
     // GIVEN an item an earlier processor wrote WHEN it is described
     const text = describeRecord(

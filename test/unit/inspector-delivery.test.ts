@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { signDelivery } from '../../cli/deliveries.ts';
+import { signDelivery } from '../../dev/deliveries.ts';
 import type { GatewayExchange } from '../../local/gateway.ts';
 import { MASK, maskHeader, toDeliveryRecord } from '../../local/inspector/delivery.ts';
 import { TEST_SVIX_SECRET } from '../support/signing.ts';

@@ -5,17 +5,14 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import {
-  generateSvixSecret,
   normalizeHeaders,
   parseOfAuthSignatureHeader,
   parseSvixSignatureHeader,
   SVIX_SECRET_PREFIX,
   signingKeys,
-  signOfAuth,
-  signSvix,
-  svixHeaders,
   verifySignature,
 } from '../../lambda/verifier/signature.ts';
+import { generateSvixSecret, signOfAuth, signSvix, svixHeaders } from '../../testing/signers.ts';
 import { TEST_OFAUTH_SECRET, TEST_SVIX_SECRET } from '../support/signing.ts';
 
 const T = 1_700_000_000;

@@ -4,11 +4,9 @@ import {
   parseOfAuthSignatureHeader,
   parseSvixSignatureHeader,
   signingKeys,
-  signOfAuth,
-  signSvix,
-  svixHeaders,
   verifySignature,
 } from '../../lambda/verifier/signature.ts';
+import { signOfAuth, signSvix, svixHeaders } from '../../testing/signers.ts';
 import { TEST_OFAUTH_SECRET, TEST_SVIX_SECRET } from '../support/signing.ts';
 
 const T = 1_700_000_000;

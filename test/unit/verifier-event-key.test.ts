@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { eventKeyFor, isEventKey, toEventKey } from '../../lambda/verifier/event-key.ts';
 import { HandOff } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../support/in-memory-verifier.ts';
 
 const body = Buffer.from('{"type":"rules.updated","data":{}}');
 const bodyHash = createHash('sha256').update(body).digest('hex');

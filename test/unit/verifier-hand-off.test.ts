@@ -10,7 +10,7 @@ import {
   type QueuedEvent,
   type RejectedDelivery,
 } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../support/in-memory-verifier.ts';
 
 const lease: LeaseClock = { getRemainingTimeInMillis: () => 5_000 };
 

@@ -1,11 +1,11 @@
 /**
- * The in-memory event records (lambda/verifier/in-memory.ts), the fake the handler tests and the
+ * The in-memory event records (test/support/in-memory-verifier.ts), the fake the handler tests and the
  * local tools run the verifier on: it must keep the claim rules of the DynamoDB records, or those
  * tests would pass where the deployed verifier hands an event on twice.
  */
 import { DeliveryInFlightError } from '../../lambda/verifier/errors.ts';
 import type { RecordClaim } from '../../lambda/verifier/event-records.ts';
-import { InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
+import { InMemoryEventRecords } from '../support/in-memory-verifier.ts';
 
 const claimOf = (overrides: Partial<RecordClaim> = {}): RecordClaim => ({
   eventKey: 'k',

@@ -3,15 +3,15 @@
  * given, the keys it announces, and the error it throws for a body it refuses.
  */
 import { HandOff, type LeaseClock } from '../../lambda/verifier/hand-off.ts';
-import { InMemoryEventQueue, InMemoryEventRecords } from '../../lambda/verifier/in-memory.ts';
 import type { SigningSecretSource } from '../../lambda/verifier/secrets.ts';
-import { signOfAuth } from '../../lambda/verifier/signature.ts';
 import {
   BodyRejectedError,
   type DeliveryKeys,
   type RawDelivery,
   VerifyDelivery,
 } from '../../lambda/verifier/verify-delivery.ts';
+import { signOfAuth } from '../../testing/signers.ts';
+import { InMemoryEventQueue, InMemoryEventRecords } from '../support/in-memory-verifier.ts';
 
 const SECRET = 'verify_delivery_test_secret';
 const NOW = 1_700_000_000_000;

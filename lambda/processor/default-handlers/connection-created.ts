@@ -1,7 +1,7 @@
 /**
  * `connection.created`: a user connected an OnlyFans account through OFAuth Link. By default the
  * connection is recorded in the registry. Your onboarding goes in a handler of your own that calls
- * this one first (see `lambda/processor/handlers/connection-created.ts`).
+ * this one first (see `bin/handlers/connection-created.ts`).
  */
 import type { RealtimeEvent } from '../../shared/event-model.ts';
 import { skippedWriteMessage } from '../connections-table.ts';

@@ -5,7 +5,7 @@
  * The connection and rules handlers keep the connection registry and the latest Dynamic Rules
  * through conditional writes, so re-processing an event changes nothing; the beta handlers log;
  * unknown types are logged and acknowledged. How to write your own handlers, with idempotent side
- * effects, is shown by the worked example in `lambda/processor/handlers/` and its README.
+ * effects, is shown by the worked example in `bin/handlers/` and its README.
  *
  * @example
  * import { createProcessorHandler, defaultHandlers } from 'ofauth-webhook-receiver/processor';

@@ -3,10 +3,15 @@
  * handler tests and for tools that run the verifier without emulators. Not for production: the
  * state lives in one process.
  */
-import { type EventRecord, isExpired } from '../shared/event-record.ts';
-import { DeliveryInFlightError } from './errors.ts';
-import type { EventRecords, GrantedClaim, RecordClaim, RejectionClaim } from './event-records.ts';
-import type { EventQueue, QueuedEvent, RejectedDelivery } from './hand-off.ts';
+import { type EventRecord, isExpired } from '../../lambda/shared/event-record.ts';
+import { DeliveryInFlightError } from '../../lambda/verifier/errors.ts';
+import type {
+  EventRecords,
+  GrantedClaim,
+  RecordClaim,
+  RejectionClaim,
+} from '../../lambda/verifier/event-records.ts';
+import type { EventQueue, QueuedEvent, RejectedDelivery } from '../../lambda/verifier/hand-off.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KSUID_EPOCH_SECONDS } from '../lambda/shared/event-time.ts';
-import { signOfAuth, svixHeaders } from '../lambda/verifier/signature.ts';
 import { REPO_ROOT } from '../local/signing-secrets.ts';
+import { signOfAuth, svixHeaders } from '../testing/signers.ts';
 import { UsageError } from './errors.ts';
 import { suggest } from './suggest.ts';
 

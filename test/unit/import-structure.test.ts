@@ -1,0 +1,79 @@
+/**
+ * The repository's shape, held by its import graph (test/support/import-graph.ts): `lambda/`
+ * holds only what the package ships and bundles, and imports nothing from outside itself; the
+ * dev tools (`local/`, `cli/`) do not import each other both ways; no module imports itself
+ * through others.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { importCycles, importGraph, REPO_ROOT, reachableFrom } from '../support/import-graph.ts';
+
+/**
+ * What the package ships from lambda/: the two functions' entries, the processor kit, and what
+ * the construct itself reads there (the shared definitions, the published events' schemas).
+ */
+const SHIPPED_ENTRIES = [
+  'lambda/verifier/handler.ts',
+  'lambda/processor/handler.ts',
+  'lambda/processor/kit.ts',
+  'lib/index.ts',
+];
+
+describe('the import structure', () => {
+  const graph = importGraph();
+  const inFolder = (folder: string) => [...graph.keys()].filter((file) => file.startsWith(`${folder}/`));
+
+  it('keeps in lambda/ only modules a shipped entry point reaches', () => {
+    // GIVEN the modules the functions and the kit import, directly or not
+    const shipped = reachableFrom(graph, SHIPPED_ENTRIES);
+    // WHEN we list lambda/'s modules that none of them reaches
+    const unshipped = inFolder('lambda').filter((file) => !shipped.has(file));
+    // THEN there are none: fakes, signers and the app's own handlers live elsewhere
+    expect(unshipped).toEqual([]);
+  });
+
+  it('keeps signing out of lambda/: the verifier only verifies', () => {
+    // GIVEN the names lambda/'s modules export
+    const exported = inFolder('lambda').flatMap((file) =>
+      [...readFileSync(resolve(REPO_ROOT, file), 'utf8').matchAll(/export (?:async )?function (\w+)/g)].map(
+        (match) => `${file}: ${match[1]}`,
+      ),
+    );
+    // WHEN we look for signers (they live in testing/signers.ts)
+    const signers = exported.filter((entry) =>
+      /: (sign[A-Z]\w*|svixHeaders|generateSvixSecret)$/.test(entry),
+    );
+    // THEN there are none
+    expect(signers).toEqual([]);
+  });
+
+  it('keeps lambda/ importing nothing from outside lambda/', () => {
+    // GIVEN lambda/'s relative imports WHEN we keep those that leave the folder
+    const leaving = inFolder('lambda').flatMap((file) =>
+      (graph.get(file) ?? [])
+        .filter((target) => !target.startsWith('lambda/'))
+        .map((target) => `${file} → ${target}`),
+    );
+    // THEN there are none: the bundles and the package hold lambda/ alone
+    expect(leaving).toEqual([]);
+  });
+
+  it('lets local/ and cli/ import each other one way only', () => {
+    // GIVEN the imports from each folder into the other
+    const into = (from: string, to: string) =>
+      inFolder(from).flatMap((file) =>
+        (graph.get(file) ?? [])
+          .filter((target) => target.startsWith(`${to}/`))
+          .map((target) => `${file} → ${target}`),
+      );
+    // WHEN local/ imports from cli/ (the CLI uses the local pipeline's state, not the other way)
+    // THEN never: what both need lives in dev/
+    expect(into('local', 'cli')).toEqual([]);
+  });
+
+  it('has no import cycle anywhere', () => {
+    // GIVEN every module's imports WHEN we look for strongly connected modules
+    // THEN there are none
+    expect(importCycles(graph)).toEqual([]);
+  });
+});
