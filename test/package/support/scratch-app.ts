@@ -195,6 +195,8 @@ export function readmeAppFiles(): Record<string, string> {
   for (const [, file, body] of readme.matchAll(
     /```ts\n\/\/ ((?:bin|lib|src|test)\/[\w./-]+\.ts)\n([\s\S]*?)```/g,
   )) {
+    // The repository's own handler files (`bin/handlers/`) are the clone path's, not the library's.
+    if (file!.startsWith('bin/handlers/')) continue;
     files[file!] = body!;
   }
   return files;
