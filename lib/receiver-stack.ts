@@ -104,7 +104,11 @@ export class OFAuthWebhookReceiverStack extends Stack {
       r.deadLetterQueue.queueArn,
       'The FIFO dead-letter queue (ARN, the redrive source).',
     );
-    output(STACK_OUTPUTS.ledgerTableName, r.ledgerTable.tableName, 'The idempotency ledger.');
+    output(
+      STACK_OUTPUTS.ledgerTableName,
+      r.ledgerTable.tableName,
+      'The idempotency ledger of releases before 1.0: unused, kept while its items expire.',
+    );
     output(STACK_OUTPUTS.connectionsTableName, r.connectionsTable.tableName, 'The connection registry.');
     output(STACK_OUTPUTS.dashboardName, r.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');
     if (r.archive) {
@@ -114,13 +118,11 @@ export class OFAuthWebhookReceiverStack extends Stack {
         'The event archive (npm run cli -- replay reads it).',
       );
     }
-    if (r.processedEvents) {
-      output(
-        STACK_OUTPUTS.processedEventsTableName,
-        r.processedEvents.table.tableName,
-        'The processed-events record.',
-      );
-    }
+    output(
+      STACK_OUTPUTS.processedEventsTableName,
+      r.processedEvents.table.tableName,
+      'The event records: one item per event key, from receipt to fate (npm run cli -- trace).',
+    );
   }
 
   /** The bus named by `eventBus`: an ARN, else a name (`default` is the default bus's name). */
