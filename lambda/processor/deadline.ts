@@ -46,13 +46,14 @@ export function invocationDeadline(context: Context | undefined, marginMs: numbe
   const remaining = context?.getRemainingTimeInMillis?.bind(context);
   const atStart = remaining?.();
   // A context that cannot tell the time left (a hand-made one in a test or tool) sets none.
-  if (!remaining || !(typeof atStart === 'number' && Number.isFinite(atStart) && atStart > 0)) {
+  if (!remaining || !(Number.isFinite(atStart) && (atStart as number) > 0)) {
     return { signal: controller.signal, tooLateToStart: () => undefined, dispose: () => {} };
   }
-  const margin = Math.min(marginMs, atStart * MAX_MARGIN_SHARE);
+  const startMs = atStart as number;
+  const margin = Math.min(marginMs, startMs * MAX_MARGIN_SHARE);
   const timer = setTimeout(
     () => controller.abort(new DOMException("the invocation's deadline is near", 'TimeoutError')),
-    atStart - margin,
+    startMs - margin,
   );
   return {
     signal: controller.signal,
