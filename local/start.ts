@@ -39,6 +39,7 @@ import {
 } from './pipeline.ts';
 import { devSecretFile, loadOrCreateDevSecret, parseSecretList, SECRET_ENV_VAR } from './signing-secrets.ts';
 import { localStateFile, removeLocalState, writeLocalState } from './state.ts';
+import { stopControl } from './stop-control.ts';
 
 /** The environment variable that sets how many verifier execution environments run side by side. */
 export const VERIFIER_ENVIRONMENTS_ENV_VAR = 'OFAUTH_VERIFIER_ENVIRONMENTS';
@@ -90,59 +91,6 @@ async function signingSecrets(): Promise<{ secrets: string[]; note: string }> {
     secrets: [dev.secret],
     note: `development signing secret (${dev.generated ? 'generated now' : 'reused'}, kept in ${file}):\n    ${dev.secret}`,
   };
-}
-
-/** Stops the pipeline once, whatever asks first. */
-interface Stopper {
-  /** Asks to stop, saying why; the process exits with `exitCode` once everything has stopped. */
-  stop(why: string, exitCode?: number): void;
-  /** Whether a stop was asked for. */
-  readonly requested: boolean;
-  /** Waited for before the state file is removed, so that a late write cannot outlive the stop. */
-  stateWritten: Promise<void>;
-}
-
-/**
- * A second Ctrl-C more than a second after the first forces the exit. Ctrl-C reaches this process
- * twice (from the terminal, and relayed by npm), hence the second.
- */
-function stopper(starting: Promise<LocalPipeline>): Stopper {
-  let stopping: Promise<void> | undefined;
-  let firstAt = 0;
-  const control: Stopper = {
-    get requested() {
-      return stopping !== undefined;
-    },
-    stateWritten: Promise.resolve(),
-    stop: (why, exitCode = 0) => {
-      if (stopping) {
-        if (Date.now() - firstAt < 1000) return;
-        process.stderr.write(`\n${why} again: exiting now\n`);
-        process.exit(130);
-      }
-      firstAt = Date.now();
-      process.stderr.write(`\n${why}: stopping the local pipeline…\n`);
-      // A stop during start-up waits for the start to finish, so nothing it started is left behind.
-      stopping = starting
-        .then(
-          (pipeline) => pipeline.stop(),
-          () => undefined,
-        )
-        .then(() => control.stateWritten.catch(() => undefined))
-        .then(() => removeLocalState());
-      stopping.then(
-        () => {
-          process.stderr.write('local pipeline stopped\n');
-          process.exit(exitCode);
-        },
-        (error: unknown) => {
-          process.stderr.write(`could not stop cleanly: ${String(error)}\n`);
-          process.exit(1);
-        },
-      );
-    },
-  };
-  return control;
 }
 
 /** Calls `onGone` once the process that started this one has exited (this one is re-parented). */
@@ -236,9 +184,20 @@ async function main(): Promise<void> {
     observer: inspector.observer,
     routes: inspector.routes,
   });
-  const control = stopper(starting);
+  const control = stopControl({
+    // A stop during start-up waits for the start to finish, so nothing it started is left behind.
+    stopAll: () =>
+      starting
+        .then(
+          (pipeline) => pipeline.stop(),
+          () => undefined,
+        )
+        .then(() => control.stateWritten.catch(() => undefined))
+        .then(() => removeLocalState()),
+    relayedByNpm: process.env.npm_lifecycle_event !== undefined,
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-    process.on(signal, () => control.stop(`${signal} received`));
+    process.on(signal, () => control.stop(`${signal} received`, 0, signal));
   // Not a forced exit when a stop is under way: npm itself exits on Ctrl-C before node has stopped.
   watchParent(() => control.requested || control.stop('the process that started npm start exited'));
 
