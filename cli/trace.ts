@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
+import { DOCUMENT_TRANSLATION } from '../lambda/shared/document-translation.ts';
 import {
   EVENT_RECORD_ATTRIBUTES,
   EVENT_RECORD_TABLE,
@@ -251,7 +252,7 @@ function localTarget(state: LocalPipelineState, clients: TraceClients): TraceTar
 }
 
 function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client);
+  return DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
 }
 
 async function traceEvent(

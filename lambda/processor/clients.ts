@@ -6,14 +6,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DOCUMENT_TRANSLATION } from '../shared/document-translation.ts';
 
 /**
- * The DynamoDB document client: plain JavaScript values in and out, `undefined` fields dropped so
- * that optional event fields never fail a write.
+ * The DynamoDB document client: plain JavaScript values in and out, translated as
+ * `DOCUMENT_TRANSLATION` says (numbers stay numbers, `undefined` fields are dropped).
  */
-export const documentClient: DynamoDBDocumentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+export const documentClient: DynamoDBDocumentClient = DynamoDBDocumentClient.from(
+  new DynamoDBClient({}),
+  DOCUMENT_TRANSLATION,
+);
 
 let sqsClient: SQSClient | undefined;
 

@@ -5,6 +5,7 @@
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DOCUMENT_TRANSLATION } from '../shared/document-translation.ts';
 import { documentClient } from './clients.ts';
 
 /**
@@ -32,9 +33,7 @@ export function resolveClient(options: ConnectionsTableOptions): DynamoDBDocumen
   if (!options.tableName?.trim())
     throw new TypeError(`tableName must be a non-empty string, got "${options.tableName}"`);
   if (options.clientConfig) {
-    return DynamoDBDocumentClient.from(new DynamoDBClient(options.clientConfig), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    return DynamoDBDocumentClient.from(new DynamoDBClient(options.clientConfig), DOCUMENT_TRANSLATION);
   }
   return options.client ?? documentClient;
 }

@@ -6,6 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DOCUMENT_TRANSLATION } from '../../lambda/shared/document-translation.ts';
 import { EVENT_RECORD_TABLE, type EventRecord, fateOf, isExpired } from '../../lambda/shared/event-record.ts';
 import type { DeliveryDetail, Fate } from './api-types.ts';
 
@@ -16,7 +17,7 @@ export async function readEventRecord(
   eventKey: string,
   nowMs = Date.now(),
 ): Promise<EventRecord | undefined> {
-  const { Item } = await DynamoDBDocumentClient.from(client).send(
+  const { Item } = await DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION).send(
     new GetCommand({
       TableName: tableName,
       Key: { [EVENT_RECORD_TABLE.partitionKey]: eventKey },

@@ -6,6 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { LATEST_RULES_KEY } from '../../lambda/processor/rules.ts';
+import { DOCUMENT_TRANSLATION } from '../../lambda/shared/document-translation.ts';
 import { CONNECTIONS_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import type { ConnectionView, RegistryView, RulesView } from './api-types.ts';
 
@@ -51,7 +52,7 @@ function toRules(item: Record<string, unknown>): RulesView {
  * const view = await readRegistry(pipeline.clients.dynamodb, pipeline.resources.connectionsTableName);
  */
 export async function readRegistry(client: DynamoDBClient, tableName: string): Promise<RegistryView> {
-  const documents = DynamoDBDocumentClient.from(client);
+  const documents = DynamoDBDocumentClient.from(client, DOCUMENT_TRANSLATION);
   const connections: ConnectionView[] = [];
   let rules: RulesView | undefined;
   let read = 0;

@@ -15,6 +15,7 @@ import { SqsDeadLetterQueue } from '../../lambda/processor/dead-letters.ts';
 import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
 import { PoisonEventError } from '../../lambda/processor/kit.ts';
 import { RulesStore } from '../../lambda/processor/rules.ts';
+import { DOCUMENT_TRANSLATION } from '../../lambda/shared/document-translation.ts';
 import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import { connectionEvent, rulesUpdatedEvent } from '../fixtures/events.ts';
 import { testLogger } from '../fixtures/handler-context.ts';
@@ -31,9 +32,7 @@ afterEach(() => output.restore());
 /** A processor with the default handlers over a fresh table and dead-letter queue. */
 async function processorOnFreshResources(options: ProcessorHandlerOptions = {}) {
   const resources = await createTestResources();
-  const documents = DynamoDBDocumentClient.from(resources.dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = DynamoDBDocumentClient.from(resources.dynamodb, DOCUMENT_TRANSLATION);
   const handle = createProcessorHandler({
     connectionsTableName: resources.connectionsTableName,
     dynamodb: documents,
@@ -175,6 +174,32 @@ describe('a write DynamoDB refuses', () => {
     // THEN the first is on the dead-letter queue with the reason, and the next one was applied
     await expectRejectedByDynamoDb(processor, response, poison, 'rules.updated', /number/i);
     expect(await processor.rules.getLatest()).toMatchObject({ revision: 'r-next' });
+  });
+});
+
+describe('a number beyond 2^53', () => {
+  it('is stored and read back as the number the handler saw, on the first attempt', async () => {
+    // GIVEN a rules.updated whose JSON carries an integer beyond Number.MAX_SAFE_INTEGER: JSON.parse
+    // already made it the nearest double, 12345678901234567000
+    const processor = await processorOnFreshResources();
+    const body = rulesUpdatedEvent({
+      revision: 'r-big-int',
+      timestamp: '2024-01-15T10:30:01Z',
+      rules: { limit: 1 },
+    });
+    const record = sqsRecord({
+      body: JSON.stringify(body).replace('"limit":1', '"limit":12345678901234567890'),
+      messageId: 'big',
+    });
+    // WHEN it is processed
+    const response = await processor.run(record);
+    // THEN it is applied at once (no retry, no dead letter), and reads back as that same number
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await processor.deadLetters()).toEqual([]);
+    const latest = await processor.rules.getLatest();
+    expect(latest).toMatchObject({ revision: 'r-big-int' });
+    expect(latest?.rules).toEqual({ limit: 12345678901234567000 });
+    expect(typeof (latest?.rules as { limit: unknown } | undefined)?.limit).toBe('number');
   });
 });
 
