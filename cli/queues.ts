@@ -15,8 +15,10 @@ import { parseOptions } from './args.ts';
 import {
   assertRegion,
   findLocalPipeline,
+  type LocalOrStack,
   localDeadLetterKinds,
   localOldestMessageAge,
+  localOrStack,
   localSqsClient,
   NO_LOCAL_PIPELINE,
 } from './local-pipeline.ts';
@@ -142,6 +144,23 @@ export async function readStackOutputs(
   } catch (error) {
     throw describeAwsError(error, stack);
   }
+}
+
+/**
+ * {@link localOrStack} as `replay` and `trace` use it: the local pipeline of the state file `env`
+ * names (or of `localState`), else the outputs of the stack the options name, read with `clients`.
+ *
+ * @throws {CliError} when no local pipeline runs and no stack was named
+ */
+export function pipelineOrStack(
+  values: { readonly stack?: string; readonly region?: string; readonly local?: boolean },
+  clients: Pick<AwsClients, 'cloudformation'>,
+  env: CliIo['env'],
+  localState: () => Promise<LocalPipelineState | undefined> = () => findLocalPipeline(env),
+): Promise<LocalOrStack> {
+  return localOrStack(values, DEFAULT_STACK_NAME, localState, (stack, region) =>
+    readStackOutputs(clients, stack, region),
+  );
 }
 
 /**

@@ -14,9 +14,8 @@ import type { ArchivedEvent } from '../lambda/shared/queue-message.ts';
 import { LOCAL_CREDENTIALS, type LocalPipelineState } from '../local/state.ts';
 import { type ArchiveReadResult, readArchive, replayGroups } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
-import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';
-import { describeAwsError, readStackOutputs } from './queues.ts';
+import { describeAwsError, pipelineOrStack } from './queues.ts';
 import { sendReplay } from './replay-send.ts';
 import { confirm, processTerminal, type Terminal } from './terminal.ts';
 
@@ -240,12 +239,7 @@ async function resolveTarget(
   env: CliIo['env'],
 ): Promise<ReplayTarget> {
   const clients = dependencies.clients ?? defaultReplayClients;
-  const found = await localOrStack(
-    values,
-    DEFAULT_STACK_NAME,
-    dependencies.localState ?? (() => findLocalPipeline(env)),
-    (stack, region) => readStackOutputs(clients, stack, region),
-  );
+  const found = await pipelineOrStack(values, clients, env, dependencies.localState);
   if (found.kind === 'local') return localTarget(found.state, clients);
   const { stack, region, outputs } = found;
   const bucket = outputs[STACK_OUTPUTS.archiveBucketName];

@@ -30,8 +30,7 @@ import { toEventKey } from '../lambda/verifier/event-key.ts';
 import { LOCAL_CREDENTIALS, type LocalPipelineState } from '../local/state.ts';
 import { readArchive } from './archive-reader.ts';
 import { parseOptions } from './args.ts';
-import { findLocalPipeline, localOrStack } from './local-pipeline.ts';
-import { describeAwsError, readStackOutputs } from './queues.ts';
+import { describeAwsError, pipelineOrStack } from './queues.ts';
 import { type ClientTarget, defaultReplayClients, parseTime, type ReplayClients } from './replay.ts';
 
 /** How long an event of the window may have waited on the queue before it was archived (replay's default, 24 h). */
@@ -197,12 +196,7 @@ async function resolveTarget(
   env: CliIo['env'],
 ): Promise<TraceTarget> {
   const clients = dependencies.clients ?? defaultTraceClients;
-  const found = await localOrStack(
-    values,
-    DEFAULT_STACK_NAME,
-    dependencies.localState ?? (() => findLocalPipeline(env)),
-    (stack, region) => readStackOutputs(clients, stack, region),
-  );
+  const found = await pipelineOrStack(values, clients, env, dependencies.localState);
   if (found.kind === 'local') return localTarget(found.state, clients);
   const { stack, region, outputs } = found;
   const tableName = outputs[STACK_OUTPUTS.processedEventsTableName];

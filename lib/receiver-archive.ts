@@ -11,17 +11,11 @@
  * Firehose does not park what it cannot deliver. A Direct PUT stream keeps a record for 24 hours
  * and retries an S3 destination for as long; a record still undelivered then is dropped. Only
  * failed Lambda transformations and format conversions go under the `errors/` prefix, and this
- * stream has neither. Hence the two alarms on `DeliveryToS3.DataFreshness`, long before that.
+ * stream has neither. Hence the monitoring's two alarms on `DeliveryToS3.DataFreshness`, long before
+ * that (`monitoring/archive.ts`): the archive hands over its metrics, the monitoring wires alarms.
  */
 import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  GraphWidget,
-  Metric,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -36,10 +30,7 @@ import {
   FIREHOSE_EVENTS_PREFIX,
 } from '../lambda/shared/archive-layout.ts';
 import { PROCESSOR_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
-import { PROCESSOR_METRICS } from '../lambda/shared/metrics.ts';
 import { ARCHIVE } from '../lambda/shared/resource-definitions.ts';
-import type { ReceiverMetricsIdentity } from './receiver/identity.ts';
-import type { ReceiverMonitoring } from './receiver-monitoring.ts';
 
 /** Properties of {@link ReceiverArchive}. */
 export interface ReceiverArchiveProps {
@@ -74,14 +65,6 @@ export interface ReceiverArchiveProps {
 
 /** The delivery stream's CloudWatch Logs stream for S3 delivery errors. */
 const DELIVERY_LOG_STREAM = 'S3Delivery';
-
-/** Undelivered for this long (`DeliveryToS3.DataFreshness`, 3 × 5 minutes): the first alarm. */
-const STALE_DELIVERY_SECONDS = 15 * 60;
-/**
- * Undelivered for this long: the second alarm, at half the 24 hours after which Firehose drops a
- * record it could not deliver to S3. The first is in ALARM since then and notifies no more.
- */
-const DROP_WARNING_SECONDS = 12 * 60 * 60;
 
 /**
  * A private, encrypted, TLS-only bucket with a lifecycle expiration, and the Firehose stream
@@ -165,80 +148,27 @@ export class ReceiverArchive extends Construct {
   }
 
   /**
-   * Three alarms, handed to the monitoring (its topic and its alarm widget), and a dashboard row:
-   * the processor could not archive events; Firehose has not delivered to S3 for 15 minutes; and
-   * Firehose has held records for 12 hours, half the 24 after which it drops them.
+   * How long the oldest record in the stream has waited to be delivered to S3, in seconds
+   * (`DeliveryToS3.DataFreshness`, the maximum over 5 minutes). Firehose drops a record it could
+   * not deliver for 24 hours; the monitoring's two archive alarms watch this.
    */
-  addMonitoring(monitoring: ReceiverMonitoring, metrics: ReceiverMetricsIdentity): Alarm[] {
-    const archiveFailures = new Metric({
-      namespace: metrics.namespace,
-      metricName: PROCESSOR_METRICS.archiveFailures,
-      dimensionsMap: { service: metrics.processorService },
-      statistic: Stats.SUM,
-      period: Duration.minutes(5),
-    });
-    const freshness = new Metric({
+  metricDeliveryFreshness(): Metric {
+    return this.firehoseMetric('DeliveryToS3.DataFreshness', Stats.MAXIMUM);
+  }
+
+  /** How many records the processor put into the stream (`IncomingRecords`, summed over 5 minutes). */
+  metricIncomingRecords(): Metric {
+    return this.firehoseMetric('IncomingRecords', Stats.SUM);
+  }
+
+  private firehoseMetric(metricName: string, statistic: string): Metric {
+    return new Metric({
       namespace: 'AWS/Firehose',
-      metricName: 'DeliveryToS3.DataFreshness',
+      metricName,
       dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
-      statistic: Stats.MAXIMUM,
+      statistic,
       period: Duration.minutes(5),
     });
-    const alarm = (id: string, metric: Metric, threshold: number, periods: number, description: string) =>
-      new Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: periods,
-        datapointsToAlarm: periods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-    const alarms = [
-      alarm(
-        'ArchiveFailures',
-        archiveFailures,
-        1,
-        1,
-        'The processor could not archive events (Firehose or S3 failing or throttled): they wait on the queue, unprocessed, and are retried; after maxReceiveCount attempts they move to the dead-letter queue. Read the "archive write failed" lines in the processor log group; check the Firehose stream and its quotas (docs/runbook.md "Archive failing").',
-      ),
-      alarm(
-        'ArchiveDeliveryStale',
-        freshness,
-        STALE_DELIVERY_SECONDS,
-        3,
-        'Firehose has held archived events for over 15 minutes without delivering them to S3: they cannot be replayed yet, and Firehose drops them after 24 hours of retries (nothing goes to errors/). Read the stream\'s S3Delivery log and fix the bucket or the role (docs/runbook.md "Archive failing").',
-      ),
-      alarm(
-        'ArchiveRecordsAboutToBeDropped',
-        freshness,
-        DROP_WARNING_SECONDS,
-        1,
-        'Firehose has held archived events for 12 hours without delivering them to S3, and drops them at 24 hours: fix the delivery now (S3Delivery log, bucket, role), or the undelivered events are lost to replay (docs/runbook.md "Archive failing").',
-      ),
-    ];
-    for (const each of alarms) monitoring.addAlarm(each);
-    monitoring.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'Archive',
-        left: [
-          new Metric({
-            namespace: 'AWS/Firehose',
-            metricName: 'IncomingRecords',
-            dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
-            statistic: Stats.SUM,
-            period: Duration.minutes(5),
-            label: 'archived (Firehose records in)',
-          }),
-          archiveFailures.with({ label: 'archive failures (retried)' }),
-        ],
-        right: [freshness.with({ label: 'oldest record not in S3 yet (s)' })],
-        rightAnnotations: [{ value: DROP_WARNING_SECONDS, label: 'dropped at twice this' }],
-        width: 24,
-        height: 6,
-      }),
-    );
-    return alarms;
   }
 
   private buildBucket(days: number, removalPolicy: RemovalPolicy): Bucket {

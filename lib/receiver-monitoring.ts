@@ -21,9 +21,11 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_QUEUE } from '../lambda/shared/resource-definitions.ts';
 import { buildAlarms } from './monitoring/alarms.ts';
+import { archiveAlarms, archiveRow } from './monitoring/archive.ts';
 import { buildDashboard } from './monitoring/dashboard.ts';
 import { ReceiverMetrics } from './monitoring/receiver-metrics.ts';
 import type { ReceiverMetricsIdentity } from './receiver/identity.ts';
+import type { ReceiverArchive } from './receiver-archive.ts';
 
 /** Properties of {@link ReceiverMonitoring}. */
 export interface ReceiverMonitoringProps {
@@ -134,10 +136,13 @@ export class ReceiverMonitoring extends Construct {
   public readonly alarmTopic?: ITopic;
   /** Every alarm, the added ones included; the dashboard's alarm widget reads it when rendered. */
   readonly #alarms: Alarm[] = [];
+  /** The receiver's own metrics, for the alarms and rows added after construction. */
+  readonly #metrics: ReceiverMetrics;
 
   constructor(scope: Construct, id: string, props: ReceiverMonitoringProps) {
     super(scope, id);
     const metrics = new ReceiverMetrics(props.metrics);
+    this.#metrics = metrics;
     const oldestMessageAgeSeconds = (props.oldestMessageAgeThreshold ?? Duration.minutes(5)).toSeconds();
     const inputs = { ...props, oldestMessageAgeSeconds };
 
@@ -184,6 +189,17 @@ export class ReceiverMonitoring extends Construct {
   /** Every alarm: the receiver's own and those added with {@link addAlarm} (the archive's). */
   get alarms(): readonly Alarm[] {
     return [...this.#alarms];
+  }
+
+  /**
+   * Alarms and a dashboard row for the archive, built from the metrics it hands over; the alarms
+   * join {@link alarms}, notify the topic and show on the alarm widget.
+   */
+  watchArchive(archive: ReceiverArchive): Alarm[] {
+    const alarms = archiveAlarms(archive, this.#metrics);
+    for (const each of alarms) this.addAlarm(each);
+    this.dashboard.addWidgets(archiveRow(archive, this.#metrics));
+    return alarms;
   }
 
   /**

@@ -133,7 +133,7 @@ export class OFAuthWebhookReceiver extends Construct {
     this.webhookUrl = api.webhookUrl;
 
     this.monitoring = this.buildMonitoring(settings);
-    this.archive?.addMonitoring(this.monitoring, this.metrics);
+    if (this.archive) this.monitoring.watchArchive(this.archive);
     if (settings.eventBus) {
       this.eventBus = new ReceiverEventBus(this, 'EventBus', {
         eventBus: settings.eventBus,

@@ -1,7 +1,8 @@
 /**
  * The receiver's own alarms (fourteen, thirteen without the processed-events record), each with a
  * description that tells the operator what to do. They read this receiver's queues, functions and
- * API, and its own metrics only. The archive adds its alarms through `ReceiverMonitoring.addAlarm`.
+ * API, and its own metrics only. The archive's are in `archive.ts`; the event bus's in
+ * `../receiver/event-bus.ts`; both reach the topic and the dashboard through `ReceiverMonitoring`.
  */
 import { Tokenization } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -66,7 +67,7 @@ const SECONDS_PER_DAY = 86_400;
 const n = (value: number) => Tokenization.stringifyNumber(value);
 
 /** Fires at or above the threshold, in `evaluationPeriods` periods out of as many; no data is fine. */
-function alarm(
+export function alarm(
   scope: Construct,
   id: string,
   metric: IMetric,

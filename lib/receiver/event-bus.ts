@@ -4,7 +4,7 @@
  * an alarm on `EventsNotPublished`; and a schema registry holding the JSON Schema of every known
  * event type, so that subscribers can find the events and download code bindings.
  */
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +15,7 @@ import {
   SCHEMA_EVENT_TYPES,
 } from '../../lambda/shared/event-schemas.ts';
 import { PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
+import { alarm } from '../monitoring/alarms.ts';
 import type { ReceiverMetrics } from '../monitoring/receiver-metrics.ts';
 
 /** The processor's environment variable naming the bus (`lambda/processor/event-bus.ts`). */
@@ -49,15 +50,13 @@ export class ReceiverEventBus extends Construct {
     // The ARN, not the name: PutEvents takes either, and the ARN also names a bus of another account.
     props.processor.addEnvironment(EVENT_BUS_ENVIRONMENT_VARIABLE, props.eventBus.eventBusArn);
     props.eventBus.grantPutEventsTo(props.processor);
-    this.notPublishedAlarm = new Alarm(this, 'EventsNotPublished', {
-      metric: props.metrics.metric('processor', PROCESSOR_METRICS.notPublished),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        'Handled events could not be published to the event bus (PutEvents failing or throttled after retries): they are retried, then moved to the dead-letter queue, and subscribers miss them meanwhile; read the "not published to the event bus" lines in the processor log group (docs/runbook.md "Events not published").',
-    });
+    this.notPublishedAlarm = alarm(
+      this,
+      'EventsNotPublished',
+      props.metrics.metric('processor', PROCESSOR_METRICS.notPublished),
+      1,
+      'Handled events could not be published to the event bus (PutEvents failing or throttled after retries): they are retried, then moved to the dead-letter queue, and subscribers miss them meanwhile; read the "not published to the event bus" lines in the processor log group (docs/runbook.md "Events not published").',
+    );
     this.schemaRegistry = new CfnRegistry(this, 'SchemaRegistry', {
       description: `Schemas of the ${PUBLISHED_EVENT_SOURCE} events published by the OFAuth webhook receiver ${props.receiverName}.`,
     });
