@@ -1,6 +1,6 @@
 /**
  * What `send` puts on the wire: an example payload of a documented type (the examples in
- * `test/fixtures/events/`, each with its source in PROVENANCE.md there) or a JSON file, optionally
+ * `examples/events/`, each with its source in PROVENANCE.md there) or a JSON file, optionally
  * rewritten, then signed with either scheme exactly as OFAuth or Svix would sign it.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { UsageError } from './errors.ts';
 import { suggest } from './suggest.ts';
 
 /** Where the example payloads live, one `<type>.json` per documented type. */
-export const EXAMPLES_DIR = resolve(REPO_ROOT, 'test', 'fixtures', 'events');
+export const EXAMPLES_DIR = resolve(REPO_ROOT, 'examples', 'events');
 
 /** The signature schemes `send` can use. */
 export const SCHEMES = ['ofauth', 'svix'] as const;

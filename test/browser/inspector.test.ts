@@ -399,7 +399,7 @@ describe('the local inspector, in Chromium', () => {
     async () => {
       // GIVEN a signed connection.created whose connection.status is 42: its data fails the schema
       const example = JSON.parse(
-        await readFile(join(REPO_ROOT, 'test', 'fixtures', 'events', 'connection.created.json'), 'utf8'),
+        await readFile(join(REPO_ROOT, 'examples', 'events', 'connection.created.json'), 'utf8'),
       ) as { data: { connection: Record<string, unknown> } };
       example.data.connection = { ...example.data.connection, id: ids.poison, status: 42 };
       const file = join(await mkdtemp(join(tmpdir(), 'poison-')), 'poison.json');

@@ -11,9 +11,9 @@ export const TEST_SVIX_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}
 /** A fixed plain OFAuth signing secret for tests. */
 export const TEST_OFAUTH_SECRET = 'ofauth_test_signing_secret_0123456789';
 
-/** The raw text of a fixture in test/fixtures/events/, byte for byte. */
+/** The raw text of an example in examples/events/, byte for byte. */
 export function fixtureBody(type: string): string {
-  return readFileSync(new URL(`../fixtures/events/${type}.json`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../examples/events/${type}.json`, import.meta.url), 'utf8');
 }
 
 /** Options of {@link apiGatewayEvent}. */

@@ -5,8 +5,8 @@
  * through others.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { importCycles, importGraph, REPO_ROOT, reachableFrom } from '../support/import-graph.ts';
+import { dirname, relative, resolve } from 'node:path';
+import { importCycles, importGraph, REPO_ROOT, reachableFrom, sourceFiles } from '../support/import-graph.ts';
 
 /**
  * What the package ships from lambda/: the two functions' entries, the processor kit, and what
@@ -69,6 +69,19 @@ describe('the import structure', () => {
     // WHEN local/ imports from cli/ (the CLI uses the local pipeline's state, not the other way)
     // THEN never: what both need lives in dev/
     expect(into('local', 'cli')).toEqual([]);
+  });
+
+  it('keeps test/ to the tests: nothing outside it imports from it, JSON included', () => {
+    // GIVEN every relative import of the modules outside test/, whatever it names (.ts or .json)
+    const outside = sourceFiles().filter((file) => !file.startsWith('test/'));
+    const intoTest = outside.flatMap((file) =>
+      [...readFileSync(resolve(REPO_ROOT, file), 'utf8').matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)]
+        .map((match) => relative(REPO_ROOT, resolve(REPO_ROOT, dirname(file), match[1]!)))
+        .filter((target) => target.startsWith('test/'))
+        .map((target) => `${file} → ${target}`),
+    );
+    // THEN there are none: the example events the CLI, the inspector and testing/ send live in examples/
+    expect(intoTest).toEqual([]);
   });
 
   it('has no import cycle anywhere', () => {
