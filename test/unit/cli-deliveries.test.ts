@@ -8,10 +8,10 @@ import {
   newMessageId,
   rewritePayload,
 } from '../../dev/deliveries.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 import { parseEnvelope } from '../../lambda/shared/event-model.ts';
 import { svixMessageTime } from '../../lambda/shared/event-time.ts';
 import { eventKeyFor } from '../../lambda/verifier/event-key.ts';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
 import { EXAMPLE_EVENT_TYPES, exampleEvent } from '../../testing/examples.ts';
 
 /** The key the verifier gives an `OFAuth-Signature` delivery of this body (no webhook id). */

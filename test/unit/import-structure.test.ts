@@ -71,6 +71,31 @@ describe('the import structure', () => {
     expect(into('local', 'cli')).toEqual([]);
   });
 
+  it('keeps dev/ below the dev tools: it imports nothing from local/, cli/ or bench/', () => {
+    // GIVEN dev/'s relative imports WHEN we keep those into a dev tool
+    const upward = inFolder('dev').flatMap((file) =>
+      (graph.get(file) ?? [])
+        .filter((target) => /^(local|cli|bench)\//.test(target))
+        .map((target) => `${file} → ${target}`),
+    );
+    // THEN there are none: dev/ is what local/, cli/ and bench/ share, so it stands under them
+    expect(upward).toEqual([]);
+  });
+
+  it('signs deliveries in one place: only testing/signers.ts (and the verifier, which checks) computes an HMAC', () => {
+    // GIVEN the modules outside test/ WHEN we keep those that compute an HMAC
+    const hmacs = sourceFiles()
+      .filter((file) => !file.startsWith('test/'))
+      .filter((file) => readFileSync(resolve(REPO_ROOT, file), 'utf8').includes('createHmac('));
+    // THEN they are the verifier, the signers, and the signature benchmark's floor (a bare HMAC it
+    // measures the verifier against); the benchmarks and the dev tools sign with testing/signers.ts
+    expect(hmacs.sort()).toEqual([
+      'bench/signatures.ts',
+      'lambda/verifier/signature.ts',
+      'testing/signers.ts',
+    ]);
+  });
+
   it('keeps test/ to the tests: nothing outside it imports from it, JSON included', () => {
     // GIVEN every relative import of the modules outside test/, whatever it names (.ts or .json)
     const outside = sourceFiles().filter((file) => !file.startsWith('test/'));
