@@ -14,6 +14,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { httpApiEvent } from '../dev/api-gateway-event.ts';
 import { eventBody, signDelivery } from '../dev/deliveries.ts';
 import { clientConfig } from '../lambda/verifier/aws-clients.ts';
 import { createVerifierHandler } from '../lambda/verifier/create-handler.ts';
@@ -24,7 +25,6 @@ import { createLambdaContext } from '../local/lambda-context.ts';
 import { createLocalResources } from '../local/resources.ts';
 import { startLocalSecretsManager } from '../local/secrets-manager.ts';
 import { generateSvixSecret } from '../testing/signers.ts';
-import { apiGatewayEvent } from './lib/api-event.ts';
 import type { HandlerEmulatorResult, HandlerStubbedResult } from './lib/results.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -105,7 +105,7 @@ export async function benchHandlerStubbed(
     secretId: 'stub',
   });
   const body = (i: number) => eventBody({ connectionId: `conn_${i % 50}`, seq: i, sizeBytes: 1024 });
-  const fresh = (i: number) => apiGatewayEvent(signDelivery(body(i), { scheme: 'svix', secret }));
+  const fresh = (i: number) => httpApiEvent(signDelivery(body(i), { scheme: 'svix', secret }));
   try {
     await timeEach(200, fresh, handler, 202);
     const newEvent = await timeEach(iterations, (i) => fresh(i + 1_000_000), handler, 202);
@@ -126,7 +126,7 @@ export async function benchHandlerStubbed(
     log('  handler (stubbed): duplicates done');
     const rejected = await timeEach(
       iterations,
-      (i) => apiGatewayEvent(signDelivery(body(i), { scheme: 'svix', secret: generateSvixSecret() })),
+      (i) => httpApiEvent(signDelivery(body(i), { scheme: 'svix', secret: generateSvixSecret() })),
       handler,
       401,
     );
@@ -174,7 +174,7 @@ export async function benchHandlerEmulators(
       await Promise.all(
         handlers.map((handler, w) =>
           handler(
-            apiGatewayEvent(
+            httpApiEvent(
               signDelivery(eventBody({ connectionId: `conn_warm_${tag}_${w}` }), { scheme: 'svix', secret }),
             ),
             context(),
@@ -190,7 +190,7 @@ export async function benchHandlerEmulators(
           while (next < eventsPerLevel) {
             const i = next;
             next += 1;
-            const event = apiGatewayEvent(
+            const event = httpApiEvent(
               signDelivery(eventBody({ connectionId: `conn_${tag}_${w}`, seq: i, sizeBytes: 1024 }), {
                 scheme: 'svix',
                 secret,

@@ -11,8 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { apiGatewayEvent, type RawRequest } from '../../bench/lib/api-event.ts';
 import { PipelineObserver } from '../../bench/pipeline.ts';
+import { type HttpRequest, httpApiEvent } from '../../dev/api-gateway-event.ts';
 import { eventBody, newOfauthSecret, signDelivery } from '../../dev/deliveries.ts';
 import type { HttpApiHandler } from '../../local/gateway.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
@@ -159,7 +159,7 @@ async function positiveControl(): Promise<void> {
     scheme: 'svix',
     secret: SECRETS.svix,
   });
-  const answer = await invoke(apiGatewayEvent(delivery));
+  const answer = await invoke(httpApiEvent(delivery));
   expect(answer === 'crash' ? 'crash' : answer.statusCode).toBe(202);
   expect(await observer.waitFor([`${connectionId}#0`], 15_000)).toBe(0);
 }
@@ -170,7 +170,7 @@ async function positiveControl(): Promise<void> {
  * for the log scan.
  */
 function echoesExpectedSignature(
-  request: RawRequest,
+  request: HttpRequest,
   answer: APIGatewayProxyStructuredResultV2,
   nowSeconds: number,
 ): boolean {
@@ -193,7 +193,7 @@ describe('bad input', () => {
     });
     // WHEN each goes through the production verifier handler
     for (const { category, request } of requests) {
-      const event = apiGatewayEvent(request);
+      const event = httpApiEvent(request);
       const answer = await invoke(event);
       if (answer === 'crash') {
         crashes += 1;
@@ -228,7 +228,7 @@ describe('bad input', () => {
     const statuses = new Map<number, number>();
     let echoes = 0;
     for (const { request } of [...requests, ...requests]) {
-      const answer = await invoke(apiGatewayEvent(request));
+      const answer = await invoke(httpApiEvent(request));
       if (answer !== 'crash' && echoesExpectedSignature(request, answer, Math.floor(Date.now() / 1000)))
         echoes += 1;
       const status = answer === 'crash' ? -1 : (answer.statusCode ?? 200);

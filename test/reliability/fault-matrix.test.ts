@@ -9,8 +9,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { apiGatewayEvent } from '../../bench/lib/api-event.ts';
 import { PipelineObserver } from '../../bench/pipeline.ts';
+import { httpApiEvent } from '../../dev/api-gateway-event.ts';
 import { eventBody, signDelivery } from '../../dev/deliveries.ts';
 import type { ConnectionRecord } from '../../lambda/processor/connections.ts';
 import type { HttpApiHandler } from '../../local/gateway.ts';
@@ -153,7 +153,7 @@ beforeAll(async () => {
   const second = newEnvironment();
   secondEnvironment = async (delivery) => {
     const context = createLambdaContext({ functionName: 'ofauth-verifier', timeoutMs: VERIFIER_TIMEOUT_MS });
-    const answer = await second(apiGatewayEvent({ body: delivery.body, headers: delivery.headers }), context);
+    const answer = await second(httpApiEvent({ body: delivery.body, headers: delivery.headers }), context);
     return typeof answer === 'string'
       ? { status: 200, body: answer }
       : { status: answer.statusCode ?? 200, body: String(answer.body ?? '') };

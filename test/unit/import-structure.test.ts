@@ -96,6 +96,17 @@ describe('the import structure', () => {
     ]);
   });
 
+  it('builds API Gateway events in one place, dev/api-gateway-event.ts', () => {
+    // GIVEN the modules that are not tests themselves (test helpers included)
+    const modules = sourceFiles().filter((file) => !file.endsWith('.test.ts'));
+    // WHEN we keep those that write a payload-2.0 event
+    const builders = modules.filter((file) =>
+      /version: '2\.0',/.test(readFileSync(resolve(REPO_ROOT, file), 'utf8')),
+    );
+    // THEN only the one builder does: the local gateway, the benchmarks and the tests use it
+    expect(builders).toEqual(['dev/api-gateway-event.ts']);
+  });
+
   it('keeps test/ to the tests: nothing outside it imports from it, JSON included', () => {
     // GIVEN every relative import of the modules outside test/, whatever it names (.ts or .json)
     const outside = sourceFiles().filter((file) => !file.startsWith('test/'));

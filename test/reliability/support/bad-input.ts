@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { RawRequest } from '../../../bench/lib/api-event.ts';
+import type { HttpRequest } from '../../../dev/api-gateway-event.ts';
 import { eventBody } from '../../../dev/deliveries.ts';
 import { signOfAuth, signSvix } from '../../../testing/signers.ts';
 
@@ -25,7 +25,7 @@ export interface SecretSet {
 /** A generated request and what kind of bad it is. */
 export interface BadRequest {
   readonly category: string;
-  readonly request: RawRequest;
+  readonly request: HttpRequest;
 }
 
 /** Options for {@link badRequests}. */
@@ -88,11 +88,11 @@ const validBody = fc
 function categories(options: BadInputOptions) {
   const { secrets, nowSeconds, toleranceSeconds, maxBodyBytes } = options;
   const outside = fc.integer({ min: toleranceSeconds + 60, max: 10 * 365 * 24 * 3600 });
-  const ofauth = (body: string, header: string, extra: Record<string, string> = {}): RawRequest => ({
+  const ofauth = (body: string, header: string, extra: Record<string, string> = {}): HttpRequest => ({
     body,
     headers: { 'content-type': 'application/json', 'ofauth-signature': header, ...extra },
   });
-  const svix = (body: string, id: string, ts: string, signature: string, prefix = 'svix'): RawRequest => ({
+  const svix = (body: string, id: string, ts: string, signature: string, prefix = 'svix'): HttpRequest => ({
     body,
     headers: {
       'content-type': 'application/json',
@@ -111,7 +111,7 @@ function categories(options: BadInputOptions) {
         extra: fc.dictionary(fc.stringMatching(/^x-[a-z-]{1,12}$/), fc.string({ maxLength: 20 })),
       })
       .map(
-        ({ body, extra }): RawRequest => ({
+        ({ body, extra }): HttpRequest => ({
           body,
           headers: { 'content-type': 'application/json', ...extra },
         }),
@@ -163,7 +163,7 @@ function categories(options: BadInputOptions) {
     duplicated_headers: fc
       .record({ body: validBody, stale: outside, junkSig: hex(64), id: msgId, otherId: msgId })
       .chain(({ body, stale, junkSig, id, otherId }) =>
-        fc.constantFrom<RawRequest>(
+        fc.constantFrom<HttpRequest>(
           // Two OFAuth-Signature headers: one stale but genuine, one fresh but wrong.
           {
             body,
@@ -229,7 +229,7 @@ function categories(options: BadInputOptions) {
         id: msgId,
         base64: fc.boolean(),
       })
-      .map(({ extra, signed, id, base64 }): RawRequest => {
+      .map(({ extra, signed, id, base64 }): HttpRequest => {
         const body = eventBody({ sizeBytes: maxBodyBytes + extra, nonce: id });
         const request = signed
           ? svix(
@@ -365,7 +365,7 @@ export function badRequests(options: BadInputOptions): BadRequest[] {
   const arbitrary = fc.oneof(
     ...Object.entries(all).map(([category, arb]) => ({
       weight: weights[category as keyof typeof all],
-      arbitrary: (arb as fc.Arbitrary<RawRequest>).map((request): BadRequest => ({ category, request })),
+      arbitrary: (arb as fc.Arbitrary<HttpRequest>).map((request): BadRequest => ({ category, request })),
     })),
   );
   return fc.sample(arbitrary, { seed: options.seed ?? 20260101, numRuns: options.count });
@@ -392,7 +392,7 @@ export function unparseableSignedRequests(
   return Array.from({ length: count }, (_, n) => {
     const body = shapes[n % shapes.length]!(n);
     const id = `msg_unparseable_${n}`;
-    const request: RawRequest =
+    const request: HttpRequest =
       n % 2 === 0
         ? {
             body,
