@@ -29,7 +29,7 @@ import { RECEIVER_DEFAULTS } from '../lib/receiver-props.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { LOCAL_CREDENTIALS } from '../local/state.ts';
-import { newSvixSecret } from './lib/deliveries.ts';
+import { generateSvixSecret } from '../testing/signers.ts';
 import type { CountedCosts, LogBytes } from './lib/prices.ts';
 import type { CostResults } from './lib/results.ts';
 import { median } from './lib/stats.ts';
@@ -331,7 +331,7 @@ async function pipelineCosts(
 ): Promise<CostResults['pipeline'] & { counted: CountedCosts }> {
   const emulators = await startCountedEmulators();
   const untag = tagCallers();
-  const secret = newSvixSecret();
+  const secret = generateSvixSecret();
   const observer = new PipelineObserver();
   const invocations = { processor: 0, messages: 0 };
   /** Each verifier invocation's wall time on the local pipeline (emulators, shared cores). */

@@ -14,6 +14,8 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { httpApiEvent } from '../dev/api-gateway-event.ts';
+import { eventBody, signDelivery } from '../dev/deliveries.ts';
 import { clientConfig } from '../lambda/verifier/aws-clients.ts';
 import { createVerifierHandler } from '../lambda/verifier/create-handler.ts';
 import { DynamoDbEventRecords } from '../lambda/verifier/event-records.ts';
@@ -22,8 +24,7 @@ import { CachedSigningSecrets, secretsManagerFetcher } from '../lambda/verifier/
 import { createLambdaContext } from '../local/lambda-context.ts';
 import { createLocalResources } from '../local/resources.ts';
 import { startLocalSecretsManager } from '../local/secrets-manager.ts';
-import { apiGatewayEvent } from './lib/api-event.ts';
-import { eventBody, newSvixSecret, svixDelivery } from './lib/deliveries.ts';
+import { generateSvixSecret } from '../testing/signers.ts';
 import type { HandlerEmulatorResult, HandlerStubbedResult } from './lib/results.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -85,7 +86,7 @@ export async function benchHandlerStubbed(
   iterations: number,
   log: (line: string) => void = () => {},
 ): Promise<HandlerStubbedResult> {
-  const secret = newSvixSecret();
+  const secret = generateSvixSecret();
   const dynamodbMock = mockClient(DynamoDBClient);
   const sqsMock = mockClient(SQSClient);
   const secretsMock = mockClient(SecretsManagerClient);
@@ -104,7 +105,7 @@ export async function benchHandlerStubbed(
     secretId: 'stub',
   });
   const body = (i: number) => eventBody({ connectionId: `conn_${i % 50}`, seq: i, sizeBytes: 1024 });
-  const fresh = (i: number) => apiGatewayEvent(svixDelivery(body(i), secret));
+  const fresh = (i: number) => httpApiEvent(signDelivery(body(i), { scheme: 'svix', secret }));
   try {
     await timeEach(200, fresh, handler, 202);
     const newEvent = await timeEach(iterations, (i) => fresh(i + 1_000_000), handler, 202);
@@ -125,7 +126,7 @@ export async function benchHandlerStubbed(
     log('  handler (stubbed): duplicates done');
     const rejected = await timeEach(
       iterations,
-      (i) => apiGatewayEvent(svixDelivery(body(i), newSvixSecret())),
+      (i) => httpApiEvent(signDelivery(body(i), { scheme: 'svix', secret: generateSvixSecret() })),
       handler,
       401,
     );
@@ -150,7 +151,7 @@ export async function benchHandlerEmulators(
   eventsPerLevel: number,
   log: (line: string) => void = () => {},
 ): Promise<HandlerEmulatorResult[]> {
-  const secret = newSvixSecret();
+  const secret = generateSvixSecret();
   const secretId = 'ofauth/bench-signing-secret';
   const manager = await startLocalSecretsManager({ [secretId]: secret });
   const region = 'us-east-1';
@@ -173,7 +174,9 @@ export async function benchHandlerEmulators(
       await Promise.all(
         handlers.map((handler, w) =>
           handler(
-            apiGatewayEvent(svixDelivery(eventBody({ connectionId: `conn_warm_${tag}_${w}` }), secret)),
+            httpApiEvent(
+              signDelivery(eventBody({ connectionId: `conn_warm_${tag}_${w}` }), { scheme: 'svix', secret }),
+            ),
             context(),
           ),
         ),
@@ -187,8 +190,11 @@ export async function benchHandlerEmulators(
           while (next < eventsPerLevel) {
             const i = next;
             next += 1;
-            const event = apiGatewayEvent(
-              svixDelivery(eventBody({ connectionId: `conn_${tag}_${w}`, seq: i, sizeBytes: 1024 }), secret),
+            const event = httpApiEvent(
+              signDelivery(eventBody({ connectionId: `conn_${tag}_${w}`, seq: i, sizeBytes: 1024 }), {
+                scheme: 'svix',
+                secret,
+              }),
             );
             const t0 = performance.now();
             const answer = await handler(event, context());

@@ -7,9 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
+import { eventBody, signDelivery } from '../dev/deliveries.ts';
 import { DEFAULT_POLLERS, DEFAULT_VERIFIER_ENVIRONMENTS, startLocalPipeline } from '../local/pipeline.ts';
 import type { SqsBatchHandler } from '../local/poller.ts';
-import { eventBody, newSvixSecret, ofauthDelivery, svixDelivery } from './lib/deliveries.ts';
+import { generateSvixSecret } from '../testing/signers.ts';
 import type { PipelineResult } from './lib/results.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -184,7 +185,7 @@ export async function driveLoad(
         const type = seq % (run.lifecycleEvery ?? 1) === 0 ? 'connection.updated' : 'realtime.bench.updated';
         const body = eventBody({ type, connectionId, seq, sizeBytes: run.eventSizeBytes ?? 1024 });
         // Both schemes, alternating, as a receiver of both the documented and the SDK deliveries sees them.
-        const delivery = seq % 2 === 0 ? svixDelivery(body, secret) : ofauthDelivery(body, secret);
+        const delivery = signDelivery(body, { scheme: seq % 2 === 0 ? 'svix' : 'ofauth', secret });
         const key = `${connectionId}#${seq}`;
         keys.push(key);
         const t0 = performance.now();
@@ -260,7 +261,7 @@ async function benchSetup(
   label: string,
   log: (line: string) => void,
 ): Promise<{ results: PipelineResult[]; samples: Record<string, number[]> }> {
-  const secret = newSvixSecret();
+  const secret = generateSvixSecret();
   const observer = new PipelineObserver();
   const name = setupName(setup);
   const pipeline = await startLocalPipeline({
@@ -282,7 +283,7 @@ async function benchSetup(
     await Promise.all(
       Array.from({ length: 5 }, (_, i) => {
         const body = eventBody({ connectionId: `conn_warmup_${label}_${i}`, seq: 0 });
-        const delivery = svixDelivery(body, secret);
+        const delivery = signDelivery(body, { scheme: 'svix', secret });
         return deliver(pipeline.url, delivery.body, delivery.headers);
       }),
     );

@@ -9,8 +9,9 @@ import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import Stripe from 'stripe';
 import { Webhook } from 'svix';
 import { Bench } from 'tinybench';
+import { eventBody } from '../dev/deliveries.ts';
 import { verifySignature } from '../lambda/verifier/signature.ts';
-import { eventBody, newSvixSecret, ofauthSignatureHeader, svixSignatureHeader } from './lib/deliveries.ts';
+import { generateSvixSecret, signOfAuth, signSvix } from '../testing/signers.ts';
 import type { SignatureRow } from './lib/results.ts';
 
 /** The body sizes measured. */
@@ -22,7 +23,7 @@ export async function benchSignatures(
   log: (line: string) => void = () => {},
 ): Promise<SignatureRow[]> {
   // One whsec_ secret for both schemes, as the local pipeline and the OFAuth SDKs use.
-  const secret = newSvixSecret();
+  const secret = generateSvixSecret();
   // The floor's keys are KeyObjects made once: on Node 24 `createHmac` with a raw Buffer key costs
   // ~10 µs more per call than with a KeyObject (or a string), which would flatter everyone else.
   const ofauthKey = createSecretKey(Buffer.from(secret, 'utf8'));
@@ -36,8 +37,8 @@ export async function benchSignatures(
     const now = Math.floor(Date.now() / 1000);
     const body = eventBody({ sizeBytes: size, seq: size });
     const id = `msg_bench_${size}`;
-    const ofauthHeader = ofauthSignatureHeader(body, secret, now);
-    const svixHeader = svixSignatureHeader(id, now, body, secret);
+    const ofauthHeader = signOfAuth({ secret, body, timestamp: now });
+    const svixHeader = signSvix({ secret, id, body, timestamp: now });
     const ofauthHeaders = { 'ofauth-signature': ofauthHeader };
     const svixHeaders = { 'svix-id': id, 'svix-timestamp': String(now), 'svix-signature': svixHeader };
     const ofauthHex = ofauthHeader.slice(ofauthHeader.indexOf('v1=') + 3);

@@ -17,6 +17,13 @@ import {
   signDelivery,
 } from '../dev/deliveries.ts';
 import { type CliIo, positiveInteger, positiveNumber, UsageError } from '../dev/errors.ts';
+import {
+  DEV_SECRET_FILE_ENV_VAR,
+  devSecretFile,
+  parseSecretList,
+  readDevSecret,
+  SECRET_ENV_VAR,
+} from '../dev/signing-secrets.ts';
 import type { ConnectionRecord } from '../lambda/processor/connections.ts';
 import {
   DEFAULT_LOCAL_PORT,
@@ -25,13 +32,6 @@ import {
   localWebhookUrl,
   PORT_ENV_VAR,
 } from '../local/local-port.ts';
-import {
-  DEV_SECRET_FILE_ENV_VAR,
-  devSecretFile,
-  parseSecretList,
-  readDevSecret,
-  SECRET_ENV_VAR,
-} from '../local/signing-secrets.ts';
 import { parseArgsUsageError } from './args.ts';
 import { findLocalPipeline, isLocalPipelineUrl, localDynamoDbConfig } from './local-pipeline.ts';
 import { ProgressBar } from './progress.ts';

@@ -1,19 +1,20 @@
 /**
- * What `send` puts on the wire: an example payload of a documented type (the examples in
- * `test/fixtures/events/`, each with its source in PROVENANCE.md there) or a JSON file, optionally
- * rewritten, then signed with either scheme exactly as OFAuth or Svix would sign it.
+ * What `send`, the inspector, the benchmarks and the reliability suites put on the wire: an
+ * example payload of a documented type (the examples in `examples/events/`, each with its source
+ * in PROVENANCE.md there), a JSON file or a body built to a size, optionally rewritten, then
+ * signed with either scheme exactly as OFAuth or Svix would sign it.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KSUID_EPOCH_SECONDS } from '../lambda/shared/event-time.ts';
-import { REPO_ROOT } from '../local/signing-secrets.ts';
 import { signOfAuth, svixHeaders } from '../testing/signers.ts';
 import { UsageError } from './errors.ts';
+import { REPO_ROOT } from './signing-secrets.ts';
 import { suggest } from './suggest.ts';
 
 /** Where the example payloads live, one `<type>.json` per documented type. */
-export const EXAMPLES_DIR = resolve(REPO_ROOT, 'test', 'fixtures', 'events');
+export const EXAMPLES_DIR = resolve(REPO_ROOT, 'examples', 'events');
 
 /** The signature schemes `send` can use. */
 export const SCHEMES = ['ofauth', 'svix'] as const;
@@ -172,8 +173,10 @@ export interface SignedDelivery {
 export interface SigningOptions {
   readonly scheme: Scheme;
   readonly secret: string;
-  /** Unix seconds. */
-  readonly timestamp: number;
+  /** Unix seconds. @default now */
+  readonly timestamp?: number;
+  /** The Svix message id, the event key (Svix scheme only). @default a new one ({@link newMessageId}) */
+  readonly id?: string;
   /** Sign with a timestamp beyond the tolerance. */
   readonly stale?: boolean;
   /** Change the body after signing. */
@@ -199,18 +202,24 @@ export function newMessageId(now: number = Date.now()): string {
 }
 
 /**
- * Signs a body with the verifier's own signing helpers.
+ * Signs a body as OFAuth or Svix would, with the package's signers (`testing/signers.ts`, which
+ * the repository's tests check against the `svix` and `standardwebhooks` libraries).
+ *
+ * @example
+ * const delivery = signDelivery(eventBody(), { scheme: 'svix', secret: generateSvixSecret() });
  *
  * @throws {UsageError} when a Svix signature is asked for with a secret that is not `whsec_` base64
  */
 export function signDelivery(body: string, options: SigningOptions): SignedDelivery {
-  const timestamp = options.stale ? options.timestamp - STALE_SECONDS : options.timestamp;
+  const now = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const timestamp = options.stale ? now - STALE_SECONDS : now;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.scheme === 'ofauth') {
     headers['ofauth-signature'] = signOfAuth({ secret: options.secret, body, timestamp });
   } else {
     try {
-      Object.assign(headers, svixHeaders({ secret: options.secret, id: newMessageId(), body, timestamp }));
+      const id = options.id ?? newMessageId();
+      Object.assign(headers, svixHeaders({ secret: options.secret, id, body, timestamp }));
     } catch {
       throw new UsageError('--scheme svix needs a Svix secret: "whsec_" followed by base64');
     }
@@ -218,4 +227,58 @@ export function signDelivery(body: string, options: SigningOptions): SignedDeliv
   // A tampered body keeps its signature: the verifier must answer 401 invalid_signature.
   const sent = options.tamper ? `{"tampered":true,${body.slice(1)}` : body;
   return { body: sent, headers };
+}
+
+/** A fresh OFAuth-style secret string (`ofauth_sk_` and 48 hex digits), for a second, wrong secret. */
+export function newOfauthSecret(): string {
+  return `ofauth_sk_${randomBytes(24).toString('hex')}`;
+}
+
+/** Options for {@link eventBody}. */
+export interface EventBodyOptions {
+  /** @default 'connection.updated' */
+  readonly type?: string;
+  /** @default 'conn_bench' */
+  readonly connectionId?: string;
+  /** A sequence number carried in the body, so that order can be checked after processing. @default 0 */
+  readonly seq?: number;
+  /** Pads the body to exactly this many bytes (UTF-8). @default no padding */
+  readonly sizeBytes?: number;
+  /** Makes otherwise equal bodies distinct (the event key of an `OFAuth-Signature` delivery is the body's hash). @default a random nonce */
+  readonly nonce?: string;
+}
+
+/**
+ * A documented-shape connection event built to order, for the benchmarks and the reliability
+ * suites. `data.connection.userData.name` carries the sequence number and `data.padding` fills the
+ * body to `sizeBytes`; both are fields the schemas let pass.
+ *
+ * @throws {Error} when `sizeBytes` is smaller than the event without padding
+ */
+export function eventBody(options: EventBodyOptions = {}): string {
+  const connectionId = options.connectionId ?? 'conn_bench';
+  const seq = options.seq ?? 0;
+  const event = {
+    type: options.type ?? 'connection.updated',
+    timestamp: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
+    data: {
+      clientReferenceId: `user_${connectionId}`,
+      connection: {
+        id: connectionId,
+        status: 'active',
+        userData: { name: `seq ${seq}`, username: options.nonce ?? randomBytes(6).toString('hex') },
+      },
+      padding: '',
+    },
+  };
+  if (options.sizeBytes === undefined) {
+    const { padding: _, ...data } = event.data;
+    return JSON.stringify({ ...event, data });
+  }
+  const base = JSON.stringify(event);
+  const missing = options.sizeBytes - Buffer.byteLength(base);
+  if (missing < 0)
+    throw new Error(`a body of ${options.sizeBytes} bytes is too small for the event (${base.length})`);
+  event.data.padding = 'x'.repeat(missing);
+  return JSON.stringify(event);
 }

@@ -3,7 +3,7 @@
  * `POST /webhooks/ofauth` into a payload-2.0 event, invokes the verifier's handler with a
  * Lambda-like context and answers with its result, following API Gateway's rules for both.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -13,9 +13,10 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import { httpApiEvent, rawHeaderPairs } from '../dev/api-gateway-event.ts';
 import { WEBHOOK_PATH } from '../lambda/shared/deployment-names.ts';
 import { EnvironmentPool } from './environment-pool.ts';
-import { InvocationTimeoutError, invokeWithTimeout, LOCAL_ACCOUNT_ID } from './lambda-context.ts';
+import { InvocationTimeoutError, invokeWithTimeout } from './lambda-context.ts';
 
 /** The one route the stack exposes. */
 export const WEBHOOK_ROUTE = { method: 'POST', path: WEBHOOK_PATH } as const;
@@ -136,143 +137,6 @@ export class PortInUseError extends Error {
     );
     this.name = 'PortInUseError';
   }
-}
-
-/**
- * Content types API Gateway hands to Lambda as text; every other body (a missing content type
- * included) arrives base64-encoded with `isBase64Encoded: true`. AWS does not list them; this is
- * the split observed on real HTTP APIs.
- */
-const TEXT_MEDIA_TYPES = new Set(['application/json', 'application/xml', 'application/javascript']);
-
-/** Whether API Gateway passes a body with this `content-type` as text. */
-export function isTextContentType(contentType: string | undefined): boolean {
-  if (!contentType) return false;
-  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return mediaType.startsWith('text/') || TEXT_MEDIA_TYPES.has(mediaType);
-}
-
-/** The parts of an HTTP request the event is built from. */
-export interface RawRequest {
-  readonly method: string;
-  /** Path and query as received, e.g. `/webhooks/ofauth?x=1`. */
-  readonly url: string;
-  /** Alternating names and values, as node's `IncomingMessage.rawHeaders`. */
-  readonly rawHeaders: readonly string[];
-  readonly body: Buffer;
-  readonly sourceIp: string;
-  readonly port: number;
-  /** @default Date.now() */
-  readonly timeEpoch?: number;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `requestContext.time` as API Gateway writes it: `15/Jan/2024:10:30:00 +0000`. */
-function clfTime(epoch: number): string {
-  const d = new Date(epoch);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
-    d.getUTCMinutes(),
-  )}:${pad(d.getUTCSeconds())} +0000`;
-}
-
-function decodeQueryComponent(value: string): string {
-  try {
-    return decodeURIComponent(value.replaceAll('+', ' '));
-  } catch {
-    return value;
-  }
-}
-
-/**
- * Builds the payload-2.0 event API Gateway would send for this request: lower-cased headers with
- * repeated values joined by commas, cookies moved out of the headers, repeated query parameters
- * joined by commas, and the body as text or base64 by content type.
- *
- * @example
- * const event = toHttpApiEvent({ method: 'POST', url: '/webhooks/ofauth', rawHeaders: ['Content-Type', 'application/json'],
- *   body: Buffer.from('{}'), sourceIp: '127.0.0.1', port: 3000 });
- * event.isBase64Encoded; // false
- */
-export function toHttpApiEvent(request: RawRequest): APIGatewayProxyEventV2 {
-  const timeEpoch = request.timeEpoch ?? Date.now();
-  const queryAt = request.url.indexOf('?');
-  const rawPath = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
-  const rawQueryString = queryAt === -1 ? '' : request.url.slice(queryAt + 1);
-
-  const headers: Record<string, string> = {};
-  const cookies: string[] = [];
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i]!.toLowerCase();
-    const value = request.rawHeaders[i + 1]!;
-    if (name === 'cookie') {
-      cookies.push(
-        ...value
-          .split(';')
-          .map((cookie) => cookie.trim())
-          .filter(Boolean),
-      );
-      continue;
-    }
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
-  }
-  const requestId = randomUUID();
-  // API Gateway adds these before invoking the integration.
-  headers['x-forwarded-for'] = headers['x-forwarded-for']
-    ? `${headers['x-forwarded-for']}, ${request.sourceIp}`
-    : request.sourceIp;
-  headers['x-forwarded-port'] = String(request.port);
-  headers['x-forwarded-proto'] = 'http';
-  headers['x-amzn-trace-id'] =
-    `Root=1-${Math.floor(timeEpoch / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
-
-  const queryStringParameters: Record<string, string> = {};
-  if (rawQueryString) {
-    for (const pair of rawQueryString.split('&')) {
-      if (!pair) continue;
-      const equals = pair.indexOf('=');
-      const key = decodeQueryComponent(equals === -1 ? pair : pair.slice(0, equals));
-      const value = equals === -1 ? '' : decodeQueryComponent(pair.slice(equals + 1));
-      queryStringParameters[key] =
-        key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
-    }
-  }
-
-  const hasBody = request.body.length > 0;
-  const asText = isTextContentType(headers['content-type']);
-  const host = headers.host ?? `127.0.0.1:${request.port}`;
-  const domainName = host.replace(/:\d+$/, '');
-  const method = request.method.toUpperCase();
-  return {
-    version: '2.0',
-    routeKey: `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`,
-    rawPath,
-    rawQueryString,
-    ...(cookies.length > 0 && { cookies }),
-    headers,
-    ...(Object.keys(queryStringParameters).length > 0 && { queryStringParameters }),
-    requestContext: {
-      accountId: LOCAL_ACCOUNT_ID,
-      apiId: 'local',
-      domainName,
-      domainPrefix: domainName.split('.', 1)[0]!,
-      http: {
-        method,
-        path: rawPath,
-        protocol: 'HTTP/1.1',
-        sourceIp: request.sourceIp,
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId,
-      routeKey: `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`,
-      stage: '$default',
-      time: clfTime(timeEpoch),
-      timeEpoch,
-    },
-    ...(hasBody && { body: request.body.toString(asText ? 'utf8' : 'base64') }),
-    isBase64Encoded: hasBody && !asText,
-  };
 }
 
 /** What the gateway writes back for a handler's result. */
@@ -445,10 +309,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(response, 503, { message: 'Service Unavailable' });
       return;
     }
-    const event = toHttpApiEvent({
+    const event = httpApiEvent({
       method: request.method,
       url: request.url ?? '/',
-      rawHeaders: request.rawHeaders,
+      headers: rawHeaderPairs(request.rawHeaders),
       body,
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       port,

@@ -5,9 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-
-/** The account id the local pipeline uses in every ARN, as the emulators do. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
+import { LOCAL_ACCOUNT_ID } from '../dev/api-gateway-event.ts';
 
 /** Describes the emulated function. */
 export interface LocalFunction {

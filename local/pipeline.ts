@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { generateDevSecret } from '../dev/signing-secrets.ts';
 import { type RejectedMessage, SqsDeadLetterQueue } from '../lambda/processor/dead-letters.ts';
 import {
   PROCESSOR_ENVIRONMENT as P,
@@ -29,7 +30,6 @@ import {
 import { type Poller, type PollerObserver, type SqsBatchHandler, startPoller } from './poller.ts';
 import { createLocalResources, type LocalResources } from './resources.ts';
 import { type LocalSecretsManager, startLocalSecretsManager } from './secrets-manager.ts';
-import { generateDevSecret } from './signing-secrets.ts';
 import { LOCAL_CREDENTIALS, type LocalPipelineState } from './state.ts';
 
 /** The verifier's module, as imported after the environment is set. */

@@ -18,6 +18,12 @@
  * compact on a terminal, else json).
  */
 
+import {
+  devSecretFile,
+  loadOrCreateDevSecret,
+  parseSecretList,
+  SECRET_ENV_VAR,
+} from '../dev/signing-secrets.ts';
 import { POWERTOOLS_ENVIRONMENT } from '../lambda/shared/deployment-names.ts';
 import { DEMO_FAILURE_PREFIX } from './demo-failures.ts';
 import { PortInUseError } from './gateway.ts';
@@ -37,7 +43,6 @@ import {
   type LocalPipeline,
   startLocalPipeline,
 } from './pipeline.ts';
-import { devSecretFile, loadOrCreateDevSecret, parseSecretList, SECRET_ENV_VAR } from './signing-secrets.ts';
 import { localStateFile, removeLocalState, writeLocalState } from './state.ts';
 import { stopControl } from './stop-control.ts';
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { REPO_ROOT } from './signing-secrets.ts';
+import { REPO_ROOT } from '../dev/signing-secrets.ts';
 
 /** The emulators accept any credentials; these never leave the machine. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

@@ -1,25 +1,23 @@
 /**
  * The documented example payload of each event type OFAuth sends, in the documented envelope
  * (`type`, `timestamp`, `data`). The JSON files are the repository's fixtures
- * (`test/fixtures/events/`, where each comes from: `PROVENANCE.md` there), compiled into the
+ * (`examples/events/`, where each comes from: `PROVENANCE.md` there), compiled into the
  * package so that a consumer's tests send exactly what the receiver's own tests send.
  */
 
+import connectionCreated from '../examples/events/connection.created.json' with { type: 'json' };
+import connectionDisconnected from '../examples/events/connection.disconnected.json' with { type: 'json' };
+import connectionExpired from '../examples/events/connection.expired.json' with { type: 'json' };
+import connectionUpdated from '../examples/events/connection.updated.json' with { type: 'json' };
+import websocketEvent from '../examples/events/of.websocket.event.received.json' with { type: 'json' };
+import chatTyping from '../examples/events/realtime.chat_typing.updated.json' with { type: 'json' };
+import rulesUpdated from '../examples/events/rules.updated.json' with { type: 'json' };
 import type {
   ConnectionEventData,
   RulesUpdatedData,
   TranslatedEventData,
   WebsocketEventData,
 } from '../lambda/shared/event-model.ts';
-import connectionCreated from '../test/fixtures/events/connection.created.json' with { type: 'json' };
-import connectionDisconnected from '../test/fixtures/events/connection.disconnected.json' with {
-  type: 'json',
-};
-import connectionExpired from '../test/fixtures/events/connection.expired.json' with { type: 'json' };
-import connectionUpdated from '../test/fixtures/events/connection.updated.json' with { type: 'json' };
-import websocketEvent from '../test/fixtures/events/of.websocket.event.received.json' with { type: 'json' };
-import chatTyping from '../test/fixtures/events/realtime.chat_typing.updated.json' with { type: 'json' };
-import rulesUpdated from '../test/fixtures/events/rules.updated.json' with { type: 'json' };
 
 /** The `data` type of each example. */
 export interface ExampleEventData {

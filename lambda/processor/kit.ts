@@ -70,6 +70,7 @@ export {
   type ProcessorHandler,
   type ProcessorHandlerOptions,
 } from './create-handler.ts';
+export { recordConnection } from './default-handlers/connection-events.ts';
 export { defaultHandlers, defaultOnUnknownEvent } from './default-handlers/index.ts';
 export {
   EVENT_SOURCE,

@@ -17,10 +17,10 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { runCli } from '../../cli/index.ts';
 import { signDelivery } from '../../dev/deliveries.ts';
 import type { CliIo } from '../../dev/errors.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { DEMO_FAILURE_PREFIX } from '../../local/demo-failures.ts';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
 import { eventually, uniqueConnectionId } from '../e2e/pipeline-support.ts';
 import { type InspectedPipeline, startInspectedPipeline } from '../support/inspector.ts';
 import { collectPageErrors, launchChromium } from './chromium.ts';
@@ -399,7 +399,7 @@ describe('the local inspector, in Chromium', () => {
     async () => {
       // GIVEN a signed connection.created whose connection.status is 42: its data fails the schema
       const example = JSON.parse(
-        await readFile(join(REPO_ROOT, 'test', 'fixtures', 'events', 'connection.created.json'), 'utf8'),
+        await readFile(join(REPO_ROOT, 'examples', 'events', 'connection.created.json'), 'utf8'),
       ) as { data: { connection: Record<string, unknown> } };
       example.data.connection = { ...example.data.connection, id: ids.poison, status: 42 };
       const file = join(await mkdtemp(join(tmpdir(), 'poison-')), 'poison.json');

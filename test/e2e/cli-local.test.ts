@@ -191,7 +191,7 @@ describe('the CLI against a running local pipeline', () => {
     // which the processor puts on the dead-letter queue at once, and a signed body with no event type,
     // which the verifier keeps there
     const poison = join(dir, 'poison.json');
-    const example = JSON.parse(await readFile('test/fixtures/events/connection.created.json', 'utf8'));
+    const example = JSON.parse(await readFile('examples/events/connection.created.json', 'utf8'));
     example.data.connection.status = 42;
     await writeFile(poison, JSON.stringify(example));
     const typeless = join(dir, 'typeless.json');
@@ -256,7 +256,7 @@ describe('the CLI against a running local pipeline', () => {
     );
     expect(item).toMatchObject({ clientReferenceId: 'user_1', status: 'active' });
     // AND a file of one's own is sent as written, saying so
-    const file = await send('test/fixtures/events/connection.updated.json', '--connection', connectionId);
+    const file = await send('examples/events/connection.updated.json', '--connection', connectionId);
     expect(file.stdout).toContain(
       `  connection ${connectionId}, client reference user_456 (the payload's; --client-reference sets another)\n`,
     );

@@ -13,8 +13,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 import { freePort } from '../../local/emulators/ports.ts';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
 import { isLoopback, listeningSocketsOfTree } from '../support/listening-sockets.ts';
 import { eventually } from './pipeline-support.ts';
 

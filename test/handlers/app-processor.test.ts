@@ -118,6 +118,7 @@ describe('the public entry points', () => {
       'isTranslatedEventType',
       'parseEnvelope',
       'parseEvent',
+      'recordConnection',
       'skippedWriteMessage',
     ]);
   });

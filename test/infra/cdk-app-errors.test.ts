@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 
 const run = promisify(execFile);
 

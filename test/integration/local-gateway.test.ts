@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { type Gateway, isTextContentType, startGateway } from '../../local/gateway.ts';
+import { isTextContentType } from '../../dev/api-gateway-event.ts';
+import { type Gateway, startGateway } from '../../local/gateway.ts';
 
 /** Sends a raw request (repeated headers kept as separate lines) and reads the answer. */
 function send(

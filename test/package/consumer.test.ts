@@ -181,7 +181,7 @@ describe('a consumer app with the packed tarball', () => {
         .filter(
           (file) =>
             !/\.(js|d\.ts)$/.test(file) &&
-            !/^dist\/test\/fixtures\/events\/[\w.]+\.json$/.test(file) &&
+            !/^dist\/examples\/events\/[\w.]+\.json$/.test(file) &&
             !/^schemas\/[\w.]+\.json$/.test(file),
         )
         .sort(),

@@ -11,12 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { apiGatewayEvent, type RawRequest } from '../../bench/lib/api-event.ts';
-import { eventBody, newOfauthSecret, newSvixSecret, svixDelivery } from '../../bench/lib/deliveries.ts';
 import { PipelineObserver } from '../../bench/pipeline.ts';
+import { type HttpRequest, httpApiEvent } from '../../dev/api-gateway-event.ts';
+import { eventBody, newOfauthSecret, signDelivery } from '../../dev/deliveries.ts';
 import type { HttpApiHandler } from '../../local/gateway.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { generateSvixSecret } from '../../testing/signers.ts';
 import { badRequests, type SecretSet, unparseableSignedRequests } from './support/bad-input.ts';
 import { invariantMismatches } from './support/documented-figures.ts';
 import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
@@ -30,9 +31,9 @@ const MAX_BODY_BYTES = 16 * 1024;
 const TOLERANCE_SECONDS = 300;
 /** Two configured secrets (a rotation): one `whsec_` for both schemes, one plain OFAuth string. */
 const SECRETS: SecretSet = {
-  svix: newSvixSecret(),
+  svix: generateSvixSecret(),
   ofauth: newOfauthSecret(),
-  wrongSvix: newSvixSecret(),
+  wrongSvix: generateSvixSecret(),
   wrongOfauth: newOfauthSecret(),
 };
 
@@ -154,8 +155,11 @@ let controls = 0;
 async function positiveControl(): Promise<void> {
   controls += 1;
   const connectionId = `conn_control_${controls}`;
-  const delivery = svixDelivery(eventBody({ connectionId, seq: 0 }), SECRETS.svix);
-  const answer = await invoke(apiGatewayEvent(delivery));
+  const delivery = signDelivery(eventBody({ connectionId, seq: 0 }), {
+    scheme: 'svix',
+    secret: SECRETS.svix,
+  });
+  const answer = await invoke(httpApiEvent(delivery));
   expect(answer === 'crash' ? 'crash' : answer.statusCode).toBe(202);
   expect(await observer.waitFor([`${connectionId}#0`], 15_000)).toBe(0);
 }
@@ -166,7 +170,7 @@ async function positiveControl(): Promise<void> {
  * for the log scan.
  */
 function echoesExpectedSignature(
-  request: RawRequest,
+  request: HttpRequest,
   answer: APIGatewayProxyStructuredResultV2,
   nowSeconds: number,
 ): boolean {
@@ -189,7 +193,7 @@ describe('bad input', () => {
     });
     // WHEN each goes through the production verifier handler
     for (const { category, request } of requests) {
-      const event = apiGatewayEvent(request);
+      const event = httpApiEvent(request);
       const answer = await invoke(event);
       if (answer === 'crash') {
         crashes += 1;
@@ -224,7 +228,7 @@ describe('bad input', () => {
     const statuses = new Map<number, number>();
     let echoes = 0;
     for (const { request } of [...requests, ...requests]) {
-      const answer = await invoke(apiGatewayEvent(request));
+      const answer = await invoke(httpApiEvent(request));
       if (answer !== 'crash' && echoesExpectedSignature(request, answer, Math.floor(Date.now() / 1000)))
         echoes += 1;
       const status = answer === 'crash' ? -1 : (answer.statusCode ?? 200);
@@ -272,7 +276,11 @@ describe('bad input', () => {
     // GIVEN the pipeline after the bad input
     const body = eventBody({ connectionId: 'conn_after_bad_input', seq: 1 });
     // WHEN a genuine delivery is sent over HTTP
-    const outcome = await sendWithRetries(pipeline.url, svixDelivery(body, SECRETS.svix), { attempts: 1 });
+    const outcome = await sendWithRetries(
+      pipeline.url,
+      signDelivery(body, { scheme: 'svix', secret: SECRETS.svix }),
+      { attempts: 1 },
+    );
     const lost = await observer.waitFor(['conn_after_bad_input#1'], 10_000);
     genuineAfterwards = `${outcome.attempts.map((a) => a.status).join('→')}, ${lost === 0 ? 'processed' : 'NOT processed'}`;
     // THEN it is accepted and processed

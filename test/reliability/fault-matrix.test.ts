@@ -9,13 +9,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { apiGatewayEvent } from '../../bench/lib/api-event.ts';
-import { eventBody, newSvixSecret, ofauthDelivery, svixDelivery } from '../../bench/lib/deliveries.ts';
 import { PipelineObserver } from '../../bench/pipeline.ts';
+import { httpApiEvent } from '../../dev/api-gateway-event.ts';
+import { eventBody, signDelivery } from '../../dev/deliveries.ts';
 import type { ConnectionRecord } from '../../lambda/processor/connections.ts';
 import type { HttpApiHandler } from '../../local/gateway.ts';
 import { createLambdaContext } from '../../local/lambda-context.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { generateSvixSecret } from '../../testing/signers.ts';
 import { invariantMismatches } from './support/documented-figures.ts';
 import { type FaultInjector, injectFaults } from './support/faults.ts';
 import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
@@ -31,7 +32,7 @@ import {
 import { type SlowProxy, startSlowProxy } from './support/slow-proxy.ts';
 import { type FigureRow, recordFigures } from './support/summary.ts';
 
-const SECRET = newSvixSecret();
+const SECRET = generateSvixSecret();
 /** Worst case of one case: three deliveries of up to 5 attempts each, and the processor's retries. */
 const CASE_TIMEOUT_MS = 60_000;
 const logs = captureLogs();
@@ -152,7 +153,7 @@ beforeAll(async () => {
   const second = newEnvironment();
   secondEnvironment = async (delivery) => {
     const context = createLambdaContext({ functionName: 'ofauth-verifier', timeoutMs: VERIFIER_TIMEOUT_MS });
-    const answer = await second(apiGatewayEvent({ body: delivery.body, headers: delivery.headers }), context);
+    const answer = await second(httpApiEvent({ body: delivery.body, headers: delivery.headers }), context);
     return typeof answer === 'string'
       ? { status: 200, body: answer }
       : { status: answer.statusCode ?? 200, body: String(answer.body ?? '') };
@@ -181,7 +182,7 @@ beforeAll(async () => {
   // Warm up: the first call of each SDK client loads code lazily, which under load can outlast
   // the compressed timeouts; the cases must meet only the faults they inject.
   const warmUp = await sendWithRetries(pipeline.url, () =>
-    svixDelivery(eventBody({ connectionId: 'conn_warm_up', seq: 0 }), SECRET),
+    signDelivery(eventBody({ connectionId: 'conn_warm_up', seq: 0 }), { scheme: 'svix', secret: SECRET }),
   );
   expect(warmUp.acknowledged).toBe(true);
   expect(await observer.waitFor(['conn_warm_up#0'], 15_000)).toBe(0);
@@ -242,8 +243,8 @@ async function runCase(
     const svixId = `msg_${randomBytes(8).toString('hex')}`;
     // OFAuth re-signs each retry with a new `t`; Svix keeps the message id.
     return (options.scheme ?? 'svix') === 'svix'
-      ? () => svixDelivery(body, SECRET, svixId)
-      : () => ofauthDelivery(body, SECRET);
+      ? () => signDelivery(body, { scheme: 'svix', secret: SECRET, id: svixId })
+      : () => signDelivery(body, { scheme: 'ofauth', secret: SECRET });
   });
   const before = { reordered: observer.reordered };
   const first = await sendWithRetries(pipeline.url, deliveries[0]!);

@@ -3,7 +3,8 @@
  * leak because it cannot, or a generator that never makes some category, would prove nothing.
  */
 import { createHmac } from 'node:crypto';
-import { newOfauthSecret, newSvixSecret, ofauthDelivery, svixDelivery } from '../../bench/lib/deliveries.ts';
+import { newOfauthSecret, signDelivery } from '../../dev/deliveries.ts';
+import { generateSvixSecret } from '../../testing/signers.ts';
 import { badRequests, unparseableSignedRequests } from './support/bad-input.ts';
 import { captureLogs, findSecretLeaks, secretForms } from './support/log-capture.ts';
 import { candidateKeys, countEchoes, expectedSignatureDigests } from './support/signature-echo.ts';
@@ -11,7 +12,7 @@ import { candidateKeys, countEchoes, expectedSignatureDigests } from './support/
 describe('reliability instruments', () => {
   it('finds a secret in every encoding a log line could carry it', () => {
     // GIVEN a Svix secret and an OFAuth secret string
-    const svix = newSvixSecret();
+    const svix = generateSvixSecret();
     const ofauth = newOfauthSecret();
     const key = Buffer.from(svix.slice('whsec_'.length), 'base64');
     const lines = [
@@ -43,9 +44,9 @@ describe('reliability instruments', () => {
   it('generates every category of bad request, reproducibly, and no genuine delivery among them', () => {
     // GIVEN the generator's inputs
     const secrets = {
-      svix: newSvixSecret(),
+      svix: generateSvixSecret(),
       ofauth: newOfauthSecret(),
-      wrongSvix: newSvixSecret(),
+      wrongSvix: generateSvixSecret(),
       wrongOfauth: newOfauthSecret(),
     };
     const options = {
@@ -80,12 +81,17 @@ describe('reliability instruments', () => {
   it('finds an expected signature of either scheme, in any encoding, at the timestamp the request carries', () => {
     // GIVEN a verifier configured with a Svix and an OFAuth secret, and one delivery of each scheme
     // signed an hour ago (a stale request: not the current second)
-    const svix = newSvixSecret();
+    const svix = generateSvixSecret();
     const ofauth = newOfauthSecret();
     const now = 1_800_000_000;
     const body = '{"type":"connection.updated"}';
-    const ofauthRequest = ofauthDelivery(body, ofauth, now - 3600);
-    const svixRequest = svixDelivery(body, svix, 'msg_echo', now - 3600);
+    const ofauthRequest = signDelivery(body, { scheme: 'ofauth', secret: ofauth, timestamp: now - 3600 });
+    const svixRequest = signDelivery(body, {
+      scheme: 'svix',
+      secret: svix,
+      id: 'msg_echo',
+      timestamp: now - 3600,
+    });
     const keys = candidateKeys([svix, ofauth]);
     const expected = new Set([
       ...expectedSignatureDigests(ofauthRequest, keys, now),

@@ -5,17 +5,17 @@
  * must be processed once (no event lost, none enqueued or handled twice) and in order per connection.
  */
 import { randomBytes } from 'node:crypto';
-import { newSvixSecret } from '../../bench/lib/deliveries.ts';
 import type { PipelineResult } from '../../bench/lib/results.ts';
 import { driveLoad, PipelineObserver } from '../../bench/pipeline.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { generateSvixSecret } from '../../testing/signers.ts';
 import { invariantMismatches } from './support/documented-figures.ts';
 import { captureLogs, dumpLogsIfAsked, findSecretLeaks } from './support/log-capture.ts';
 import { type FigureRow, recordFigures } from './support/summary.ts';
 
 const CONNECTIONS = 100;
 const EVENTS_PER_CONNECTION = 100;
-const SECRET = newSvixSecret();
+const SECRET = generateSvixSecret();
 
 const logs = captureLogs();
 let pipeline: LocalPipeline;

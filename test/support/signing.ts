@@ -1,9 +1,11 @@
 /**
  * Builders for signed deliveries as API Gateway hands them to the verifier (HTTP API, payload
- * 2.0), and a Lambda context whose remaining time a test controls.
+ * 2.0, built by `dev/api-gateway-event.ts`), and a Lambda context whose remaining time a test
+ * controls.
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { httpApiEvent } from '../../dev/api-gateway-event.ts';
 import { signOfAuth, svixHeaders } from '../../testing/signers.ts';
 
 /** A fixed `whsec_` secret for tests (32 bytes of 0x01…). */
@@ -11,9 +13,9 @@ export const TEST_SVIX_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}
 /** A fixed plain OFAuth signing secret for tests. */
 export const TEST_OFAUTH_SECRET = 'ofauth_test_signing_secret_0123456789';
 
-/** The raw text of a fixture in test/fixtures/events/, byte for byte. */
+/** The raw text of an example in examples/events/, byte for byte. */
 export function fixtureBody(type: string): string {
-  return readFileSync(new URL(`../fixtures/events/${type}.json`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../examples/events/${type}.json`, import.meta.url), 'utf8');
 }
 
 /** Options of {@link apiGatewayEvent}. */
@@ -26,39 +28,19 @@ export interface RequestOptions {
   readonly method?: string;
 }
 
-/** An API Gateway HTTP API (payload 2.0) event. */
+/**
+ * The event API Gateway hands the verifier for a request to the webhook (`dev/api-gateway-event.ts`),
+ * with a JSON content type unless `headers` name one.
+ */
 export function apiGatewayEvent(options: RequestOptions = {}): APIGatewayProxyEventV2 {
-  const method = options.method ?? 'POST';
-  const bytes = options.body === undefined ? undefined : Buffer.from(options.body);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
-  return {
-    version: '2.0',
-    routeKey: `${method} /webhooks/ofauth`,
-    rawPath: '/webhooks/ofauth',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: {
-        method,
-        path: '/webhooks/ofauth',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'test',
-      },
-      requestId: 'req-1',
-      routeKey: `${method} /webhooks/ofauth`,
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-    },
+  const headers = Object.entries(options.headers ?? {});
+  const typed = headers.some(([name]) => name.toLowerCase() === 'content-type');
+  return httpApiEvent({
+    ...(options.method !== undefined && { method: options.method }),
+    headers: typed ? headers : [['content-type', 'application/json'], ...headers],
+    ...(options.body !== undefined && { body: options.body }),
     isBase64Encoded: options.base64 ?? false,
-    ...(bytes !== undefined && { body: options.base64 ? bytes.toString('base64') : bytes.toString('utf8') }),
-  };
+  });
 }
 
 /** Options of the signed-delivery builders. */

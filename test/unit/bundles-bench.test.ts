@@ -5,7 +5,7 @@
  */
 import { build } from 'esbuild';
 import { FUNCTIONS } from '../../bench/bundles.ts';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 
 /** The `@aws-sdk/client-*` packages an esbuild bundle of `source` (or `entry`) carries. */
 async function sdkClientsIn(input: { entry: string } | { source: string }): Promise<string[]> {

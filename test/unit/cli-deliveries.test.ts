@@ -1,8 +1,18 @@
+import { relative, sep } from 'node:path';
 import KSUID from 'ksuid';
-import { asNewEvent, loadPayload, newMessageId, rewritePayload } from '../../dev/deliveries.ts';
+import {
+  asNewEvent,
+  EXAMPLES_DIR,
+  exampleTypes,
+  loadPayload,
+  newMessageId,
+  rewritePayload,
+} from '../../dev/deliveries.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 import { parseEnvelope } from '../../lambda/shared/event-model.ts';
 import { svixMessageTime } from '../../lambda/shared/event-time.ts';
 import { eventKeyFor } from '../../lambda/verifier/event-key.ts';
+import { EXAMPLE_EVENT_TYPES, exampleEvent } from '../../testing/examples.ts';
 
 /** The key the verifier gives an `OFAuth-Signature` delivery of this body (no webhook id). */
 function keyOf(payload: Record<string, unknown>) {
@@ -11,6 +21,18 @@ function keyOf(payload: Record<string, unknown>) {
   if (!parsed.ok) throw new Error(parsed.message);
   return eventKeyFor({ envelopeId: parsed.envelope.id, body: new TextEncoder().encode(body) });
 }
+
+describe('the examples send reads', () => {
+  it('are the examples of the testing entry point, kept outside test/', () => {
+    // GIVEN the folder the CLI and the inspector read their examples from
+    const folder = relative(REPO_ROOT, EXAMPLES_DIR);
+    // WHEN we compare it and its types with the package's examples
+    // THEN it is not a test fixture folder, and it offers every type testing/ ships, with the same payload
+    expect(folder.split(sep)[0]).not.toBe('test');
+    expect(exampleTypes()).toEqual([...EXAMPLE_EVENT_TYPES].sort());
+    for (const type of EXAMPLE_EVENT_TYPES) expect(loadPayload(type)).toEqual(exampleEvent(type));
+  });
+});
 
 describe('what send puts on the wire', () => {
   it('makes each send of an SDK-shaped payload a new event, with its own top-level id', () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateDevSecret, parseSecretList } from '../../local/signing-secrets.ts';
+import { loadOrCreateDevSecret, parseSecretList } from '../../dev/signing-secrets.ts';
 
 describe('signing secrets on a developer machine', () => {
   it('splits OFAUTH_WEBHOOK_SECRET on commas and whitespace', () => {

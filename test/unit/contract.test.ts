@@ -1,5 +1,5 @@
 /**
- * Contract tests: every example payload of docs/ofauth-contract.md (test/fixtures/events/, with
+ * Contract tests: every example payload of docs/ofauth-contract.md (examples/events/, with
  * their provenance in PROVENANCE.md there), in both envelope shapes, parses into the right typed
  * event; so do the SDK-shape examples, the beta event without a connection, and the variants the
  * SDKs type.

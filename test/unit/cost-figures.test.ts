@@ -13,7 +13,7 @@ import {
   renderCostTables,
   withCostTables,
 } from '../../bench/lib/prices.ts';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 
 const COST_DOC = join(REPO_ROOT, 'docs', 'cost-and-scaling.md');
 const committed = JSON.parse(

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 
 const run = promisify(execFile);
 let copy: string;

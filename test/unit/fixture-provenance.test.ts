@@ -1,6 +1,6 @@
 /**
- * Every example delivery in test/fixtures/events/ says where it comes from, in
- * test/fixtures/events/PROVENANCE.md: copied from a public OFAuth source, adapted from one (and
+ * Every example delivery in examples/events/ says where it comes from, in
+ * examples/events/PROVENANCE.md: copied from a public OFAuth source, adapted from one (and
  * what changed), or constructed because no source shows it.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ interface ProvenanceRow {
 
 /** The rows of the provenance table: `| \`file\` | kind | source | change |`. */
 function provenanceRows(): ProvenanceRow[] {
-  const text = readFileSync(new URL('../fixtures/events/PROVENANCE.md', import.meta.url), 'utf8');
+  const text = readFileSync(new URL('../../examples/events/PROVENANCE.md', import.meta.url), 'utf8');
   return text
     .split('\n')
     .filter((line) => line.startsWith('| `'))
@@ -42,7 +42,7 @@ describe('the provenance of the example deliveries', () => {
     for (const row of rows) {
       expect({
         file: row.file,
-        exists: existsSync(new URL(`../fixtures/events/${row.file}`, import.meta.url)),
+        exists: existsSync(new URL(`../../examples/events/${row.file}`, import.meta.url)),
       }).toEqual({
         file: row.file,
         exists: true,

@@ -5,8 +5,8 @@
  * through others.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { importCycles, importGraph, REPO_ROOT, reachableFrom } from '../support/import-graph.ts';
+import { dirname, relative, resolve } from 'node:path';
+import { importCycles, importGraph, REPO_ROOT, reachableFrom, sourceFiles } from '../support/import-graph.ts';
 
 /**
  * What the package ships from lambda/: the two functions' entries, the processor kit, and what
@@ -69,6 +69,55 @@ describe('the import structure', () => {
     // WHEN local/ imports from cli/ (the CLI uses the local pipeline's state, not the other way)
     // THEN never: what both need lives in dev/
     expect(into('local', 'cli')).toEqual([]);
+  });
+
+  it('keeps dev/ below the dev tools: it imports nothing from local/, cli/ or bench/', () => {
+    // GIVEN dev/'s relative imports WHEN we keep those into a dev tool
+    const upward = inFolder('dev').flatMap((file) =>
+      (graph.get(file) ?? [])
+        .filter((target) => /^(local|cli|bench)\//.test(target))
+        .map((target) => `${file} → ${target}`),
+    );
+    // THEN there are none: dev/ is what local/, cli/ and bench/ share, so it stands under them
+    expect(upward).toEqual([]);
+  });
+
+  it('signs deliveries in one place: only testing/signers.ts (and the verifier, which checks) computes an HMAC', () => {
+    // GIVEN the modules outside test/ WHEN we keep those that compute an HMAC
+    const hmacs = sourceFiles()
+      .filter((file) => !file.startsWith('test/'))
+      .filter((file) => readFileSync(resolve(REPO_ROOT, file), 'utf8').includes('createHmac('));
+    // THEN they are the verifier, the signers, and the signature benchmark's floor (a bare HMAC it
+    // measures the verifier against); the benchmarks and the dev tools sign with testing/signers.ts
+    expect(hmacs.sort()).toEqual([
+      'bench/signatures.ts',
+      'lambda/verifier/signature.ts',
+      'testing/signers.ts',
+    ]);
+  });
+
+  it('builds API Gateway events in one place, dev/api-gateway-event.ts', () => {
+    // GIVEN the modules that are not tests themselves (test helpers included)
+    const modules = sourceFiles().filter((file) => !file.endsWith('.test.ts'));
+    // WHEN we keep those that write a payload-2.0 event
+    const builders = modules.filter((file) =>
+      /version: '2\.0',/.test(readFileSync(resolve(REPO_ROOT, file), 'utf8')),
+    );
+    // THEN only the one builder does: the local gateway, the benchmarks and the tests use it
+    expect(builders).toEqual(['dev/api-gateway-event.ts']);
+  });
+
+  it('keeps test/ to the tests: nothing outside it imports from it, JSON included', () => {
+    // GIVEN every relative import of the modules outside test/, whatever it names (.ts or .json)
+    const outside = sourceFiles().filter((file) => !file.startsWith('test/'));
+    const intoTest = outside.flatMap((file) =>
+      [...readFileSync(resolve(REPO_ROOT, file), 'utf8').matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)]
+        .map((match) => relative(REPO_ROOT, resolve(REPO_ROOT, dirname(file), match[1]!)))
+        .filter((target) => target.startsWith('test/'))
+        .map((target) => `${file} → ${target}`),
+    );
+    // THEN there are none: the example events the CLI, the inspector and testing/ send live in examples/
+    expect(intoTest).toEqual([]);
   });
 
   it('has no import cycle anywhere', () => {

@@ -1,7 +1,6 @@
-import { connectionCreated } from '../../lambda/processor/default-handlers/connection-created.ts';
-import { connectionDisconnected } from '../../lambda/processor/default-handlers/connection-disconnected.ts';
-import { connectionExpired } from '../../lambda/processor/default-handlers/connection-expired.ts';
-import { connectionUpdated } from '../../lambda/processor/default-handlers/connection-updated.ts';
+import type { WriteOutcome } from '../../lambda/processor/connections-table.ts';
+import { recordConnection } from '../../lambda/processor/default-handlers/connection-events.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import { onUnknownEvent } from '../../lambda/processor/default-handlers/on-unknown-event.ts';
 import { realtimeEvent } from '../../lambda/processor/default-handlers/realtime-event.ts';
 import { rulesUpdated } from '../../lambda/processor/default-handlers/rules-updated.ts';
@@ -19,10 +18,10 @@ beforeEach(() => {
 afterEach(() => output.restore());
 
 const connectionHandlers = [
-  ['connection.created', connectionCreated],
-  ['connection.updated', connectionUpdated],
-  ['connection.expired', connectionExpired],
-  ['connection.disconnected', connectionDisconnected],
+  ['connection.created', defaultHandlers['connection.created']],
+  ['connection.updated', defaultHandlers['connection.updated']],
+  ['connection.expired', defaultHandlers['connection.expired']],
+  ['connection.disconnected', defaultHandlers['connection.disconnected']],
 ] as const;
 
 describe('the default connection handlers', () => {
@@ -77,6 +76,30 @@ describe('the default connection handlers', () => {
     // THEN it logs why and does not throw
     expect(output.logs('stale event ignored')).toEqual([expect.objectContaining({ reason: 'not-newer' })]);
   });
+});
+
+describe('recordConnection, the default of every connection event type', () => {
+  it.each<[string, WriteOutcome]>([
+    ['applied', { applied: true }],
+    ['same-event', { applied: false, reason: 'same-event' }],
+    ['not-newer', { applied: false, reason: 'not-newer' }],
+    ['tombstone', { applied: false, reason: 'tombstone' }],
+  ])(
+    'hands a handler of your own the registry outcome (%s), logging a skipped write as the default does',
+    async (_, stored) => {
+      // GIVEN a registry that answers this outcome
+      const context = fakeHandlerContext({ connections: new FakeStore(stored) });
+      const event = typedEvent<'connection.created'>(exampleEvent('connection.created'));
+      // WHEN a handler of your own records the connection through it
+      const outcome = await recordConnection(event, context);
+      // THEN it gets the registry's outcome to decide on its own side effect, after the same write
+      // and log line as the default handler's
+      expect(outcome).toEqual(stored);
+      expect(context.fakeConnections.writes).toHaveLength(1);
+      const logged = output.lines().filter((line) => line.reason !== undefined);
+      expect(logged.map((line) => line.reason)).toEqual(stored.applied ? [] : [stored.reason]);
+    },
+  );
 });
 
 describe('the default rules.updated handler', () => {

@@ -2,9 +2,10 @@
  * The default handler map: what the processor does for each event type unless a consumer's
  * handler file registers its own (`createProcessorHandler({ handlers })` merges key by key).
  *
- * The connection and rules handlers keep the connection registry and the latest Dynamic Rules
- * through conditional writes, so re-processing an event changes nothing; the beta handlers log;
- * unknown types are logged and acknowledged. How to write your own handlers, with idempotent side
+ * The connection handler (one for the four types, `connection-events.ts`) and the rules handler
+ * keep the connection registry and the latest Dynamic Rules through conditional writes, so
+ * re-processing an event changes nothing; the beta handlers log; unknown types are logged and
+ * acknowledged. How to write your own handlers, with idempotent side
  * effects, is shown by the worked example in `bin/handlers/` and its README.
  *
  * @example
@@ -19,10 +20,7 @@
  * });
  */
 import type { EventHandlers, UnknownEventHandler } from '../router.ts';
-import { connectionCreated } from './connection-created.ts';
-import { connectionDisconnected } from './connection-disconnected.ts';
-import { connectionExpired } from './connection-expired.ts';
-import { connectionUpdated } from './connection-updated.ts';
+import { connectionEventHandler } from './connection-events.ts';
 import { onUnknownEvent } from './on-unknown-event.ts';
 import { realtimeEvent } from './realtime-event.ts';
 import { rulesUpdated } from './rules-updated.ts';
@@ -30,10 +28,10 @@ import { websocketEventReceived } from './websocket-event-received.ts';
 
 /** The handlers the processor runs unless told otherwise. */
 export const defaultHandlers: EventHandlers = {
-  'connection.created': connectionCreated,
-  'connection.updated': connectionUpdated,
-  'connection.expired': connectionExpired,
-  'connection.disconnected': connectionDisconnected,
+  'connection.created': connectionEventHandler,
+  'connection.updated': connectionEventHandler,
+  'connection.expired': connectionEventHandler,
+  'connection.disconnected': connectionEventHandler,
   'rules.updated': rulesUpdated,
   'of.websocket.event.received': websocketEventReceived,
   'realtime.*': realtimeEvent,

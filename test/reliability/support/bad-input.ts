@@ -10,8 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { RawRequest } from '../../../bench/lib/api-event.ts';
-import { eventBody, ofauthSignatureHeader, svixSignatureHeader } from '../../../bench/lib/deliveries.ts';
+import type { HttpRequest } from '../../../dev/api-gateway-event.ts';
+import { eventBody } from '../../../dev/deliveries.ts';
+import { signOfAuth, signSvix } from '../../../testing/signers.ts';
 
 /** The secrets the verifier is configured with, and one it does not know. */
 export interface SecretSet {
@@ -24,7 +25,7 @@ export interface SecretSet {
 /** A generated request and what kind of bad it is. */
 export interface BadRequest {
   readonly category: string;
-  readonly request: RawRequest;
+  readonly request: HttpRequest;
 }
 
 /** Options for {@link badRequests}. */
@@ -87,11 +88,11 @@ const validBody = fc
 function categories(options: BadInputOptions) {
   const { secrets, nowSeconds, toleranceSeconds, maxBodyBytes } = options;
   const outside = fc.integer({ min: toleranceSeconds + 60, max: 10 * 365 * 24 * 3600 });
-  const ofauth = (body: string, header: string, extra: Record<string, string> = {}): RawRequest => ({
+  const ofauth = (body: string, header: string, extra: Record<string, string> = {}): HttpRequest => ({
     body,
     headers: { 'content-type': 'application/json', 'ofauth-signature': header, ...extra },
   });
-  const svix = (body: string, id: string, ts: string, signature: string, prefix = 'svix'): RawRequest => ({
+  const svix = (body: string, id: string, ts: string, signature: string, prefix = 'svix'): HttpRequest => ({
     body,
     headers: {
       'content-type': 'application/json',
@@ -110,7 +111,7 @@ function categories(options: BadInputOptions) {
         extra: fc.dictionary(fc.stringMatching(/^x-[a-z-]{1,12}$/), fc.string({ maxLength: 20 })),
       })
       .map(
-        ({ body, extra }): RawRequest => ({
+        ({ body, extra }): HttpRequest => ({
           body,
           headers: { 'content-type': 'application/json', ...extra },
         }),
@@ -162,13 +163,16 @@ function categories(options: BadInputOptions) {
     duplicated_headers: fc
       .record({ body: validBody, stale: outside, junkSig: hex(64), id: msgId, otherId: msgId })
       .chain(({ body, stale, junkSig, id, otherId }) =>
-        fc.constantFrom<RawRequest>(
+        fc.constantFrom<HttpRequest>(
           // Two OFAuth-Signature headers: one stale but genuine, one fresh but wrong.
           {
             body,
             headers: [
               ['content-type', 'application/json'],
-              ['OFAuth-Signature', ofauthSignatureHeader(body, secrets.ofauth, nowSeconds - stale)],
+              [
+                'OFAuth-Signature',
+                signOfAuth({ secret: secrets.ofauth, body, timestamp: nowSeconds - stale }),
+              ],
               ['ofauth-signature', `t=${nowSeconds},v1=${junkSig}`],
             ],
           },
@@ -180,7 +184,7 @@ function categories(options: BadInputOptions) {
               ['svix-id', id],
               ['svix-id', otherId],
               ['svix-timestamp', String(nowSeconds)],
-              ['svix-signature', svixSignatureHeader(id, nowSeconds, body, secrets.svix)],
+              ['svix-signature', signSvix({ secret: secrets.svix, id, body, timestamp: nowSeconds })],
             ],
           },
           // A repeated timestamp does not parse as one number.
@@ -191,7 +195,7 @@ function categories(options: BadInputOptions) {
               ['webhook-id', id],
               ['webhook-timestamp', String(nowSeconds)],
               ['webhook-timestamp', String(nowSeconds - stale)],
-              ['webhook-signature', svixSignatureHeader(id, nowSeconds, body, secrets.svix)],
+              ['webhook-signature', signSvix({ secret: secrets.svix, id, body, timestamp: nowSeconds })],
             ],
           },
         ),
@@ -202,13 +206,16 @@ function categories(options: BadInputOptions) {
         // Signed as the sender's UTF-8 text, but the bytes on the wire are another encoding.
         const unicodeBody = body.includes('Zoë') ? body : body.replace('"seq ', '"séq ');
         return {
-          ...ofauth(unicodeBody, ofauthSignatureHeader(unicodeBody, secrets.ofauth, nowSeconds)),
+          ...ofauth(
+            unicodeBody,
+            signOfAuth({ secret: secrets.ofauth, body: unicodeBody, timestamp: nowSeconds }),
+          ),
           body: Buffer.from(unicodeBody, encoding),
           isBase64Encoded: true,
         };
       }),
     lying_base64_flag: fc.record({ body: validBody, way: fc.boolean() }).map(({ body, way }) => {
-      const signed = ofauth(body, ofauthSignatureHeader(body, secrets.ofauth, nowSeconds));
+      const signed = ofauth(body, signOfAuth({ secret: secrets.ofauth, body, timestamp: nowSeconds }));
       return way
         ? // Says base64, but the body is the plain text.
           { ...signed, isBase64Encoded: true, forwardedBody: body }
@@ -222,10 +229,15 @@ function categories(options: BadInputOptions) {
         id: msgId,
         base64: fc.boolean(),
       })
-      .map(({ extra, signed, id, base64 }): RawRequest => {
+      .map(({ extra, signed, id, base64 }): HttpRequest => {
         const body = eventBody({ sizeBytes: maxBodyBytes + extra, nonce: id });
         const request = signed
-          ? svix(body, id, String(nowSeconds), svixSignatureHeader(id, nowSeconds, body, secrets.svix))
+          ? svix(
+              body,
+              id,
+              String(nowSeconds),
+              signSvix({ secret: secrets.svix, id, body, timestamp: nowSeconds }),
+            )
           : { body, headers: { 'content-type': 'application/json' } };
         return base64 ? { ...request, body: Buffer.from(body), isBase64Encoded: true } : request;
       }),
@@ -241,32 +253,43 @@ function categories(options: BadInputOptions) {
       .map(({ body, offset, future, scheme, id, prefix: p }) => {
         const t = future ? nowSeconds + offset : nowSeconds - offset;
         return scheme
-          ? ofauth(body, ofauthSignatureHeader(body, secrets.ofauth, t))
-          : svix(body, id, String(t), svixSignatureHeader(id, t, body, secrets.svix), p);
+          ? ofauth(body, signOfAuth({ secret: secrets.ofauth, body, timestamp: t }))
+          : svix(body, id, String(t), signSvix({ secret: secrets.svix, id, body, timestamp: t }), p);
       }),
     truncated_body: fc
       .record({ body: validBody, cut: fc.integer({ min: 1, max: 60 }), scheme: fc.boolean(), id: msgId })
       .map(({ body, cut, scheme, id }) => {
         const sent = body.slice(0, Math.max(1, body.length - cut));
         return scheme
-          ? ofauth(sent, ofauthSignatureHeader(body, secrets.ofauth, nowSeconds))
-          : svix(sent, id, String(nowSeconds), svixSignatureHeader(id, nowSeconds, body, secrets.svix));
+          ? ofauth(sent, signOfAuth({ secret: secrets.ofauth, body, timestamp: nowSeconds }))
+          : svix(
+              sent,
+              id,
+              String(nowSeconds),
+              signSvix({ secret: secrets.svix, id, body, timestamp: nowSeconds }),
+            );
       }),
     wrong_secret: fc
       .record({ body: validBody, scheme: fc.constantFrom('ofauth', 'svix', 'crossed'), id: msgId })
       .map(({ body, scheme, id }) => {
         if (scheme === 'ofauth')
-          return ofauth(body, ofauthSignatureHeader(body, secrets.wrongOfauth, nowSeconds));
+          return ofauth(body, signOfAuth({ secret: secrets.wrongOfauth, body, timestamp: nowSeconds }));
         if (scheme === 'svix')
           return svix(
             body,
             id,
             String(nowSeconds),
-            svixSignatureHeader(id, nowSeconds, body, secrets.wrongSvix),
+            signSvix({ secret: secrets.wrongSvix, id, body, timestamp: nowSeconds }),
           );
         // The configured OFAuth secret string used as a Svix key: a real secret, the wrong scheme.
         // (The reverse is genuine: a `whsec_` secret's string is a valid OFAuth-Signature key.)
-        return svix(body, id, String(nowSeconds), svixSignatureHeader(id, nowSeconds, body, secrets.ofauth));
+        const crossed = `whsec_${Buffer.from(secrets.ofauth, 'utf8').toString('base64')}`;
+        return svix(
+          body,
+          id,
+          String(nowSeconds),
+          signSvix({ secret: crossed, id, body, timestamp: nowSeconds }),
+        );
       }),
     tampered: fc
       .record({
@@ -283,7 +306,7 @@ function categories(options: BadInputOptions) {
           return text.slice(0, i) + String.fromCharCode(c === 0x41 ? 0x42 : 0x41) + text.slice(i + 1);
         };
         if (scheme) {
-          const header = ofauthSignatureHeader(body, secrets.ofauth, nowSeconds);
+          const header = signOfAuth({ secret: secrets.ofauth, body, timestamp: nowSeconds });
           if (what === 'body' || what === 'id') return ofauth(flip(body, at), header);
           if (what === 'timestamp')
             return ofauth(body, header.replace(`t=${nowSeconds}`, `t=${nowSeconds - 1}`));
@@ -292,7 +315,7 @@ function categories(options: BadInputOptions) {
             header.replace(/v1=(.)/, (_, c) => `v1=${c === 'a' ? 'b' : 'a'}`),
           );
         }
-        const signature = svixSignatureHeader(id, nowSeconds, body, secrets.svix);
+        const signature = signSvix({ secret: secrets.svix, id, body, timestamp: nowSeconds });
         if (what === 'body') return svix(flip(body, at), id, String(nowSeconds), signature);
         if (what === 'id') return svix(body, flip(id, at), String(nowSeconds), signature);
         if (what === 'timestamp') return svix(body, id, String(nowSeconds + 1), signature);
@@ -342,7 +365,7 @@ export function badRequests(options: BadInputOptions): BadRequest[] {
   const arbitrary = fc.oneof(
     ...Object.entries(all).map(([category, arb]) => ({
       weight: weights[category as keyof typeof all],
-      arbitrary: (arb as fc.Arbitrary<RawRequest>).map((request): BadRequest => ({ category, request })),
+      arbitrary: (arb as fc.Arbitrary<HttpRequest>).map((request): BadRequest => ({ category, request })),
     })),
   );
   return fc.sample(arbitrary, { seed: options.seed ?? 20260101, numRuns: options.count });
@@ -369,13 +392,13 @@ export function unparseableSignedRequests(
   return Array.from({ length: count }, (_, n) => {
     const body = shapes[n % shapes.length]!(n);
     const id = `msg_unparseable_${n}`;
-    const request: RawRequest =
+    const request: HttpRequest =
       n % 2 === 0
         ? {
             body,
             headers: {
               'content-type': 'application/json',
-              'ofauth-signature': ofauthSignatureHeader(body, secrets.ofauth, nowSeconds),
+              'ofauth-signature': signOfAuth({ secret: secrets.ofauth, body, timestamp: nowSeconds }),
             },
           }
         : {
@@ -384,7 +407,7 @@ export function unparseableSignedRequests(
               'content-type': 'application/json',
               'svix-id': id,
               'svix-timestamp': String(nowSeconds),
-              'svix-signature': svixSignatureHeader(id, nowSeconds, body, secrets.svix),
+              'svix-signature': signSvix({ secret: secrets.svix, id, body, timestamp: nowSeconds }),
             },
           };
     return { category: 'signed_unparseable', request, body };

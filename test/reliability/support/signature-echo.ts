@@ -11,7 +11,7 @@
  * against thirty thousand log lines would otherwise be a billion substring searches.
  */
 import { createHmac } from 'node:crypto';
-import type { RawRequest } from '../../../bench/lib/api-event.ts';
+import type { HttpRequest } from '../../../dev/api-gateway-event.ts';
 
 /** HMAC keys a verifier configured with these secrets might use, for either scheme. */
 export function candidateKeys(secrets: readonly string[]): Buffer[] {
@@ -21,7 +21,7 @@ export function candidateKeys(secrets: readonly string[]): Buffer[] {
   });
 }
 
-function headerValues(request: RawRequest, names: readonly string[]): string[] {
+function headerValues(request: HttpRequest, names: readonly string[]): string[] {
   const entries = Array.isArray(request.headers)
     ? (request.headers as ReadonlyArray<readonly [string, string]>)
     : Object.entries(request.headers ?? {});
@@ -29,7 +29,7 @@ function headerValues(request: RawRequest, names: readonly string[]): string[] {
 }
 
 /** The body bytes the verifier would sign: as sent, and as API Gateway forwards it when that differs. */
-function bodies(request: RawRequest): Buffer[] {
+function bodies(request: HttpRequest): Buffer[] {
   const sent = request.body === undefined ? [] : [Buffer.from(request.body)];
   if (request.forwardedBody === undefined) return sent;
   return [...sent, Buffer.from(request.forwardedBody), Buffer.from(request.forwardedBody, 'base64')];
@@ -37,7 +37,7 @@ function bodies(request: RawRequest): Buffer[] {
 
 /** The hex digests of every signature a verifier could expect for this request. */
 export function expectedSignatureDigests(
-  request: RawRequest,
+  request: HttpRequest,
   keys: readonly Buffer[],
   nowSeconds: number,
 ): string[] {
