@@ -4,13 +4,19 @@
  * `application/x-amz-json-1.1`) on 127.0.0.1 and keeps what it was sent, for `npm start`'s
  * inspector and the tests. It is no EventBridge: no rules, no targets, no schema checks beyond
  * the entry's required fields. Point `AWS_ENDPOINT_URL_EVENTBRIDGE` at it.
+ *
+ * `GET /events?after=<sequence>&wait=<seconds>` reads back what it holds (EventBridge itself has no
+ * such call): the events after that sequence number, waiting up to `wait` seconds (at most
+ * {@link MAX_READ_WAIT_SECONDS}) for one when there is none yet, for `npm run cli -- tail`.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One entry the bus accepted, as sent, with the id it answered and when. */
 export interface RecordedBusEvent {
+  /** 1 for the first entry the bus accepted, then one more for each. */
+  readonly sequence: number;
   readonly id: string;
   readonly source: string;
   readonly detailType: string;
@@ -40,6 +46,17 @@ export interface LocalEventBus {
 
 const KEPT_EVENTS = 500;
 
+/** The longest a read of the events waits for a new one (a client asks again). */
+export const MAX_READ_WAIT_SECONDS = 20;
+
+/** The answer of `GET /events`. */
+export interface RecordedEventsPage {
+  /** Held events after the asked sequence number, oldest first. */
+  readonly events: readonly RecordedBusEvent[];
+  /** The sequence number of the last entry accepted so far (0 before the first): the next `after`. */
+  readonly last: number;
+}
+
 interface Failures {
   count: number;
   mode: 'partial' | 'error';
@@ -51,7 +68,14 @@ export async function startLocalEventBus(options: { port?: number } = {}): Promi
   const failures: Failures = { count: 0, mode: 'partial' };
   let calls = 0;
   const listeners: Array<() => void> = [];
+  /** Reads waiting for the next entry. */
+  const waiting = new Set<() => void>();
   const server: Server = createServer((request, response) => {
+    if (request.method === 'GET') {
+      request.resume();
+      readEvents(request.url ?? '/', events, waiting, response);
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -61,7 +85,7 @@ export async function startLocalEventBus(options: { port?: number } = {}): Promi
       response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       response.end(JSON.stringify(body));
       if (events.at(-1) !== before) {
-        for (const listener of listeners) listener();
+        for (const listener of [...listeners, ...waiting]) listener();
       }
     });
   });
@@ -80,8 +104,54 @@ export async function startLocalEventBus(options: { port?: number } = {}): Promi
     subscribe(listener) {
       listeners.push(listener);
     },
-    stop: () => new Promise((resolveClose) => server.close(() => resolveClose())),
+    stop: () =>
+      new Promise((resolveClose) => {
+        for (const wake of waiting) wake();
+        server.close(() => resolveClose());
+        // A tail's read may still be waiting: the bus is going, so is its connection.
+        server.closeAllConnections();
+      }),
   };
+}
+
+/**
+ * Answers `GET /events` ({@link RecordedEventsPage}): at once when events after `after` are held
+ * (or `wait` is 0), else at the next accepted entry or after `wait` seconds, whichever is first.
+ */
+function readEvents(
+  url: string,
+  events: readonly RecordedBusEvent[],
+  waiting: Set<() => void>,
+  response: ServerResponse,
+): void {
+  const { pathname, searchParams } = new URL(url, 'http://bus');
+  const after = Number(searchParams.get('after') ?? 0);
+  const wait = Number(searchParams.get('wait') ?? 0);
+  if (pathname !== '/events' || !Number.isSafeInteger(after) || after < 0 || !(wait >= 0)) {
+    response.writeHead(400, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ message: 'GET /events?after=<sequence number>&wait=<seconds>' }));
+    return;
+  }
+  const page = (): RecordedEventsPage => ({
+    events: events.filter((event) => event.sequence > after),
+    last: events.at(-1)?.sequence ?? 0,
+  });
+  const send = () => {
+    waiting.delete(send);
+    clearTimeout(timer);
+    if (response.writableEnded) return;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(page()));
+  };
+  const timer = setTimeout(send, Math.min(wait, MAX_READ_WAIT_SECONDS) * 1000);
+  if (wait === 0 || page().events.length > 0) send();
+  else {
+    waiting.add(send);
+    response.on('close', () => {
+      waiting.delete(send);
+      clearTimeout(timer);
+    });
+  }
 }
 
 /** The status and body of one request (PutEvents' published request and response shapes). */
@@ -123,6 +193,7 @@ function answer(
     const id = randomUUID();
     const time = entryTime(entry.Time);
     events.push({
+      sequence: (events.at(-1)?.sequence ?? 0) + 1,
       id,
       source: entry.Source,
       detailType: entry.DetailType,
