@@ -3,7 +3,8 @@
  * event bus: it speaks the EventBridge JSON protocol (`AWSEvents.PutEvents`,
  * `application/x-amz-json-1.1`) on 127.0.0.1 and keeps what it was sent, for `npm start`'s
  * inspector and the tests. It is no EventBridge: no rules, no targets, no schema checks beyond
- * the entry's required fields. Point `AWS_ENDPOINT_URL_EVENTBRIDGE` at it.
+ * the entry's required fields and a `Detail` that is a JSON object. Point
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE` at it.
  *
  * `GET /events?after=<sequence>&wait=<seconds>` reads back what it holds (EventBridge itself has no
  * such call): the events after that sequence number, waiting up to `wait` seconds (at most
@@ -154,7 +155,13 @@ function readEvents(
   }
 }
 
-/** The status and body of one request (PutEvents' published request and response shapes). */
+/**
+ * The status and body of one request, in PutEvents' published request and response shapes: a
+ * request that cannot be read fails whole (`SerializationException`; `ValidationException` for
+ * `Entries` outside 1 to 10), a bad entry fails alone (`InvalidArgument` without `Source` or
+ * `DetailType`, `MalformedDetail` for a `Detail` that is not a JSON object), as EventBridge
+ * documents them; its messages are not published, so these are ours.
+ */
 function answer(
   target: string | string[] | undefined,
   body: Buffer,
@@ -164,48 +171,61 @@ function answer(
   if (target !== 'AWSEvents.PutEvents') {
     return [400, { __type: 'UnknownOperationException', message: `unsupported operation ${String(target)}` }];
   }
-  let entries: Record<string, unknown>[];
+  let request: { Entries?: unknown };
   try {
-    entries = JSON.parse(body.toString('utf8')).Entries;
-    if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) throw new Error('Entries');
+    request = JSON.parse(body.toString('utf8'));
   } catch {
+    return [400, { __type: 'SerializationException', message: 'the request body is not JSON' }];
+  }
+  const entries = request?.Entries;
+  if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
     return [400, { __type: 'ValidationException', message: 'Entries must hold 1 to 10 entries' }];
   }
   if (failures.count > 0 && failures.mode === 'error') {
     failures.count -= 1;
     return [500, { __type: 'InternalException', message: 'injected failure' }];
   }
-  let failed = 0;
-  const results = entries.map((entry) => {
+  const results = entries.map((entry: Record<string, unknown>) => {
     if (failures.count > 0) {
       failures.count -= 1;
-      failed += 1;
       return { ErrorCode: 'ThrottlingException', ErrorMessage: 'injected partial failure' };
     }
-    if (
-      typeof entry.Source !== 'string' ||
-      typeof entry.DetailType !== 'string' ||
-      typeof entry.Detail !== 'string'
-    ) {
-      failed += 1;
-      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and Detail are required' };
-    }
-    const id = randomUUID();
-    const time = entryTime(entry.Time);
-    events.push({
-      sequence: (events.at(-1)?.sequence ?? 0) + 1,
-      id,
-      source: entry.Source,
-      detailType: entry.DetailType,
-      detail: JSON.parse(entry.Detail),
-      ...(time && { time }),
-      ...(typeof entry.EventBusName === 'string' && { eventBusName: entry.EventBusName }),
-      publishedAt: new Date().toISOString(),
-    });
+    const accepted = acceptedEntry(entry ?? {});
+    if ('ErrorCode' in accepted) return accepted;
+    events.push({ sequence: (events.at(-1)?.sequence ?? 0) + 1, ...accepted });
     if (events.length > KEPT_EVENTS) events.shift();
-    return { EventId: id };
+    return { EventId: accepted.id };
   });
+  const failed = results.filter((result) => 'ErrorCode' in result).length;
   return [200, { FailedEntryCount: failed, Entries: results }];
+}
+
+/** One entry as recorded (but its sequence number), or the per-entry error EventBridge answers. */
+function acceptedEntry(
+  entry: Record<string, unknown>,
+): Omit<RecordedBusEvent, 'sequence'> | { ErrorCode: string; ErrorMessage: string } {
+  if (typeof entry.Source !== 'string' || typeof entry.DetailType !== 'string') {
+    return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required' };
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(String(entry.Detail));
+  } catch {
+    detail = undefined;
+  }
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object' };
+  }
+  const time = entryTime(entry.Time);
+  return {
+    id: randomUUID(),
+    source: entry.Source,
+    detailType: entry.DetailType,
+    detail,
+    ...(time && { time }),
+    ...(typeof entry.EventBusName === 'string' && { eventBusName: entry.EventBusName }),
+    publishedAt: new Date().toISOString(),
+  };
 }
 
 /**
