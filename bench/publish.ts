@@ -9,7 +9,7 @@
 import { EventBusPublisher } from '../lambda/processor/event-bus.ts';
 import { readQueuedEvent } from '../lambda/processor/queued-event.ts';
 import { startLocalEventBus } from '../local/event-bus.ts';
-import { connectionEvent } from '../test/fixtures/events.ts';
+import { exampleEvent } from '../testing/examples.ts';
 import { sqsRecord } from '../testing/sqs.ts';
 import type { PublishResult } from './lib/results.ts';
 import { summarize } from './lib/stats.ts';
@@ -26,10 +26,7 @@ export async function benchPublish(
     const publisher = new EventBusPublisher({ eventBusName: 'ofauth-bench' });
     const events = Array.from({ length: samples + warmup + 1 }, (_, index) =>
       readQueuedEvent(
-        sqsRecord({
-          body: connectionEvent('connection.updated', { connectionId: `conn_bench_${index % 20}` }),
-          eventKey: `msg_bench_publish_${index}`,
-        }),
+        sqsRecord({ body: exampleEvent('connection.updated'), eventKey: `msg_bench_publish_${index}` }),
       ),
     );
     const timed = async (index: number) => {
