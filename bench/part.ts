@@ -57,6 +57,10 @@ async function run(): Promise<unknown> {
         log,
       );
     }
+    case 'publish': {
+      const { benchPublish } = await import('./publish.ts');
+      return benchPublish(quick ? 200 : 2000, log);
+    }
     case 'costs': {
       const { benchCosts } = await import('./costs.ts');
       return benchCosts(quick, log);

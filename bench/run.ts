@@ -12,6 +12,7 @@
  * BENCH_PIPELINE_SETUPS=1x4,8x8s,8x8 npm run bench -- --only pipeline   # verifier × processor environments (s: groups one after another)
  * npm run bench -- --only signatures,bundles
  * npm run bench -- --only costs         # CPU per event by process, per call, and the ceiling it implies
+ * npm run bench -- --only publish       # PutEvents latency of the processor's publisher (local bus)
  * npm run bench -- --sample              # also refresh the committed sample report
  */
 import { spawn } from 'node:child_process';
@@ -40,7 +41,15 @@ const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const COST_FIGURES_FILE = join(ROOT, 'docs', 'cost-figures.json');
 const COST_DOC = join(ROOT, 'docs', 'cost-and-scaling.md');
 const PERFORMANCE_DOC = join(ROOT, 'docs', 'performance.md');
-const PARTS = ['signatures', 'handler-stubbed', 'handler-emulators', 'bundles', 'pipeline', 'costs'] as const;
+const PARTS = [
+  'signatures',
+  'handler-stubbed',
+  'handler-emulators',
+  'bundles',
+  'pipeline',
+  'publish',
+  'costs',
+] as const;
 type Part = (typeof PARTS)[number];
 
 const { values } = parseArgs({
@@ -200,6 +209,9 @@ async function main(): Promise<void> {
           chartSeries.push({ name, samplesMs });
       }
       results.pipeline = measured;
+    });
+    await timed('publish', async () => {
+      results.publish = await runPart('publish', env, scratch);
     });
     // Its own emulators (it reads their processes' CPU), started after the others are idle.
     await timed('costs', async () => {

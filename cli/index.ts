@@ -9,6 +9,7 @@
  * npm run cli -- status --stack OFAuthWebhookReceiver
  * npm run cli -- replay --since 3d --type connection.updated
  * npm run cli -- trace msg_2KWPBgLlAfxdpx2AI54pPJ85f4W
+ * npm run cli -- tail --json
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +19,7 @@ import { type AwsClients, defaultAwsClients, runStatus } from './queues.ts';
 import { runRedrive } from './redrive.ts';
 import { runReplay } from './replay.ts';
 import { runSend } from './send.ts';
+import { runTail } from './tail.ts';
 import { runTrace } from './trace.ts';
 
 export const HELP = `Usage: npm run cli -- <command> [options]   (from the repository's folder)
@@ -32,6 +34,8 @@ Commands:
   trace <key | svix id>   what became of an event, from its record (received, attempts, processed,
                           dead-lettered, replayed); --connection ID --since T: a connection's recent
                           events (same choice)
+  tail                    print each event the local pipeline publishes to its event bus, as it is
+                          published (--json: one JSON object a line); follows until Ctrl-C
   help [command]          show help
 
 Run \`npm run cli -- <command> --help\` for a command's options.
@@ -49,7 +53,8 @@ Examples:
   npm run cli -- redrive                           # asks first; --yes in a script
   npm run cli -- replay --since 6h --type connection.updated --dry-run
   npm run cli -- trace msg_2KWPBgLlAfxdpx2AI54pPJ85f4W
-  npm run cli -- trace --connection conn_mine --since 1h --json`;
+  npm run cli -- trace --connection conn_mine --since 1h --json
+  npm run cli -- tail                               # the local bus, as events are published`;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo, clients: AwsClients) => Promise<number>> = {
   send: (args, io) => runSend(args, io),
@@ -57,6 +62,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo, clients: AwsClients) 
   redrive: (args, io, clients) => runRedrive(args, io, clients),
   replay: (args, io) => runReplay(args, io),
   trace: (args, io) => runTrace(args, io),
+  tail: (args, io) => runTail(args, io),
 };
 
 /**

@@ -15,6 +15,7 @@ import {
   GetCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CliError, type CliIo, UsageError } from '../dev/errors.ts';
+import { publicationOf } from '../dev/event-publication.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../lambda/shared/deployment-names.ts';
 import { DOCUMENT_TRANSLATION } from '../lambda/shared/document-translation.ts';
 import {
@@ -307,6 +308,8 @@ export function describeRecord(record: EventRecord, now: Date): string {
     row('attempts', `${attempts}, first ${record.firstAttemptAt}, last ${record.lastAttemptAt}`);
   if (record.lastError) row('last error', record.lastError);
   if (record.processedAt) row('processed', record.processedAt);
+  const publication = publicationOf(record);
+  if (publication) row(publication.label, publication.text);
   if (record.deadLetteredAt)
     row('dead-lettered', `${record.deadLetteredAt} (${record.deadLetterReason ?? 'no reason'})`);
   const replays = Object.entries(record.replays ?? {}).sort(([, a], [, b]) => a.localeCompare(b));

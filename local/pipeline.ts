@@ -341,6 +341,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         dynamodb: endpoints.dynamodb,
         sqs: endpoints.sqs,
         ...(resources.archive && { archive: endpoints.sqs }),
+        eventBus: eventBus.endpoint,
       },
       resources,
       startedAt: new Date().toISOString(),

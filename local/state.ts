@@ -31,6 +31,11 @@ export interface LocalPipelineState {
     readonly sqs: string;
     /** The local stand-in for the archive's storage, when the archive is on. */
     readonly archive?: string;
+    /**
+     * The recording event bus (`local/event-bus.ts`), which `tail` reads; absent in the file of a
+     * pipeline started before it was written there.
+     */
+    readonly eventBus?: string;
   };
   readonly resources: {
     readonly ledgerTableName: string;

@@ -130,6 +130,29 @@ export function renderReport(results: BenchResults, chartFile: string | undefine
       '',
     );
   }
+  if (results.publish) {
+    const { firstMs, latencyMs, entryBytes } = results.publish;
+    out.push(
+      '## Publishing to the event bus',
+      '',
+      `The processor's \`EventBusPublisher.publish\` (SDK EventBridge client, signed requests) against the local recording bus, one ${kb(entryBytes)} \`connection.updated\` at a time: the client's cost plus a loopback round trip, not EventBridge's own latency.`,
+      '',
+      table(
+        ['publishes', 'first ms', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        [
+          [
+            String(latencyMs.count),
+            fmt(firstMs),
+            fmt(latencyMs.p50),
+            fmt(latencyMs.p90),
+            fmt(latencyMs.p99),
+            fmt(latencyMs.max),
+          ],
+        ],
+      ),
+      '',
+    );
+  }
   if (results.bundles?.length) {
     out.push(
       '## Lambda bundles: size and cold module load',

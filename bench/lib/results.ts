@@ -75,6 +75,16 @@ export interface PipelineResult {
   readonly unacknowledged?: number;
 }
 
+/** `EventBusPublisher.publish` against the local recording bus, one event at a time. */
+export interface PublishResult {
+  /** The first publish of the process: the EventBridge client's import, construction and connection. */
+  readonly firstMs: number;
+  /** Milliseconds per publish after the warm-up. */
+  readonly latencyMs: Summary;
+  /** Bytes of one published `detail` (a `connection.updated`). */
+  readonly entryBytes: number;
+}
+
 /** Everything one run measured. */
 export interface BenchResults {
   readonly generatedAt: string;
@@ -94,6 +104,8 @@ export interface BenchResults {
   readonly pipeline?: readonly PipelineResult[];
   /** Where the pipeline's CPU goes, and the ceiling on this machine. */
   readonly costs?: CostResults;
+  /** Publishing one handled event to the (local) event bus. */
+  readonly publish?: PublishResult;
   /** Parts that could not run, with the reason; the report shows them instead of numbers. */
   readonly skipped: ReadonlyArray<{ readonly part: string; readonly reason: string }>;
   /** How long each part took, seconds. */

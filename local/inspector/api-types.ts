@@ -3,6 +3,7 @@
  * server-sent events (`GET /api/stream`). Types only: the page's bundle and the server share them.
  */
 
+import type { PublicationLine } from '../../dev/event-publication.ts';
 import type { EventRecord } from '../../lambda/shared/event-record.ts';
 
 /** How a delivery was signed, read from its headers. */
@@ -112,6 +113,8 @@ export interface DeliveryDetail {
    * it has one.
    */
   readonly record?: EventRecord;
+  /** What the record says about the event bus (published when, or handled but not published, and why). */
+  readonly publication?: PublicationLine;
 }
 
 /** One connection of the registry, as the processor keeps it. */

@@ -6,6 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { publicationOf } from '../../dev/event-publication.ts';
 import { DOCUMENT_TRANSLATION } from '../../lambda/shared/document-translation.ts';
 import { EVENT_RECORD_TABLE, type EventRecord, fateOf, isExpired } from '../../lambda/shared/event-record.ts';
 import type { DeliveryDetail, Fate } from './api-types.ts';
@@ -28,14 +29,16 @@ export async function readEventRecord(
 }
 
 /**
- * A detail with its event's record and the fate the record says; an attempt the side channel sees
+ * A detail with its event's record, the fate the record says and its event-bus line (as `trace`
+ * words it); an attempt the side channel sees
  * running stays `processing` (the record learns of it only when it ends).
  */
 export function withRecord(detail: DeliveryDetail, record: EventRecord | undefined): DeliveryDetail {
   if (!record) return detail;
   const observed = detail.summary.fate;
   const fate = observed === 'processing' ? observed : recordedFate(record, observed);
-  return { ...detail, record, summary: { ...detail.summary, fate } };
+  const publication = publicationOf(record);
+  return { ...detail, record, summary: { ...detail.summary, fate }, ...(publication && { publication }) };
 }
 
 function recordedFate(record: EventRecord, observed: Fate | undefined): Fate {

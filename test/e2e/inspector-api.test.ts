@@ -194,6 +194,8 @@ describe('the local inspector’s server', () => {
     expect(Item).toMatchObject({ eventKey: row.eventKey, attempts: 1, processedAt: expect.any(String) });
     expect(detail.record).toEqual(Item);
     expect(detail.summary.fate).toBe('processed');
+    // AND, npm start publishing to its bus, when the record says the event was published
+    expect(detail.publication).toEqual({ label: 'published', text: Item!.publishedAt });
   }, 30_000);
 
   it('lists a signed body the verifier could not hand on, with its reason, on the dead-letter queue', async () => {

@@ -55,3 +55,36 @@ describe("the inspector's fate from the event record", () => {
     expect(withRecord(detail(), { eventKey: 'msg_1', receivedAt: 'x' }).summary.fate).toBe('queued');
   });
 });
+
+describe("the inspector's event-bus line from the event record", () => {
+  it('says when a processed event was published', () => {
+    // GIVEN a record with publishedAt WHEN the detail takes it
+    const shown = withRecord(detail('processing'), {
+      eventKey: 'msg_1',
+      processedAt: '2026-01-05T10:00:01.000Z',
+      publishedAt: '2026-01-05T10:00:01.000Z',
+    });
+    // THEN the detail carries the line the page shows
+    expect(shown.publication).toEqual({ label: 'published', text: '2026-01-05T10:00:01.000Z' });
+  });
+
+  it('says a handled event was not published, with the error, as trace does', () => {
+    // GIVEN a record whose publish failed after the handler succeeded
+    const shown = withRecord(detail('retrying'), {
+      eventKey: 'msg_1',
+      attempts: 1,
+      handledAt: '2026-01-05T10:00:01.000Z',
+      lastError: 'InternalException: injected failure',
+    });
+    // THEN the line says handled, not published, and why
+    expect(shown.publication).toEqual({
+      label: 'handled',
+      text: '2026-01-05T10:00:01.000Z, not published (InternalException: injected failure; the next receive publishes it without running the handler again)',
+    });
+  });
+
+  it('has no event-bus line without a bus or a record', () => {
+    expect(withRecord(detail('queued'), { eventKey: 'msg_1', processedAt: 'x' }).publication).toBeUndefined();
+    expect(withRecord(detail('queued'), undefined).publication).toBeUndefined();
+  });
+});

@@ -172,7 +172,8 @@ function detailHead(
   );
 }
 
-function detailFacts(summary: DeliveryDetail['summary']): HTMLElement {
+function detailFacts(detail: DeliveryDetail): HTMLElement {
+  const { summary, publication } = detail;
   return h(
     'dl',
     { class: 'facts' },
@@ -182,6 +183,10 @@ function detailFacts(summary: DeliveryDetail['summary']): HTMLElement {
     ...fact('Scheme', summary.scheme === 'none' ? 'no signature header' : summary.scheme),
     ...fact('Event key', h('span', { class: 'mono' }, summary.eventKey ?? '—')),
     ...fact('Connection', h('span', { class: 'mono' }, summary.connectionId ?? '—')),
+    // From the event record: when the event reached the bus, or why it has not yet.
+    ...(publication
+      ? fact(publication.label === 'published' ? 'Published' : 'Handled', publication.text)
+      : []),
   );
 }
 
@@ -219,7 +224,7 @@ export function renderDetail(
     'div',
     { 'data-delivery-id': detail.summary.id },
     detailHead(detail, replayResult, onReplay),
-    detailFacts(detail.summary),
+    detailFacts(detail),
     h('h3', {}, 'What became of it'),
     h('ol', { class: 'timeline' }, ...detail.timeline.map((entry) => timelineItem(entry, detail, config))),
     ...detailRequest(detail),
