@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { formatPublishedLine } from '../../cli/tail.ts';
 import { startLocalEventBus } from '../../local/event-bus.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
-import { REPO_ROOT } from '../../local/signing-secrets.ts';
+import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 import { writeLocalState } from '../../local/state.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { deliver, eventually, startTestPipeline, uniqueConnectionId } from './pipeline-support.ts';
