@@ -11,9 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../cli/index.ts';
 import type { CliIo } from '../../dev/errors.ts';
-import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
-import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { LOCAL_STATE_FILE_ENV_VAR, writeLocalState } from '../../local/state.ts';
 import { connectionEvent } from '../fixtures/events.ts';
@@ -21,7 +18,7 @@ import {
   connectionItem,
   deliver,
   eventually,
-  startTestPipeline,
+  startObservedPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
 
@@ -43,24 +40,15 @@ const seen: Seen[] = [];
 
 beforeAll(async () => {
   // GIVEN the local pipeline with the default handlers, each wrapped to record what it saw
-  const recording = Object.fromEntries(
-    Object.entries(defaultHandlers).map(([type, handler]) => [
-      type,
-      (async (event, context) => {
-        await (handler as EventHandler)(event, context);
-        const data = event.data as { connection?: { permissions?: string[] } };
-        seen.push({
-          eventId: context.eventId,
-          connectionId: event.connectionId,
-          step: data.connection?.permissions?.[0],
-          replay: context.replay,
-          receivedAt: context.receivedAt?.toISOString(),
-        });
-      }) satisfies EventHandler<RealtimeEvent>,
-    ]),
-  ) as unknown as EventHandlers;
-  pipeline = await startTestPipeline({
-    processor: (module) => module.createProcessorHandler({ handlers: recording }),
+  pipeline = await startObservedPipeline((event, context) => {
+    const data = event.data as { connection?: { permissions?: string[] } };
+    seen.push({
+      eventId: context.eventId,
+      connectionId: event.connectionId,
+      step: data.connection?.permissions?.[0],
+      replay: context.replay,
+      receivedAt: context.receivedAt?.toISOString(),
+    });
   });
   // AND its state file, where the CLI finds a running pipeline (npm start writes the same)
   stateDir = mkdtempSync(join(tmpdir(), 'ofauth-replay-'));

@@ -1,13 +1,10 @@
-import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
-import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { connectionEvent, exampleEvent, toSdkShape } from '../fixtures/events.ts';
 import {
   connectionItem,
   deliver,
   eventually,
-  startTestPipeline,
+  startObservedPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
 
@@ -25,23 +22,14 @@ describe('the local pipeline, end to end', () => {
 
   beforeAll(async () => {
     // GIVEN the pipeline with the default handlers, each wrapped to record what it processed
-    const recording = Object.fromEntries(
-      Object.entries(defaultHandlers).map(([type, handler]) => [
-        type,
-        (async (event, context) => {
-          await (handler as EventHandler)(event, context);
-          const data = event.data as { connection?: { permissions?: string[] } };
-          processed.push({
-            eventId: context.eventId,
-            type: event.type,
-            connectionId: event.connectionId,
-            permissions: data.connection?.permissions,
-          });
-        }) satisfies EventHandler<RealtimeEvent>,
-      ]),
-    ) as unknown as EventHandlers;
-    pipeline = await startTestPipeline({
-      processor: (module) => module.createProcessorHandler({ handlers: recording }),
+    pipeline = await startObservedPipeline((event, context) => {
+      const data = event.data as { connection?: { permissions?: string[] } };
+      processed.push({
+        eventId: context.eventId,
+        type: event.type,
+        connectionId: event.connectionId,
+        permissions: data.connection?.permissions,
+      });
     });
   });
 

@@ -4,9 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type Scheme, signDelivery } from '../../dev/deliveries.ts';
 import { connectionKey } from '../../lambda/processor/connections.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
+import type { EventHandler, EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
+import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { generateSvixSecret } from '../../testing/signers.ts';
 
@@ -27,6 +31,25 @@ export function startTestPipeline(options: LocalPipelineOptions = {}): Promise<L
     logger: new Logger({ serviceName: 'ofauth-local', logLevel: 'SILENT' }),
     ...options,
   });
+}
+
+/**
+ * A test pipeline whose processor runs the default handlers and, after each one completed, tells
+ * `observe` what it handled: the order and the contexts the handlers saw, with the registry kept.
+ */
+export function startObservedPipeline(
+  observe: (event: RealtimeEvent, context: HandlerContext) => void,
+): Promise<LocalPipeline> {
+  const observed = Object.fromEntries(
+    Object.entries(defaultHandlers).map(([type, handler]) => [
+      type,
+      (async (event, context) => {
+        await (handler as EventHandler)(event, context);
+        observe(event, context);
+      }) satisfies EventHandler<RealtimeEvent>,
+    ]),
+  ) as unknown as EventHandlers;
+  return startTestPipeline({ processor: (module) => module.createProcessorHandler({ handlers: observed }) });
 }
 
 /** The answer to one delivery. */
@@ -97,6 +120,19 @@ export async function connectionItem(
     }),
   );
   return result.Item;
+}
+
+/** Receives (without deleting) up to ten messages of the pipeline's dead-letter queue, waiting up to 1 s. */
+export async function receiveDeadLetters(pipeline: LocalPipeline): Promise<Message[]> {
+  const received = await pipeline.clients.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: pipeline.resources.deadLetterQueueUrl,
+      MaxNumberOfMessages: 10,
+      MessageAttributeNames: ['All'],
+      WaitTimeSeconds: 1,
+    }),
+  );
+  return received.Messages ?? [];
 }
 
 /** A unique connection id for one test. */
