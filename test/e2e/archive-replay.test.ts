@@ -10,14 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../cli/index.ts';
-import type { CliIo } from '../../dev/errors.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { LOCAL_STATE_FILE_ENV_VAR, writeLocalState } from '../../local/state.ts';
 import { connectionEvent } from '../fixtures/events.ts';
+import { captureIo } from '../support/cli-io.ts';
 import {
   connectionItem,
   deliver,
   eventually,
+  permissionsOf,
   startObservedPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
@@ -41,11 +42,10 @@ const seen: Seen[] = [];
 beforeAll(async () => {
   // GIVEN the local pipeline with the default handlers, each wrapped to record what it saw
   pipeline = await startObservedPipeline((event, context) => {
-    const data = event.data as { connection?: { permissions?: string[] } };
     seen.push({
       eventId: context.eventId,
       connectionId: event.connectionId,
-      step: data.connection?.permissions?.[0],
+      step: permissionsOf(event)?.[0],
       replay: context.replay,
       receivedAt: context.receivedAt?.toISOString(),
     });
@@ -73,17 +73,6 @@ afterAll(async () => {
   delete process.env[LOCAL_STATE_FILE_ENV_VAR];
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
-
-function cliIo() {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: process.env,
-  };
-  return { io, out: () => stdout, err: () => stderr };
-}
 
 /** Delivers `count` updates of a connection one after the other (as OFAuth does per connection). */
 async function deliverSteps(
@@ -142,7 +131,7 @@ it('replays exactly the window, in the original order per connection across 20 c
 
   // WHEN the window, older than every connection's state, is replayed with the CLI, as a user
   // would against npm start
-  const cli = cliIo();
+  const cli = captureIo({ env: process.env });
   const started = performance.now();
   const code = await runCli(
     ['replay', '--since', since.toISOString(), '--until', until.toISOString(), '--yes'],

@@ -4,6 +4,7 @@ import {
   connectionItem,
   deliver,
   eventually,
+  permissionsOf,
   startObservedPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
@@ -23,12 +24,11 @@ describe('the local pipeline, end to end', () => {
   beforeAll(async () => {
     // GIVEN the pipeline with the default handlers, each wrapped to record what it processed
     pipeline = await startObservedPipeline((event, context) => {
-      const data = event.data as { connection?: { permissions?: string[] } };
       processed.push({
         eventId: context.eventId,
         type: event.type,
         connectionId: event.connectionId,
-        permissions: data.connection?.permissions,
+        permissions: permissionsOf(event),
       });
     });
   });

@@ -52,6 +52,11 @@ export function startObservedPipeline(
   return startTestPipeline({ processor: (module) => module.createProcessorHandler({ handlers: observed }) });
 }
 
+/** The permissions a connection event carries, or undefined for an event without a connection. */
+export function permissionsOf(event: RealtimeEvent): readonly string[] | undefined {
+  return (event.data as { connection?: { permissions?: string[] } }).connection?.permissions;
+}
+
 /** The answer to one delivery. */
 export interface DeliveryAnswer {
   readonly status: number;
