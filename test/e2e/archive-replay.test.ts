@@ -18,38 +18,23 @@ import {
   connectionItem,
   deliver,
   eventually,
-  permissionsOf,
-  startObservedPipeline,
+  type HandledEvent,
+  startRecordingPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
-
-/** What one handler run saw. */
-interface Seen {
-  readonly eventId: string;
-  readonly connectionId: string | undefined;
-  readonly step: string | undefined;
-  readonly replay: boolean;
-  readonly receivedAt: string | undefined;
-}
 
 const CONNECTIONS = 20;
 const EVENTS_PER_CONNECTION = 5;
 
 let pipeline: LocalPipeline;
 let stateDir: string;
-const seen: Seen[] = [];
+let seen: HandledEvent[] = [];
+/** The step a delivery wrote into the connection's first permission (`step:<n>`, `newer:<n>`). */
+const stepOf = (handled: HandledEvent) => handled.permissions?.[0];
 
 beforeAll(async () => {
-  // GIVEN the local pipeline with the default handlers, each wrapped to record what it saw
-  pipeline = await startObservedPipeline((event, context) => {
-    seen.push({
-      eventId: context.eventId,
-      connectionId: event.connectionId,
-      step: permissionsOf(event)?.[0],
-      replay: context.replay,
-      receivedAt: context.receivedAt?.toISOString(),
-    });
-  });
+  // GIVEN the local pipeline with the default handlers, recording what each saw
+  ({ pipeline, handled: seen } = await startRecordingPipeline());
   // AND its state file, where the CLI finds a running pipeline (npm start writes the same)
   stateDir = mkdtempSync(join(tmpdir(), 'ofauth-replay-'));
   process.env[LOCAL_STATE_FILE_ENV_VAR] = join(stateDir, 'pipeline.json');
@@ -108,12 +93,13 @@ it('replays exactly the window, in the original order per connection across 20 c
   expect(statuses.flat()).toEqual(Array(CONNECTIONS * EVENTS_PER_CONNECTION).fill(202));
   const inWindow = CONNECTIONS * EVENTS_PER_CONNECTION;
   await eventually(
-    () => (seen.filter((s) => !s.replay && s.step?.startsWith('step')).length >= inWindow ? true : undefined),
+    () =>
+      seen.filter((s) => !s.replay && stepOf(s)?.startsWith('step')).length >= inWindow ? true : undefined,
     60_000,
     'the 100 events processed once',
   );
   const original = (id: string) =>
-    seen.filter((s) => !s.replay && s.connectionId === id && s.step?.startsWith('step'));
+    seen.filter((s) => !s.replay && s.connectionId === id && stepOf(s)?.startsWith('step'));
   await new Promise((wake) => setTimeout(wake, 20));
   const until = new Date();
   await new Promise((wake) => setTimeout(wake, 20));
@@ -123,7 +109,7 @@ it('replays exactly the window, in the original order per connection across 20 c
   );
   expect(newer.flat()).toEqual(Array(CONNECTIONS).fill(202));
   await eventually(
-    () => (seen.filter((s) => s.step?.startsWith('newer')).length >= CONNECTIONS ? true : undefined),
+    () => (seen.filter((s) => stepOf(s)?.startsWith('newer')).length >= CONNECTIONS ? true : undefined),
     30_000,
     'the newer events processed',
   );
@@ -153,11 +139,11 @@ it('replays exactly the window, in the original order per connection across 20 c
   await new Promise((wake) => setTimeout(wake, 1500));
   const replays = seen.filter((s) => s.replay);
   expect(replays).toHaveLength(inWindow);
-  expect(replays.filter((s) => !s.step?.startsWith('step'))).toEqual([]);
+  expect(replays.filter((s) => !stepOf(s)?.startsWith('step'))).toEqual([]);
   // AND each connection's replays came in the original order, with the original ids and receipt times
   for (const id of connections) {
     const again = replays.filter((s) => s.connectionId === id);
-    expect(again.map((s) => s.step)).toEqual(
+    expect(again.map((s) => stepOf(s))).toEqual(
       Array.from({ length: EVENTS_PER_CONNECTION }, (_, step) => `step:${step}`),
     );
     expect(again.map((s) => [s.eventId, s.receivedAt])).toEqual(

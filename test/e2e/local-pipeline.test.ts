@@ -4,33 +4,18 @@ import {
   connectionItem,
   deliver,
   eventually,
-  permissionsOf,
-  startObservedPipeline,
+  type HandledEvent,
+  startRecordingPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
 
-/** What the processor's handlers saw, in the order they completed. */
-interface Processed {
-  readonly eventId: string;
-  readonly type: string;
-  readonly connectionId: string | undefined;
-  readonly permissions: readonly string[] | undefined;
-}
-
 describe('the local pipeline, end to end', () => {
   let pipeline: LocalPipeline;
-  const processed: Processed[] = [];
+  let processed: HandledEvent[] = [];
 
   beforeAll(async () => {
-    // GIVEN the pipeline with the default handlers, each wrapped to record what it processed
-    pipeline = await startObservedPipeline((event, context) => {
-      processed.push({
-        eventId: context.eventId,
-        type: event.type,
-        connectionId: event.connectionId,
-        permissions: permissionsOf(event),
-      });
-    });
+    // GIVEN the pipeline with the default handlers, recording what each processed
+    ({ pipeline, handled: processed } = await startRecordingPipeline());
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type Scheme, signDelivery } from '../../dev/deliveries.ts';
 import { connectionKey } from '../../lambda/processor/connections.ts';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler, EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
+import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { generateSvixSecret } from '../../testing/signers.ts';
@@ -33,28 +33,46 @@ export function startTestPipeline(options: LocalPipelineOptions = {}): Promise<L
   });
 }
 
+/** What one run of a default handler handled. */
+export interface HandledEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly connectionId: string | undefined;
+  /** The connection's permissions (the tests write a step or a label there). */
+  readonly permissions: readonly string[] | undefined;
+  readonly replay: boolean;
+  readonly receivedAt: string | undefined;
+}
+
 /**
- * A test pipeline whose processor runs the default handlers and, after each one completed, tells
- * `observe` what it handled: the order and the contexts the handlers saw, with the registry kept.
+ * A test pipeline whose processor runs the default handlers (the registry is kept) and lists what
+ * each run handled once it completed, in the order the runs completed.
  */
-export function startObservedPipeline(
-  observe: (event: RealtimeEvent, context: HandlerContext) => void,
-): Promise<LocalPipeline> {
-  const observed = Object.fromEntries(
+export async function startRecordingPipeline(): Promise<{
+  pipeline: LocalPipeline;
+  handled: HandledEvent[];
+}> {
+  const handled: HandledEvent[] = [];
+  const recording = Object.fromEntries(
     Object.entries(defaultHandlers).map(([type, handler]) => [
       type,
       (async (event, context) => {
         await (handler as EventHandler)(event, context);
-        observe(event, context);
+        handled.push({
+          eventId: context.eventId,
+          type: event.type,
+          connectionId: event.connectionId,
+          permissions: (event.data as { connection?: { permissions?: string[] } }).connection?.permissions,
+          replay: context.replay,
+          receivedAt: context.receivedAt?.toISOString(),
+        });
       }) satisfies EventHandler<RealtimeEvent>,
     ]),
   ) as unknown as EventHandlers;
-  return startTestPipeline({ processor: (module) => module.createProcessorHandler({ handlers: observed }) });
-}
-
-/** The permissions a connection event carries, or undefined for an event without a connection. */
-export function permissionsOf(event: RealtimeEvent): readonly string[] | undefined {
-  return (event.data as { connection?: { permissions?: string[] } }).connection?.permissions;
+  const pipeline = await startTestPipeline({
+    processor: (module) => module.createProcessorHandler({ handlers: recording }),
+  });
+  return { pipeline, handled };
 }
 
 /** The answer to one delivery. */
