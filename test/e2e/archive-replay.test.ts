@@ -10,58 +10,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../cli/index.ts';
-import type { CliIo } from '../../dev/errors.ts';
-import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
-import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { LOCAL_STATE_FILE_ENV_VAR, writeLocalState } from '../../local/state.ts';
 import { connectionEvent } from '../fixtures/events.ts';
+import { captureIo } from '../support/cli-io.ts';
 import {
   connectionItem,
   deliver,
   eventually,
-  startTestPipeline,
+  type HandledEvent,
+  startRecordingPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
-
-/** What one handler run saw. */
-interface Seen {
-  readonly eventId: string;
-  readonly connectionId: string | undefined;
-  readonly step: string | undefined;
-  readonly replay: boolean;
-  readonly receivedAt: string | undefined;
-}
 
 const CONNECTIONS = 20;
 const EVENTS_PER_CONNECTION = 5;
 
 let pipeline: LocalPipeline;
 let stateDir: string;
-const seen: Seen[] = [];
+let seen: HandledEvent[] = [];
+/** The step a delivery wrote into the connection's first permission (`step:<n>`, `newer:<n>`). */
+const stepOf = (handled: HandledEvent) => handled.permissions?.[0];
 
 beforeAll(async () => {
-  // GIVEN the local pipeline with the default handlers, each wrapped to record what it saw
-  const recording = Object.fromEntries(
-    Object.entries(defaultHandlers).map(([type, handler]) => [
-      type,
-      (async (event, context) => {
-        await (handler as EventHandler)(event, context);
-        const data = event.data as { connection?: { permissions?: string[] } };
-        seen.push({
-          eventId: context.eventId,
-          connectionId: event.connectionId,
-          step: data.connection?.permissions?.[0],
-          replay: context.replay,
-          receivedAt: context.receivedAt?.toISOString(),
-        });
-      }) satisfies EventHandler<RealtimeEvent>,
-    ]),
-  ) as unknown as EventHandlers;
-  pipeline = await startTestPipeline({
-    processor: (module) => module.createProcessorHandler({ handlers: recording }),
-  });
+  // GIVEN the local pipeline with the default handlers, recording what each saw
+  ({ pipeline, handled: seen } = await startRecordingPipeline());
   // AND its state file, where the CLI finds a running pipeline (npm start writes the same)
   stateDir = mkdtempSync(join(tmpdir(), 'ofauth-replay-'));
   process.env[LOCAL_STATE_FILE_ENV_VAR] = join(stateDir, 'pipeline.json');
@@ -85,17 +58,6 @@ afterAll(async () => {
   delete process.env[LOCAL_STATE_FILE_ENV_VAR];
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
-
-function cliIo() {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: process.env,
-  };
-  return { io, out: () => stdout, err: () => stderr };
-}
 
 /** Delivers `count` updates of a connection one after the other (as OFAuth does per connection). */
 async function deliverSteps(
@@ -131,12 +93,13 @@ it('replays exactly the window, in the original order per connection across 20 c
   expect(statuses.flat()).toEqual(Array(CONNECTIONS * EVENTS_PER_CONNECTION).fill(202));
   const inWindow = CONNECTIONS * EVENTS_PER_CONNECTION;
   await eventually(
-    () => (seen.filter((s) => !s.replay && s.step?.startsWith('step')).length >= inWindow ? true : undefined),
+    () =>
+      seen.filter((s) => !s.replay && stepOf(s)?.startsWith('step')).length >= inWindow ? true : undefined,
     60_000,
     'the 100 events processed once',
   );
   const original = (id: string) =>
-    seen.filter((s) => !s.replay && s.connectionId === id && s.step?.startsWith('step'));
+    seen.filter((s) => !s.replay && s.connectionId === id && stepOf(s)?.startsWith('step'));
   await new Promise((wake) => setTimeout(wake, 20));
   const until = new Date();
   await new Promise((wake) => setTimeout(wake, 20));
@@ -146,7 +109,7 @@ it('replays exactly the window, in the original order per connection across 20 c
   );
   expect(newer.flat()).toEqual(Array(CONNECTIONS).fill(202));
   await eventually(
-    () => (seen.filter((s) => s.step?.startsWith('newer')).length >= CONNECTIONS ? true : undefined),
+    () => (seen.filter((s) => stepOf(s)?.startsWith('newer')).length >= CONNECTIONS ? true : undefined),
     30_000,
     'the newer events processed',
   );
@@ -154,7 +117,7 @@ it('replays exactly the window, in the original order per connection across 20 c
 
   // WHEN the window, older than every connection's state, is replayed with the CLI, as a user
   // would against npm start
-  const cli = cliIo();
+  const cli = captureIo({ env: process.env });
   const started = performance.now();
   const code = await runCli(
     ['replay', '--since', since.toISOString(), '--until', until.toISOString(), '--yes'],
@@ -176,11 +139,11 @@ it('replays exactly the window, in the original order per connection across 20 c
   await new Promise((wake) => setTimeout(wake, 1500));
   const replays = seen.filter((s) => s.replay);
   expect(replays).toHaveLength(inWindow);
-  expect(replays.filter((s) => !s.step?.startsWith('step'))).toEqual([]);
+  expect(replays.filter((s) => !stepOf(s)?.startsWith('step'))).toEqual([]);
   // AND each connection's replays came in the original order, with the original ids and receipt times
   for (const id of connections) {
     const again = replays.filter((s) => s.connectionId === id);
-    expect(again.map((s) => s.step)).toEqual(
+    expect(again.map((s) => stepOf(s))).toEqual(
       Array.from({ length: EVENTS_PER_CONNECTION }, (_, step) => `step:${step}`),
     );
     expect(again.map((s) => [s.eventId, s.receivedAt])).toEqual(

@@ -4,7 +4,6 @@
  * poison event goes to the dead-letter queue on its first receive without holding back the
  * events of its connection sent after it.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
@@ -14,6 +13,7 @@ import {
   connectionItem,
   deliver,
   eventually,
+  receiveDeadLetters,
   startTestPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
@@ -46,18 +46,6 @@ describe('the local pipeline and the OFAuth contract', () => {
     await pipeline?.stop();
   });
 
-  async function deadLetters() {
-    const received = await pipeline.clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: pipeline.resources.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        WaitTimeSeconds: 1,
-      }),
-    );
-    return received.Messages ?? [];
-  }
-
   it('handles a beta websocket event without a connection once: no retry, no dead letter', async () => {
     // WHEN the beta example without data.connection is delivered through Svix
     const example = fixtureEvent('beta/of.websocket.event.received.no-connection.json');
@@ -74,7 +62,7 @@ describe('the local pipeline and the OFAuth contract', () => {
     // AND it is neither retried nor kept on the dead-letter queue
     await new Promise((wake) => setTimeout(wake, 2_000));
     expect(websocketEvents).toHaveLength(1);
-    expect(await deadLetters()).toEqual([]);
+    expect(await receiveDeadLetters(pipeline)).toEqual([]);
   }, 60_000);
 
   it('moves a schema-invalid event to the dead-letter queue at once and processes the next event of its connection', async () => {
@@ -105,7 +93,7 @@ describe('the local pipeline and the OFAuth contract', () => {
     // AND the poison event is on the dead-letter queue, verbatim, with its attributes and reason
     const [dead, ...others] = await eventually(
       async () => {
-        const messages = await deadLetters();
+        const messages = await receiveDeadLetters(pipeline);
         return messages.length ? messages : undefined;
       },
       WITHIN_ONE_POLL_MS,

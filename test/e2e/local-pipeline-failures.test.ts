@@ -1,4 +1,3 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
 import type { EventHandler } from '../../lambda/processor/router.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
@@ -7,6 +6,7 @@ import {
   connectionItem,
   deliver,
   eventually,
+  receiveDeadLetters,
   startTestPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
@@ -74,15 +74,8 @@ describe('the local pipeline when a handler fails', () => {
     // THEN after maxReceiveCount attempts the exact delivery body is on the dead-letter queue
     const dead = await eventually(
       async () => {
-        const received = await pipeline.clients.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: pipeline.resources.deadLetterQueueUrl,
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-            WaitTimeSeconds: 1,
-          }),
-        );
-        return received.Messages?.length ? received.Messages : undefined;
+        const received = await receiveDeadLetters(pipeline);
+        return received.length ? received : undefined;
       },
       20_000,
       'the poison message on the dead-letter queue',

@@ -1,48 +1,21 @@
-import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
-import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
-import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { connectionEvent, exampleEvent, toSdkShape } from '../fixtures/events.ts';
 import {
   connectionItem,
   deliver,
   eventually,
-  startTestPipeline,
+  type HandledEvent,
+  startRecordingPipeline,
   uniqueConnectionId,
 } from './pipeline-support.ts';
 
-/** What the processor's handlers saw, in the order they completed. */
-interface Processed {
-  readonly eventId: string;
-  readonly type: string;
-  readonly connectionId: string | undefined;
-  readonly permissions: readonly string[] | undefined;
-}
-
 describe('the local pipeline, end to end', () => {
   let pipeline: LocalPipeline;
-  const processed: Processed[] = [];
+  let processed: HandledEvent[] = [];
 
   beforeAll(async () => {
-    // GIVEN the pipeline with the default handlers, each wrapped to record what it processed
-    const recording = Object.fromEntries(
-      Object.entries(defaultHandlers).map(([type, handler]) => [
-        type,
-        (async (event, context) => {
-          await (handler as EventHandler)(event, context);
-          const data = event.data as { connection?: { permissions?: string[] } };
-          processed.push({
-            eventId: context.eventId,
-            type: event.type,
-            connectionId: event.connectionId,
-            permissions: data.connection?.permissions,
-          });
-        }) satisfies EventHandler<RealtimeEvent>,
-      ]),
-    ) as unknown as EventHandlers;
-    pipeline = await startTestPipeline({
-      processor: (module) => module.createProcessorHandler({ handlers: recording }),
-    });
+    // GIVEN the pipeline with the default handlers, recording what each processed
+    ({ pipeline, handled: processed } = await startRecordingPipeline());
   });
 
   afterAll(async () => {

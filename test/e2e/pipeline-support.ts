@@ -4,9 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type Scheme, signDelivery } from '../../dev/deliveries.ts';
 import { connectionKey } from '../../lambda/processor/connections.ts';
+import { defaultHandlers } from '../../lambda/processor/default-handlers/index.ts';
+import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
+import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { generateSvixSecret } from '../../testing/signers.ts';
 
@@ -27,6 +31,48 @@ export function startTestPipeline(options: LocalPipelineOptions = {}): Promise<L
     logger: new Logger({ serviceName: 'ofauth-local', logLevel: 'SILENT' }),
     ...options,
   });
+}
+
+/** What one run of a default handler handled. */
+export interface HandledEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly connectionId: string | undefined;
+  /** The connection's permissions (the tests write a step or a label there). */
+  readonly permissions: readonly string[] | undefined;
+  readonly replay: boolean;
+  readonly receivedAt: string | undefined;
+}
+
+/**
+ * A test pipeline whose processor runs the default handlers (the registry is kept) and lists what
+ * each run handled once it completed, in the order the runs completed.
+ */
+export async function startRecordingPipeline(): Promise<{
+  pipeline: LocalPipeline;
+  handled: HandledEvent[];
+}> {
+  const handled: HandledEvent[] = [];
+  const recording = Object.fromEntries(
+    Object.entries(defaultHandlers).map(([type, handler]) => [
+      type,
+      (async (event, context) => {
+        await (handler as EventHandler)(event, context);
+        handled.push({
+          eventId: context.eventId,
+          type: event.type,
+          connectionId: event.connectionId,
+          permissions: (event.data as { connection?: { permissions?: string[] } }).connection?.permissions,
+          replay: context.replay,
+          receivedAt: context.receivedAt?.toISOString(),
+        });
+      }) satisfies EventHandler<RealtimeEvent>,
+    ]),
+  ) as unknown as EventHandlers;
+  const pipeline = await startTestPipeline({
+    processor: (module) => module.createProcessorHandler({ handlers: recording }),
+  });
+  return { pipeline, handled };
 }
 
 /** The answer to one delivery. */
@@ -97,6 +143,19 @@ export async function connectionItem(
     }),
   );
   return result.Item;
+}
+
+/** Receives (without deleting) up to ten messages of the pipeline's dead-letter queue, waiting up to 1 s. */
+export async function receiveDeadLetters(pipeline: LocalPipeline): Promise<Message[]> {
+  const received = await pipeline.clients.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: pipeline.resources.deadLetterQueueUrl,
+      MaxNumberOfMessages: 10,
+      MessageAttributeNames: ['All'],
+      WaitTimeSeconds: 1,
+    }),
+  );
+  return received.Messages ?? [];
 }
 
 /** A unique connection id for one test. */

@@ -142,20 +142,30 @@ async function redriveOne(): Promise<void> {
   expect(moved).toBe(1);
 }
 
+/**
+ * A connection.created that failed its attempts to the dead-letter queue (its handler keeps
+ * failing until the test lets it), then the update of its second, received after it, processed:
+ * the older event a redrive or a replay must not let roll the update back.
+ */
+async function createdDeadLetteredBeforeItsUpdate(label: string) {
+  const id = uniqueConnectionId(label);
+  const second = pastSecond();
+  failing.add(`${id} connection.created`);
+  const created = await send('connection.created', id, second, {
+    permissions: ['created'],
+    status: 'active',
+  });
+  await deadLettered(1);
+  const updated = await send('connection.updated', id, second, { permissions: ['updated'] });
+  await completed(updated);
+  return { id, created, updated };
+}
+
 describe('a redrive from the dead-letter queue', () => {
   it('keeps the update when the created of the same second is redriven after it', async () => {
     // GIVEN a connection.created that fails its 2 attempts and goes to the dead-letter queue
-    const id = uniqueConnectionId('redrive');
-    const second = pastSecond();
-    failing.add(`${id} connection.created`);
-    const created = await send('connection.created', id, second, {
-      permissions: ['created'],
-      status: 'active',
-    });
-    await deadLettered(1);
     // AND the update of the same second, received after it, processed meanwhile
-    const updated = await send('connection.updated', id, second, { permissions: ['updated'] });
-    await completed(updated);
+    const { id, created, updated } = await createdDeadLetteredBeforeItsUpdate('redrive');
     expect(await connectionItem(pipeline, id)).toMatchObject({ permissions: ['updated'] });
     // WHEN the created is redriven and its handler now succeeds
     failing.delete(`${id} connection.created`);
@@ -236,16 +246,7 @@ describe('a replay from the archive', () => {
   it('rolls nothing back when an older event of the second is replayed, whichever archived copy is sent', async () => {
     // GIVEN the created redriven after the update of its second, as above: archived twice, from
     // its first attempts and from the redrive, which carried a larger sequence number
-    const id = uniqueConnectionId('replay');
-    const second = pastSecond();
-    failing.add(`${id} connection.created`);
-    const created = await send('connection.created', id, second, {
-      permissions: ['created'],
-      status: 'active',
-    });
-    await deadLettered(1);
-    const updated = await send('connection.updated', id, second, { permissions: ['updated'] });
-    await completed(updated);
+    const { id, created, updated } = await createdDeadLetteredBeforeItsUpdate('replay');
     failing.delete(`${id} connection.created`);
     await redriveOne();
     await completed(created);

@@ -1,23 +1,9 @@
-/**
- * The processor's deadline (lambda/processor/deadline.ts): no handler may run after its invocation
- * ended. middy's early timeout is off, so the invocation ends only when every started handler has
- * settled (or Lambda's own timeout ends the environment); before each record the processor checks
- * the time left, and a record that would start within the margin is handed back unstarted, with
- * the rest of its connection's records; `context.signal` aborts at the deadline.
- *
- * The remaining time is the test's to set (a handler "spends" it by lowering it), so which records
- * start never depends on how fast this machine runs. Stores are fakes; the kit's AWS calls under an
- * aborted signal are tested against DynamoDB Local and fauxqs in test/integration/.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
-import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import type { ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
 import type { EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
-import type { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
-import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+import { fakeStoreProcessor, metricTotal } from '../fixtures/processor.ts';
 import { lambdaContext, sqsEvent, connectionUpdatedRecord as update } from '../fixtures/sqs-events.ts';
 
 let output: CapturedOutput;
@@ -42,23 +28,11 @@ function processorWith(
   onUpdated: (event: RealtimeEvent<'connection.updated'>, context: HandlerContext) => Promise<void>,
   options: ProcessorHandlerOptions = {},
 ) {
-  return createProcessorHandler({
-    connections: new FakeStore() as unknown as ConnectionRegistry,
-    rules: new FakeStore() as unknown as RulesStore,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+  return fakeStoreProcessor({
     handlers: { 'connection.updated': onUpdated } as Partial<EventHandlers>,
-    archive: false,
-    processedEvents: false,
     ...options,
   });
 }
-
-const metricTotal = (name: string) =>
-  output
-    .metrics()
-    .filter((line) => name in line)
-    .reduce((sum, line) => sum + Number(line[name]), 0);
 
 describe('the processor near its deadline', () => {
   it('answers with the batch response, not a middy timeout, and runs nothing after it answered', async () => {
@@ -117,8 +91,8 @@ describe('the processor near its deadline', () => {
       'A-3',
     ]);
     // AND each is counted as deferred, logged once per connection, and not as a failed event
-    expect(metricTotal('EventsDeferredByDeadline')).toBe(3);
-    expect(metricTotal('ProcessingFailures')).toBe(0);
+    expect(metricTotal(output, 'EventsDeferredByDeadline')).toBe(3);
+    expect(metricTotal(output, 'ProcessingFailures')).toBe(0);
     const deferredLines = output.logs('event not started: the invocation is near its deadline');
     expect(deferredLines.map((line) => line.messageId).sort()).toEqual(['A-2', 'B-2']);
     for (const line of deferredLines) expect(line).toMatchObject({ level: 'WARN', remainingMs: 4_000 });

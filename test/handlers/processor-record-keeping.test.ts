@@ -1,23 +1,14 @@
-/**
- * The processor's record keeping around the handlers: the archive written before they run (and
- * what happens when it cannot be), the event record that runs a handler once per event key (and a
- * replay once per replay id), and what a replayed message looks like to a handler. Stores are fakes here; the DynamoDB
- * record and the registry are tested in test/integration/processor-record-keeping.test.ts.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ArchiveFailure, ArchiveWriter } from '../../lambda/processor/archive.ts';
-import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import type { EventRecords, RecordedEvent } from '../../lambda/processor/event-records.ts';
-import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import type { ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
 import type { EventHandler, EventHandlers, HandlerContext } from '../../lambda/processor/router.ts';
-import type { RulesStore } from '../../lambda/processor/rules.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
 import { PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
 import { connectionEvent } from '../fixtures/events.ts';
-import { FakeStore, testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+import { fakeStoreProcessor, metricTotal } from '../fixtures/processor.ts';
 import {
   connectionUpdatedRecord,
   lambdaContext,
@@ -103,24 +94,12 @@ function processorUnderTest(
     if (options.fail?.has(id)) throw new Error(`handler failed for ${id}`);
     seen.push({ id, context });
   };
-  const handle = createProcessorHandler({
-    connections: new FakeStore() as unknown as ConnectionRegistry,
-    rules: new FakeStore() as unknown as RulesStore,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+  const handle = fakeStoreProcessor({
     handlers: { 'connection.updated': onUpdated } as Partial<EventHandlers>,
-    archive: false,
-    processedEvents: false,
     ...options,
   });
   return { seen, journal, run: (event: SQSEvent) => handle(event, lambdaContext()) };
 }
-
-const metricTotal = (name: string) =>
-  output
-    .metrics()
-    .filter((line) => name in line)
-    .reduce((sum, line) => sum + Number(line[name]), 0);
 
 describe('the archive step', () => {
   it('archives the whole batch before any handler runs, a failing event included', async () => {
@@ -154,8 +133,8 @@ describe('the archive step', () => {
     // THEN A-2 and A-3 go back to the queue unhandled, A-1 and B-1 ran, and the failure is counted and logged
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'A-2' }, { itemIdentifier: 'A-3' }]);
     expect(seen.map((entry) => entry.id)).toEqual(['A-1', 'B-1']);
-    expect(metricTotal(PROCESSOR_METRICS.archiveFailures)).toBe(1);
-    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(0);
+    expect(metricTotal(output, PROCESSOR_METRICS.archiveFailures)).toBe(1);
+    expect(metricTotal(output, PROCESSOR_METRICS.failures)).toBe(0);
     expect(
       output.logs('archive write failed; these events will be retried before their handlers run'),
     ).toEqual([
@@ -186,7 +165,7 @@ describe('the archive step', () => {
     const response = await run(sqsEvent(update('A', 1), update('B', 1)));
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }, { itemIdentifier: 'B-1' }]);
     expect(seen).toEqual([]);
-    expect(metricTotal(PROCESSOR_METRICS.archiveFailures)).toBe(2);
+    expect(metricTotal(output, PROCESSOR_METRICS.archiveFailures)).toBe(2);
   });
 });
 
@@ -208,7 +187,7 @@ describe('the event record', () => {
       expect.objectContaining({ eventId: 'key-A-1', messageId: 'A-1-late' }),
       expect.objectContaining({ eventId: 'key-A-1', messageId: 'A-1-later' }),
     ]);
-    expect(metricTotal(PROCESSOR_METRICS.duplicatesSkipped)).toBe(2);
+    expect(metricTotal(output, PROCESSOR_METRICS.duplicatesSkipped)).toBe(2);
     expect(output.logs('event processed')).toHaveLength(1);
   });
 
@@ -292,7 +271,7 @@ describe('the event record', () => {
     // WHEN two connections' events are handled
     await run(sqsEvent(update('A', 1), update('B', 1)));
     // THEN both failed writes are counted, on a line without the eventType dimension
-    expect(metricTotal('ProcessedRecordWriteFailures')).toBe(2);
+    expect(metricTotal(output, 'ProcessedRecordWriteFailures')).toBe(2);
     const line = output.metrics().find((entry) => 'ProcessedRecordWriteFailures' in entry);
     expect(line).not.toHaveProperty('eventType');
   });
@@ -331,7 +310,7 @@ describe('the event record', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'A-1' }, { itemIdentifier: 'B-1' }]);
     expect(seen).toEqual([]);
     expect(output.logs('event failed')).toHaveLength(2);
-    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(2);
+    expect(metricTotal(output, PROCESSOR_METRICS.failures)).toBe(2);
   });
 
   it('runs every delivery when it is switched off', async () => {

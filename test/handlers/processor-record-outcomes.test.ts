@@ -1,20 +1,12 @@
-/**
- * How the processor logs and counts the outcome of each record (lambda/processor/process-record.ts)
- * where test/handlers/processor.test.ts does not look: a rejected message's log keys, a failed
- * dead-letter send counted as a failure, and record keys that do not leak past their record.
- * Stores are fakes; the dead-letter queue adapter is tested against fauxqs in test/integration/.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
-import type { ConnectionRegistry } from '../../lambda/processor/connections.ts';
-import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import type { ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
 import { PoisonEventError } from '../../lambda/processor/kit.ts';
-import type { RulesStore } from '../../lambda/processor/rules.ts';
 import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
 import { connectionEvent } from '../fixtures/events.ts';
-import { FakeStore, RecordingDeadLetterQueue, testLogger } from '../fixtures/handler-context.ts';
+import { RecordingDeadLetterQueue } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
+import { fakeStoreProcessor, metricTotal } from '../fixtures/processor.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 
 let output: CapturedOutput;
@@ -24,23 +16,9 @@ beforeEach(() => {
 afterEach(() => output.restore());
 
 function processorUnderTest(options: ProcessorHandlerOptions = {}) {
-  const handle = createProcessorHandler({
-    connections: new FakeStore() as unknown as ConnectionRegistry,
-    rules: new FakeStore() as unknown as RulesStore,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
-    archive: false,
-    processedEvents: false,
-    ...options,
-  });
+  const handle = fakeStoreProcessor(options);
   return (event: SQSEvent) => handle(event, lambdaContext());
 }
-
-const metricTotal = (name: string) =>
-  output
-    .metrics()
-    .filter((line) => name in line)
-    .reduce((sum, line) => sum + Number(line[name]), 0);
 
 describe('the outcome of a record', () => {
   it('takes the event type of a body that is not JSON from its eventType attribute', async () => {
@@ -81,7 +59,7 @@ describe('the outcome of a record', () => {
     const line = output.metrics().find((entry) => entry[EVENT_TYPE_DIMENSION] === 'connection.updated');
     expect(line).toMatchObject({ [PROCESSOR_METRICS.failed]: 1 });
     expect(line).not.toHaveProperty(PROCESSOR_METRICS.rejected);
-    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(1);
+    expect(metricTotal(output, PROCESSOR_METRICS.failures)).toBe(1);
     expect(output.logs('batch processed')).toEqual([expect.objectContaining({ failed: 1, rejected: 0 })]);
   });
 
@@ -125,7 +103,7 @@ describe('the outcome of a record', () => {
     expect(output.logs('message not processable')).toEqual([
       expect.objectContaining({ messageId: 'p', reason: 'unknown_tenant', level: 'ERROR' }),
     ]);
-    expect(metricTotal(PROCESSOR_METRICS.failures)).toBe(1);
+    expect(metricTotal(output, PROCESSOR_METRICS.failures)).toBe(1);
   });
 
   it('fails a poison event, to be retried, when the dead-letter send fails', async () => {

@@ -11,6 +11,7 @@ import {
   OFAuthWebhookReceiver,
   type OFAuthWebhookReceiverProps,
 } from 'ofauth-webhook-receiver';
+import { physicallyNamed } from '../support/physical-names.ts';
 import { newApp } from './support/synth.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -123,23 +124,7 @@ describe('two receivers in one stack', () => {
   });
 
   it('names nothing physically, so CloudFormation gives every copy its own names', () => {
-    const nameProperty: Record<string, string> = {
-      'AWS::CloudWatch::Alarm': 'AlarmName',
-      'AWS::CloudWatch::Dashboard': 'DashboardName',
-      'AWS::DynamoDB::Table': 'TableName',
-      'AWS::SQS::Queue': 'QueueName',
-      'AWS::Lambda::Function': 'FunctionName',
-      'AWS::Logs::LogGroup': 'LogGroupName',
-      'AWS::IAM::Role': 'RoleName',
-      'AWS::SNS::Topic': 'TopicName',
-      'AWS::SecretsManager::Secret': 'Name',
-    };
-    const named = Object.entries(resources)
-      .filter(
-        ([, r]) => nameProperty[r.Type] !== undefined && r.Properties?.[nameProperty[r.Type]!] !== undefined,
-      )
-      .map(([id]) => id);
-    expect(named).toEqual([]);
+    expect(physicallyNamed(resources)).toEqual([]);
   });
 
   it('builds the same parts for both copies', () => {

@@ -8,49 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../cli/queues.ts';
 import { runRedrive } from '../../cli/redrive.ts';
-import type { Terminal } from '../../cli/terminal.ts';
-import type { CliIo } from '../../dev/errors.ts';
+import { answeringTerminal, captureIo } from '../support/cli-io.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { queueDepth } from './verifier-harness.ts';
+
+/** No state file: the queues are only ever the ones named by URL. */
+const NO_LOCAL_PIPELINE = { env: { OFAUTH_LOCAL_STATE_FILE: '/nonexistent/ofauth-pipeline.json' } };
 
 const text = (value: string) => ({ DataType: 'String', StringValue: value });
-
-function io() {
-  let stdout = '';
-  let stderr = '';
-  const value: CliIo = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: { OFAUTH_LOCAL_STATE_FILE: '/nonexistent/ofauth-pipeline.json' },
-  };
-  return { io: value, out: () => stdout, err: () => stderr };
-}
-
-function terminal(isTTY: boolean, answer = ''): Terminal & { asked: string[] } {
-  const asked: string[] = [];
-  return {
-    isTTY,
-    asked,
-    ask: async (question) => {
-      asked.push(question);
-      return answer;
-    },
-  };
-}
-
-async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
 
 /** A dead-letter queue with one event the processor gave up on and one of the verifier's rejected bodies. */
 async function deadLetters() {
@@ -89,8 +57,8 @@ describe('redrive of queues named by URL (the deployed path)', () => {
     // GIVEN two dead letters
     const { sqs, queueUrl, deadLetterQueueUrl, clients, urls } = await deadLetters();
     // WHEN redriving with no terminal to ask on
-    const out = io();
-    const run = runRedrive(urls, out.io, clients, { terminal: terminal(false) });
+    const out = captureIo(NO_LOCAL_PIPELINE);
+    const run = runRedrive(urls, out.io, clients, { terminal: answeringTerminal(false) });
     // THEN it refuses as a usage error; the target was named first; both messages stay
     await expect(run).rejects.toThrow(
       'refusing to redrive without confirmation: standard input is not a terminal; pass --yes',
@@ -104,38 +72,38 @@ describe('redrive of queues named by URL (the deployed path)', () => {
         '',
       ].join('\n'),
     );
-    expect(await depth(sqs, deadLetterQueueUrl)).toBe(2);
-    expect(await depth(sqs, queueUrl)).toBe(0);
+    expect(await queueDepth(sqs, deadLetterQueueUrl)).toBe(2);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
 
   it('fails when the answer on the terminal is not yes, and moves nothing', async () => {
     // GIVEN two dead letters and a terminal whose user answers "n"
     const { sqs, queueUrl, deadLetterQueueUrl, clients, urls } = await deadLetters();
-    const asking = terminal(true, 'n');
+    const asking = answeringTerminal(true, 'n');
     // WHEN redriving
-    const run = runRedrive(urls, io().io, clients, { terminal: asking });
+    const run = runRedrive(urls, captureIo(NO_LOCAL_PIPELINE).io, clients, { terminal: asking });
     // THEN it asked about that target, and cancelled
     await expect(run).rejects.toThrow('redrive cancelled: nothing was moved');
     expect(asking.asked).toEqual([
       'redrive the dead-letter queue of the queues named by URL, region us-east-1? [y/N] ',
     ]);
-    expect(await depth(sqs, deadLetterQueueUrl)).toBe(2);
-    expect(await depth(sqs, queueUrl)).toBe(0);
+    expect(await queueDepth(sqs, deadLetterQueueUrl)).toBe(2);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
   });
 
   it("moves the event after a yes and leaves the verifier's rejected body, counted as skipped", async () => {
     // GIVEN two dead letters and a user who answers "y"
     const { sqs, queueUrl, deadLetterQueueUrl, clients, urls } = await deadLetters();
     // WHEN redriving
-    const out = io();
-    const code = await runRedrive(urls, out.io, clients, { terminal: terminal(true, 'y') });
+    const out = captureIo(NO_LOCAL_PIPELINE);
+    const code = await runRedrive(urls, out.io, clients, { terminal: answeringTerminal(true, 'y') });
     // THEN the event is on the event queue, the rejected body still on the dead-letter queue
     expect(code).toBe(0);
     expect(out.out()).toContain(
       'moved 1 message back to the event queue (2 on the dead-letter queue at the start); skipped 1 verifier rejection (left on the dead-letter queue)\n',
     );
-    expect(await depth(sqs, queueUrl)).toBe(1);
-    expect(await depth(sqs, deadLetterQueueUrl)).toBe(1);
+    expect(await queueDepth(sqs, queueUrl)).toBe(1);
+    expect(await queueDepth(sqs, deadLetterQueueUrl)).toBe(1);
   });
 
   it("exports the verifier's rejected bodies to a file with --export-rejected, then removes them", async () => {
@@ -145,7 +113,7 @@ describe('redrive of queues named by URL (the deployed path)', () => {
     const file = join(dir, 'rejected.jsonl');
     try {
       // WHEN redriving with --yes and --export-rejected
-      const out = io();
+      const out = captureIo(NO_LOCAL_PIPELINE);
       const code = await runRedrive([...urls, '--yes', '--export-rejected', file], out.io, clients);
       // THEN the rejected body is one JSON line of the file, off the queue; the event was moved
       expect(code).toBe(0);
@@ -164,8 +132,8 @@ describe('redrive of queues named by URL (the deployed path)', () => {
           attributes: { eventKey: 'key_rejected', rejectionReason: 'invalid_json', bodyEncoding: 'utf8' },
         }),
       ]);
-      expect(await depth(sqs, deadLetterQueueUrl)).toBe(0);
-      expect(await depth(sqs, queueUrl)).toBe(1);
+      expect(await queueDepth(sqs, deadLetterQueueUrl)).toBe(0);
+      expect(await queueDepth(sqs, queueUrl)).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,15 +4,14 @@
  * them on a real FIFO queue, asking first. The stack's outputs are the only mocked part.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DeleteMessageCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readArchive } from '../../cli/archive-reader.ts';
-import { type ReplayClients, type ReplayTerminal, runReplay } from '../../cli/replay.ts';
-import type { CliIo } from '../../dev/errors.ts';
+import { type ReplayClients, runReplay } from '../../cli/replay.ts';
 import { S3ArchiveWriter } from '../../lambda/processor/archive-writers.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
-import type { LocalPipelineState } from '../../local/state.ts';
+import { answeringTerminal, captureIo, localStateOf } from '../support/cli-io.ts';
 import { createTestResources, testS3Client, testSqsClient } from '../support/emulators.ts';
+import { drainQueue } from './verifier-harness.ts';
 
 type Resources = Awaited<ReturnType<typeof createTestResources>>;
 
@@ -44,73 +43,6 @@ async function archive(resources: Resources, archivedAt: string, events: Archive
     clock: () => new Date(archivedAt),
   });
   expect(await writer.write(events)).toEqual([]);
-}
-
-function stateOf(resources: Resources): LocalPipelineState {
-  return {
-    url: 'http://127.0.0.1:1/webhooks/ofauth',
-    port: 1,
-    pid: process.pid,
-    region: 'us-east-1',
-    endpoints: {
-      dynamodb: process.env.TEST_DYNAMODB_ENDPOINT!,
-      sqs: process.env.TEST_SQS_ENDPOINT!,
-      archive: process.env.TEST_SQS_ENDPOINT!,
-    },
-    resources: {
-      ledgerTableName: resources.ledgerTableName,
-      connectionsTableName: resources.connectionsTableName,
-      queueUrl: resources.queueUrl,
-      deadLetterQueueUrl: resources.deadLetterQueueUrl,
-      archive: resources.archiveBucketName,
-    },
-    startedAt: new Date().toISOString(),
-  };
-}
-
-function io(isTTY = false) {
-  let stdout = '';
-  let stderr = '';
-  const value: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY },
-    env: {},
-  };
-  return { io: value, out: () => stdout, err: () => stderr };
-}
-
-const terminal = (isTTY: boolean, answer = ''): ReplayTerminal & { asked: string[] } => {
-  const asked: string[] = [];
-  return {
-    isTTY,
-    asked,
-    ask: async (question) => {
-      asked.push(question);
-      return answer;
-    },
-  };
-};
-
-async function drain(resources: Resources): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await resources.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: resources.queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) return messages;
-    for (const message of Messages) {
-      messages.push(message);
-      await resources.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: resources.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-      );
-    }
-  }
 }
 
 const now = new Date('2026-01-05T12:00:00Z');
@@ -175,33 +107,33 @@ describe('npm run cli -- replay', () => {
   it('refuses without a terminal and without --yes, and sends nothing', async () => {
     const resources = await createTestResources();
     await archive(resources, '2026-01-05T10:01:00Z', [event(1)]);
-    const out = io();
+    const out = captureIo();
     const run = runReplay(['--since', '2026-01-05T10:00Z'], out.io, {
       clients,
-      terminal: terminal(false),
-      localState: async () => stateOf(resources),
+      terminal: answeringTerminal(false),
+      localState: async () => localStateOf(resources),
       now: () => now,
     });
     await expect(run).rejects.toThrow(
       'refusing to replay without confirmation: standard input is not a terminal; pass --yes',
     );
     expect(out.out()).toContain('1 event(s) received from 2026-01-05T10:00:00.000Z');
-    expect(await drain(resources)).toEqual([]);
+    expect(await drainQueue(resources.sqs, resources.queueUrl)).toEqual([]);
   });
 
   it('asks on a terminal, and sends nothing when the answer is no', async () => {
     const resources = await createTestResources();
     await archive(resources, '2026-01-05T10:01:00Z', [event(1), event(2)]);
-    const tty = terminal(true, 'n');
-    const run = runReplay(['--since', '2026-01-05T10:00Z'], io().io, {
+    const tty = answeringTerminal(true, 'n');
+    const run = runReplay(['--since', '2026-01-05T10:00Z'], captureIo().io, {
       clients,
       terminal: tty,
-      localState: async () => stateOf(resources),
+      localState: async () => localStateOf(resources),
       now: () => now,
     });
     await expect(run).rejects.toThrow('replay cancelled: nothing was sent');
     expect(tty.asked).toEqual([`replay 2 event(s) to ${resources.queueUrl}? [y/N] `]);
-    expect(await drain(resources)).toEqual([]);
+    expect(await drainQueue(resources.sqs, resources.queueUrl)).toEqual([]);
   });
 
   it('shows the count per type and sends nothing with --dry-run', async () => {
@@ -211,17 +143,17 @@ describe('npm run cli -- replay', () => {
       event(2),
       event(3, { eventType: 'connection.created' }),
     ]);
-    const out = io();
+    const out = captureIo();
     const code = await runReplay(['--since', '2026-01-05T10:00Z', '--dry-run'], out.io, {
       clients,
-      localState: async () => stateOf(resources),
+      localState: async () => localStateOf(resources),
       now: () => now,
     });
     expect(code).toBe(0);
     expect(out.out()).toMatch(
       /3 event\(s\) received .*, 1 connection\(s\) or account-wide group\(s\):\n {2}connection\.created {2}1\n {2}connection\.updated {2}2\n/,
     );
-    expect(await drain(resources)).toEqual([]);
+    expect(await drainQueue(resources.sqs, resources.queueUrl)).toEqual([]);
   });
 
   it('puts the window back on the queue in order per connection after a yes, marked as a replay', async () => {
@@ -234,17 +166,17 @@ describe('npm run cli -- replay', () => {
     await archive(resources, '2026-01-05T10:01:00Z', [a[2]!, b[1]!, a[0]!]);
     await archive(resources, '2026-01-05T10:02:00Z', [b[2]!, a[1]!, b[0]!]);
     // WHEN replay is confirmed on a terminal
-    const out = io();
+    const out = captureIo();
     const code = await runReplay(['--since', '2026-01-05T10:00Z', '--until', '2026-01-05T11:00Z'], out.io, {
       clients,
-      terminal: terminal(true, 'yes'),
-      localState: async () => stateOf(resources),
+      terminal: answeringTerminal(true, 'yes'),
+      localState: async () => localStateOf(resources),
       now: () => now,
     });
     // THEN all six are on the queue, in order per connection, each with its original attributes and the replay marker
     expect(code).toBe(0);
     expect(out.out()).toMatch(/replayed 6 of 6 event\(s\) to .* \(replay id [0-9a-z]+\)\n$/);
-    const messages = await drain(resources);
+    const messages = await drainQueue(resources.sqs, resources.queueUrl);
     const keysOf = (group: string) =>
       messages
         .filter((m) => m.Attributes?.MessageGroupId === group)
@@ -266,27 +198,30 @@ describe('npm run cli -- replay', () => {
   it('replays the same window again when asked again (a new replay id, not deduplicated)', async () => {
     const resources = await createTestResources();
     await archive(resources, '2026-01-05T10:01:00Z', [event(1)]);
-    const options = { clients, localState: async () => stateOf(resources), now: () => now };
-    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], io().io, options);
-    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], io().io, options);
-    expect((await drain(resources)).map((m) => m.MessageAttributes?.eventKey?.StringValue)).toEqual([
-      'key-1',
-      'key-1',
-    ]);
+    const options = { clients, localState: async () => localStateOf(resources), now: () => now };
+    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], captureIo().io, options);
+    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], captureIo().io, options);
+    expect(
+      (await drainQueue(resources.sqs, resources.queueUrl)).map(
+        (m) => m.MessageAttributes?.eventKey?.StringValue,
+      ),
+    ).toEqual(['key-1', 'key-1']);
   });
 
   it('marks the replayed messages for publishing to the event bus only with --publish', async () => {
     // GIVEN an archived event
     const resources = await createTestResources();
     await archive(resources, '2026-01-05T10:01:00Z', [event(1)]);
-    const options = { clients, localState: async () => stateOf(resources), now: () => now };
+    const options = { clients, localState: async () => localStateOf(resources), now: () => now };
 
     // WHEN it is replayed without --publish, then with it
-    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], io().io, options);
-    await runReplay(['--since', '2026-01-05T10:00Z', '--yes', '--publish'], io().io, options);
+    await runReplay(['--since', '2026-01-05T10:00Z', '--yes'], captureIo().io, options);
+    await runReplay(['--since', '2026-01-05T10:00Z', '--yes', '--publish'], captureIo().io, options);
 
     // THEN only the second message carries the publish attribute the processor honours
-    const publish = (await drain(resources)).map((m) => m.MessageAttributes?.publish?.StringValue);
+    const publish = (await drainQueue(resources.sqs, resources.queueUrl)).map(
+      (m) => m.MessageAttributes?.publish?.StringValue,
+    );
     expect(publish).toEqual([undefined, 'true']);
   });
 
@@ -306,10 +241,10 @@ describe('npm run cli -- replay', () => {
         },
       ],
     });
-    const out = io();
+    const out = captureIo();
     const code = await runReplay(['--since', '2026-01-05T10:00Z', '--stack', 'Hooks', '--yes'], out.io, {
       clients,
-      localState: async () => stateOf(resources),
+      localState: async () => localStateOf(resources),
       now: () => now,
     });
     expect(code).toBe(0);
@@ -317,7 +252,7 @@ describe('npm run cli -- replay', () => {
     expect(cloudformation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({
       StackName: 'Hooks',
     });
-    expect(await drain(resources)).toHaveLength(1);
+    expect(await drainQueue(resources.sqs, resources.queueUrl)).toHaveLength(1);
   });
 
   it('fails clearly for a stack deployed without the archive', async () => {
@@ -332,7 +267,7 @@ describe('npm run cli -- replay', () => {
       ],
     });
     await expect(
-      runReplay(['--since', '1h', '--stack', 'Hooks'], io().io, {
+      runReplay(['--since', '1h', '--stack', 'Hooks'], captureIo().io, {
         clients,
         localState: async () => undefined,
         now: () => now,

@@ -5,24 +5,22 @@
  * part).
  */
 import { createHash } from 'node:crypto';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runTrace, type TraceClients } from '../../cli/trace.ts';
-import type { CliIo } from '../../dev/errors.ts';
 import { S3ArchiveWriter } from '../../lambda/processor/archive-writers.ts';
 import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
-import { createProcessorHandler } from '../../lambda/processor/handler.ts';
 import type { EventHandlers } from '../../lambda/processor/router.ts';
 import { STACK_OUTPUTS } from '../../lambda/shared/deployment-names.ts';
 import type { LocalPipelineState } from '../../local/state.ts';
 import { connectionEvent } from '../fixtures/events.ts';
-import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, replayedRecord, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
+import { captureIo, localStateOf } from '../support/cli-io.ts';
 import { createTestResources, testDynamoDbClient, testS3Client } from '../support/emulators.ts';
+import { emulatorProcessor } from './processor-harness.ts';
 
 type Resources = Awaited<ReturnType<typeof createTestResources>>;
 
@@ -64,17 +62,12 @@ beforeAll(async () => {
   resources = await createTestResources();
   documents = DynamoDBDocumentClient.from(resources.dynamodb);
   output = captureStdout();
-  const handle = createProcessorHandler({
-    connectionsTableName: resources.connectionsTableName,
-    dynamodb: documents,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+  const handle = emulatorProcessor(resources, documents, {
     handlers: {
       'connection.updated': (event) => {
         if (event.data.connection.permissions?.[0] === 'b') throw new Error('registry unavailable');
       },
     } as Partial<EventHandlers>,
-    archive: false,
     processedEvents: new DynamoDbEventRecords({
       tableName: resources.processedEventsTableName,
       ttlSeconds: 72 * 3600,
@@ -152,45 +145,17 @@ beforeAll(async () => {
 
 beforeEach(() => cloudformation.reset());
 
-function stateOf(): LocalPipelineState {
-  return {
-    url: 'http://127.0.0.1:1/webhooks/ofauth',
-    port: 1,
-    pid: process.pid,
-    region: 'us-east-1',
-    endpoints: {
-      dynamodb: process.env.TEST_DYNAMODB_ENDPOINT!,
-      sqs: process.env.TEST_SQS_ENDPOINT!,
-      archive: process.env.TEST_SQS_ENDPOINT!,
-    },
-    resources: {
-      ledgerTableName: resources.ledgerTableName,
-      connectionsTableName: resources.connectionsTableName,
-      queueUrl: resources.queueUrl,
-      deadLetterQueueUrl: resources.deadLetterQueueUrl,
-      archive: resources.archiveBucketName,
-      processedEventsTableName: resources.processedEventsTableName,
-    },
-    startedAt: NOW.toISOString(),
-  };
-}
-
-async function trace(args: string[], local: LocalPipelineState | null = stateOf()) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    env: {},
-  };
+async function trace(args: string[], local: LocalPipelineState | null = localStateOf(resources, NOW)) {
+  const { io, out, err } = captureIo();
+  let thrown = '';
   let code: number;
   try {
     code = await runTrace(args, io, { clients, localState: async () => local ?? undefined, now: () => NOW });
   } catch (error) {
     code = (error as { exitCode?: number }).exitCode ?? 99;
-    stderr += (error as Error).message;
+    thrown = (error as Error).message;
   }
-  return { code, stdout, stderr };
+  return { code, stdout: out(), stderr: err() + thrown };
 }
 
 describe('trace <event key>', () => {

@@ -1,32 +1,18 @@
-/**
- * The processor's part of the event record, against DynamoDB Local (and fauxqs where the queue
- * carries what matters): what the record holds after a success, a failure, a last failed attempt
- * and a poison event, and every path that brings a second copy of an event key to the processor
- * (a redrive, a late duplicate past the queue's deduplication window, a replay, a replay followed
- * by a redrive of the same replayed message): a key's handler runs once, a replay once more.
- *
- * The processor builds its record store from the environment here (PROCESSED_EVENTS_TABLE_NAME,
- * MAX_RECEIVE_COUNT), as it does when deployed.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { sendReplay } from '../../cli/replay-send.ts';
 import { SqsDeadLetterQueue } from '../../lambda/processor/dead-letters.ts';
-import { createProcessorHandler } from '../../lambda/processor/handler.ts';
 import { PoisonEventError } from '../../lambda/processor/poison.ts';
 import type { EventHandler, EventHandlers } from '../../lambda/processor/router.ts';
 import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
-import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import { toSqsRecord } from '../../local/poller.ts';
 import { connectionEvent } from '../fixtures/events.ts';
-import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import {
   lambdaContext,
@@ -36,6 +22,7 @@ import {
   sqsRecord,
 } from '../fixtures/sqs-events.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { emulatorProcessor, processedRecord } from './processor-harness.ts';
 
 const MAX_RECEIVE_COUNT = 3;
 const TTL_SECONDS = 72 * 3600;
@@ -87,13 +74,8 @@ const onUpdated: EventHandler<RealtimeEvent<'connection.updated'>> = async (even
 
 /** A processor as deployed: its record store from the environment, a dead-letter queue on fauxqs. */
 function processor() {
-  const handle = createProcessorHandler({
-    connectionsTableName: resources.connectionsTableName,
-    dynamodb: documents,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+  const handle = emulatorProcessor(resources, documents, {
     handlers: { 'connection.updated': onUpdated } as Partial<EventHandlers>,
-    archive: false,
     deadLetterQueue: new SqsDeadLetterQueue({
       queueUrl: resources.deadLetterQueueUrl,
       client: () => resources.sqs,
@@ -123,16 +105,7 @@ function newEvent(receiveCount = 1) {
   };
 }
 
-async function item(eventKey: string) {
-  const { Item } = await documents.send(
-    new GetCommand({
-      TableName: resources.processedEventsTableName,
-      Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
+const item = (eventKey: string) => processedRecord(resources, documents, eventKey);
 
 const isoTime = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 /** An expiry TTL_SECONDS after the processor's write, which happened within the last minute. */

@@ -1,28 +1,14 @@
-/**
- * Fan-out to the event bus against DynamoDB Local and the recording PutEvents endpoint
- * (`local/event-bus.ts`): no implementation of EventBridge runs on these machines, so the bus is a
- * recorder that speaks PutEvents' published request and response shapes (including
- * `FailedEntryCount` for a partial failure). The processor builds its publisher from the
- * environment (EVENT_BUS_NAME, AWS_ENDPOINT_URL_EVENTBRIDGE) and signs its requests as in AWS.
- *
- * What is shown: each handled event is published once with the documented fields, whatever
- * brings a second copy of its key (a redelivered batch, a late duplicate, a retry after a failed
- * publish); a replay publishes only with `replay --publish`.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { EVENT_SOURCE } from '../../lambda/processor/event-bus.ts';
-import { createProcessorHandler } from '../../lambda/processor/handler.ts';
 import type { EventHandlers } from '../../lambda/processor/router.ts';
 import { REPLAY_ATTRIBUTES } from '../../lambda/shared/queue-message.ts';
-import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import { type LocalEventBus, startLocalEventBus } from '../../local/event-bus.ts';
 import { connectionEvent, deliveryBody, unknownEvent } from '../fixtures/events.ts';
-import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, replayedRecord, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { emulatorProcessor, processedRecord } from './processor-harness.ts';
 
 const BUS = 'orders-bus';
 
@@ -59,11 +45,7 @@ afterEach(() => output.restore());
 
 /** A processor as deployed: its record store and its publisher from the environment. */
 function processor() {
-  const handle = createProcessorHandler({
-    connectionsTableName: resources.connectionsTableName,
-    dynamodb: documents,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+  const handle = emulatorProcessor(resources, documents, {
     handlers: {
       'connection.updated': async (_event, context) => {
         runs.push(context.eventId);
@@ -72,7 +54,6 @@ function processor() {
     onUnknownEvent: async (_event, context) => {
       runs.push(context.eventId);
     },
-    archive: false,
   });
   return (...records: SQSRecord[]) => handle(sqsEvent(...records), lambdaContext());
 }
@@ -98,16 +79,7 @@ function newEvent() {
 const publishedWith = (eventKey: string) =>
   bus.events.filter((event) => (event.detail as { eventKey?: string }).eventKey === eventKey);
 
-async function item(eventKey: string) {
-  const { Item } = await documents.send(
-    new GetCommand({
-      TableName: resources.processedEventsTableName,
-      Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
+const item = (eventKey: string) => processedRecord(resources, documents, eventKey);
 
 describe('publishing handled events to the event bus', () => {
   it('publishes a handled event once with its source, type, time and detail, and records it', async () => {

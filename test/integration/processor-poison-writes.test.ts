@@ -1,27 +1,18 @@
-/**
- * Writes DynamoDB will never accept are poison, not transient: against DynamoDB Local and fauxqs,
- * an event whose default handler's write DynamoDB refuses (an item over 400 KB, nesting deeper than
- * 32 levels, a partition key over 2 KB, any other `ValidationException`) goes to the dead-letter
- * queue on its first attempt with `rejectionReason: rejected_by_dynamodb`, is acknowledged and
- * counted as rejected, and its group's next event is processed in the same batch. A handler's own
- * `PoisonEventError` takes the same way.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { SqsDeadLetterQueue } from '../../lambda/processor/dead-letters.ts';
-import { createProcessorHandler, type ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
+import type { ProcessorHandlerOptions } from '../../lambda/processor/handler.ts';
 import { PoisonEventError } from '../../lambda/processor/kit.ts';
 import { RulesStore } from '../../lambda/processor/rules.ts';
 import { DOCUMENT_TRANSLATION } from '../../lambda/shared/document-translation.ts';
 import { EVENT_TYPE_DIMENSION, PROCESSOR_METRICS } from '../../lambda/shared/metrics.ts';
 import { connectionEvent, rulesUpdatedEvent } from '../fixtures/events.ts';
-import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { emulatorProcessor } from './processor-harness.ts';
 
 let output: CapturedOutput;
 beforeEach(() => {
@@ -33,16 +24,11 @@ afterEach(() => output.restore());
 async function processorOnFreshResources(options: ProcessorHandlerOptions = {}) {
   const resources = await createTestResources();
   const documents = DynamoDBDocumentClient.from(resources.dynamodb, DOCUMENT_TRANSLATION);
-  const handle = createProcessorHandler({
-    connectionsTableName: resources.connectionsTableName,
-    dynamodb: documents,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
+  const handle = emulatorProcessor(resources, documents, {
     deadLetterQueue: new SqsDeadLetterQueue({
       queueUrl: resources.deadLetterQueueUrl,
       client: () => resources.sqs,
     }),
-    archive: false,
     processedEvents: false,
     ...options,
   });

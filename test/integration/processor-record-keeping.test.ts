@@ -1,21 +1,12 @@
-/**
- * The processor's record keeping against DynamoDB Local: the event record store (what it reads
- * and writes, what it costs in capacity units; what the processor makes of it is in
- * event-record-processor.test.ts) and replays that meet the real connection registry,
- * which must never let a replayed old event roll newer state back.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
 import { DynamoDbEventRecords } from '../../lambda/processor/event-records.ts';
-import { createProcessorHandler } from '../../lambda/processor/handler.ts';
-import { PROCESSED_EVENTS_TABLE } from '../../lambda/shared/resource-definitions.ts';
 import { connectionEvent } from '../fixtures/events.ts';
-import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import { lambdaContext, replayedRecord, sqsEvent, sqsRecord } from '../fixtures/sqs-events.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { emulatorProcessor, processedRecord } from './processor-harness.ts';
 
 let resources: Awaited<ReturnType<typeof createTestResources>>;
 let documents: DynamoDBDocumentClient;
@@ -56,16 +47,7 @@ function store(now: () => number = Date.now) {
   });
 }
 
-async function item(eventKey: string) {
-  const { Item } = await documents.send(
-    new GetCommand({
-      TableName: resources.processedEventsTableName,
-      Key: { [PROCESSED_EVENTS_TABLE.partitionKey]: eventKey },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
+const item = (eventKey: string) => processedRecord(resources, documents, eventKey);
 
 describe('the event record store in DynamoDB', () => {
   const event = (eventKey: string, eventType = 'connection.updated') => ({ eventKey, eventType });
@@ -164,12 +146,7 @@ describe('a replay meeting the connection registry', () => {
   const registry = () =>
     new ConnectionRegistry({ tableName: resources.connectionsTableName, client: documents });
   const processor = () =>
-    createProcessorHandler({
-      connectionsTableName: resources.connectionsTableName,
-      dynamodb: documents,
-      logger: testLogger(),
-      metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
-      archive: false,
+    emulatorProcessor(resources, documents, {
       processedEvents: store(),
     });
   const run = (...records: SQSRecord[]) => processor()(sqsEvent(...records), lambdaContext());

@@ -1,19 +1,9 @@
-/**
- * The order the processor gives a connection's events, end to end from SQS records to the
- * registry on DynamoDB Local: an event time never far in the future (a future-stamped event must
- * not freeze its connection), and ties within one second decided by the receipt time the verifier
- * stamped, which a redrive or a replay keeps, never by the queue's sequence number, which they
- * renew.
- */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { ConnectionRegistry } from '../../lambda/processor/connections.ts';
-import { createProcessorHandler } from '../../lambda/processor/handler.ts';
 import { RulesStore } from '../../lambda/processor/rules.ts';
 import type { ConnectionEventType } from '../../lambda/shared/event-model.ts';
 import { connectionEvent, rulesUpdatedEvent } from '../fixtures/events.ts';
-import { testLogger } from '../fixtures/handler-context.ts';
 import { type CapturedOutput, captureStdout } from '../fixtures/output.ts';
 import {
   lambdaContext,
@@ -23,6 +13,7 @@ import {
   sqsRecord,
 } from '../fixtures/sqs-events.ts';
 import { createTestResources } from '../support/emulators.ts';
+import { emulatorProcessor } from './processor-harness.ts';
 
 let registry: ConnectionRegistry;
 let rules: RulesStore;
@@ -36,12 +27,7 @@ beforeAll(async () => {
   });
   registry = new ConnectionRegistry({ tableName: resources.connectionsTableName, client: documents });
   rules = new RulesStore({ tableName: resources.connectionsTableName, client: documents });
-  const handle = createProcessorHandler({
-    connectionsTableName: resources.connectionsTableName,
-    dynamodb: documents,
-    logger: testLogger(),
-    metrics: new Metrics({ namespace: 'OFAuthWebhooks', serviceName: 'ofauth-processor' }),
-    archive: false,
+  const handle = emulatorProcessor(resources, documents, {
     processedEvents: false,
   });
   run = (...records) => handle(sqsEvent(...records), lambdaContext());

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createLocalResources } from '../../local/resources.ts';
 import { connectionEvent } from '../fixtures/events.ts';
 import { sqsEvent } from '../fixtures/sqs-events.ts';
+import { physicallyNamed } from '../support/physical-names.ts';
 import {
   createScratchApp,
   installScratchApp,
@@ -248,20 +249,7 @@ describe('a consumer app with the packed tarball', () => {
   });
 
   it('gives no resource a physical name, so nothing collides', () => {
-    const nameProperty: Record<string, string> = {
-      'AWS::CloudWatch::Alarm': 'AlarmName',
-      'AWS::CloudWatch::Dashboard': 'DashboardName',
-      'AWS::DynamoDB::Table': 'TableName',
-      'AWS::SQS::Queue': 'QueueName',
-      'AWS::Lambda::Function': 'FunctionName',
-      'AWS::Logs::LogGroup': 'LogGroupName',
-      'AWS::IAM::Role': 'RoleName',
-      'AWS::SecretsManager::Secret': 'Name',
-    };
-    const named = Object.entries(resources).filter(
-      ([, r]) => nameProperty[r.Type] !== undefined && r.Properties?.[nameProperty[r.Type]!] !== undefined,
-    );
-    expect(named.map(([id]) => id)).toEqual([]);
+    expect(physicallyNamed(resources)).toEqual([]);
     const count = (receiver: string) => Object.keys(resources).filter((id) => id.startsWith(receiver)).length;
     expect(count('Staging')).toBe(count('Production'));
   });

@@ -10,8 +10,9 @@ import { parseArchiveObject, replayGroups } from '../../cli/archive-reader.ts';
 import { runCli } from '../../cli/index.ts';
 import { parseTime, runReplay } from '../../cli/replay.ts';
 import { replayEntry, sendReplay } from '../../cli/replay-send.ts';
-import { type CliIo, UsageError } from '../../dev/errors.ts';
+import { UsageError } from '../../dev/errors.ts';
 import type { ArchivedEvent } from '../../lambda/shared/queue-message.ts';
+import { captureIo } from '../support/cli-io.ts';
 
 const sqs = mockClient(SQSClient);
 beforeEach(() => sqs.reset());
@@ -27,17 +28,6 @@ function event(overrides: Partial<ArchivedEvent> & { eventKey: string }): Archiv
     body: `{"type":"connection.updated","n":"${overrides.eventKey}"}`,
     ...overrides,
   };
-}
-
-function io() {
-  let stdout = '';
-  let stderr = '';
-  const value: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  };
-  return { io: value, out: () => stdout, err: () => stderr };
 }
 
 describe('replay time arguments', () => {
@@ -74,22 +64,24 @@ describe('replay usage errors', () => {
       looked = true;
       return undefined;
     };
-    await expect(runReplay(args, io().io, { localState: lookup, now: () => now })).rejects.toThrow(
+    await expect(runReplay(args, captureIo().io, { localState: lookup, now: () => now })).rejects.toThrow(
       UsageError,
     );
-    await expect(runReplay(args, io().io, { localState: lookup, now: () => now })).rejects.toThrow(message);
+    await expect(runReplay(args, captureIo().io, { localState: lookup, now: () => now })).rejects.toThrow(
+      message,
+    );
     expect(looked).toBe(false);
   });
 
   it('exits 2 with the message and a hint on a usage error', async () => {
-    const out = io();
+    const out = captureIo();
     expect(await runCli(['replay', '--since', 'soon'], out.io)).toBe(2);
     expect(out.err()).toContain('error: --since must be an ISO-8601 time');
     expect(out.err()).toContain('Run with --help for usage.');
   });
 
   it('fails with a clear message for --local when no local pipeline runs', async () => {
-    const out = io();
+    const out = captureIo();
     await expect(
       runReplay(['--since', '1h', '--local'], out.io, { localState: async () => undefined, now: () => now }),
     ).rejects.toThrow('no local pipeline is running on this machine (start one with `npm start`');

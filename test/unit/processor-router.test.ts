@@ -5,7 +5,11 @@ import {
   type EventHandlers,
   resolveHandler,
 } from '../../lambda/processor/router.ts';
-import type { RealtimeEvent } from '../../lambda/shared/event-model.ts';
+import {
+  EVENT_DATA_SCHEMAS,
+  type KnownEventType,
+  type RealtimeEvent,
+} from '../../lambda/shared/event-model.ts';
 import { exampleEvent, translatedEvent, typedEvent, unknownEvent } from '../fixtures/events.ts';
 import { fakeHandlerContext } from '../fixtures/handler-context.ts';
 
@@ -32,22 +36,18 @@ function recordingHandlers(calls: string[]): { handlers: EventHandlers; onUnknow
 }
 
 describe('the router', () => {
-  it.each([
-    'connection.created',
-    'connection.updated',
-    'connection.expired',
-    'connection.disconnected',
-    'rules.updated',
-    'of.websocket.event.received',
-  ] as const)('dispatches %s to its own handler', async (type) => {
-    // GIVEN a map of recording handlers
-    const calls: string[] = [];
-    const { handlers, onUnknown } = recordingHandlers(calls);
-    // WHEN an event of a documented type is routed
-    await createRouter(handlers, onUnknown)(typedEvent(exampleEvent(type)), fakeHandlerContext());
-    // THEN exactly its handler ran
-    expect(calls).toEqual([type]);
-  });
+  it.each(Object.keys(EVENT_DATA_SCHEMAS) as KnownEventType[])(
+    'dispatches %s to its own handler',
+    async (type) => {
+      // GIVEN a map of recording handlers
+      const calls: string[] = [];
+      const { handlers, onUnknown } = recordingHandlers(calls);
+      // WHEN an event of a documented type is routed
+      await createRouter(handlers, onUnknown)(typedEvent(exampleEvent(type)), fakeHandlerContext());
+      // THEN exactly its handler ran
+      expect(calls).toEqual([type]);
+    },
+  );
 
   it('dispatches a translated type with a handler of its own to that handler', async () => {
     const calls: string[] = [];
