@@ -32,8 +32,7 @@ export interface DeliveryKeys {
 /** Why a signed body is refused, with its answer. */
 type BodyProblem = EnvelopeProblem | 'unsupported_characters';
 
-/** The message of each signature failure, as the 401 answer's `message` says it. */
-export const SIGNATURE_MESSAGES: Readonly<Record<SignatureFailureCode, string>> = {
+const SIGNATURE_MESSAGES: Record<SignatureFailureCode, string> = {
   missing_signature: 'no OFAuth-Signature, svix-signature or webhook-signature header',
   malformed_signature: 'the signature header has no usable timestamp and v1 signature',
   missing_webhook_id: 'the Svix / Standard Webhooks signature has no id header',
