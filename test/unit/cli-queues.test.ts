@@ -13,9 +13,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../cli/index.ts';
 import type { AwsClients } from '../../cli/queues.ts';
-import type { CliIo } from '../../dev/errors.ts';
 import { DEFAULT_STACK_NAME } from '../../lambda/shared/deployment-names.ts';
 import { writeLocalState } from '../../local/state.ts';
+import { captureIo } from '../support/cli-io.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq.fifo';
@@ -35,15 +35,9 @@ const clients: AwsClients = {
 const STATE_FILE = join(mkdtempSync(join(tmpdir(), 'ofauth-cli-queues-')), 'pipeline.json');
 
 async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { OFAUTH_LOCAL_STATE_FILE: STATE_FILE },
-  };
+  const { io, out, err } = captureIo({ env: { OFAUTH_LOCAL_STATE_FILE: STATE_FILE } });
   const code = await runCli(args, io, clients);
-  return { code, stdout, stderr };
+  return { code, stdout: out(), stderr: err() };
 }
 
 function stackWithOutputs(outputs: Record<string, string>) {

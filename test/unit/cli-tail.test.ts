@@ -2,10 +2,11 @@
  * `tail`'s parts that need no pipeline: the line and the JSON object of one published event, and
  * the refusals (the command itself follows a real local pipeline in test/e2e/cli-tail.test.ts).
  */
+
 import { runCli } from '../../cli/index.ts';
 import { formatPublishedLine, NO_DEPLOYED_TAIL, publishedJson } from '../../cli/tail.ts';
-import type { CliIo } from '../../dev/errors.ts';
 import type { RecordedBusEvent } from '../../local/event-bus.ts';
+import { captureIo } from '../support/cli-io.ts';
 
 const published: RecordedBusEvent = {
   sequence: 7,
@@ -24,14 +25,11 @@ const published: RecordedBusEvent = {
 };
 
 async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
+  const { io, out, err } = captureIo({
     env: { OFAUTH_LOCAL_STATE_FILE: '/nonexistent/ofauth-tail-test/pipeline.json' },
-  };
-  return { code: await runCli(args, io), stdout, stderr };
+  });
+  const code = await runCli(args, io);
+  return { code, stdout: out(), stderr: err() };
 }
 
 describe('tail', () => {
