@@ -19,6 +19,9 @@ import { drainQueue, startVerifierRig, type VerifierRig } from './verifier-harne
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
+/** Posting and signing megabytes takes seconds on a busy machine (jest's default is 5 s). */
+const LARGE_BODY_TIMEOUT_MS = 30_000;
+
 interface Answer {
   readonly status: number;
   readonly body: Record<string, unknown>;
@@ -89,15 +92,19 @@ describe('body size bands, through the local gateway and the verifier', () => {
     await drainQueue(rig.sqs, rig.queueUrl);
   });
 
-  it.each([TEXT, BINARY])('accepts a signed body of exactly MAX_BODY_BYTES (%s)', async (contentType) => {
-    // GIVEN a signed event of exactly the verifier's limit
-    const body = eventOfSize(DEFAULT_MAX_BODY_BYTES);
-    // WHEN it is posted
-    const answer = await post(gateway.url, body, contentType);
-    // THEN it is verified and handed on: it fits a queue message with its attributes
-    expect(answer).toMatchObject({ status: 202, body: { received: true } });
-    expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
-  });
+  it.each([TEXT, BINARY])(
+    'accepts a signed body of exactly MAX_BODY_BYTES (%s)',
+    async (contentType) => {
+      // GIVEN a signed event of exactly the verifier's limit
+      const body = eventOfSize(DEFAULT_MAX_BODY_BYTES);
+      // WHEN it is posted
+      const answer = await post(gateway.url, body, contentType);
+      // THEN it is verified and handed on: it fits a queue message with its attributes
+      expect(answer).toMatchObject({ status: 202, body: { received: true } });
+      expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(1);
+    },
+    LARGE_BODY_TIMEOUT_MS,
+  );
 
   it.each([TEXT, BINARY])(
     'rejects a body one byte over MAX_BODY_BYTES with the verifier’s 413 payload_too_large (%s)',
@@ -111,17 +118,22 @@ describe('body size bands, through the local gateway and the verifier', () => {
       expect(answer).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
       expect(await drainQueue(rig.sqs, rig.queueUrl)).toHaveLength(0);
     },
+    LARGE_BODY_TIMEOUT_MS,
   );
 
-  it('rejects a 4.8 MB text body in the verifier, which Lambda still takes as text', async () => {
-    // GIVEN a body above MAX_BODY_BYTES whose event (text, not base64) stays under 6 MiB
-    const body = eventOfSize(4_800_000);
-    // WHEN it is posted as JSON
-    const answer = await post(gateway.url, body, TEXT);
-    // THEN the verifier is invoked and answers 413 payload_too_large
-    expect(invocations).toBe(1);
-    expect(answer).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
-  });
+  it(
+    'rejects a 4.8 MB text body in the verifier, which Lambda still takes as text',
+    async () => {
+      // GIVEN a body above MAX_BODY_BYTES whose event (text, not base64) stays under 6 MiB
+      const body = eventOfSize(4_800_000);
+      // WHEN it is posted as JSON
+      const answer = await post(gateway.url, body, TEXT);
+      // THEN the verifier is invoked and answers 413 payload_too_large
+      expect(invocations).toBe(1);
+      expect(answer).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    },
+    LARGE_BODY_TIMEOUT_MS,
+  );
 
   it.each([
     ['a 4.8 MB binary body (base64: 6.4 MB)', 4_800_000, BINARY],
@@ -138,15 +150,20 @@ describe('body size bands, through the local gateway and the verifier', () => {
       expect(answer).toEqual({ status: 413, body: { message: 'Request Too Long' } });
       expect(invocations).toBe(0);
     },
+    LARGE_BODY_TIMEOUT_MS,
   );
 
-  it('rejects a body above 10 MiB with API Gateway’s own 413 without invoking the verifier', async () => {
-    // GIVEN a body one byte over API Gateway's 10 MiB; WHEN it is posted
-    const answer = await post(gateway.url, eventOfSize(MAX_REQUEST_BYTES + 1), TEXT);
-    // THEN the gateway refuses it before building any event
-    expect(answer).toEqual({ status: 413, body: { message: 'Request Entity Too Large' } });
-    expect(invocations).toBe(0);
-  });
+  it(
+    'rejects a body above 10 MiB with API Gateway’s own 413 without invoking the verifier',
+    async () => {
+      // GIVEN a body one byte over API Gateway's 10 MiB; WHEN it is posted
+      const answer = await post(gateway.url, eventOfSize(MAX_REQUEST_BYTES + 1), TEXT);
+      // THEN the gateway refuses it before building any event
+      expect(answer).toEqual({ status: 413, body: { message: 'Request Entity Too Large' } });
+      expect(invocations).toBe(0);
+    },
+    LARGE_BODY_TIMEOUT_MS,
+  );
 });
 
 describe('the local gateway’s invocation payload limit', () => {
@@ -167,18 +184,22 @@ describe('the local gateway’s invocation payload limit', () => {
     await gateway?.stop();
   });
 
-  it('invokes with an event of exactly 6 MiB and refuses one byte more', async () => {
-    // GIVEN the size of the event for a text body of 1,000,000 bytes (the same number of digits in
-    // content-length as the bodies below, so that only the body's length differs)
-    await post(gateway.url, Buffer.alloc(1_000_000, 0x61), TEXT);
-    const overhead = eventBytes[0]! - 1_000_000;
-    const atLimit = MAX_INVOCATION_PAYLOAD_BYTES - overhead;
-    // WHEN a body whose event is exactly the limit is posted, then one a byte longer
-    const under = await post(gateway.url, Buffer.alloc(atLimit, 0x61), TEXT);
-    const over = await post(gateway.url, Buffer.alloc(atLimit + 1, 0x61), TEXT);
-    // THEN the first is invoked with an event of exactly 6 MiB; the second is refused unseen
-    expect(under.status).toBe(202);
-    expect(eventBytes).toEqual([eventBytes[0], MAX_INVOCATION_PAYLOAD_BYTES]);
-    expect(over).toEqual({ status: 413, body: { message: 'Request Too Long' } });
-  });
+  it(
+    'invokes with an event of exactly 6 MiB and refuses one byte more',
+    async () => {
+      // GIVEN the size of the event for a text body of 1,000,000 bytes (the same number of digits in
+      // content-length as the bodies below, so that only the body's length differs)
+      await post(gateway.url, Buffer.alloc(1_000_000, 0x61), TEXT);
+      const overhead = eventBytes[0]! - 1_000_000;
+      const atLimit = MAX_INVOCATION_PAYLOAD_BYTES - overhead;
+      // WHEN a body whose event is exactly the limit is posted, then one a byte longer
+      const under = await post(gateway.url, Buffer.alloc(atLimit, 0x61), TEXT);
+      const over = await post(gateway.url, Buffer.alloc(atLimit + 1, 0x61), TEXT);
+      // THEN the first is invoked with an event of exactly 6 MiB; the second is refused unseen
+      expect(under.status).toBe(202);
+      expect(eventBytes).toEqual([eventBytes[0], MAX_INVOCATION_PAYLOAD_BYTES]);
+      expect(over).toEqual({ status: 413, body: { message: 'Request Too Long' } });
+    },
+    LARGE_BODY_TIMEOUT_MS,
+  );
 });
