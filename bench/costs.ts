@@ -25,7 +25,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { POWERTOOLS_ENVIRONMENT, WEBHOOK_PATH } from '../lambda/shared/deployment-names.ts';
 import { SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { ACCESS_LOG_FORMAT } from '../lib/receiver/api.ts';
-import { RECEIVER_DEFAULTS } from '../lib/receiver-props.ts';
+import { RECEIVER_DEFAULTS } from '../lib/receiver/defaults.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { LOCAL_CREDENTIALS } from '../local/state.ts';
