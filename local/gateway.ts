@@ -196,6 +196,7 @@ function decodeQueryComponent(value: string): string {
  *   body: Buffer.from('{}'), sourceIp: '127.0.0.1', port: 3000 });
  * event.isBase64Encoded; // false
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: to be replaced by the one shared API Gateway event builder
 export function toHttpApiEvent(request: RawRequest): APIGatewayProxyEventV2 {
   const timeEpoch = request.timeEpoch ?? Date.now();
   const queryAt = request.url.indexOf('?');
