@@ -25,7 +25,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { POWERTOOLS_ENVIRONMENT, WEBHOOK_PATH } from '../lambda/shared/deployment-names.ts';
 import { SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { ACCESS_LOG_FORMAT } from '../lib/receiver/api.ts';
-import { RECEIVER_DEFAULTS } from '../lib/receiver-props.ts';
+import { RECEIVER_DEFAULTS } from '../lib/receiver/defaults.ts';
 import { startDynamoDbLocal } from '../local/emulators/index.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { LOCAL_CREDENTIALS } from '../local/state.ts';
@@ -333,6 +333,73 @@ async function pipelineCosts(
   const untag = tagCallers();
   const secret = generateSvixSecret();
   const observer = new PipelineObserver();
+  const { pipeline, invocations, verifierMs } = await startCostedPipeline(emulators, secret, observer);
+  const tallies = new Map<string, LogTally>();
+  try {
+    // A warm-up at the same load, so that modules, connections and the JVM's compiler are warm.
+    const load = { connections, ...COUNTED_LOAD };
+    await driveLoad(pipeline.url, secret, observer, { ...load, eventsPerConnection: 10 }, 'warm');
+    const before = await costSnapshot(emulators, invocations);
+    verifierMs.length = 0;
+    const stopCounting = countLogLines(tallies);
+    let result: Awaited<ReturnType<typeof driveLoad>>['result'];
+    try {
+      ({ result } = await driveLoad(pipeline.url, secret, observer, { ...load, eventsPerConnection }, 'run'));
+    } finally {
+      stopCounting();
+    }
+    const node = process.cpuUsage(before.node);
+    const java = cpuMs(emulators.dynamodb.process.pid) - before.java;
+    const fauxqsMs = cpuMs(emulators.fauxqs.child.pid) - before.fauxqs;
+    const after = await emulators.counts();
+    const events = result.events;
+    const calls = countsSince(after.calls, before.counts.calls);
+    const processorInvocations = invocations.processor - before.invocations.processor;
+    const messagesPerBatch = round(
+      (invocations.messages - before.invocations.messages) / processorInvocations,
+    );
+    const cpuMsPerEvent = {
+      node: round((node.user + node.system) / 1000 / events),
+      java: round(java / events),
+      fauxqs: round(fauxqsMs / events),
+    };
+    log(
+      `  pipeline: ${Math.round(result.eventsPerSecond)} events/s; CPU ms per event: node ${cpuMsPerEvent.node}, java ${cpuMsPerEvent.java}, fauxqs ${cpuMsPerEvent.fauxqs}; ${messagesPerBatch} messages per batch`,
+    );
+    for (const [service, tally] of tallies)
+      for (const [message, line] of tally.samples)
+        log(`  log line, ${service}: ${Buffer.byteLength(line) + 1} B "${message}"`);
+    return {
+      connections,
+      events,
+      eventsPerSecond: result.eventsPerSecond,
+      cpuMsPerEvent,
+      callsPerEvent: perEventCounts(calls, events),
+      messagesPerBatch,
+      counted: countedCosts({
+        events,
+        before: before.counts,
+        after,
+        verifierMs,
+        tallies,
+        processorInvocations,
+      }),
+    };
+  } finally {
+    await pipeline.stop();
+    await emulators.stop();
+    untag();
+  }
+}
+
+type CountedEmulators = Awaited<ReturnType<typeof startCountedEmulators>>;
+type EmulatorCounts = Awaited<ReturnType<CountedEmulators['counts']>>;
+
+/**
+ * The local pipeline behind the counting proxies, each function's calls tagged with its name,
+ * the verifier's invocations timed and the processor's batches counted.
+ */
+async function startCostedPipeline(emulators: CountedEmulators, secret: string, observer: PipelineObserver) {
   const invocations = { processor: 0, messages: 0 };
   /** Each verifier invocation's wall time on the local pipeline (emulators, shared cores). */
   const verifierMs: number[] = [];
@@ -365,110 +432,128 @@ async function pipelineCosts(
       };
     },
   });
-  const tallies = new Map<string, LogTally>();
-  try {
-    // A warm-up at the same load, so that modules, connections and the JVM's compiler are warm.
-    const load = { connections, ...COUNTED_LOAD };
-    await driveLoad(pipeline.url, secret, observer, { ...load, eventsPerConnection: 10 }, 'warm');
-    const before = {
-      node: process.cpuUsage(),
-      java: cpuMs(emulators.dynamodb.process.pid),
-      fauxqs: cpuMs(emulators.fauxqs.child.pid),
-      counts: await emulators.counts(),
-      invocations: { ...invocations },
-    };
-    verifierMs.length = 0;
-    const stopCounting = countLogLines(tallies);
-    let result: Awaited<ReturnType<typeof driveLoad>>['result'];
-    try {
-      ({ result } = await driveLoad(pipeline.url, secret, observer, { ...load, eventsPerConnection }, 'run'));
-    } finally {
-      stopCounting();
-    }
-    const node = process.cpuUsage(before.node);
-    const java = cpuMs(emulators.dynamodb.process.pid) - before.java;
-    const fauxqsMs = cpuMs(emulators.fauxqs.child.pid) - before.fauxqs;
-    const after = await emulators.counts();
-    const events = result.events;
-    const diff = (a: Record<string, number>, b: Record<string, number>) =>
-      Object.fromEntries(Object.entries(a).map(([key, n]) => [key, n - (b[key] ?? 0)]));
-    const calls = diff(after.calls, before.counts.calls);
-    const units = diff(after.units, before.counts.units);
-    const callsPerEvent = Object.fromEntries(
-      Object.entries(calls)
-        .map(([operation, count]) => [operation, round(count / events)] as const)
-        .filter(([, perEvent]) => perEvent > 0),
-    );
-    const processorInvocations = invocations.processor - before.invocations.processor;
-    const messagesPerBatch = round(
-      (invocations.messages - before.invocations.messages) / processorInvocations,
-    );
-    const cpuMsPerEvent = {
-      node: round((node.user + node.system) / 1000 / events),
-      java: round(java / events),
-      fauxqs: round(fauxqsMs / events),
-    };
-    log(
-      `  pipeline: ${Math.round(result.eventsPerSecond)} events/s; CPU ms per event: node ${cpuMsPerEvent.node}, java ${cpuMsPerEvent.java}, fauxqs ${cpuMsPerEvent.fauxqs}; ${messagesPerBatch} messages per batch`,
-    );
-    for (const [service, tally] of tallies)
-      for (const [message, line] of tally.samples)
-        log(`  log line, ${service}: ${Buffer.byteLength(line) + 1} B "${message}"`);
-    const counted: CountedCosts = {
-      date: new Date().toISOString(),
-      events,
-      ...COUNTED_LOAD,
-      dynamodb: {
-        verifierWrite: unitsOf(units, 'verifier', 'write', events),
-        verifierRead: unitsOf(units, 'verifier', 'read', events),
-        connectionsWrite: unitsOf(units, 'processor', 'write', events, isConnections),
-        connectionsRead: unitsOf(units, 'processor', 'read', events, isConnections),
-        recordWrite: unitsOf(units, 'processor', 'write', events, isRecord),
-        recordRead: unitsOf(units, 'processor', 'read', events, isRecord),
-      },
-      verifierCallsPerEvent: callsOf(calls, 'verifier', events),
-      verifierLocalMs: round(median(verifierMs)),
-      sqsSendRequests: roundTo(
-        ((after.sqsBilled['verifier SendMessage'] ?? 0) -
-          (before.counts.sqsBilled['verifier SendMessage'] ?? 0)) /
-          events,
-        3,
+  return { pipeline, invocations, verifierMs };
+}
+
+/** The CPU the processes have used so far, the proxies' counts and the processor's invocations. */
+async function costSnapshot(
+  emulators: CountedEmulators,
+  invocations: { processor: number; messages: number },
+) {
+  return {
+    node: process.cpuUsage(),
+    java: cpuMs(emulators.dynamodb.process.pid),
+    fauxqs: cpuMs(emulators.fauxqs.child.pid),
+    counts: await emulators.counts(),
+    invocations: { ...invocations },
+  };
+}
+
+/** Each count's growth from `before` to `after`. */
+function countsSince(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([key, n]) => [key, n - (before[key] ?? 0)]));
+}
+
+/** Each operation's calls per event, leaving out those that round to none. */
+function perEventCounts(calls: Record<string, number>, events: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(calls)
+      .map(([operation, count]) => [operation, round(count / events)] as const)
+      .filter(([, perEvent]) => perEvent > 0),
+  );
+}
+
+/** What AWS would bill per event, counted in the measured run: the figures the cost tables price. */
+function countedCosts(run: {
+  readonly events: number;
+  readonly before: EmulatorCounts;
+  readonly after: EmulatorCounts;
+  readonly verifierMs: readonly number[];
+  readonly tallies: Map<string, LogTally>;
+  readonly processorInvocations: number;
+}): CountedCosts {
+  const { events, before, after, tallies } = run;
+  const calls = countsSince(after.calls, before.calls);
+  const units = countsSince(after.units, before.units);
+  return {
+    date: new Date().toISOString(),
+    events,
+    ...COUNTED_LOAD,
+    dynamodb: {
+      verifierWrite: unitsOf(units, 'verifier', 'write', events),
+      verifierRead: unitsOf(units, 'verifier', 'read', events),
+      connectionsWrite: unitsOf(units, 'processor', 'write', events, isConnections),
+      connectionsRead: unitsOf(units, 'processor', 'read', events, isConnections),
+      recordWrite: unitsOf(units, 'processor', 'write', events, isRecord),
+      recordRead: unitsOf(units, 'processor', 'read', events, isRecord),
+    },
+    verifierCallsPerEvent: callsOf(calls, 'verifier', events),
+    verifierLocalMs: round(median(run.verifierMs)),
+    sqsSendRequests: roundTo(
+      ((after.sqsBilled['verifier SendMessage'] ?? 0) - (before.sqsBilled['verifier SendMessage'] ?? 0)) /
+        events,
+      3,
+    ),
+    archive: {
+      bytes: round((after.archive.bytes - before.archive.bytes) / events),
+      firehoseBilledBytes: round(
+        (after.archive.firehoseBilledBytes - before.archive.firehoseBilledBytes) / events,
       ),
-      archive: {
-        bytes: round((after.archive.bytes - before.counts.archive.bytes) / events),
-        firehoseBilledBytes: round(
-          (after.archive.firehoseBilledBytes - before.counts.archive.firehoseBilledBytes) / events,
-        ),
-      },
-      accessLogBytes: Buffer.byteLength(accessLogLine()),
-      logs: {
-        // One verifier invocation per delivery.
-        verifier: logBytes(tallies.get(SERVICE_NAMES.verifier), events, events, /^$/),
-        processor: logBytes(tallies.get(SERVICE_NAMES.processor), events, processorInvocations, /^batch /),
-      },
-    };
-    return {
-      connections,
-      events,
-      eventsPerSecond: result.eventsPerSecond,
-      cpuMsPerEvent,
-      callsPerEvent,
-      messagesPerBatch,
-      counted,
-    };
-  } finally {
-    await pipeline.stop();
-    await emulators.stop();
-    untag();
-  }
+    },
+    accessLogBytes: Buffer.byteLength(accessLogLine()),
+    logs: {
+      // One verifier invocation per delivery.
+      verifier: logBytes(tallies.get(SERVICE_NAMES.verifier), events, events, /^$/),
+      processor: logBytes(tallies.get(SERVICE_NAMES.processor), events, run.processorInvocations, /^batch /),
+    },
+  };
 }
 
 /** The JVM's CPU per DynamoDB Local call, from a bare HTTP client (no SDK), after a warm-up round. */
 async function dynamodbLocalFloor(callsPerOperation: number): Promise<CostResults['dynamodbLocal']> {
   const dynamodb = await startDynamoDbLocal();
-  const url = new URL(dynamodb.endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const call = (operation: string, body: object) =>
+  const call = bareDynamoDbCall(new URL(dynamodb.endpoint), agent);
+  const table = 'bench-floor';
+  await call('CreateTable', {
+    TableName: table,
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+  const rows: Array<CostResults['dynamodbLocal'][number]> = [];
+  try {
+    for (const round of ['warm-up', 'measured']) {
+      for (const [name, shape] of Object.entries(floorOperations(table))) {
+        let next = 0;
+        const javaBefore = cpuMs(dynamodb.process.pid);
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (next < callsPerOperation) {
+              const [operation, body] = shape(`${round}-${next++}`);
+              await call(operation, body);
+            }
+          }),
+        );
+        if (round === 'measured')
+          rows.push({
+            operation: name,
+            javaMsPerCall: roundTo((cpuMs(dynamodb.process.pid) - javaBefore) / callsPerOperation, 3),
+            callsPerSecond: Math.round(callsPerOperation / ((performance.now() - started) / 1000)),
+          });
+      }
+    }
+  } finally {
+    agent.destroy();
+    await dynamodb.stop();
+  }
+  return rows;
+}
+
+/** One DynamoDB JSON call over plain HTTP, signed with a dummy signature (DynamoDB Local checks none). */
+function bareDynamoDbCall(url: URL, agent: Agent): (operation: string, body: object) => Promise<void> {
+  return (operation, body) =>
     new Promise<void>((resolve, reject) => {
       const data = JSON.stringify(body);
       const sent = request(
@@ -498,15 +583,11 @@ async function dynamodbLocalFloor(callsPerOperation: number): Promise<CostResult
       sent.on('error', reject);
       sent.end(data);
     });
-  const table = 'bench-floor';
-  await call('CreateTable', {
-    TableName: table,
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  // The shapes of the handlers' calls: the ledger's conditional put, an update, a consistent read.
-  const operations: Record<string, (key: string) => [string, object]> = {
+}
+
+/** The shapes of the handlers' calls: the ledger's conditional put, an update, a consistent read. */
+function floorOperations(table: string): Record<string, (key: string) => [string, object]> {
+  return {
     'PutItem (conditional)': (key) => [
       'PutItem',
       {
@@ -532,38 +613,44 @@ async function dynamodbLocalFloor(callsPerOperation: number): Promise<CostResult
       { TableName: table, Key: { id: { S: key } }, ConsistentRead: true },
     ],
   };
-  const rows: Array<CostResults['dynamodbLocal'][number]> = [];
-  try {
-    for (const round of ['warm-up', 'measured']) {
-      for (const [name, shape] of Object.entries(operations)) {
-        let next = 0;
-        const javaBefore = cpuMs(dynamodb.process.pid);
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: 16 }, async () => {
-            while (next < callsPerOperation) {
-              const [operation, body] = shape(`${round}-${next++}`);
-              await call(operation, body);
-            }
-          }),
-        );
-        if (round === 'measured')
-          rows.push({
-            operation: name,
-            javaMsPerCall: roundTo((cpuMs(dynamodb.process.pid) - javaBefore) / callsPerOperation, 3),
-            callsPerSecond: Math.round(callsPerOperation / ((performance.now() - started) / 1000)),
-          });
-      }
-    }
-  } finally {
-    agent.destroy();
-    await dynamodb.stop();
-  }
-  return rows;
 }
 
 /** This process's CPU per SDK call against a trivial server, beside a bare HTTP request. */
 async function sdkCosts(calls: number): Promise<CostResults['sdk']> {
+  const server = await startTrivialAwsServer();
+  const { port } = server.address() as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  const dynamodb = new DynamoDBClient({ ...LOCAL, endpoint });
+  const sqs = new SQSClient({ ...LOCAL, endpoint });
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const kinds = sdkCallKinds(endpoint, { dynamodb, sqs, agent });
+  const rows: Array<CostResults['sdk'][number]> = [];
+  try {
+    for (const round of ['warm-up', 'measured']) {
+      for (const [name, send] of Object.entries(kinds)) {
+        let next = 0;
+        const before = process.cpuUsage();
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            while (next++ < calls) await send();
+          }),
+        );
+        const used = process.cpuUsage(before);
+        if (round === 'measured')
+          rows.push({ call: name, nodeMsPerCall: roundTo((used.user + used.system) / 1000 / calls, 3) });
+      }
+    }
+  } finally {
+    dynamodb.destroy();
+    sqs.destroy();
+    agent.destroy();
+    server.close();
+  }
+  return rows;
+}
+
+/** An in-process server that answers every AWS JSON call at once (`SendMessage` with its MD5). */
+async function startTrivialAwsServer(): Promise<http.Server> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -582,13 +669,16 @@ async function sdkCosts(calls: number): Promise<CostResults['sdk']> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const endpoint = `http://127.0.0.1:${port}`;
-  const dynamodb = new DynamoDBClient({ ...LOCAL, endpoint });
-  const sqs = new SQSClient({ ...LOCAL, endpoint });
-  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  return server;
+}
+
+/** The calls the functions make, each sent by the SDK, and one bare HTTP request to compare. */
+function sdkCallKinds(
+  endpoint: string,
+  { dynamodb, sqs, agent }: { dynamodb: DynamoDBClient; sqs: SQSClient; agent: Agent },
+): Record<string, () => Promise<unknown>> {
   const body1k = 'x'.repeat(1024);
-  const kinds: Record<string, () => Promise<unknown>> = {
+  return {
     'bare HTTP request (no SDK)': () =>
       new Promise<void>((resolve, reject) => {
         const sent = request(
@@ -632,29 +722,6 @@ async function sdkCosts(calls: number): Promise<CostResults['sdk']> {
         }),
       ),
   };
-  const rows: Array<CostResults['sdk'][number]> = [];
-  try {
-    for (const round of ['warm-up', 'measured']) {
-      for (const [name, send] of Object.entries(kinds)) {
-        let next = 0;
-        const before = process.cpuUsage();
-        await Promise.all(
-          Array.from({ length: 8 }, async () => {
-            while (next++ < calls) await send();
-          }),
-        );
-        const used = process.cpuUsage(before);
-        if (round === 'measured')
-          rows.push({ call: name, nodeMsPerCall: roundTo((used.user + used.system) / 1000 / calls, 3) });
-      }
-    }
-  } finally {
-    dynamodb.destroy();
-    sqs.destroy();
-    agent.destroy();
-    server.close();
-  }
-  return rows;
 }
 
 const round = (value: number) => roundTo(value, 2);

@@ -146,14 +146,20 @@ const BUNDLING_VARIANTS: BundlingVariant[] = [
   { ...STACK_BUNDLING, name: 'SDK from the runtime (external @aws-sdk/*)', external: ['@aws-sdk/*'] },
 ];
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const durations: Record<string, number> = {};
-  const skipped: Array<{ part: string; reason: string }> = [];
-  const scratch = await mkdtemp(join(tmpdir(), 'ofauth-bench-'));
-  let emulators: Emulators | undefined;
-  const results: Record<string, unknown> = {};
-  const timed = async (part: Part, work: () => Promise<void>) => {
+/** What the run has measured so far, the parts it had to skip and how long each took. */
+interface RunLedger {
+  readonly started: number;
+  readonly results: Record<string, unknown>;
+  readonly skipped: Array<{ part: string; reason: string }>;
+  readonly durations: Record<string, number>;
+}
+
+/**
+ * Runs `work` for `part` if it was selected, timing it; a part that fails is listed as skipped
+ * (with its reason) and the run goes on with the next.
+ */
+function partTimer({ skipped, durations }: RunLedger) {
+  return async (part: Part, work: () => Promise<void>) => {
     if (!selected.has(part)) return;
     const t0 = Date.now();
     log(`▶ ${part}`);
@@ -166,6 +172,14 @@ async function main(): Promise<void> {
     }
     durations[part] = (Date.now() - t0) / 1000;
   };
+}
+
+async function main(): Promise<void> {
+  const run: RunLedger = { started: Date.now(), results: {}, skipped: [], durations: {} };
+  const { results } = run;
+  const scratch = await mkdtemp(join(tmpdir(), 'ofauth-bench-'));
+  let emulators: Emulators | undefined;
+  const timed = partTimer(run);
   try {
     if (selected.has('handler-emulators') || selected.has('pipeline')) {
       log('starting DynamoDB Local and fauxqs…');
@@ -223,46 +237,54 @@ async function main(): Promise<void> {
       log('  wrote docs/cost-figures.json and the tables of docs/cost-and-scaling.md');
     });
 
-    durations.total = (Date.now() - started) / 1000;
-    const cpu = cpus();
-    const report: BenchResults = {
-      generatedAt: new Date().toISOString(),
-      command: `npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      machine: {
-        node: process.versions.node,
-        platform: process.platform,
-        arch: process.arch,
-        cpus: cpu.length,
-        cpuModel: cpu[0]?.model?.trim() ?? 'unknown CPU',
-      },
-      quick: values.quick,
-      ...(results as Partial<BenchResults>),
-      skipped,
-      durations,
-    };
-    await mkdir(RESULTS_DIR, { recursive: true });
-    const chartName = 'latest-latency.svg';
-    const chart = chartSeries?.length
-      ? latencyCdfSvg(chartSeries, { title: 'Local pipeline: receive → processed latency' })
-      : undefined;
-    if (chart) await writeFile(join(RESULTS_DIR, chartName), chart);
-    await writeFile(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    const markdown = renderReport(report, chart ? chartName : undefined);
-    await writeFile(join(RESULTS_DIR, 'latest.md'), markdown);
-    if (values.sample) {
-      if (chart) await writeFile(join(RESULTS_DIR, 'sample-latency.svg'), chart);
-      await writeFile(
-        join(RESULTS_DIR, 'sample-report.md'),
-        renderReport(report, chart ? 'sample-latency.svg' : undefined),
-      );
-    }
-    process.stdout.write(`${markdown}\n`);
-    log(`wrote bench/results/latest.json and latest.md in ${durations.total.toFixed(0)} s`);
-    if (skipped.length) process.exitCode = 1;
+    await writeReport(run, chartSeries);
   } finally {
     await emulators?.stop();
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** Writes `bench/results/latest.{json,md}` (and the chart, and the sample report with `--sample`). */
+async function writeReport(
+  run: RunLedger,
+  chartSeries: Array<{ name: string; samplesMs: number[] }> | undefined,
+): Promise<void> {
+  run.durations.total = (Date.now() - run.started) / 1000;
+  const cpu = cpus();
+  const report: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    command: `npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: {
+      node: process.versions.node,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model?.trim() ?? 'unknown CPU',
+    },
+    quick: values.quick,
+    ...(run.results as Partial<BenchResults>),
+    skipped: run.skipped,
+    durations: run.durations,
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const chartName = 'latest-latency.svg';
+  const chart = chartSeries?.length
+    ? latencyCdfSvg(chartSeries, { title: 'Local pipeline: receive → processed latency' })
+    : undefined;
+  if (chart) await writeFile(join(RESULTS_DIR, chartName), chart);
+  await writeFile(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = renderReport(report, chart ? chartName : undefined);
+  await writeFile(join(RESULTS_DIR, 'latest.md'), markdown);
+  if (values.sample) {
+    if (chart) await writeFile(join(RESULTS_DIR, 'sample-latency.svg'), chart);
+    await writeFile(
+      join(RESULTS_DIR, 'sample-report.md'),
+      renderReport(report, chart ? 'sample-latency.svg' : undefined),
+    );
+  }
+  process.stdout.write(`${markdown}\n`);
+  log(`wrote bench/results/latest.json and latest.md in ${run.durations.total.toFixed(0)} s`);
+  if (run.skipped.length) process.exitCode = 1;
 }
 
 await main();

@@ -4,20 +4,19 @@
  * the `ofauth-webhook-receiver/processor` entry point.
  */
 export * from './processed-events-table.ts';
+export { RECEIVER_DEFAULTS } from './receiver/defaults.ts';
 export {
   EVENT_BUS_ENVIRONMENT_VARIABLE,
   ReceiverEventBus,
   type ReceiverEventBusProps,
 } from './receiver/event-bus.ts';
 export { type ReceiverMetricsIdentity, receiverMetricsIdentity } from './receiver/identity.ts';
+export { InvalidReceiverPropsError, MAX_VERIFIER_TIMEOUT_SECONDS } from './receiver/validate-props.ts';
 export * from './receiver-archive.ts';
 export * from './receiver-monitoring.ts';
 export {
-  InvalidReceiverPropsError,
-  MAX_VERIFIER_TIMEOUT_SECONDS,
   type OFAuthWebhookReceiverProps,
   type ProcessorFunctionProps,
-  RECEIVER_DEFAULTS,
   RECEIVER_LOG_LEVELS,
   type ReceiverFunctionProps,
   type ReceiverLogLevel,

@@ -24,6 +24,7 @@ import { PROCESSOR_METRICS, VERIFIER_METRICS } from '../lambda/shared/metrics.ts
 import { FIVE_MINUTES, ONE_MINUTE, ReceiverMetrics } from './monitoring/receiver-metrics.ts';
 import { ProcessedEventsTable } from './processed-events-table.ts';
 import { buildApi } from './receiver/api.ts';
+import { type ReceiverSettings, resolveReceiverSettings } from './receiver/defaults.ts';
 import { ReceiverEventBus } from './receiver/event-bus.ts';
 import { buildProcessor, buildVerifier } from './receiver/functions.ts';
 import { type GrantTargets, grantReadConnections, grantRedrive, grantReplay } from './receiver/grants.ts';
@@ -34,15 +35,10 @@ import {
 } from './receiver/identity.ts';
 import { buildQueues } from './receiver/queues.ts';
 import { buildConnectionsTable, buildLedgerTable, buildSigningSecret } from './receiver/storage.ts';
+import { InvalidReceiverPropsError, validateReceiverProps } from './receiver/validate-props.ts';
 import { ReceiverArchive } from './receiver-archive.ts';
 import { ReceiverMonitoring } from './receiver-monitoring.ts';
-import {
-  InvalidReceiverPropsError,
-  type OFAuthWebhookReceiverProps,
-  type ReceiverSettings,
-  resolveReceiverSettings,
-  validateReceiverProps,
-} from './receiver-props.ts';
+import type { OFAuthWebhookReceiverProps } from './receiver-props.ts';
 
 export { WEBHOOK_PATH } from './receiver/api.ts';
 

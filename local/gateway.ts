@@ -58,7 +58,8 @@ export interface GatewayOptions {
    * as a Lambda execution environment does; more requests at once wait their turn.
    * @default 1
    */
-  readonly environments?: number /** @default 3000; 0 picks a free port */;
+  readonly environments?: number;
+  /** The port to listen on. @default 3000; 0 picks a free port */
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
@@ -257,40 +258,14 @@ function environmentPool(options: GatewayOptions): EnvironmentPool<HttpApiHandle
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
-  const fn = {
-    functionName: options.functionName ?? 'ofauth-verifier',
-    timeoutMs: options.timeoutMs ?? 6_000,
-    region: options.region ?? 'us-east-1',
-    ...(options.memoryLimitInMB !== undefined && { memoryLimitInMB: options.memoryLimitInMB }),
-  };
   const isReady = options.isReady ?? (() => true);
-  const logger = options.logger;
   const pool = environmentPool(options);
+  const invoke = verifierInvoker(options, pool);
   let port = 0;
-
-  /** Runs the verifier in a free environment; API Gateway answers a function error or timeout with a bare 500. */
-  const invoke = async (event: APIGatewayProxyEventV2): Promise<HttpAnswer> => {
-    try {
-      return fromHttpApiResult(
-        await pool.run(
-          ({ handler }) => invokeWithTimeout(fn, handler, event),
-          (error) => error instanceof InvocationTimeoutError,
-        ),
-      );
-    } catch (error) {
-      logger?.error('verifier invocation failed', { requestId: event.requestContext.requestId, error });
-      return {
-        statusCode: 500,
-        headers: { 'content-type': 'application/json' },
-        cookies: [],
-        body: INTERNAL_ERROR,
-      };
-    }
-  };
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const path = (request.url ?? '/').split('?', 1)[0];
+    const path = (request.url ?? '/').split('?', 1)[0]!;
     if (request.method === 'GET' && path === '/healthz') {
       if (isReady()) sendJson(response, 200, { status: 'ok', ...options.health?.() });
       else sendJson(response, 503, { status: 'starting' });
@@ -302,67 +277,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(response, 404, { message: 'Not Found' });
       return;
     }
-    const body = await readBody(request, response, MAX_REQUEST_BYTES);
-    if (body === null) return;
-    if (!isReady()) {
-      // The handlers load only once the emulators are up; no environment exists before that.
-      sendJson(response, 503, { message: 'Service Unavailable' });
-      return;
-    }
-    const event = httpApiEvent({
-      method: request.method,
-      url: request.url ?? '/',
-      headers: rawHeaderPairs(request.rawHeaders),
-      body,
-      sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-      port,
-    });
-    const answer = exceedsInvocationLimit(event) ? REQUEST_TOO_LONG : await invoke(event);
-    const headers: Record<string, string | string[]> = {
-      ...answer.headers,
-      'content-length': String(answer.body.length),
-      'apigw-requestid': event.requestContext.requestId,
-    };
-    if (answer.cookies.length > 0) headers['set-cookie'] = [...answer.cookies];
-    response.writeHead(answer.statusCode, headers);
-    response.end(answer.body);
-    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    logger?.info('request', {
-      requestId: event.requestContext.requestId,
-      method: request.method,
-      path,
-      status: answer.statusCode,
-      bytes: body.length,
-      latencyMs,
-    });
-    options.observer?.exchanged({
-      requestId: event.requestContext.requestId,
-      receivedAt: event.requestContext.timeEpoch,
-      method: request.method,
-      url: request.url ?? '/',
-      rawHeaders: request.rawHeaders,
-      body,
-      statusCode: answer.statusCode,
-      responseHeaders: headers,
-      responseBody: answer.body,
-      latencyMs,
-    });
+    await answerWebhook(request, response, { options, isReady, invoke, port, path, started });
   };
 
   const server = createServer((request, response) => {
     serve(request, response).catch((error: unknown) => {
-      logger?.error('gateway failed to answer', { error });
+      options.logger?.error('gateway failed to answer', { error });
       if (!response.headersSent) sendJson(response, 500, { message: 'Internal Server Error' });
       else response.destroy();
     });
   });
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(host, options.port ?? 3000) : error),
-    );
-    server.listen(options.port ?? 3000, host, () => resolveListen());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, host, options.port ?? 3000);
   return {
     url: `http://${host}:${port}${WEBHOOK_ROUTE.path}`,
     port,
@@ -377,4 +302,122 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** Listens on `host:port` and resolves the port taken (a free one for 0). */
+async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(host, port) : error),
+    );
+    server.listen(port, host, () => resolveListen());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Runs the verifier in a free environment; API Gateway answers a function error or timeout with a bare 500. */
+function verifierInvoker(
+  options: GatewayOptions,
+  pool: EnvironmentPool<HttpApiHandler>,
+): (event: APIGatewayProxyEventV2) => Promise<HttpAnswer> {
+  const fn = {
+    functionName: options.functionName ?? 'ofauth-verifier',
+    timeoutMs: options.timeoutMs ?? 6_000,
+    region: options.region ?? 'us-east-1',
+    ...(options.memoryLimitInMB !== undefined && { memoryLimitInMB: options.memoryLimitInMB }),
+  };
+  return async (event) => {
+    try {
+      return fromHttpApiResult(
+        await pool.run(
+          ({ handler }) => invokeWithTimeout(fn, handler, event),
+          (error) => error instanceof InvocationTimeoutError,
+        ),
+      );
+    } catch (error) {
+      options.logger?.error('verifier invocation failed', {
+        requestId: event.requestContext.requestId,
+        error,
+      });
+      return {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        cookies: [],
+        body: INTERNAL_ERROR,
+      };
+    }
+  };
+}
+
+/** One webhook request: read, turned into the verifier's event, invoked, answered, logged and observed. */
+async function answerWebhook(
+  request: IncomingMessage,
+  response: ServerResponse,
+  gateway: {
+    readonly options: GatewayOptions;
+    readonly isReady: () => boolean;
+    readonly invoke: (event: APIGatewayProxyEventV2) => Promise<HttpAnswer>;
+    readonly port: number;
+    readonly path: string;
+    readonly started: number;
+  },
+): Promise<void> {
+  const body = await readBody(request, response, MAX_REQUEST_BYTES);
+  if (body === null) return;
+  if (!gateway.isReady()) {
+    // The handlers load only once the emulators are up; no environment exists before that.
+    sendJson(response, 503, { message: 'Service Unavailable' });
+    return;
+  }
+  // Only the webhook route comes here.
+  const { method } = WEBHOOK_ROUTE;
+  const event = httpApiEvent({
+    method,
+    url: request.url ?? '/',
+    headers: rawHeaderPairs(request.rawHeaders),
+    body,
+    sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+    port: gateway.port,
+  });
+  const answer = exceedsInvocationLimit(event) ? REQUEST_TOO_LONG : await gateway.invoke(event);
+  const headers = writeAnswer(response, answer, event.requestContext.requestId);
+  const latencyMs = Math.round((performance.now() - gateway.started) * 10) / 10;
+  const { requestId, timeEpoch } = event.requestContext;
+  gateway.options.logger?.info('request', {
+    requestId,
+    method,
+    path: gateway.path,
+    status: answer.statusCode,
+    bytes: body.length,
+    latencyMs,
+  });
+  gateway.options.observer?.exchanged({
+    requestId,
+    receivedAt: timeEpoch,
+    method,
+    url: request.url ?? '/',
+    rawHeaders: request.rawHeaders,
+    body,
+    statusCode: answer.statusCode,
+    responseHeaders: headers,
+    responseBody: answer.body,
+    latencyMs,
+  });
+}
+
+/** Writes the handler's answer as API Gateway does, and returns the headers written. */
+function writeAnswer(
+  response: ServerResponse,
+  answer: HttpAnswer,
+  requestId: string,
+): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {
+    ...answer.headers,
+    'content-length': String(answer.body.length),
+    'apigw-requestid': requestId,
+  };
+  if (answer.cookies.length > 0) headers['set-cookie'] = [...answer.cookies];
+  response.writeHead(answer.statusCode, headers);
+  response.end(answer.body);
+  return headers;
 }

@@ -211,173 +211,287 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const logger = options.logger ?? new Logger({ serviceName: 'ofauth-local' });
   const secrets = options.secrets?.length ? [...options.secrets] : [generateDevSecret()];
   const region = process.env.AWS_REGION?.trim() || 'us-east-1';
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS;
-
-  let ready = false;
-  let stopping = false;
-  let state: LocalPipelineState | undefined;
+  const status: PipelineStatus = { ready: false, stopping: false };
   const verifiers = verifierEnvironments(options.verifier);
   // Stopped in reverse order of start, the gateway first so no new delivery arrives.
-  const cleanups: Array<() => Promise<void>> = [];
-  const stopAll = async () => {
-    const gatewayFirst = cleanups.shift();
-    if (gatewayFirst) cleanups.push(gatewayFirst);
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        logger.warn('could not stop a part of the local pipeline', { error });
-      }
-    }
-  };
-
+  const cleanups: Cleanups = [];
   // The port first: a busy port should fail in milliseconds, before Java starts.
-  const gateway: Gateway = await startGateway({
+  const gateway = await startVerifierGateway(options, { region, logger, status, verifiers });
+  cleanups.push(() => gateway.stop());
+  try {
+    const { endpoints, manager, emulators } = await startBackends(options.endpoints, secrets, cleanups);
+    const clients = createClients(region, endpoints, cleanups);
+    const resources = await createResources(options, clients);
+    const eventBus = await startLocalEventBus();
+    cleanups.push(() => eventBus.stop());
+    setFunctionEnvironment(
+      { region, endpoints, secretsManager: manager.endpoint, resources },
+      functionEnvironmentExtras(options, eventBus),
+    );
+    await verifiers.loadFirst();
+    const createProcessor = await loadProcessor(options, resources, clients.sqs);
+    const poller = await startProcessorPoller(options, {
+      region,
+      logger,
+      resources,
+      clients,
+      createProcessor,
+    });
+    cleanups.push(() => poller.stop());
+    // The first verifier environment now: `options.verifier` sees a module before any request.
+    await gateway.warm();
+    status.state = localState(gateway, region, { ...endpoints, eventBus: eventBus.endpoint }, resources);
+    status.ready = true;
+    return runningPipeline({
+      gateway,
+      resources,
+      clients,
+      eventBus,
+      emulators,
+      endpoints,
+      status,
+      secrets: { values: secrets, secretId: LOCAL_SIGNING_SECRET_ID, manager },
+      stop: () => stopInOrder(cleanups, logger),
+    });
+  } catch (error) {
+    await stopInOrder(cleanups, logger);
+    throw error;
+  }
+}
+
+/** What a running pipeline started, each stopped by one of these. */
+type Cleanups = Array<() => Promise<void>>;
+
+/** Whether the gateway takes deliveries yet, and what its health check reports. */
+interface PipelineStatus {
+  ready: boolean;
+  stopping: boolean;
+  state?: LocalPipelineState;
+}
+
+/** The clients pointed at the emulators, destroyed when the pipeline stops. */
+interface PipelineClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly s3: S3Client;
+}
+
+/** Stops the gateway first (no new delivery arrives), then the rest in reverse order of start. */
+async function stopInOrder(cleanups: Cleanups, logger: Logger): Promise<void> {
+  const gatewayFirst = cleanups.shift();
+  if (gatewayFirst) cleanups.push(gatewayFirst);
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      logger.warn('could not stop a part of the local pipeline', { error });
+    }
+  }
+}
+
+/** The HTTP gateway in front of the verifier's environments; it answers 503 until the pipeline is ready. */
+function startVerifierGateway(
+  options: LocalPipelineOptions,
+  parts: {
+    readonly region: string;
+    readonly logger: Logger;
+    readonly status: PipelineStatus;
+    readonly verifiers: ReturnType<typeof verifierEnvironments>;
+  },
+): Promise<Gateway> {
+  const { region, logger, status, verifiers } = parts;
+  return startGateway({
     port: options.port ?? 3000,
     region,
     timeoutMs: options.verifierTimeoutMs ?? LOCAL_VERIFIER_TIMEOUT_MS,
     functionName: SERVICE_NAMES.verifier,
     memoryLimitInMB: FUNCTION_DEFAULTS.verifier.memorySizeMb,
-    isReady: () => ready,
-    health: () => state,
+    isReady: () => status.ready,
+    health: () => status.state,
     logger,
     createHandler: verifiers.create,
     environments: options.verifierEnvironments ?? DEFAULT_VERIFIER_ENVIRONMENTS,
     ...(options.observer?.gateway && { observer: options.observer.gateway }),
     ...(options.routes && { routes: options.routes }),
   });
-  cleanups.push(() => gateway.stop());
+}
 
-  try {
-    const { endpoints, manager, emulators } = await startBackends(options.endpoints, secrets, cleanups);
+function createClients(
+  region: string,
+  endpoints: { readonly dynamodb: string; readonly sqs: string },
+  cleanups: Cleanups,
+): PipelineClients {
+  const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
+  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
+  const sqs = new SQSClient({ ...clientConfig, endpoint: endpoints.sqs });
+  // fauxqs serves S3 on its SQS port, with path-style URLs.
+  const s3 = new S3Client({ ...clientConfig, endpoint: endpoints.sqs, forcePathStyle: true });
+  cleanups.push(async () => {
+    dynamodb.destroy();
+    sqs.destroy();
+    s3.destroy();
+  });
+  return { dynamodb, sqs, s3 };
+}
 
-    const clientConfig = { region, credentials: LOCAL_CREDENTIALS };
-    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
-    const sqs = new SQSClient({ ...clientConfig, endpoint: endpoints.sqs });
-    // fauxqs serves S3 on its SQS port, with path-style URLs.
-    const s3 = new S3Client({ ...clientConfig, endpoint: endpoints.sqs, forcePathStyle: true });
-    cleanups.push(async () => {
-      dynamodb.destroy();
-      sqs.destroy();
-      s3.destroy();
-    });
-    const archiveOn = options.archive ?? true;
-    const resources = await createLocalResources(
-      { dynamodb, sqs, ...(archiveOn && { s3 }) },
-      {
-        prefix: options.prefix ?? 'ofauth',
-        visibilityTimeoutSeconds,
-        ...(options.maxReceiveCount !== undefined && { maxReceiveCount: options.maxReceiveCount }),
-      },
-    );
+/** The stack's tables and queues (and the archive's bucket unless it is off) in the emulators. */
+function createResources(options: LocalPipelineOptions, clients: PipelineClients): Promise<LocalResources> {
+  const { dynamodb, sqs, s3 } = clients;
+  return createLocalResources(
+    { dynamodb, sqs, ...((options.archive ?? true) && { s3 }) },
+    {
+      prefix: options.prefix ?? 'ofauth',
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+      ...(options.maxReceiveCount !== undefined && { maxReceiveCount: options.maxReceiveCount }),
+    },
+  );
+}
 
-    const eventBus = await startLocalEventBus();
-    cleanups.push(() => eventBus.stop());
-    setFunctionEnvironment(
-      { region, endpoints, secretsManager: manager.endpoint, resources },
-      {
-        // As the stack sets it with an eventBus: the processor publishes each handled event.
-        EVENT_BUS_NAME: LOCAL_EVENT_BUS_NAME,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
-        // As the stack sets it: the event record says which failed attempt was the last.
-        [P.maxReceiveCount]: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),
-        ...options.env,
-      },
-    );
+/** What the stack passes the functions beyond their resources, then the caller's `env`. */
+function functionEnvironmentExtras(
+  options: LocalPipelineOptions,
+  eventBus: LocalEventBus,
+): Record<string, string> {
+  return {
+    // As the stack sets it with an eventBus: the processor publishes each handled event.
+    EVENT_BUS_NAME: LOCAL_EVENT_BUS_NAME,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
+    // As the stack sets it: the event record says which failed attempt was the last.
+    [P.maxReceiveCount]: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),
+    ...options.env,
+  };
+}
 
-    await verifiers.loadFirst();
-    const processorModule = await importAs<ProcessorModule>(
-      SERVICE_NAMES.processor,
-      () => import('../lambda/processor/handler.ts'),
-    );
-    const app = await importAs<AppHandlersModule>(
-      SERVICE_NAMES.processor,
-      () => import('../bin/handlers/index.ts'),
-    );
-    // Each handler falls back to its own service name when it builds its logger lazily.
-    delete process.env[POWERTOOLS.serviceName];
-    const deadLetterQueue = observedDeadLetterQueue(options.observer, resources, sqs);
-    // Demo connections fail every receive before the dead-letter queue, then go through once redriven.
-    const handlers = withDemoFailures(app.handlers, {
-      failures: options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount,
-    });
-    const createProcessor = (): SqsBatchHandler => {
-      const processorLogger = options.observer?.processorLogger;
-      const defaults: ProcessorOptions = {
-        connectionsTableName: resources.connectionsTableName,
-        handlers,
-        ...(processorLogger && { logger: processorLogger() }),
-        ...(deadLetterQueue && { deadLetterQueue }),
-      };
-      return options.processor
-        ? options.processor(processorModule, defaults)
-        : processorModule.createProcessorHandler(defaults);
+/**
+ * Loads the processor's module and the app's handler map, and returns what creates one
+ * processor handler per execution environment (`options.processor`, or the module's own).
+ */
+async function loadProcessor(
+  options: LocalPipelineOptions,
+  resources: LocalResources,
+  sqs: SQSClient,
+): Promise<() => SqsBatchHandler> {
+  const processorModule = await importAs<ProcessorModule>(
+    SERVICE_NAMES.processor,
+    () => import('../lambda/processor/handler.ts'),
+  );
+  const app = await importAs<AppHandlersModule>(
+    SERVICE_NAMES.processor,
+    () => import('../bin/handlers/index.ts'),
+  );
+  // Each handler falls back to its own service name when it builds its logger lazily.
+  delete process.env[POWERTOOLS.serviceName];
+  const deadLetterQueue = observedDeadLetterQueue(options.observer, resources, sqs);
+  // Demo connections fail every receive before the dead-letter queue, then go through once redriven.
+  const handlers = withDemoFailures(app.handlers, {
+    failures: options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount,
+  });
+  return () => {
+    const processorLogger = options.observer?.processorLogger;
+    const defaults: ProcessorOptions = {
+      connectionsTableName: resources.connectionsTableName,
+      handlers,
+      ...(processorLogger && { logger: processorLogger() }),
+      ...(deadLetterQueue && { deadLetterQueue }),
     };
+    return options.processor
+      ? options.processor(processorModule, defaults)
+      : processorModule.createProcessorHandler(defaults);
+  };
+}
 
-    const poller: Poller = await startPoller({
-      sqs,
-      queueUrl: resources.queueUrl,
-      createHandler: createProcessor,
-      concurrency: options.pollers ?? DEFAULT_POLLERS,
-      batchSize: options.batchSize ?? EVENT_QUEUE.defaultBatchSize,
-      waitTimeSeconds: options.waitTimeSeconds ?? 1,
-      timeoutMs: visibilityTimeoutSeconds * 1000,
-      functionName: SERVICE_NAMES.processor,
-      memoryLimitInMB: FUNCTION_DEFAULTS.processor.memorySizeMb,
-      region,
-      logger,
-      ...(options.observer?.poller && { observer: options.observer.poller }),
-    });
-    cleanups.push(() => poller.stop());
+/** The poller in front of the processor, as Lambda's event source mapping for the queue. */
+function startProcessorPoller(
+  options: LocalPipelineOptions,
+  parts: {
+    readonly region: string;
+    readonly logger: Logger;
+    readonly resources: LocalResources;
+    readonly clients: PipelineClients;
+    readonly createProcessor: () => SqsBatchHandler;
+  },
+): Promise<Poller> {
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS;
+  return startPoller({
+    sqs: parts.clients.sqs,
+    queueUrl: parts.resources.queueUrl,
+    createHandler: parts.createProcessor,
+    concurrency: options.pollers ?? DEFAULT_POLLERS,
+    batchSize: options.batchSize ?? EVENT_QUEUE.defaultBatchSize,
+    waitTimeSeconds: options.waitTimeSeconds ?? 1,
+    timeoutMs: visibilityTimeoutSeconds * 1000,
+    functionName: SERVICE_NAMES.processor,
+    memoryLimitInMB: FUNCTION_DEFAULTS.processor.memorySizeMb,
+    region: parts.region,
+    logger: parts.logger,
+    ...(options.observer?.poller && { observer: options.observer.poller }),
+  });
+}
 
-    // The first verifier environment now: `options.verifier` sees a module before any request.
-    await gateway.warm();
-    state = {
-      url: gateway.url,
-      port: gateway.port,
-      pid: process.pid,
-      region,
-      endpoints: {
-        dynamodb: endpoints.dynamodb,
-        sqs: endpoints.sqs,
-        ...(resources.archive && { archive: endpoints.sqs }),
-        eventBus: eventBus.endpoint,
-      },
-      resources,
-      startedAt: new Date().toISOString(),
-    } satisfies LocalPipelineState;
-    ready = true;
-    return {
-      url: gateway.url,
-      port: gateway.port,
-      resources,
-      secrets: { values: secrets, secretId: LOCAL_SIGNING_SECRET_ID, manager },
-      endpoints: {
-        ...endpoints,
-        ...(resources.archive && { archive: endpoints.sqs }),
-        ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
-      },
-      clients: { dynamodb, sqs, s3 },
-      eventBus,
-      get verifierEnvironments() {
-        return gateway.environments;
-      },
-      state,
-      unexpectedExit: new Promise<string>((report) => {
-        emulators?.dynamodb.exited.then((how) => {
-          if (!stopping) report(`DynamoDB Local (pid ${emulators?.dynamodb.process.pid}) exited (${how})`);
-        });
-      }),
-      stop: async () => {
-        stopping = true;
-        ready = false;
-        await stopAll();
-      },
-    };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+/** What other tools on this machine read to find the pipeline (`local/state.ts`). */
+function localState(
+  gateway: Gateway,
+  region: string,
+  endpoints: { readonly dynamodb: string; readonly sqs: string; readonly eventBus: string },
+  resources: LocalResources,
+): LocalPipelineState {
+  return {
+    url: gateway.url,
+    port: gateway.port,
+    pid: process.pid,
+    region,
+    endpoints: {
+      dynamodb: endpoints.dynamodb,
+      sqs: endpoints.sqs,
+      ...(resources.archive && { archive: endpoints.sqs }),
+      eventBus: endpoints.eventBus,
+    },
+    resources,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** The running pipeline handed to the caller. */
+function runningPipeline(parts: {
+  readonly gateway: Gateway;
+  readonly resources: LocalResources;
+  readonly clients: PipelineClients;
+  readonly eventBus: LocalEventBus;
+  readonly emulators: Emulators | undefined;
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string };
+  readonly secrets: LocalPipeline['secrets'];
+  readonly status: PipelineStatus;
+  readonly stop: () => Promise<void>;
+}): LocalPipeline {
+  const { gateway, resources, emulators, endpoints, status } = parts;
+  return {
+    url: gateway.url,
+    port: gateway.port,
+    resources,
+    secrets: parts.secrets,
+    endpoints: {
+      ...endpoints,
+      ...(resources.archive && { archive: endpoints.sqs }),
+      ...(emulators && { dynamodbPid: emulators.dynamodb.process.pid }),
+    },
+    clients: parts.clients,
+    eventBus: parts.eventBus,
+    get verifierEnvironments() {
+      return gateway.environments;
+    },
+    state: status.state!,
+    unexpectedExit: new Promise<string>((report) => {
+      emulators?.dynamodb.exited.then((how) => {
+        if (!status.stopping)
+          report(`DynamoDB Local (pid ${emulators?.dynamodb.process.pid}) exited (${how})`);
+      });
+    }),
+    stop: async () => {
+      status.stopping = true;
+      status.ready = false;
+      await parts.stop();
+    },
+  };
 }
 
 /**
@@ -411,7 +525,7 @@ function observedDeadLetterQueue(
 async function startBackends(
   given: LocalPipelineOptions['endpoints'],
   secrets: readonly string[],
-  cleanups: Array<() => Promise<void>>,
+  cleanups: Cleanups,
 ) {
   let emulators: Emulators | undefined;
   let manager: LocalSecretsManager | undefined;

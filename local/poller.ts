@@ -226,6 +226,54 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
+ * The queue's ARN (for the records' `eventSourceARN`) and the processor function's settings: its
+ * timeout defaults to the queue's visibility timeout, as the stack sets them in step.
+ */
+async function processorFunction(options: PollerOptions, region: string) {
+  const { sqs, queueUrl } = options;
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
+  );
+  const fn = {
+    functionName: options.functionName ?? 'ofauth-processor',
+    timeoutMs: options.timeoutMs ?? Number(attributes.Attributes?.VisibilityTimeout ?? 30) * 1000,
+    region,
+    ...(options.memoryLimitInMB !== undefined && { memoryLimitInMB: options.memoryLimitInMB }),
+  };
+  return { queueArn: attributes.Attributes?.QueueArn ?? queueUrl, fn };
+}
+
+/**
+ * One long-polling receive of up to a batch; an error is logged and, after a pause, answered with
+ * no messages so that the loop goes on (or ends, once `signal` aborts).
+ */
+function batchReceiver(options: PollerOptions, signal: AbortSignal): () => Promise<Message[]> {
+  const { sqs, queueUrl, logger } = options;
+  const batchSize = Math.min(options.batchSize ?? 10, 10);
+  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  return async () => {
+    try {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: batchSize,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: SYSTEM_ATTRIBUTES,
+        }),
+        { abortSignal: signal },
+      );
+      return received.Messages ?? [];
+    } catch (error) {
+      if (signal.aborted) return [];
+      logger?.error('could not receive from the queue; retrying', { error, queueUrl });
+      await sleep(1000, signal);
+      return [];
+    }
+  };
+}
+
+/**
  * Starts polling. Several pollers run side by side so that many message groups are processed at
  * once; the queue keeps each group in order.
  *
@@ -236,19 +284,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export async function startPoller(options: PollerOptions): Promise<Poller> {
   const { sqs, queueUrl, logger, observer } = options;
   const region = options.region ?? 'us-east-1';
-  const attributes = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
-  );
-  const queueArn = attributes.Attributes?.QueueArn ?? queueUrl;
-  const fn = {
-    functionName: options.functionName ?? 'ofauth-processor',
-    timeoutMs: options.timeoutMs ?? Number(attributes.Attributes?.VisibilityTimeout ?? 30) * 1000,
-    region,
-    ...(options.memoryLimitInMB !== undefined && { memoryLimitInMB: options.memoryLimitInMB }),
-  };
-  const batchSize = Math.min(options.batchSize ?? 10, 10);
-  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  const { queueArn, fn } = await processorFunction(options, region);
   const abort = new AbortController();
+  const receive = batchReceiver(options, abort.signal);
   let invocations = 0;
 
   const processBatch = async (handler: SqsBatchHandler, messages: Message[]): Promise<void> => {
@@ -259,27 +297,6 @@ export async function startPoller(options: PollerOptions): Promise<Poller> {
       handler,
       records,
     );
-  };
-
-  const receive = async (): Promise<Message[]> => {
-    try {
-      const received = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: batchSize,
-          WaitTimeSeconds: waitTimeSeconds,
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: SYSTEM_ATTRIBUTES,
-        }),
-        { abortSignal: abort.signal },
-      );
-      return received.Messages ?? [];
-    } catch (error) {
-      if (abort.signal.aborted) return [];
-      logger?.error('could not receive from the queue; retrying', { error, queueUrl });
-      await sleep(1000, abort.signal);
-      return [];
-    }
   };
 
   // One receive at a time, into a free environment, as Lambda's pollers hand batches to function

@@ -48,46 +48,61 @@ export async function createLocalResources(
   options: LocalResourceOptions = {},
 ): Promise<LocalResources> {
   const prefix = options.prefix ?? 'ofauth';
-  const ledgerTableName = `${prefix}-ledger`;
-  const connectionsTableName = `${prefix}-connections`;
-  const processedEventsTableName = `${prefix}-processed-events`;
+  const tables = {
+    ledgerTableName: `${prefix}-ledger`,
+    connectionsTableName: `${prefix}-connections`,
+    processedEventsTableName: `${prefix}-processed-events`,
+  };
   const archiveBucketName = clients.s3 ? `${prefix}-archive` : undefined;
   await Promise.all([
-    createTable(
-      clients.dynamodb,
-      new CreateTableCommand({
-        TableName: processedEventsTableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: PROCESSED_EVENTS_TABLE.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: PROCESSED_EVENTS_TABLE.partitionKey, KeyType: 'HASH' }],
-      }),
-    ),
+    createTables(clients.dynamodb, tables),
     clients.s3 && archiveBucketName ? createBucket(clients.s3, archiveBucketName) : undefined,
+  ]);
+  const queues = await createQueues(clients.sqs, prefix, options);
+  return {
+    ledgerTableName: tables.ledgerTableName,
+    connectionsTableName: tables.connectionsTableName,
+    ...queues,
+    processedEventsTableName: tables.processedEventsTableName,
+    ...(archiveBucketName && { archive: archiveBucketName }),
+  };
+}
+
+/** The three tables, each with the key schema the code reads (`resource-definitions.ts`). */
+async function createTables(
+  dynamodb: DynamoDBClient,
+  names: { ledgerTableName: string; connectionsTableName: string; processedEventsTableName: string },
+): Promise<void> {
+  const keyedBy = (TableName: string, partitionKey: string) =>
     createTable(
-      clients.dynamodb,
+      dynamodb,
       new CreateTableCommand({
-        TableName: ledgerTableName,
+        TableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: LEDGER_TABLE.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
       }),
-    ),
+    );
+  const byReference = CONNECTIONS_TABLE.byClientReferenceIdIndex;
+  await Promise.all([
+    keyedBy(names.processedEventsTableName, PROCESSED_EVENTS_TABLE.partitionKey),
+    keyedBy(names.ledgerTableName, LEDGER_TABLE.partitionKey),
     createTable(
-      clients.dynamodb,
+      dynamodb,
       new CreateTableCommand({
-        TableName: connectionsTableName,
+        TableName: names.connectionsTableName,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [
           { AttributeName: CONNECTIONS_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: CONNECTIONS_TABLE.byClientReferenceIdIndex.partitionKey, AttributeType: 'S' },
+          { AttributeName: byReference.partitionKey, AttributeType: 'S' },
         ],
         KeySchema: [{ AttributeName: CONNECTIONS_TABLE.partitionKey, KeyType: 'HASH' }],
         GlobalSecondaryIndexes: [
           {
-            IndexName: CONNECTIONS_TABLE.byClientReferenceIdIndex.name,
+            IndexName: byReference.name,
             KeySchema: [
-              { AttributeName: CONNECTIONS_TABLE.byClientReferenceIdIndex.partitionKey, KeyType: 'HASH' },
-              { AttributeName: CONNECTIONS_TABLE.byClientReferenceIdIndex.sortKey, KeyType: 'RANGE' },
+              { AttributeName: byReference.partitionKey, KeyType: 'HASH' },
+              { AttributeName: byReference.sortKey, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },
@@ -95,7 +110,14 @@ export async function createLocalResources(
       }),
     ),
   ]);
+}
 
+/** The FIFO event queue and its dead-letter queue (created first: the redrive policy names it). */
+async function createQueues(
+  sqs: SQSClient,
+  prefix: string,
+  options: LocalResourceOptions,
+): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
   const visibilityTimeoutSeconds =
     options.visibilityTimeoutSeconds ??
     EVENT_QUEUE.visibilityTimeoutFactor * EVENT_QUEUE.defaultProcessorTimeoutSeconds;
@@ -103,13 +125,13 @@ export async function createLocalResources(
     visibilityTimeoutSeconds,
     ...(options.maxMessageSizeBytes !== undefined && { maxMessageSizeBytes: options.maxMessageSizeBytes }),
   });
-  const dlq = await clients.sqs.send(
+  const dlq = await sqs.send(
     new CreateQueueCommand({ QueueName: `${prefix}-events-dlq.fifo`, Attributes: queueAttributes }),
   );
-  const dlqAttributes = await clients.sqs.send(
+  const dlqAttributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
   );
-  const queue = await clients.sqs.send(
+  const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: `${prefix}-events.fifo`,
       Attributes: {
@@ -122,12 +144,8 @@ export async function createLocalResources(
     }),
   );
   return {
-    ledgerTableName,
-    connectionsTableName,
-    queueUrl: await reachableQueueUrl(clients.sqs, queue.QueueUrl!),
-    deadLetterQueueUrl: await reachableQueueUrl(clients.sqs, dlq.QueueUrl!),
-    processedEventsTableName,
-    ...(archiveBucketName && { archive: archiveBucketName }),
+    queueUrl: await reachableQueueUrl(sqs, queue.QueueUrl!),
+    deadLetterQueueUrl: await reachableQueueUrl(sqs, dlq.QueueUrl!),
   };
 }
 

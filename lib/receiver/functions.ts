@@ -20,8 +20,9 @@ import {
   VERIFIER_ENVIRONMENT as V,
 } from '../../lambda/shared/deployment-names.ts';
 import { CONNECTIONS_TABLE, EVENT_QUEUE } from '../../lambda/shared/resource-definitions.ts';
-import type { ReceiverFunctionProps, ReceiverSettings } from '../receiver-props.ts';
+import type { ReceiverFunctionProps } from '../receiver-props.ts';
 import { BUNDLING, functionEntry, repositoryLocation } from './bundling.ts';
+import type { ReceiverSettings } from './defaults.ts';
 import type { ReceiverMetricsIdentity } from './identity.ts';
 import { esbuildTarget, newestTestedRuntime } from './runtime.ts';
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RECEIVER_DEFAULTS } from '../../lib/index.ts';
+import * as propsModule from '../../lib/receiver-props.ts';
 
 const SOURCE = readFileSync(new URL('../../lib/receiver-props.ts', import.meta.url), 'utf8');
 
@@ -47,5 +48,15 @@ describe('the documented defaults of the receiver props', () => {
   it('names no unexported constant', () => {
     const constants = [...documentedDefaults()].filter(([, text]) => /\b[A-Z][A-Z_]{3,}\.\w/.test(text));
     expect(constants).toEqual([]);
+  });
+});
+
+describe('the props file', () => {
+  it('declares the props only: defaults live in lib/receiver/defaults.ts, checks in lib/receiver/validate-props.ts', () => {
+    // GIVEN the module a reader opens for the props
+    // WHEN its runtime values are listed
+    const values = Object.keys(propsModule).sort();
+    // THEN only the list behind the ReceiverLogLevel type is there (everything else is a type)
+    expect(values).toEqual(['RECEIVER_LOG_LEVELS']);
   });
 });
