@@ -14,20 +14,12 @@ import {
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PROCESSOR_METRICS, VERIFIER_METRICS } from '../../lambda/shared/metrics.ts';
-import { FIVE_MINUTES, ONE_MINUTE, type ReceiverMetrics } from './receiver-metrics.ts';
+import { FIVE_MINUTES, ONE_MINUTE, type ReceiverMetrics, type WatchedResources } from './receiver-metrics.ts';
 
 /** What the alarms watch, and their thresholds. */
-export interface AlarmInputs {
-  readonly httpApi: IHttpApi;
-  readonly verifier: IFunction;
-  readonly processor: IFunction;
-  readonly queue: IQueue;
-  readonly deadLetterQueue: IQueue;
-  readonly oldestMessageAgeSeconds: number;
+export interface AlarmInputs extends WatchedResources {
   readonly signatureRejectionThreshold: number;
   readonly serverErrorThreshold: number;
   /** The dead-letter queue's retention; its age alarm fires at half of it. */

@@ -3,7 +3,6 @@
  * the state of every alarm. Each row is one function below.
  */
 import { Duration } from 'aws-cdk-lib';
-import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   type Alarm,
   AlarmStatusWidget,
@@ -17,7 +16,6 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   EVENT_TYPE_DIMENSION,
@@ -25,17 +23,11 @@ import {
   REASON_DIMENSION,
   VERIFIER_METRICS,
 } from '../../lambda/shared/metrics.ts';
-import { FIVE_MINUTES, ONE_MINUTE, type ReceiverMetrics } from './receiver-metrics.ts';
+import { FIVE_MINUTES, ONE_MINUTE, type ReceiverMetrics, type WatchedResources } from './receiver-metrics.ts';
 
 /** What the dashboard shows. */
-export interface DashboardInputs {
+export interface DashboardInputs extends WatchedResources {
   readonly receiverName: string;
-  readonly httpApi: IHttpApi;
-  readonly verifier: IFunction;
-  readonly processor: IFunction;
-  readonly queue: IQueue;
-  readonly deadLetterQueue: IQueue;
-  readonly oldestMessageAgeSeconds: number;
   /** The live list: an alarm added to it after the dashboard is built (the archive's) shows too. */
   readonly alarms: Alarm[];
 }

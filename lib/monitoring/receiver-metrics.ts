@@ -4,7 +4,10 @@
  * account is ever counted.
  */
 import { Duration } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { MathExpression, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ReceiverMetricsIdentity } from '../receiver/identity.ts';
 
 /** Powertools Metrics' default dimension, set from POWERTOOLS_SERVICE_NAME. */
@@ -13,6 +16,17 @@ export const SERVICE_DIMENSION = 'service';
 export const FIVE_MINUTES = Duration.minutes(5);
 /** The period of queue depth and concurrency. */
 export const ONE_MINUTE = Duration.minutes(1);
+
+/** The receiver's resources the alarms and the dashboard both watch. */
+export interface WatchedResources {
+  readonly httpApi: IHttpApi;
+  readonly verifier: IFunction;
+  readonly processor: IFunction;
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  /** The threshold of the oldest-message alarm, also drawn on the queue graph. */
+  readonly oldestMessageAgeSeconds: number;
+}
 
 /** Which function published a metric. */
 export type ReceiverFunctionName = 'verifier' | 'processor';
