@@ -16,6 +16,8 @@ import { sqsEvent } from '../fixtures/sqs-events.ts';
 import { physicallyNamed } from '../support/physical-names.ts';
 import {
   createScratchApp,
+  EVENT_BUS_APP,
+  EVENT_BUS_APP_OUTDIR,
   installScratchApp,
   newestVersion,
   REPO_ROOT,
@@ -42,10 +44,10 @@ let resources: Record<string, Resource>;
 let newestResources: Record<string, Resource>;
 
 /** The template and cdk-nag's findings of a synthesized scratch app. */
-const templateOf = (app: string) =>
-  JSON.parse(readFileSync(join(app, 'cdk.out', 'Webhooks.template.json'), 'utf8')).Resources;
-function nagViolations(app: string): unknown[] {
-  const report = JSON.parse(readFileSync(join(app, 'cdk.out', 'validation-report.json'), 'utf8'));
+const templateOf = (app: string, outdir = 'cdk.out') =>
+  JSON.parse(readFileSync(join(app, outdir, 'Webhooks.template.json'), 'utf8')).Resources;
+function nagViolations(app: string, outdir = 'cdk.out'): unknown[] {
+  const report = JSON.parse(readFileSync(join(app, outdir, 'validation-report.json'), 'utf8'));
   return report.pluginReports.flatMap((plugin: { violations?: unknown[] }) => plugin.violations ?? []);
 }
 
@@ -69,7 +71,7 @@ beforeAll(async () => {
     installScratchApp(newest, {
       tarball,
       versions: { 'aws-cdk-lib': newestCdkLib },
-      files: readmeAppFiles(),
+      files: { ...readmeAppFiles(), 'bin/event-bus-app.ts': EVENT_BUS_APP },
     }).then(() => run('node', ['bin/app.ts'], { cwd: newest, env: { CDK_OUTDIR: 'cdk.out' } })),
   ]);
   resources = templateOf(scratch);
@@ -133,6 +135,29 @@ describe('the README’s library steps, in an app on the newest aws-cdk-lib', ()
       expect.arrayContaining(['s3:GetObject', 'sqs:SendMessage', 'sqs:StartMessageMoveTask']),
     );
   });
+
+  it('synthesize a receiver that publishes to an event bus, cdk-nag clean, with PutEvents on that bus only', async () => {
+    // GIVEN the same app with a receiver given the default event bus
+    // WHEN it is synthesized with cdk-nag on
+    await run('node', ['bin/event-bus-app.ts'], { cwd: newest });
+    // THEN nothing is unacknowledged, the processor may put events on that bus and nothing else
+    // on EventBridge, and the schemas are registered
+    expect(nagViolations(newest, EVENT_BUS_APP_OUTDIR)).toEqual([]);
+    const template: Record<string, Resource> = templateOf(newest, EVENT_BUS_APP_OUTDIR);
+    const eventStatements = Object.values(template)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap(
+        (policy) =>
+          (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement,
+      )
+      .filter((statement) => JSON.stringify(statement.Action).includes('events:'));
+    expect(eventStatements).toHaveLength(1);
+    expect(eventStatements[0]).toMatchObject({ Action: 'events:PutEvents' });
+    expect(JSON.stringify(eventStatements[0])).toContain(':event-bus/default');
+    expect(
+      Object.values(template).filter((r) => r.Type === 'AWS::EventSchemas::Schema').length,
+    ).toBeGreaterThan(0);
+  }, 120_000);
 
   it('run the README’s handler test with the testing entry point', async () => {
     const { stdout } = await run('node', ['--test', '--test-reporter=tap', 'test/welcome.test.ts'], {

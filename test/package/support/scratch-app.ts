@@ -101,6 +101,24 @@ Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();
 `;
 
+/** Where {@link EVENT_BUS_APP} synthesizes to, beside the README app's cdk.out. */
+export const EVENT_BUS_APP_OUTDIR = 'cdk.out.bus';
+
+/** A receiver that publishes to the account's default event bus, cdk-nag's AwsSolutions checks on. */
+export const EVENT_BUS_APP = `import { App, Stack, Validations } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { OFAuthWebhookReceiver } from 'ofauth-webhook-receiver';
+
+const app = new App({ outdir: '${EVENT_BUS_APP_OUTDIR}' });
+const stack = new Stack(app, 'Webhooks');
+new OFAuthWebhookReceiver(stack, 'Receiver', {
+  eventBus: EventBus.fromEventBusName(stack, 'DefaultBus', 'default'),
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();
+`;
+
 /** Runs a processor bundle from cdk.out on one SQS event, the way Lambda's Node runtime would call it. */
 export const RUN_BUNDLE = `import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
