@@ -88,6 +88,18 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
       [V.queueUrl]: 'http://127.0.0.1:1/000000000000/bench-events.fifo',
       [V.deadLetterQueueUrl]: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
     } satisfies EnvironmentOf<typeof V>,
+    ablations: [
+      {
+        // As before the envelope had its own module (lambda/shared/envelope.ts): the schemas of
+        // every event type's `data` built at load, though the verifier never checks `data`.
+        name: 'verifier, data schemas built at load (as before)',
+        source: [
+          `export { handler } from ${JSON.stringify(join(ROOT, 'lambda', 'verifier', 'handler.ts'))};`,
+          `import { EVENT_DATA_SCHEMAS } from ${JSON.stringify(join(ROOT, 'lambda', 'shared', 'event-model.ts'))};`,
+          'globalThis.benchEagerDataSchemas = EVENT_DATA_SCHEMAS;',
+        ].join('\n'),
+      },
+    ],
   },
   {
     name: 'processor',
