@@ -61,7 +61,7 @@ describe('the processor at cold start', () => {
 });
 
 describe('the verifier at cold start', () => {
-  it('builds the envelope schemas only, none of the schemas of an event type\'s data', async () => {
+  it("builds the envelope schemas only, none of the schemas of an event type's data", async () => {
     // GIVEN the deployed configuration
     const env = {
       SIGNING_SECRET_ID: 'ofauth/signing',
