@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import {
@@ -20,8 +20,11 @@ import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambda/shared/metrics.ts';
 import { median } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-/** Inside node_modules so that external `@aws-sdk/*` imports resolve as in the Lambda runtime. */
-const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'ofauth-bench', 'bundles');
+/**
+ * Inside node_modules so that external `@aws-sdk/*` imports resolve as in the Lambda runtime; one
+ * directory per checkout, since git worktrees may share one node_modules and run the bench at once.
+ */
+const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'ofauth-bench', basename(ROOT), 'bundles');
 
 /** The banner NodejsFunction adds to ESM bundles so that bundled CommonJS can still `require`. */
 export const CREATE_REQUIRE_BANNER =
@@ -68,18 +71,20 @@ const COMMON_ENV = {
   [POWERTOOLS_ENVIRONMENT.logLevel]: 'INFO',
 };
 
+const VERIFIER_BARE_SOURCE = [
+  "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+  "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+  "import { SQSClient } from '@aws-sdk/client-sqs';",
+  'const clients = [new SecretsManagerClient({}), new DynamoDBClient({}), new SQSClient({})];',
+  'export const handler = async () => clients.length;',
+].join('\n');
+
 /** The two functions of the stack. */
 export const FUNCTIONS: readonly FunctionUnderTest[] = [
   {
     name: 'verifier',
     entry: join(ROOT, 'lambda', 'verifier', 'handler.ts'),
-    bareSource: [
-      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
-      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
-      "import { SQSClient } from '@aws-sdk/client-sqs';",
-      'const clients = [new SecretsManagerClient({}), new DynamoDBClient({}), new SQSClient({})];',
-      'export const handler = async () => clients.length;',
-    ].join('\n'),
+    bareSource: VERIFIER_BARE_SOURCE,
     env: {
       ...COMMON_ENV,
       [V.serviceName]: SERVICE_NAMES.verifier,
@@ -88,6 +93,23 @@ export const FUNCTIONS: readonly FunctionUnderTest[] = [
       [V.queueUrl]: 'http://127.0.0.1:1/000000000000/bench-events.fifo',
       [V.deadLetterQueueUrl]: 'http://127.0.0.1:1/000000000000/bench-events-dlq.fifo',
     } satisfies EnvironmentOf<typeof V>,
+    ablations: [
+      {
+        // The bare bundle against itself: how far the run's noise moves a ratio that is 1.
+        name: "verifier, its bare bundle against itself (the run's noise)",
+        source: VERIFIER_BARE_SOURCE,
+      },
+      {
+        // As before the envelope had its own module (lambda/shared/envelope.ts): the schemas of
+        // every event type's `data` built at load, though the verifier never checks `data`.
+        name: 'verifier, data schemas built at load (as before)',
+        source: [
+          `export { handler } from ${JSON.stringify(join(ROOT, 'lambda', 'verifier', 'handler.ts'))};`,
+          `import { EVENT_DATA_SCHEMAS } from ${JSON.stringify(join(ROOT, 'lambda', 'shared', 'event-model.ts'))};`,
+          'globalThis.benchEagerDataSchemas = EVENT_DATA_SCHEMAS;',
+        ].join('\n'),
+      },
+    ],
   },
   {
     name: 'processor',
@@ -248,6 +270,15 @@ export interface BundleComparison {
 }
 
 /**
+ * Which of a pair loads first in a round: the bundle in even rounds, its bare bundle in odd ones,
+ * so that whatever going first or second does falls on both alike (with the bundle always first,
+ * the bare bundle against itself came out at 1.04× by the median of each round's ratio).
+ */
+export function firstOfPair(round: number): 'bundle' | 'bare' {
+  return round % 2 === 0 ? 'bundle' : 'bare';
+}
+
+/**
  * Builds and measures every function under every variant, with `samples` fresh processes per
  * bundle.
  */
@@ -292,8 +323,15 @@ export async function measureBundles(
   // Interleaved rounds: machine noise (other processes on 2 cores) hits every variant alike.
   for (let round = 0; round < samples; round += 1) {
     for (const [index, job] of jobs.entries()) {
-      const a = await loadOnce(job.bundle.file, job.fn.env);
-      const b = await loadOnce(job.bare.file, job.fn.env);
+      let a: Awaited<ReturnType<typeof loadOnce>>;
+      let b: Awaited<ReturnType<typeof loadOnce>>;
+      if (firstOfPair(round) === 'bundle') {
+        a = await loadOnce(job.bundle.file, job.fn.env);
+        b = await loadOnce(job.bare.file, job.fn.env);
+      } else {
+        b = await loadOnce(job.bare.file, job.fn.env);
+        a = await loadOnce(job.bundle.file, job.fn.env);
+      }
       times[index]!.bundle.push(a.importMs);
       times[index]!.bundleCpu.push(a.importCpuMs);
       times[index]!.bareCpu.push(b.importCpuMs);
@@ -344,7 +382,7 @@ export function renderBundleFigures(
     return `| ${b.function} | ${b.variant} | ${kb(b.bundle.bytes)} | ${kb(b.bare.bytes)} | ${b.bundle.importCpuMsMedian.toFixed(1)} | ${b.bare.importCpuMsMedian.toFixed(1)} | ${ratio.toFixed(2)}× | ${b.bundle.importMsMedian.toFixed(0)} / ${b.bare.importMsMedian.toFixed(0)} | ${target} |`;
   });
   return [
-    `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, ${bundles[0]?.bundle.samples ?? 0} fresh processes per bundle, interleaved; medians.`,
+    `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, ${bundles[0]?.bundle.samples ?? 0} fresh processes per bundle, interleaved, each of a pair first in every other round; medians.`,
     '',
     '| function | bundling | size | bare size | load CPU ms | bare load CPU ms | load ÷ bare (CPU) | wall ms, bundle / bare | target |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|',

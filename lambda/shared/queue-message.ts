@@ -3,7 +3,7 @@
  * delivery: the message body is the raw request body, verbatim; these attributes travel beside it.
  */
 import { createHash } from 'node:crypto';
-import type { RealtimeEnvelope } from './event-model.ts';
+import type { RealtimeEnvelope } from './envelope.ts';
 
 /** Names of the SQS message attributes the verifier sets on every message. */
 export const MESSAGE_ATTRIBUTES = {

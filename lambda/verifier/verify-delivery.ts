@@ -4,7 +4,7 @@
  * and hand the event on once — or keep a genuinely signed but unusable body for inspection.
  * No Lambda event shapes here; the middleware turns outcomes and errors into HTTP answers.
  */
-import { type EnvelopeProblem, parseEnvelope } from '../shared/event-model.ts';
+import { type EnvelopeProblem, parseEnvelope } from '../shared/envelope.ts';
 import { messageGroupIdFor, type SignatureScheme } from '../shared/queue-message.ts';
 import { DeliveryRejectedError, type Dependency, DependencyError } from './errors.ts';
 import { type EventKey, eventKeyFor } from './event-key.ts';

@@ -4,7 +4,7 @@
  * same clients.
  */
 import { build } from 'esbuild';
-import { FUNCTIONS } from '../../bench/bundles.ts';
+import { FUNCTIONS, firstOfPair } from '../../bench/bundles.ts';
 import { REPO_ROOT } from '../../dev/signing-secrets.ts';
 
 /** The `@aws-sdk/client-*` packages an esbuild bundle of `source` (or `entry`) carries. */
@@ -45,4 +45,14 @@ describe('the bundles bench', () => {
     },
     60_000,
   );
+});
+
+describe('the bundles bench load order', () => {
+  it('loads the bundle first in one round and its bare bundle first in the next', () => {
+    // GIVEN four rounds
+    // WHEN each picks which of its pair loads first
+    const order = [0, 1, 2, 3].map(firstOfPair);
+    // THEN each side goes first in half of them, so that neither is always the one loaded second
+    expect(order).toEqual(['bundle', 'bare', 'bundle', 'bare']);
+  });
 });
