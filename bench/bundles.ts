@@ -524,7 +524,7 @@ export function instructionsNote(bundles: readonly BundleComparison[]): string {
   return [
     'Instructions: one run per bundle under `valgrind --tool=callgrind` of',
     `\`node ${PREDICTABLE_NODE.join(' ')}\` importing it (the count repeats from run to run),`,
-    `less the ${empties.join(' M or ')} M instructions of importing an empty module the same way.`,
+    `less the ${empties.join(' M / ')} M instructions of importing an empty module the same way${empties.length > 1 ? " (under each function's environment)" : ''}.`,
   ].join(' ');
 }
 
