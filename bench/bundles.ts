@@ -3,11 +3,13 @@
  * the stack's `NodejsFunction` bundles it, next to a "bare" bundle that only imports and
  * constructs the AWS SDK clients that function uses: the floor a function cannot go below.
  * Load time is measured in a fresh `node` process per sample (no module cache, no JIT warmth),
- * variants interleaved so that machine noise hits them alike; the median is reported.
+ * variants interleaved so that machine noise hits them alike; the median is reported. When
+ * `valgrind` is on PATH, each bundle's import is also counted in instructions (callgrind, one run
+ * each, less an empty module's import): unlike CPU time on a shared machine, the count repeats.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import {
@@ -217,17 +219,22 @@ async function buildBundle(
   return { file, bytes: (await stat(file)).size, topInputs };
 }
 
-/** Loads a module in a fresh process; resolves the milliseconds `import()` took and the process's wall time. */
-function loadOnce(
-  file: string,
-  env: Record<string, string>,
-): Promise<{ importMs: number; importCpuMs: number; processMs: number }> {
+/** The script a fresh `node` runs to import a bundle: the same for timing and for counting instructions. */
+function importScript(file: string): string {
   // CPU time as well as wall time: on a shared machine, waiting for a core inflates the wall time
   // of whichever sample was unlucky; the CPU the import spent is what the bundle costs.
-  const script = `const c0 = process.cpuUsage(); const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const ms = performance.now() - t0; const c = process.cpuUsage(c0); if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000 }));`;
-  return new Promise((resolveLoad, reject) => {
+  return `const c0 = process.cpuUsage(); const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); const ms = performance.now() - t0; const c = process.cpuUsage(c0); if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000 }));`;
+}
+
+/** Runs a command with only `env` (and PATH); resolves its output and wall milliseconds, rejects on a non-zero exit. */
+function run(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ out: string; err: string; ms: number }> {
+  return new Promise((resolveRun, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    const child = spawn(command, args, {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -241,15 +248,73 @@ function loadOnce(
     });
     child.once('error', reject);
     child.once('exit', (code) => {
-      const processMs = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) {
-        reject(new Error(`loading ${file} failed (exit ${code}): ${err.slice(0, 2000)}`));
-        return;
-      }
-      const { ms, cpuMs } = JSON.parse(out) as { ms: number; cpuMs: number };
-      resolveLoad({ importMs: ms, importCpuMs: cpuMs, processMs });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === 0) resolveRun({ out, err, ms });
+      else
+        reject(new Error(`${basename(command)} ${args.at(-1)} failed (exit ${code}): ${err.slice(-2000)}`));
     });
   });
+}
+
+/** Loads a module in a fresh process; resolves the milliseconds `import()` took and the process's wall time. */
+async function loadOnce(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ importMs: number; importCpuMs: number; processMs: number }> {
+  const { out, ms } = await run(process.execPath, ['--input-type=module', '-e', importScript(file)], env);
+  const { ms: importMs, cpuMs } = JSON.parse(out) as { ms: number; cpuMs: number };
+  return { importMs, importCpuMs: cpuMs, processMs: ms };
+}
+
+/**
+ * The instructions a callgrind run executed, from the summary it prints on stderr: the
+ * "Collected :" total, or failing that the "I refs:" line (thousands separated by commas).
+ */
+export function parseCallgrindInstructions(output: string): number {
+  const last = (pattern: RegExp) => [...output.matchAll(pattern)].at(-1)?.[1];
+  const figure =
+    last(/^(?:==\d+==)?[ \t]*Collected[ \t]*:[ \t]*([\d,]+)[ \t]*$/gm) ??
+    last(/^(?:==\d+==)?[ \t]*I[ \t]+refs[ \t]*:[ \t]*([\d,]+)[ \t]*$/gm);
+  if (!figure)
+    throw new Error(
+      `callgrind printed no instruction count (no "Collected :" or "I refs:" line); its output ended: ${output.slice(-500)}`,
+    );
+  return Number(figure.replaceAll(',', ''));
+}
+
+/**
+ * Node's flags for a count that repeats: no worker threads (whose scheduling varies), and fixed
+ * seeds for hashing and `Math.random`.
+ */
+const PREDICTABLE_NODE = ['--single-threaded', '--predictable', '--hash-seed=1', '--random-seed=1'];
+
+/** The instructions a fresh `node` executes to start and import `file`, counted by callgrind. */
+async function instructionsOnce(file: string, env: Record<string, string>): Promise<number> {
+  const { err } = await run(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      ...PREDICTABLE_NODE,
+      '--input-type=module',
+      '-e',
+      importScript(file),
+    ],
+    env,
+  );
+  return parseCallgrindInstructions(err);
+}
+
+/** Why instructions cannot be counted here, or `undefined` when `valgrind` runs. */
+async function valgrindMissing(): Promise<string | undefined> {
+  try {
+    await run('valgrind', ['--version'], {});
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'valgrind is not on PATH' : `valgrind --version failed: ${String(error)}`;
+  }
 }
 
 /** Size and load time of one bundle. */
@@ -261,12 +326,27 @@ export interface BundleMeasurement extends BuiltBundle {
   readonly samples: number;
 }
 
+/**
+ * Instructions of importing the bundle and its bare bundle in a fresh `node`, each less the
+ * instructions of importing an empty module the same way (also given): one callgrind run each.
+ */
+export interface InstructionCounts {
+  readonly bundle: number;
+  readonly bare: number;
+  readonly emptyModule: number;
+}
+
 /** One function under one bundling variant, beside its bare SDK-clients bundle. */
 export interface BundleComparison {
   readonly function: string;
   readonly variant: string;
   readonly bundle: BundleMeasurement;
   readonly bare: BundleMeasurement;
+  /**
+   * Counted instructions, or why they were not counted (no valgrind).
+   * @default not counted (results written before the bench counted instructions)
+   */
+  readonly instructions?: InstructionCounts | { readonly notMeasured: string };
 }
 
 /**
@@ -278,22 +358,18 @@ export function firstOfPair(round: number): 'bundle' | 'bare' {
   return round % 2 === 0 ? 'bundle' : 'bare';
 }
 
-/**
- * Builds and measures every function under every variant, with `samples` fresh processes per
- * bundle.
- */
-export async function measureBundles(
-  variants: readonly BundlingVariant[],
-  samples: number,
-  log: (line: string) => void = () => {},
-): Promise<BundleComparison[]> {
-  const jobs: Array<{
-    fn: FunctionUnderTest;
-    name: string;
-    variant: BundlingVariant;
-    bundle: BuiltBundle;
-    bare: BuiltBundle;
-  }> = [];
+/** A bundle and its bare bundle, measured side by side. */
+interface BundleJob {
+  readonly fn: FunctionUnderTest;
+  readonly name: string;
+  readonly variant: BundlingVariant;
+  readonly bundle: BuiltBundle;
+  readonly bare: BuiltBundle;
+}
+
+/** Builds every function and its bare bundle under every variant, and the ablations under the first. */
+async function buildJobs(variants: readonly BundlingVariant[]): Promise<BundleJob[]> {
+  const jobs: BundleJob[] = [];
   for (const [index, variant] of variants.entries()) {
     for (const fn of FUNCTIONS) {
       const [bundle, bare] = await Promise.all([
@@ -312,52 +388,109 @@ export async function measureBundles(
         });
     }
   }
-  const times = jobs.map(() => ({
-    bundle: [] as number[],
-    bare: [] as number[],
-    bundleCpu: [] as number[],
-    bareCpu: [] as number[],
-    bundleP: [] as number[],
-    bareP: [] as number[],
-  }));
+  return jobs;
+}
+
+type LoadSamples = Record<'bundle' | 'bare', { ms: number[]; cpuMs: number[]; processMs: number[] }>;
+
+/** Loads every job's pair `samples` times in interleaved rounds, each of a pair first in every other round. */
+async function loadRounds(
+  jobs: readonly BundleJob[],
+  samples: number,
+  log: (line: string) => void,
+): Promise<LoadSamples[]> {
+  const times = jobs.map(
+    (): LoadSamples => ({
+      bundle: { ms: [], cpuMs: [], processMs: [] },
+      bare: { ms: [], cpuMs: [], processMs: [] },
+    }),
+  );
   // Interleaved rounds: machine noise (other processes on 2 cores) hits every variant alike.
   for (let round = 0; round < samples; round += 1) {
     for (const [index, job] of jobs.entries()) {
-      let a: Awaited<ReturnType<typeof loadOnce>>;
-      let b: Awaited<ReturnType<typeof loadOnce>>;
-      if (firstOfPair(round) === 'bundle') {
-        a = await loadOnce(job.bundle.file, job.fn.env);
-        b = await loadOnce(job.bare.file, job.fn.env);
-      } else {
-        b = await loadOnce(job.bare.file, job.fn.env);
-        a = await loadOnce(job.bundle.file, job.fn.env);
+      const order =
+        firstOfPair(round) === 'bundle' ? (['bundle', 'bare'] as const) : (['bare', 'bundle'] as const);
+      for (const side of order) {
+        const load = await loadOnce(job[side].file, job.fn.env);
+        times[index]![side].ms.push(load.importMs);
+        times[index]![side].cpuMs.push(load.importCpuMs);
+        times[index]![side].processMs.push(load.processMs);
       }
-      times[index]!.bundle.push(a.importMs);
-      times[index]!.bundleCpu.push(a.importCpuMs);
-      times[index]!.bareCpu.push(b.importCpuMs);
-      times[index]!.bundleP.push(a.processMs);
-      times[index]!.bare.push(b.importMs);
-      times[index]!.bareP.push(b.processMs);
     }
     log(`  bundles: load round ${round + 1}/${samples}`);
   }
+  return times;
+}
+
+/**
+ * Counts each job's pair in instructions, less an empty module's import under the same function's
+ * environment; one run per distinct file, since the count repeats.
+ */
+async function countInstructions(
+  jobs: readonly BundleJob[],
+  log: (line: string) => void,
+): Promise<Array<NonNullable<BundleComparison['instructions']>>> {
+  const missing = await valgrindMissing();
+  if (missing) {
+    log(`  bundles: instructions not counted: ${missing}`);
+    return jobs.map(() => ({ notMeasured: missing }));
+  }
+  const counted = new Map<string, number>();
+  const count = async (file: string, env: Record<string, string>) => {
+    if (!counted.has(file)) {
+      log(`  bundles: counting instructions (callgrind) of ${basename(dirname(file))}`);
+      counted.set(file, await instructionsOnce(file, env));
+    }
+    return counted.get(file)!;
+  };
+  const empties = new Map<string, BuiltBundle>();
+  const results: Array<NonNullable<BundleComparison['instructions']>> = [];
+  for (const job of jobs) {
+    if (!empties.has(job.fn.name))
+      empties.set(
+        job.fn.name,
+        await buildBundle(job.fn, STACK_BUNDLING, { name: 'empty module', source: EMPTY_MODULE }),
+      );
+    const emptyModule = await count(empties.get(job.fn.name)!.file, job.fn.env);
+    const bundle = (await count(job.bundle.file, job.fn.env)) - emptyModule;
+    const bare = (await count(job.bare.file, job.fn.env)) - emptyModule;
+    results.push({ bundle, bare, emptyModule });
+  }
+  return results;
+}
+
+/** The empty module whose import is subtracted from each count: what starting `node` and importing costs. */
+const EMPTY_MODULE = 'export const handler = async () => 0;';
+
+/** A bundle's size and the medians of its samples. */
+function measurement(built: BuiltBundle, times: LoadSamples['bundle'], samples: number): BundleMeasurement {
+  return {
+    ...built,
+    importMsMedian: median(times.ms),
+    importCpuMsMedian: median(times.cpuMs),
+    processMsMedian: median(times.processMs),
+    samples,
+  };
+}
+
+/**
+ * Builds and measures every function under every variant, with `samples` fresh processes per
+ * bundle, and counts each bundle's instructions once when `valgrind` is on PATH.
+ */
+export async function measureBundles(
+  variants: readonly BundlingVariant[],
+  samples: number,
+  log: (line: string) => void = () => {},
+): Promise<BundleComparison[]> {
+  const jobs = await buildJobs(variants);
+  const times = await loadRounds(jobs, samples, log);
+  const instructions = await countInstructions(jobs, log);
   return jobs.map((job, index) => ({
     function: job.name,
     variant: job.variant.name,
-    bundle: {
-      ...job.bundle,
-      importMsMedian: median(times[index]!.bundle),
-      importCpuMsMedian: median(times[index]!.bundleCpu),
-      processMsMedian: median(times[index]!.bundleP),
-      samples,
-    },
-    bare: {
-      ...job.bare,
-      importMsMedian: median(times[index]!.bare),
-      importCpuMsMedian: median(times[index]!.bareCpu),
-      processMsMedian: median(times[index]!.bareP),
-      samples,
-    },
+    bundle: measurement(job.bundle, times[index]!.bundle, samples),
+    bare: measurement(job.bare, times[index]!.bare, samples),
+    instructions: instructions[index]!,
   }));
 }
 
@@ -369,6 +502,32 @@ export function describeStackBundling(): string {
 const DOC_BEGIN = '<!-- bundle-figures:begin (written by `npm run bench -- --only bundles`) -->';
 const DOC_END = '<!-- bundle-figures:end -->';
 
+/** What results from before the bench counted instructions say in their place. */
+const NOT_COUNTED = { notMeasured: 'the run did not count instructions' } as const;
+
+/** Millions of instructions, one decimal. */
+const millions = (instructions: number) => (instructions / 1e6).toFixed(1);
+
+/** A comparison's instruction columns: millions for each, and their ratio, or why they are missing. */
+export function instructionCells(comparison: BundleComparison): [string, string, string] {
+  const counts = comparison.instructions ?? NOT_COUNTED;
+  if ('notMeasured' in counts) return ['not measured', 'not measured', 'not measured'];
+  return [millions(counts.bundle), millions(counts.bare), `${(counts.bundle / counts.bare).toFixed(3)}×`];
+}
+
+/** One sentence on how instructions were counted (and what was subtracted), or why they were not. */
+export function instructionsNote(bundles: readonly BundleComparison[]): string {
+  const counts = bundles.map((b) => b.instructions ?? NOT_COUNTED);
+  const missing = counts.find((c) => 'notMeasured' in c);
+  if (missing && 'notMeasured' in missing) return `Instructions not measured: ${missing.notMeasured}.`;
+  const empties = [...new Set(counts.map((c) => ('emptyModule' in c ? millions(c.emptyModule) : '')))];
+  return [
+    'Instructions: one run per bundle under `valgrind --tool=callgrind` of',
+    `\`node ${PREDICTABLE_NODE.join(' ')}\` importing it (the count repeats from run to run),`,
+    `less the ${empties.join(' M / ')} M instructions of importing an empty module the same way${empties.length > 1 ? " (under each function's environment)" : ''}.`,
+  ].join(' ');
+}
+
 /** The bundles table docs/performance.md shows, with the run's date and the 1.10× target. */
 export function renderBundleFigures(
   bundles: readonly BundleComparison[],
@@ -379,13 +538,13 @@ export function renderBundleFigures(
   const rows = bundles.map((b) => {
     const ratio = b.bundle.importCpuMsMedian / b.bare.importCpuMsMedian;
     const target = b.variant === STACK_BUNDLING.name && !b.function.includes(',') ? '≤ 1.10×' : '';
-    return `| ${b.function} | ${b.variant} | ${kb(b.bundle.bytes)} | ${kb(b.bare.bytes)} | ${b.bundle.importCpuMsMedian.toFixed(1)} | ${b.bare.importCpuMsMedian.toFixed(1)} | ${ratio.toFixed(2)}× | ${b.bundle.importMsMedian.toFixed(0)} / ${b.bare.importMsMedian.toFixed(0)} | ${target} |`;
+    return `| ${b.function} | ${b.variant} | ${kb(b.bundle.bytes)} | ${kb(b.bare.bytes)} | ${instructionCells(b).join(' | ')} | ${b.bundle.importCpuMsMedian.toFixed(1)} | ${b.bare.importCpuMsMedian.toFixed(1)} | ${ratio.toFixed(2)}× | ${b.bundle.importMsMedian.toFixed(0)} / ${b.bare.importMsMedian.toFixed(0)} | ${target} |`;
   });
   return [
-    `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, ${bundles[0]?.bundle.samples ?? 0} fresh processes per bundle, interleaved, each of a pair first in every other round; medians.`,
+    `Run of ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}, ${bundles[0]?.bundle.samples ?? 0} fresh processes per bundle, interleaved, each of a pair first in every other round; medians. ${instructionsNote(bundles)}`,
     '',
-    '| function | bundling | size | bare size | load CPU ms | bare load CPU ms | load ÷ bare (CPU) | wall ms, bundle / bare | target |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| function | bundling | size | bare size | load M instructions | bare load M instructions | load ÷ bare (instructions) | load CPU ms | bare load CPU ms | load ÷ bare (CPU) | wall ms, bundle / bare | target |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
 }

@@ -3,7 +3,7 @@
  * measurement, ratios next to absolute numbers, and the machine the numbers came from.
  */
 
-import type { BundleComparison } from '../bundles.ts';
+import { type BundleComparison, instructionCells, instructionsNote } from '../bundles.ts';
 import { renderCostTables } from './prices.ts';
 import type {
   BenchResults,
@@ -192,6 +192,9 @@ function bundlesSection(bundles: readonly BundleComparison[]): string[] {
         'bundling',
         'size',
         'bare size',
+        'M instr.',
+        'bare M instr.',
+        'instr. ÷ bare',
         'load ms',
         'bare load ms',
         'load ÷ bare',
@@ -203,6 +206,7 @@ function bundlesSection(bundles: readonly BundleComparison[]): string[] {
         b.variant,
         kb(b.bundle.bytes),
         kb(b.bare.bytes),
+        ...instructionCells(b),
         fmt(b.bundle.importMsMedian),
         fmt(b.bare.importMsMedian),
         ratio(b.bundle.importMsMedian, b.bare.importMsMedian),
@@ -210,6 +214,8 @@ function bundlesSection(bundles: readonly BundleComparison[]): string[] {
         `${fmt(b.bundle.processMsMedian)} (bare ${fmt(b.bare.processMsMedian)})`,
       ]),
     ),
+    '',
+    instructionsNote(bundles),
     '',
     `Samples per bundle: ${bundles[0]?.bundle.samples}. Largest contributors to each function bundle:`,
     '',

@@ -125,7 +125,7 @@ describe('the benchmark report', () => {
     expect(markdown).toContain('| duplicate | — | — | — | — |');
     expect(markdown).toContain('| 4 | 200 | 150 | 20 | 60 | 200× 202 |');
     expect(markdown).toContain(
-      '| verifier | stack | 300.0 KB | 200.0 KB | 110 | 100 | 1.10× | 1.10× | 220 (bare 200) |',
+      '| verifier | stack | 300.0 KB | 200.0 KB | not measured | not measured | not measured | 110 | 100 | 1.10× | 1.10× | 220 (bare 200) |',
     );
     expect(markdown).toContain('- verifier, stack: node_modules/zod/index.js 2.0 KB');
     expect(markdown).toContain('| default | 8 | 400 | 90 | 40 | 120 | 15 / 50 | 0 | 0 | 0 | 0 |');
