@@ -16,12 +16,6 @@ import type { ConnectionEventType, RealtimeEvent } from '../../shared/event-mode
 import { skippedWriteMessage, type WriteOutcome } from '../connections-table.ts';
 import type { EventHandler, HandlerContext } from '../router.ts';
 
-/** Logs a write the registry skipped (`event already applied`, `stale event ignored`); returns the outcome. */
-function logSkippedWrite(outcome: WriteOutcome, context: HandlerContext): WriteOutcome {
-  if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
-  return outcome;
-}
-
 /**
  * Applies a connection event to the registry at the event's position, logs a write the registry
  * skipped and returns the registry's outcome.
@@ -35,18 +29,16 @@ export async function recordConnection(
   event: RealtimeEvent<ConnectionEventType>,
   context: HandlerContext,
 ): Promise<WriteOutcome> {
-  return logSkippedWrite(await context.connections.apply(event, context), context);
+  const outcome = await context.connections.apply(event, context);
+  // `event already applied` / `stale event ignored`
+  if (!outcome.applied) context.logger.info(skippedWriteMessage(outcome.reason), { reason: outcome.reason });
+  return outcome;
 }
 
-/**
- * The default handler of every connection event type: what {@link recordConnection} does. It awaits
- * the registry itself rather than through `recordConnection`, so that it takes no more turns of the
- * event loop than the handlers it replaced did (the order of the log lines of connections
- * processed side by side in one batch stays as it was).
- */
+/** The default handler of every connection event type: {@link recordConnection}, nothing more. */
 export const connectionEventHandler: EventHandler<RealtimeEvent<ConnectionEventType>> = async (
   event,
   context,
 ) => {
-  logSkippedWrite(await context.connections.apply(event, context), context);
+  await recordConnection(event, context);
 };
