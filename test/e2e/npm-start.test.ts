@@ -308,14 +308,19 @@ describe('npm start', () => {
   }, 110_000);
 
   it('prints one compact line per log line on a terminal, and Ctrl-C there stops it', async () => {
-    // GIVEN `npm start` on a terminal (script(1) gives it one), and the CLI in another
+    // GIVEN `npm start` on a terminal (script(1) gives it one), and the CLI in another.
+    // script(1) runs its command with `$SHELL -c`. Debian's /bin/sh (dash) does not exec a lone
+    // command: it stays as npm's parent, takes the Ctrl-C itself and reports 130 whatever npm
+    // returned. `exec` makes npm the terminal's process, as under an interactive shell, and SHELL is
+    // pinned so that every machine runs the same thing.
     const port = await freePort();
     const env = userEnv({
       PORT: String(port),
       OFAUTH_DEV_SECRET_FILE: join(dir, 'terminal-secret'),
       OFAUTH_LOCAL_STATE_FILE: join(dir, 'terminal-pipeline.json'),
+      SHELL: '/bin/sh',
     });
-    const terminal = spawn('script', ['-qfec', 'npm start', '/dev/null'], {
+    const terminal = spawn('script', ['-qfec', 'exec npm start', '/dev/null'], {
       cwd: REPO_ROOT,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
