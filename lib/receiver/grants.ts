@@ -96,9 +96,10 @@ export function grantReplay(grantee: IGrantable, targets: GrantTargets): Grant {
 }
 
 /**
- * `redrive`: an SQS message move task from the dead-letter queue back to the event queue, which
- * runs with the caller's permissions (receive, delete and read attributes on the source, send on
- * the destination, the keys of both), and watching it.
+ * `redrive`, both ways the CLI offers: its own move (receive, send with the message's group and
+ * attributes, delete, and release what it held but did not move, with ChangeMessageVisibility),
+ * and `--move-task`, an SQS message move task, which runs with the caller's permissions and is
+ * watched. Read attributes on both queues, send on the event queue, the keys of both.
  */
 export function grantRedrive(grantee: IGrantable, targets: GrantTargets): Grant {
   const { queue, deadLetterQueue, scope } = targets;
@@ -115,6 +116,7 @@ export function grantRedrive(grantee: IGrantable, targets: GrantTargets): Grant 
           'sqs:CancelMessageMoveTask',
           'sqs:ReceiveMessage',
           'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
           'sqs:GetQueueAttributes',
         ],
         [deadLetterQueue.queueArn],

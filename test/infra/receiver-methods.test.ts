@@ -62,13 +62,14 @@ describe('grantReplay', () => {
 });
 
 describe('grantRedrive', () => {
-  it('lets the grantee move messages from the dead-letter queue to the queue and watch the task', () => {
+  it('lets the grantee move messages from the dead-letter queue to the queue (releasing what it held) and watch the task', () => {
     const { template, statements } = statementsOf('grantRedrive');
     expect(statements).toEqual([
       {
         Effect: 'Allow',
         Action: [
           'sqs:CancelMessageMoveTask',
+          'sqs:ChangeMessageVisibility',
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
           'sqs:ListMessageMoveTasks',
