@@ -354,7 +354,7 @@ function functionEnvironmentExtras(
 ): Record<string, string> {
   return {
     // As the stack sets it with an eventBus: the processor publishes each handled event.
-    EVENT_BUS_NAME: LOCAL_EVENT_BUS_NAME,
+    [P.eventBusName]: LOCAL_EVENT_BUS_NAME,
     AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
     // As the stack sets it: the event record says which failed attempt was the last.
     [P.maxReceiveCount]: String(options.maxReceiveCount ?? EVENT_QUEUE.defaultMaxReceiveCount),

@@ -11,13 +11,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PROCESSOR_ENVIRONMENT, PUBLISHED_EVENT_SOURCE } from '../shared/deployment-names.ts';
 import type { QueuedEvent } from './queued-event.ts';
 
 /** The `Source` of every published entry: rules match on it. */
-export const EVENT_SOURCE = 'ofauth.realtime';
+export const EVENT_SOURCE = PUBLISHED_EVENT_SOURCE;
 
 /** The environment variable that names the bus (its name or ARN) to the processor. */
-export const EVENT_BUS_ENV = 'EVENT_BUS_NAME';
+export const EVENT_BUS_ENV = PROCESSOR_ENVIRONMENT.eventBusName;
 
 /** The largest `PutEvents` entry EventBridge takes, in bytes. */
 export const MAX_ENTRY_BYTES = 256 * 1024;

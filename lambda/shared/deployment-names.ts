@@ -1,13 +1,19 @@
 /**
  * The names that tie the deployed parts together, defined once: the environment variables each
- * function reads, the webhook path, the stack's name and outputs. The construct (`lib/`) writes
- * them, the functions read them, and the local pipeline (`local/`), the CLI (`cli/`) and the
- * benchmarks (`bench/`) use them. Nothing here imports the CDK or the AWS SDK, so the CLI starts
- * without loading either.
+ * function reads, the webhook path, the published events' source, the stack's name and outputs.
+ * The construct (`lib/`) writes them, the functions read them, and the local pipeline (`local/`),
+ * the CLI (`cli/`) and the benchmarks (`bench/`) use them. Nothing here imports the CDK or the
+ * AWS SDK, so the CLI starts without loading either.
  */
 
 /** The path the HTTP API routes to the verifier (`POST` only). */
 export const WEBHOOK_PATH = '/webhooks/ofauth';
+
+/**
+ * The `Source` of every event the processor publishes to an event bus (`eventBus` prop): rules
+ * match on it, and the construct's schema registry names its schemas after it.
+ */
+export const PUBLISHED_EVENT_SOURCE = 'ofauth.realtime';
 
 /** The stack's default name (`npx cdk deploy` creates a CloudFormation stack of this name). */
 export const DEFAULT_STACK_NAME = 'OFAuthWebhookReceiver';
@@ -63,6 +69,8 @@ export const PROCESSOR_ENVIRONMENT = {
   archiveS3ForcePathStyle: 'ARCHIVE_S3_FORCE_PATH_STYLE',
   processedEventsTableName: 'PROCESSED_EVENTS_TABLE_NAME',
   processedEventTtlSeconds: 'PROCESSED_EVENT_TTL_SECONDS',
+  /** The event bus (name or ARN) each handled event is published to; no publishing when unset. */
+  eventBusName: 'EVENT_BUS_NAME',
 } as const;
 
 /** The variables of one function, each one optional, keyed by name. */

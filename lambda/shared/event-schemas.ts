@@ -12,10 +12,10 @@
  * writes the files in `schemas/`, and the construct registers the same documents.
  */
 import * as z from 'zod/mini';
+import { PUBLISHED_EVENT_SOURCE } from './deployment-names.ts';
 import { EVENT_DATA_SCHEMAS, type KnownEventType } from './event-model.ts';
 
-/** The `Source` of every published entry (the processor's `EVENT_SOURCE` has the same value). */
-export const PUBLISHED_EVENT_SOURCE = 'ofauth.realtime';
+export { PUBLISHED_EVENT_SOURCE };
 
 /** The types that have a schema, in a stable order. */
 export const SCHEMA_EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS).sort() as KnownEventType[];

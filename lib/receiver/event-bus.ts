@@ -9,6 +9,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { PROCESSOR_ENVIRONMENT } from '../../lambda/shared/deployment-names.ts';
 import {
   PUBLISHED_EVENT_SOURCE,
   publishedEventJsonSchema,
@@ -19,7 +20,7 @@ import { alarm } from '../monitoring/alarms.ts';
 import type { ReceiverMetrics } from '../monitoring/receiver-metrics.ts';
 
 /** The processor's environment variable naming the bus (`lambda/processor/event-bus.ts`). */
-export const EVENT_BUS_ENVIRONMENT_VARIABLE = 'EVENT_BUS_NAME';
+export const EVENT_BUS_ENVIRONMENT_VARIABLE = PROCESSOR_ENVIRONMENT.eventBusName;
 
 /** Props of {@link ReceiverEventBus}. */
 export interface ReceiverEventBusProps {

@@ -1,14 +1,16 @@
 /**
  * The names that tie the parts together (environment variables, stack outputs and name, the
- * webhook path) are written once, in lambda/shared/deployment-names.ts; every other module reads
- * them from there. A second spelling in code (a quoted name or an object key) fails here, so no
- * copy can drift and no test is needed to keep copies equal.
+ * webhook path, the published events' source) are written once, in
+ * lambda/shared/deployment-names.ts; every other module reads them from there. A second spelling
+ * in code (a quoted name or an object key) fails here, so no copy can drift and no test is needed
+ * to keep copies equal.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
   DEFAULT_STACK_NAME,
   PROCESSOR_ENVIRONMENT,
+  PUBLISHED_EVENT_SOURCE,
   STACK_OUTPUTS,
   VERIFIER_ENVIRONMENT,
   WEBHOOK_PATH,
@@ -42,6 +44,7 @@ describe('the deployment names', () => {
     ...new Set([...Object.values(VERIFIER_ENVIRONMENT), ...Object.values(PROCESSOR_ENVIRONMENT)]),
     DEFAULT_STACK_NAME,
     WEBHOOK_PATH,
+    PUBLISHED_EVENT_SOURCE,
   ])('are spelled out once in code: %s', (name) => {
     // GIVEN every code file but the definitions
     // WHEN we look for the name quoted, as the start of a quoted path, as an object key or as `env.NAME`
