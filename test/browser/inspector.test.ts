@@ -458,6 +458,33 @@ describe('the local inspector, in Chromium', () => {
     TEST_TIMEOUT_MS,
   );
 
+  it(
+    'lists in the Published tab each event whose handler succeeded, once (its replay unasked not again), and no poison event',
+    async () => {
+      // GIVEN the connection.created sent first (processed, then replayed from the page without
+      // publishing) and the poison event (dead-lettered)
+      const original = handled.find((run) => run.connectionId === ids.sent && !run.replay);
+      expect(original).toBeDefined();
+      // WHEN the Published tab is opened
+      await page.click('#tab-published');
+      const published = (text: string): Locator => page.locator('#published tbody tr', { hasText: text });
+      // THEN it lists the first event once, under its event key, with its type and no replay mark
+      await published(ids.sent).first().waitFor({ timeout: PIPELINE_STEP_WITHIN_MS });
+      expect(await published(ids.sent).count()).toBe(1);
+      expect(await published(ids.sent).getAttribute('data-event-key')).toBe(original!.eventId);
+      const text = await published(ids.sent).textContent();
+      expect(text).toContain('connection.created');
+      expect(text).not.toContain('replay');
+      // AND not the poison event, and the tab's count is its rows'
+      expect(await published(ids.poison).count()).toBe(0);
+      const rows = await page.locator('#published tbody tr').count();
+      expect(await page.locator('#count-published').textContent()).toBe(String(rows));
+      expect(await page.locator('#published-empty').isHidden()).toBe(true);
+      await page.click('#tab-deliveries');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it('got its lists over one event stream, without polling', () => {
     // Lists are pushed: the page fetched its files, one stream, the details it opened and its actions.
     expect(requests.filter((request) => request === 'GET /api/stream')).toHaveLength(1);
