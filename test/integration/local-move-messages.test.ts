@@ -82,6 +82,28 @@ function withPoisonProcessor(sqs: SQSClient, queueUrl: string, deadLetterQueueUr
   } as unknown as SQSClient;
 }
 
+/**
+ * The SQS client with another event failing while the redrive runs: the first message sent to the
+ * event queue comes with a new dead letter of another event, which was not there at the start.
+ */
+function withAnotherDeadLetterDuringTheRun(
+  sqs: SQSClient,
+  queueUrl: string,
+  deadLetterQueueUrl: string,
+): SQSClient {
+  let added = false;
+  return {
+    send: async (command: { input: Record<string, unknown> }) => {
+      const answer = await sqs.send(command as never);
+      if (!added && command instanceof SendMessageCommand && command.input.QueueUrl === queueUrl) {
+        added = true;
+        await put(sqs, deadLetterQueueUrl, 'conn_late', '{"late":true}', { eventKey: text('evt_late') });
+      }
+      return answer;
+    },
+  } as unknown as SQSClient;
+}
+
 describe('redriveMessages (the redrive of the CLI and the inspector)', () => {
   it('moves every message back in order per group with its attributes, and empties the source', async () => {
     // GIVEN two groups of messages on the dead-letter queue
@@ -131,6 +153,26 @@ describe('redriveMessages (the redrive of the CLI and the inspector)', () => {
     expect(result).toMatchObject({ atStart: 2, moved: 2, returned: 2, left: 0 });
     expect(result.eventKeys).toEqual(['evt_a', 'evt_b']);
     expect(await visibleDepth(sqs, deadLetterQueueUrl)).toBe(2);
+  });
+
+  it('moves at most the messages that were on the dead-letter queue when it started, leaving later ones', async () => {
+    // GIVEN two events on the dead-letter queue, and a third dead-lettered while the redrive runs
+    const { sqs, queueUrl, deadLetterQueueUrl } = await createTestResources();
+    await put(sqs, deadLetterQueueUrl, 'conn_a', '{"event":"a"}', { eventKey: text('evt_a') });
+    await put(sqs, deadLetterQueueUrl, 'conn_b', '{"event":"b"}', { eventKey: text('evt_b') });
+    const busy = withAnotherDeadLetterDuringTheRun(sqs, queueUrl, deadLetterQueueUrl);
+
+    // WHEN the dead-letter queue is redriven
+    const result = await redriveMessages({
+      sqs: busy,
+      sourceUrl: deadLetterQueueUrl,
+      destinationUrl: queueUrl,
+    });
+
+    // THEN the two are moved, the later one is left where it is and reported as left
+    expect(result).toMatchObject({ atStart: 2, moved: 2, returned: 0, left: 1 });
+    expect(result.eventKeys).toEqual(['evt_a', 'evt_b']);
+    expect((await drain(sqs, deadLetterQueueUrl, 1)).map((m) => m.key)).toEqual(['evt_late']);
   });
 
   it("skips the verifier's rejected bodies by default, and drops them only when asked", async () => {
