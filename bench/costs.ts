@@ -585,7 +585,7 @@ function bareDynamoDbCall(url: URL, agent: Agent): (operation: string, body: obj
     });
 }
 
-/** The shapes of the handlers' calls: the ledger's conditional put, an update, a consistent read. */
+/** The shapes of the handlers' calls: the record's conditional update, an update, a consistent read. */
 function floorOperations(table: string): Record<string, (key: string) => [string, object]> {
   return {
     'PutItem (conditional)': (key) => [

@@ -1,6 +1,6 @@
 /**
  * The local pipeline end to end: deliveries over HTTP to the gateway, through the verifier, the
- * ledger and the FIFO queue, to the processor. Each connection sends its events one after another
+ * event record and the FIFO queue, to the processor. Each connection sends its events one after another
  * (awaiting each answer, retrying a non-2xx as the sender does), as OFAuth delivers in order per
  * connection. The processor's handler is wrapped, not replaced, to note when each message was
  * reported done; order and duplicates are checked from the same observations.
@@ -120,8 +120,8 @@ export class PipelineObserver {
 /**
  * Gaps before attempts 2..5. The sender's real schedule runs from seconds to hours; these are
  * shorter but still grow past the verifier's 6-second lease (`LOCAL_VERIFIER_TIMEOUT_MS`), so that
- * a delivery whose attempt left an in-progress ledger record (say, a write that landed after its
- * SDK timeout) is answered once the lease ends, as it would be for the real sender. Retrying five
+ * a delivery whose attempt left a claim's lease on the event record (say, a write that landed
+ * after its SDK timeout) is answered once the lease ends, as it would be for the real sender. Retrying five
  * times within half a second would only measure the lease.
  */
 export const DELIVERY_RETRY_GAPS_MS = [250, 1_000, 3_000, 7_000] as const;

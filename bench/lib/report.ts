@@ -120,7 +120,7 @@ function handlerStubbedSection(h: HandlerStubbedResult): string[] {
   return [
     '## Verifier handler, in-process, AWS clients stubbed',
     '',
-    `The whole handler (middleware, verification, envelope, event key, ledger and queue calls, logging and metrics) per event, with ${h.stub}: our overhead without network.`,
+    `The whole handler (middleware, verification, envelope, event key, event record and queue calls, logging and metrics) per event, with ${h.stub}: our overhead without network.`,
     '',
     table(
       ['delivery', 'mean µs', 'p50 µs', 'p99 µs', 'samples'],
@@ -234,7 +234,7 @@ function pipelineSection(runs: readonly PipelineResult[], chartFile: string | un
   return [
     '## Local pipeline end to end',
     '',
-    'HTTP gateway → verifier → DynamoDB Local ledger → fauxqs FIFO → poller → processor (connection registry in DynamoDB Local). Each connection sends its events one after another, as OFAuth does; latency runs from sending the request to the processor reporting the message done.',
+    'HTTP gateway → verifier → DynamoDB Local event record → fauxqs FIFO → poller → processor (connection registry in DynamoDB Local). Each connection sends its events one after another, as OFAuth does; latency runs from sending the request to the processor reporting the message done.',
     '',
     table(
       [
