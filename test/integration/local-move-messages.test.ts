@@ -56,52 +56,67 @@ async function visibleDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   return Number(Attributes.ApproximateNumberOfMessages ?? 0);
 }
 
-/**
- * The SQS client with a processor that rejects every event at once: each message sent to the
- * event queue is put straight back on the dead-letter queue, as a poison event is.
- */
-function withPoisonProcessor(sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: string): SQSClient {
+/** The SQS client, calling `after` with each message sent to the event queue once it is sent. */
+function afterEachSendTo(
+  sqs: SQSClient,
+  queueUrl: string,
+  after: (sent: SendMessageCommand['input']) => Promise<unknown>,
+): SQSClient {
   return {
     send: async (command: { input: Record<string, unknown> }) => {
       const answer = await sqs.send(command as never);
-      if (command instanceof SendMessageCommand && command.input.QueueUrl === queueUrl) {
-        await sqs.send(
-          new SendMessageCommand({
-            ...command.input,
-            QueueUrl: deadLetterQueueUrl,
-            MessageDeduplicationId: randomUUID(),
-            MessageAttributes: {
-              ...command.input.MessageAttributes,
-              rejectionReason: text('invalid_data'),
-            },
-          }),
-        );
-      }
+      if (command instanceof SendMessageCommand && command.input.QueueUrl === queueUrl)
+        await after(command.input);
       return answer;
     },
   } as unknown as SQSClient;
 }
 
 /**
+ * The SQS client with a processor that rejects every event at once: each message sent to the
+ * event queue is put straight back on the dead-letter queue, as a poison event is.
+ */
+const withPoisonProcessor = (sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: string) =>
+  afterEachSendTo(sqs, queueUrl, (sent) =>
+    sqs.send(
+      new SendMessageCommand({
+        ...sent,
+        QueueUrl: deadLetterQueueUrl,
+        MessageDeduplicationId: randomUUID(),
+        MessageAttributes: { ...sent.MessageAttributes, rejectionReason: text('invalid_data') },
+      }),
+    ),
+  );
+
+/**
  * The SQS client with another event failing while the redrive runs: the first message sent to the
  * event queue comes with a new dead letter of another event, which was not there at the start.
  */
-function withAnotherDeadLetterDuringTheRun(
-  sqs: SQSClient,
-  queueUrl: string,
-  deadLetterQueueUrl: string,
-): SQSClient {
+function withAnotherDeadLetterDuringTheRun(sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: string) {
   let added = false;
-  return {
-    send: async (command: { input: Record<string, unknown> }) => {
-      const answer = await sqs.send(command as never);
-      if (!added && command instanceof SendMessageCommand && command.input.QueueUrl === queueUrl) {
-        added = true;
-        await put(sqs, deadLetterQueueUrl, 'conn_late', '{"late":true}', { eventKey: text('evt_late') });
-      }
-      return answer;
-    },
-  } as unknown as SQSClient;
+  return afterEachSendTo(sqs, queueUrl, async () => {
+    if (added) return;
+    added = true;
+    await put(sqs, deadLetterQueueUrl, 'conn_late', '{"late":true}', { eventKey: text('evt_late') });
+  });
+}
+
+/**
+ * Puts two events (`evt_a`, `evt_b`, one connection each) on a fresh dead-letter queue and
+ * redrives it through the client `through` wraps; the result and the queues.
+ */
+async function redriveTwoEventsThrough(
+  through: (sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: string) => SQSClient,
+) {
+  const { sqs, queueUrl, deadLetterQueueUrl } = await createTestResources();
+  await put(sqs, deadLetterQueueUrl, 'conn_a', '{"event":"a"}', { eventKey: text('evt_a') });
+  await put(sqs, deadLetterQueueUrl, 'conn_b', '{"event":"b"}', { eventKey: text('evt_b') });
+  const result = await redriveMessages({
+    sqs: through(sqs, queueUrl, deadLetterQueueUrl),
+    sourceUrl: deadLetterQueueUrl,
+    destinationUrl: queueUrl,
+  });
+  return { result, sqs, deadLetterQueueUrl };
 }
 
 describe('redriveMessages (the redrive of the CLI and the inspector)', () => {
@@ -136,17 +151,8 @@ describe('redriveMessages (the redrive of the CLI and the inspector)', () => {
 
   it('ends when the processor sends each moved event straight back, counting them as returned', async () => {
     // GIVEN two poison events on the dead-letter queue, and a processor that rejects them at once
-    const { sqs, queueUrl, deadLetterQueueUrl } = await createTestResources();
-    await put(sqs, deadLetterQueueUrl, 'conn_a', '{"poison":"a"}', { eventKey: text('evt_a') });
-    await put(sqs, deadLetterQueueUrl, 'conn_b', '{"poison":"b"}', { eventKey: text('evt_b') });
-    const poisoned = withPoisonProcessor(sqs, queueUrl, deadLetterQueueUrl);
-
     // WHEN the dead-letter queue is redriven
-    const result = await redriveMessages({
-      sqs: poisoned,
-      sourceUrl: deadLetterQueueUrl,
-      destinationUrl: queueUrl,
-    });
+    const { result, sqs, deadLetterQueueUrl } = await redriveTwoEventsThrough(withPoisonProcessor);
 
     // THEN each is moved once, its copy is reported as returned and left on the dead-letter queue,
     // visible again at once
@@ -157,17 +163,10 @@ describe('redriveMessages (the redrive of the CLI and the inspector)', () => {
 
   it('moves at most the messages that were on the dead-letter queue when it started, leaving later ones', async () => {
     // GIVEN two events on the dead-letter queue, and a third dead-lettered while the redrive runs
-    const { sqs, queueUrl, deadLetterQueueUrl } = await createTestResources();
-    await put(sqs, deadLetterQueueUrl, 'conn_a', '{"event":"a"}', { eventKey: text('evt_a') });
-    await put(sqs, deadLetterQueueUrl, 'conn_b', '{"event":"b"}', { eventKey: text('evt_b') });
-    const busy = withAnotherDeadLetterDuringTheRun(sqs, queueUrl, deadLetterQueueUrl);
-
     // WHEN the dead-letter queue is redriven
-    const result = await redriveMessages({
-      sqs: busy,
-      sourceUrl: deadLetterQueueUrl,
-      destinationUrl: queueUrl,
-    });
+    const { result, sqs, deadLetterQueueUrl } = await redriveTwoEventsThrough(
+      withAnotherDeadLetterDuringTheRun,
+    );
 
     // THEN the two are moved, the later one is left where it is and reported as left
     expect(result).toMatchObject({ atStart: 2, moved: 2, returned: 0, left: 1 });
