@@ -299,6 +299,26 @@ describe('a second copy of an event key', () => {
     });
   });
 
+  it('a replay that failed, then succeeded: recorded under its replay id, its error cleared, the first and a later one', async () => {
+    // GIVEN a processed event
+    const { eventKey, connectionId, record } = newEvent();
+    await processor()(record);
+    for (const replayId of ['r1', 'r2']) {
+      // WHEN replay run replayId fails once
+      const replay = replayedRecord(record, undefined, replayId);
+      behaviour.set(connectionId, () => new Error(`replay ${replayId} failed`));
+      await processor()(replay);
+      expect(await item(eventKey)).toMatchObject({ lastError: `Error: replay ${replayId} failed` });
+      // AND its message comes again and succeeds
+      behaviour.clear();
+      await processor()(replay);
+      // THEN the replay is recorded and the error is gone (r1 creates the map of replays, r2 adds to it)
+      const saved = await item(eventKey);
+      expect(saved?.replays).toHaveProperty(replayId, isoTime);
+      expect(saved).not.toHaveProperty('lastError');
+    }
+  });
+
   it('a replay followed by a redrive of the same replayed message does not run it twice', async () => {
     // GIVEN a processed event, replayed by r1
     const { eventKey, record } = newEvent();

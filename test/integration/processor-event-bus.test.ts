@@ -18,6 +18,8 @@ let bus: LocalEventBus;
 let output: CapturedOutput;
 /** Event ids of each handler run, in order. */
 const runs: string[] = [];
+/** The event queue's maxReceiveCount, as the stack passes it. */
+const MAX_RECEIVE_COUNT = 3;
 
 beforeAll(async () => {
   resources = await createTestResources();
@@ -28,12 +30,14 @@ beforeAll(async () => {
   process.env.PROCESSED_EVENTS_TABLE_NAME = resources.processedEventsTableName;
   process.env.EVENT_BUS_NAME = BUS;
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
+  process.env.MAX_RECEIVE_COUNT = String(MAX_RECEIVE_COUNT);
 });
 
 afterAll(async () => {
   delete process.env.PROCESSED_EVENTS_TABLE_NAME;
   delete process.env.EVENT_BUS_NAME;
   delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+  delete process.env.MAX_RECEIVE_COUNT;
   await bus.stop();
 });
 
@@ -188,6 +192,7 @@ describe('publishing handled events to the event bus', () => {
       lastError: expect.stringContaining('ThrottlingException'),
     });
     expect(await item(eventKey)).not.toHaveProperty('processedAt');
+    expect(await item(eventKey)).not.toHaveProperty('deadLetteredAt');
     expect(JSON.stringify(output.metrics())).toContain('"EventsNotPublished"');
 
     // WHEN SQS delivers it again
@@ -201,6 +206,27 @@ describe('publishing handled events to the event bus', () => {
       processedAt: expect.any(String),
       publishedAt: expect.any(String),
     });
+  });
+
+  it('records a publish that failed at the last receive as dead-lettered by max_receive_count', async () => {
+    // GIVEN an event at the queue's last receive, and a bus that fails every attempt
+    const { eventKey, record } = newEvent();
+    const last = {
+      ...record,
+      attributes: { ...record.attributes, ApproximateReceiveCount: String(MAX_RECEIVE_COUNT) },
+    };
+    bus.failNext(3);
+    // WHEN it is handled
+    const response = await processor()(last);
+    // THEN the message fails, and the record says handled, not published, and that SQS moves it
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(await item(eventKey)).toMatchObject({
+      handledAt: expect.any(String),
+      deadLetteredAt: expect.any(String),
+      deadLetterReason: 'max_receive_count',
+      lastError: expect.stringContaining('ThrottlingException'),
+    });
+    expect(await item(eventKey)).not.toHaveProperty('publishedAt');
   });
 
   it('publishes a replay only when the operator asked for it (replay --publish)', async () => {
