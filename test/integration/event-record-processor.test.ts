@@ -248,6 +248,21 @@ describe('what the record holds', () => {
     await processor()(record);
     expect(await item(eventKey)).toMatchObject({ deadLetteredAt: isoTime, deadLetterReason: 'invalid_json' });
   });
+
+  it('after an event whose data fails its schema: dead-lettered under its key, with the type the verifier read', async () => {
+    // GIVEN a connection.updated without its connection: the envelope parses, the data does not
+    const eventKey = `msg_rec_data_${Date.now()}`;
+    const body = { type: 'connection.updated', timestamp: '2026-01-05T10:00:00Z', data: {} };
+    const record = sqsRecord({ body, eventKey, groupId: 'g' });
+    // WHEN it is processed
+    await processor()(record);
+    // THEN the record holds its fate and its type, from the message's eventType attribute
+    expect(await item(eventKey)).toMatchObject({
+      eventType: 'connection.updated',
+      deadLetteredAt: isoTime,
+      deadLetterReason: 'invalid_data',
+    });
+  });
 });
 
 describe('a second copy of an event key', () => {
@@ -337,6 +352,8 @@ describe('a second copy of an event key', () => {
     await processor()(replayedRecord(record, undefined, null));
     expect(runs).toEqual([eventKey, `${eventKey} (replay)`]);
     expect(await item(eventKey)).not.toHaveProperty('replays');
+    // Nothing was even tried: no write failed
+    expect(JSON.stringify(output.metrics())).not.toContain('ProcessedRecordWriteFailures');
   });
 });
 

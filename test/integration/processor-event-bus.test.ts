@@ -194,6 +194,10 @@ describe('publishing handled events to the event bus', () => {
     expect(await item(eventKey)).not.toHaveProperty('processedAt');
     expect(await item(eventKey)).not.toHaveProperty('deadLetteredAt');
     expect(JSON.stringify(output.metrics())).toContain('"EventsNotPublished"');
+    expect(JSON.stringify(output.metrics())).toContain('"EventsFailed"');
+    expect(output.logs('event handled but not published to the event bus; it will be retried')).toHaveLength(
+      1,
+    );
 
     // WHEN SQS delivers it again
     const second = await processor()(record);
@@ -229,13 +233,31 @@ describe('publishing handled events to the event bus', () => {
     expect(await item(eventKey)).not.toHaveProperty('publishedAt');
   });
 
+  it('leaves the record of a processed event alone when a replay of it could not be published', async () => {
+    // GIVEN a handled and published event, replayed with --publish while the bus fails every attempt
+    const { eventKey, record } = newEvent();
+    await processor()(record);
+    const replay = replayedRecord(record, undefined, 'replay-fails');
+    replay.messageAttributes[REPLAY_ATTRIBUTES.publish] = { dataType: 'String', stringValue: 'true' };
+    bus.failNext(3);
+    // WHEN the replay is processed
+    const response = await processor()(replay);
+    // THEN the replay fails, to be retried, and the record does not say the original's publish failed
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: replay.messageId }]);
+    expect(await item(eventKey)).not.toHaveProperty('handledAt');
+    expect(await item(eventKey)).not.toHaveProperty('lastError');
+  });
+
   it('publishes a replay only when the operator asked for it (replay --publish)', async () => {
     // GIVEN a handled and published event
     const { eventKey, record } = newEvent();
     await processor()(record);
 
-    // WHEN it is replayed without --publish, then with it
+    // WHEN it is replayed without --publish
     await processor()(replayedRecord(record, undefined, 'replay-plain'));
+    // THEN nothing more is published
+    expect(publishedWith(eventKey)).toHaveLength(1);
+    // WHEN it is replayed with --publish
     const withPublish = replayedRecord(record, undefined, 'replay-publish');
     withPublish.messageAttributes[REPLAY_ATTRIBUTES.publish] = { dataType: 'String', stringValue: 'true' };
     await processor()(withPublish);
