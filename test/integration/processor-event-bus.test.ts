@@ -85,6 +85,13 @@ const publishedWith = (eventKey: string) =>
 
 const item = (eventKey: string) => processedRecord(resources, documents, eventKey);
 
+/** A replay of `record` by replay run `replayId`, sent with `replay --publish`. */
+function publishingReplay(record: SQSRecord, replayId: string): SQSRecord {
+  const replay = replayedRecord(record, undefined, replayId);
+  replay.messageAttributes[REPLAY_ATTRIBUTES.publish] = { dataType: 'String', stringValue: 'true' };
+  return replay;
+}
+
 describe('publishing handled events to the event bus', () => {
   it('publishes a handled event once with its source, type, time and detail, and records it', async () => {
     // GIVEN a connection.updated WHEN the processor handles it
@@ -237,8 +244,7 @@ describe('publishing handled events to the event bus', () => {
     // GIVEN a handled and published event, replayed with --publish while the bus fails every attempt
     const { eventKey, record } = newEvent();
     await processor()(record);
-    const replay = replayedRecord(record, undefined, 'replay-fails');
-    replay.messageAttributes[REPLAY_ATTRIBUTES.publish] = { dataType: 'String', stringValue: 'true' };
+    const replay = publishingReplay(record, 'replay-fails');
     bus.failNext(3);
     // WHEN the replay is processed
     const response = await processor()(replay);
@@ -258,8 +264,7 @@ describe('publishing handled events to the event bus', () => {
     // THEN nothing more is published
     expect(publishedWith(eventKey)).toHaveLength(1);
     // WHEN it is replayed with --publish
-    const withPublish = replayedRecord(record, undefined, 'replay-publish');
-    withPublish.messageAttributes[REPLAY_ATTRIBUTES.publish] = { dataType: 'String', stringValue: 'true' };
+    const withPublish = publishingReplay(record, 'replay-publish');
     await processor()(withPublish);
 
     // THEN both replays ran the handler, and only the second published (marked as a replay)

@@ -4,7 +4,7 @@
  * names). No document, no shipped module and no package description may claim "exactly once",
  * which no part of the pipeline guarantees, nor that the queue keeps the order OFAuth sent.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -12,9 +12,10 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const READ_BY_USERS = ['README.md', 'package.json', 'docs', 'lambda', 'lib', 'testing'];
 const SCANNED = /\.(ts|md|json)$/;
 
+/** The file itself, or the scanned files of a folder. */
 function filesUnder(path: string): string[] {
   const absolute = resolve(ROOT, path);
-  if (SCANNED.test(path) && !path.includes('/')) return [absolute];
+  if (statSync(absolute).isFile()) return [absolute];
   return readdirSync(absolute, { recursive: true, encoding: 'utf8' })
     .filter((file) => SCANNED.test(file))
     .map((file) => join(absolute, file));
